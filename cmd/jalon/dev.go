@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+
+	"jalon/internal/app"
+	"jalon/internal/config"
+	"jalon/internal/logging"
+	"jalon/internal/pgcluster"
+	"jalon/internal/seed"
+)
+
+// dev is the README's one command for a newcomer: it finds a PostgreSQL
+// (DATABASE_URL, else 127.0.0.1:5432, else a private cluster in .pgdata/ that
+// it stops on exit), creates the database if missing, migrates, loads the
+// demo data and serves.
+func dev(ctx context.Context, cfg config.Config) error {
+	if cfg.Production() {
+		return fmt.Errorf("JALON_ENV: `jalon dev` is for development only")
+	}
+	log := logging.New(cfg, os.Stderr)
+	if !pgcluster.Answers(ctx, serverURL(cfg.DatabaseURL)) {
+		log.Info().Msg("no PostgreSQL answers: starting a private cluster in .pgdata/")
+		c, err := pgcluster.Start(ctx, ".pgdata")
+		if err != nil {
+			return err
+		}
+		defer func() {
+			log.Info().Msg("stopping the private PostgreSQL cluster")
+			c.Stop()
+		}()
+		cfg.DatabaseURL = c.URL("jalon")
+	}
+	if err := ensureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{MigrationLog: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := seed.Demo(ctx, a.Pool, os.Stderr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("JALON_ADDR: %w", err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// serverURL is dbURL pointed at the maintenance database "postgres".
+func serverURL(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	u.Path = "/postgres"
+	return u.String()
+}
+
+// ensureDatabase creates the database named in url when it is missing.
+func ensureDatabase(ctx context.Context, dbURL string) error {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, serverURL(dbURL))
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, cfg.Database).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	return err
+}

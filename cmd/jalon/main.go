@@ -1,0 +1,131 @@
+// Command jalon is Jalon's one binary: the API server and its operator tools.
+//
+//	jalon serve [--no-migrate]     serve the API (migrates first unless told not to)
+//	jalon dev                      local database + migrations + demo data + serve
+//	jalon migrate up|down|status   manage the schema
+//	jalon seed-demo                load the demo data set (idempotent)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"jalon/internal/app"
+	"jalon/internal/config"
+	"jalon/internal/logging"
+	"jalon/internal/postgres"
+	"jalon/internal/seed"
+)
+
+const usage = `usage: jalon <command> [arguments]
+
+commands:
+  serve [--no-migrate]        serve the GraphQL API on JALON_ADDR
+  dev                         start a local database if needed, migrate, seed demo data, serve
+  migrate up|down|status      apply, roll back one, or list migrations
+  seed-demo                   load the demo data set (safe to run again)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "jalon:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("missing command")
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, args[1:])
+	case "dev":
+		return dev(ctx, cfg)
+	case "migrate":
+		return migrate(ctx, cfg, args[1:], stdout)
+	case "seed-demo":
+		return seedDemo(ctx, cfg, stdout)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func serve(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *noMigrate {
+		cfg.AutoMigrate = false
+	}
+	log := logging.New(cfg, os.Stderr)
+	a, err := app.New(ctx, cfg, log, app.Options{MigrationLog: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("JALON_ADDR: %w", err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func migrate(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: jalon migrate up|down|status")
+	}
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := postgres.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch args[0] {
+	case "up":
+		return m.Up(ctx, out)
+	case "down":
+		return m.Down(ctx, out)
+	case "status":
+		return m.Status(ctx, out)
+	}
+	return fmt.Errorf("unknown migrate command %q (up, down, status)", args[0])
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := postgres.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Up(ctx, io.Discard); err != nil {
+		return err
+	}
+	return seed.Demo(ctx, pool, out)
+}

@@ -1,0 +1,33 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"jalon/internal/auth"
+)
+
+// load resolves one related record through a request's dataloader.
+func load[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K) (*V, error) {
+	v, err := l.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// loadOptional is load for a nullable relation.
+func loadOptional[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key *K) (*V, error) {
+	if key == nil {
+		return nil, nil
+	}
+	return load(ctx, l, *key)
+}
+
+// requireCaller answers UNAUTHENTICATED for anonymous callers of fields that
+// show no contract-owned data but still need a signed-in user.
+func requireCaller(ctx context.Context) error {
+	_, err := auth.Require(ctx)
+	return err
+}

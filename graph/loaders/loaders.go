@@ -1,0 +1,73 @@
+// Package loaders batches the loads of related records within one request
+// (dataloaders), so resolving a page of N items costs a constant number of
+// SQL statements, not N.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"jalon/internal/contracts"
+	"jalon/internal/orgs"
+	"jalon/internal/postgres"
+	"jalon/internal/users"
+)
+
+// wait is how long a loader gathers keys before it queries.
+const wait = time.Millisecond
+
+// Loaders holds one request's loaders. Areas add theirs here.
+type Loaders struct {
+	Users        *dataloadgen.Loader[uuid.UUID, users.User]
+	Companies    *dataloadgen.Loader[uuid.UUID, orgs.Company]
+	Centres      *dataloadgen.Loader[uuid.UUID, orgs.Centre]
+	Trades       *dataloadgen.Loader[uuid.UUID, orgs.Trade]
+	Competencies *dataloadgen.Loader[uuid.UUID, orgs.Competency]
+	// TradeCompetencies loads a trade's whole framework by trade id.
+	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
+	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+}
+
+// bind adapts a batch function taking the database to dataloadgen's shape.
+func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres.DB, []K) ([]V, []error)) func(context.Context, []K) ([]V, []error) {
+	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
+}
+
+// New returns fresh loaders over db.
+func New(db postgres.DB) *Loaders {
+	opt := dataloadgen.WithWait(wait)
+	return &Loaders{
+		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
+		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
+		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
+		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
+		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
+		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
+		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+	}
+}
+
+type key struct{}
+
+// Middleware gives every request its own loaders (a cache must not outlive
+// the request, nor be shared between callers).
+func Middleware(db postgres.DB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), key{}, New(db))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// With returns ctx carrying fresh loaders (websocket operations, tests).
+func With(ctx context.Context, db postgres.DB) context.Context {
+	return context.WithValue(ctx, key{}, New(db))
+}
+
+// For returns the request's loaders.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(key{}).(*Loaders)
+}

@@ -1,0 +1,20 @@
+package graph
+
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/auth"
+	"jalon/internal/clock"
+	"jalon/internal/config"
+)
+
+// Resolver holds the dependencies resolvers hand to the domain services.
+// Areas add their services here.
+type Resolver struct {
+	Config config.Config
+	DB     *pgxpool.Pool
+	Clock  clock.Clock
+	Tokens *auth.Tokens
+	Log    zerolog.Logger
+}

@@ -1,0 +1,183 @@
+// Package app assembles a Jalon process from its configuration: database,
+// migrations, domain services, GraphQL and HTTP. `jalon serve`, `jalon dev`
+// and the tests all start the program through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"jalon/graph"
+	"jalon/graph/loaders"
+	"jalon/internal/auth"
+	"jalon/internal/clock"
+	"jalon/internal/config"
+	"jalon/internal/httpserver"
+	"jalon/internal/metrics"
+	"jalon/internal/postgres"
+)
+
+// App is one running Jalon process.
+type App struct {
+	Config  config.Config
+	Log     zerolog.Logger
+	Pool    *pgxpool.Pool
+	Clock   clock.Clock
+	Tokens  *auth.Tokens
+	Handler http.Handler
+
+	migrator *postgres.Migrator
+	ownsPool bool
+}
+
+// Options adjust how New builds the App (tests set a clock or a pool).
+type Options struct {
+	Clock clock.Clock
+	// Pool, when set, is used instead of connecting to cfg.DatabaseURL; the
+	// caller keeps ownership.
+	Pool *pgxpool.Pool
+	// MigrationLog receives migration progress (default: discarded).
+	MigrationLog io.Writer
+}
+
+// New connects to the database, applies pending migrations when configured
+// to, and builds the HTTP handler.
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) (*App, error) {
+	a := &App{Config: cfg, Log: log, Clock: o.Clock, Pool: o.Pool}
+	if a.Clock == nil {
+		a.Clock = clock.Real{}
+	}
+	if a.Pool == nil {
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		a.Pool, a.ownsPool = pool, true
+	}
+	m, err := postgres.NewMigrator(a.Pool)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.migrator = m
+	if cfg.AutoMigrate {
+		out := o.MigrationLog
+		if out == nil {
+			out = io.Discard
+		}
+		if err := m.Up(ctx, out); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	a.Handler = a.buildHandler()
+	return a, nil
+}
+
+func (a *App) buildHandler() http.Handler {
+	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	resolver := &graph.Resolver{
+		Config: a.Config,
+		DB:     a.Pool,
+		Clock:  a.Clock,
+		Tokens: a.Tokens,
+		Log:    a.Log,
+	}
+	gql := graph.NewServer(resolver, graph.ServerOptions{
+		Limits:       a.Config.GraphQL,
+		Production:   a.Config.Production(),
+		Authenticate: authn.Authenticate,
+	})
+	limits := a.Config.GraphQL
+	var endpoint http.Handler = gql
+	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = authn.Middleware(endpoint)
+	endpoint = withTimeout(limits.RequestTimeout, endpoint)
+	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
+
+	return httpserver.New(httpserver.Options{
+		Log:      a.Log,
+		Metrics:  metrics.New(a.Pool),
+		GraphQL:  endpoint,
+		Ready:    a.Ready,
+		Explorer: !a.Config.Production(),
+		Routes:   map[string]http.Handler{},
+	})
+}
+
+// withTimeout bounds a request's context (websocket upgrades excepted: a
+// subscription lives as long as its connection).
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Ready reports whether the database answers and every migration is applied.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	current, err := a.migrator.Current(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	if !current {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish (bounded by
+// JALON_SHUTDOWN_TIMEOUT) and returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info().Dur("timeout", a.Config.ShutdownTimeout).Msg("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+// Migrator returns the process's migrator.
+func (a *App) Migrator() *postgres.Migrator { return a.migrator }
+
+// Close releases the database pool (when the App opened it).
+func (a *App) Close() {
+	if a.migrator != nil {
+		a.migrator.Close()
+	}
+	if a.ownsPool {
+		a.Pool.Close()
+	}
+}

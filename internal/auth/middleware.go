@@ -1,0 +1,84 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/postgres"
+	"jalon/internal/reqinfo"
+)
+
+// Authenticator turns a bearer token into a Principal. Besides the token it
+// checks, with one primary-key lookup per request, that the user still exists
+// and is active, so a deactivated user's tokens stop working at once; the role
+// comes from the database too, so a role change applies immediately.
+type Authenticator struct {
+	tokens *Tokens
+	db     postgres.DB
+}
+
+// NewAuthenticator returns an Authenticator.
+func NewAuthenticator(tokens *Tokens, db postgres.DB) *Authenticator {
+	return &Authenticator{tokens: tokens, db: db}
+}
+
+// ErrInvalidToken means the token is malformed, forged, expired, or belongs to
+// an inactive or unknown user. Its cause is deliberately not told.
+var ErrInvalidToken = errors.New("invalid access token")
+
+// Authenticate verifies token and returns its caller.
+func (a *Authenticator) Authenticate(ctx context.Context, token string) (Principal, error) {
+	p, err := a.tokens.Verify(token)
+	if err != nil {
+		zerolog.Ctx(ctx).Debug().Err(err).Msg("access token refused")
+		return Principal{}, ErrInvalidToken
+	}
+	var role Role
+	var active bool
+	err = a.db.QueryRow(ctx, `SELECT role, active FROM users WHERE id = $1`, p.UserID).Scan(&role, &active)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !active) {
+		return Principal{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	p.Role = role
+	return p, nil
+}
+
+// Middleware authenticates requests that carry "Authorization: Bearer ...".
+// A request without a header goes on anonymous (login needs no token); a
+// request with a bad token goes on anonymous too, and every operation that
+// needs a caller answers UNAUTHENTICATED.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := a.Authenticate(r.Context(), token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				zerolog.Ctx(r.Context()).Error().Err(err).Msg("authenticate")
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		reqinfo.SetUser(r.Context(), p.UserID)
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(prefix):]), true
+}

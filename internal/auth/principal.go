@@ -1,0 +1,77 @@
+// Package auth owns identity on a request: who the caller is (Principal),
+// access tokens (JWT), and the HTTP middleware that authenticates a request.
+// Sessions, passwords and login live in package identity.
+package auth
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"jalon/internal/apperr"
+)
+
+// Role is a user's one role.
+type Role string
+
+const (
+	Apprentice Role = "APPRENTICE"
+	Tutor      Role = "TUTOR"
+	Adviser    Role = "ADVISER"
+	Admin      Role = "ADMIN"
+)
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool {
+	switch r {
+	case Apprentice, Tutor, Adviser, Admin:
+		return true
+	}
+	return false
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID uuid.UUID
+	Role   Role
+}
+
+// IsAdmin reports whether the caller is an administrator.
+func (p Principal) IsAdmin() bool { return p.Role == Admin }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the caller, if the request is authenticated.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Require returns the caller or UNAUTHENTICATED.
+func Require(ctx context.Context) (Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return Principal{}, apperr.ErrUnauthenticated
+	}
+	return p, nil
+}
+
+// RequireRole returns the caller when their role is one of roles, FORBIDDEN
+// when it is not, UNAUTHENTICATED without a caller.
+func RequireRole(ctx context.Context, roles ...Role) (Principal, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, r := range roles {
+		if p.Role == r {
+			return p, nil
+		}
+	}
+	return p, apperr.ErrForbidden
+}

@@ -1,0 +1,90 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"jalon/internal/clock"
+	"jalon/internal/config"
+)
+
+// Tokens issues and verifies access tokens: HMAC-SHA256 JWTs carrying a key id
+// ("kid") so keys can rotate. Every configured key verifies; one signs.
+type Tokens struct {
+	keys     map[string][]byte
+	kid      string
+	issuer   string
+	audience string
+	ttl      time.Duration
+	clock    clock.Clock
+}
+
+// NewTokens builds the token service from configuration.
+func NewTokens(cfg config.JWTConfig, c clock.Clock) *Tokens {
+	return &Tokens{keys: cfg.Keys, kid: cfg.SigningKeyID, issuer: cfg.Issuer,
+		audience: cfg.Audience, ttl: cfg.AccessTokenTTL, clock: c}
+}
+
+// Claims are the access token's claims.
+type Claims struct {
+	Role Role `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// Issue returns a signed access token for the user and its expiry.
+func (t *Tokens) Issue(userID uuid.UUID, role Role) (string, time.Time, error) {
+	now := t.clock.Now()
+	exp := now.Add(t.ttl)
+	claims := Claims{
+		Role: role,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   userID.String(),
+			Issuer:    t.issuer,
+			Audience:  jwt.ClaimStrings{t.audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			ID:        uuid.NewString(),
+		},
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header["kid"] = t.kid
+	s, err := tok.SignedString(t.keys[t.kid])
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// Verify checks a token's signature (HS256 only, by its kid), issuer,
+// audience, expiry (30 s leeway), issue time and role, and returns the caller.
+func (t *Tokens) Verify(token string) (Principal, error) {
+	var claims Claims
+	_, err := jwt.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		key, ok := t.keys[kid]
+		if !ok {
+			return nil, errors.New("unknown key id")
+		}
+		return key, nil
+	},
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(t.issuer),
+		jwt.WithAudience(t.audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(30*time.Second),
+		jwt.WithTimeFunc(t.clock.Now),
+	)
+	if err != nil {
+		return Principal{}, fmt.Errorf("verify access token: %w", err)
+	}
+	id, err := uuid.Parse(claims.Subject)
+	if err != nil || !claims.Role.Valid() {
+		return Principal{}, errors.New("verify access token: bad subject or role")
+	}
+	return Principal{UserID: id, Role: claims.Role}, nil
+}

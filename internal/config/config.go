@@ -1,0 +1,260 @@
+// Package config reads Jalon's configuration from the environment. Every
+// variable is documented in the README; Load names the first bad variable and
+// refuses development defaults in production mode.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DevSigningSecret is the built-in development key for tokens and signed URLs.
+// Production mode refuses to start with it.
+const DevSigningSecret = "jalon-development-only-secret-do-not-use-in-production"
+
+// DefaultDatabaseURL is the local PostgreSQL the README's commands expect.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/jalon?sslmode=disable"
+
+// Config is the whole configuration of a Jalon process.
+type Config struct {
+	Env         string // "development" or "production"
+	Addr        string
+	DatabaseURL string
+	LogLevel    string
+	LogFormat   string // "json" or "console"
+	PublicURL   string // base of absolute URLs handed to clients (signed URLs, feeds)
+
+	AutoMigrate     bool
+	ShutdownTimeout time.Duration
+
+	JWT        JWTConfig
+	GraphQL    GraphQLConfig
+	URLSigning []byte // key for signed, expiring download URLs
+
+	Firebase FirebaseConfig
+	Worker   WorkerConfig
+	BlobDir  string
+}
+
+// JWTConfig holds the access-token keys. Keys maps a key id to its HMAC-SHA256
+// secret; SigningKeyID names the one that signs; all of them verify, so a key
+// can be rotated without logging everyone out.
+type JWTConfig struct {
+	Keys            map[string][]byte
+	SigningKeyID    string
+	Issuer          string
+	Audience        string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+}
+
+// GraphQLConfig holds the limits applied before a query executes.
+type GraphQLConfig struct {
+	MaxDepth       int
+	MaxAliases     int
+	MaxComplexity  int
+	MaxTokens      int
+	MaxBodyBytes   int64
+	MaxUploadBytes int64
+	RequestTimeout time.Duration
+	APQCacheSize   int
+}
+
+// FirebaseConfig configures push delivery. Without CredentialsFile push is off.
+type FirebaseConfig struct {
+	CredentialsFile string
+	ProjectID       string
+	Endpoint        string // override of the FCM endpoint (tests, fake servers)
+}
+
+// WorkerConfig configures background jobs.
+type WorkerConfig struct {
+	Enabled            bool // run River workers inside `jalon serve`
+	FollowUpScanPeriod time.Duration
+}
+
+// Production reports whether the process runs in production mode.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Load reads the configuration from the environment.
+func Load() (Config, error) { return LoadFrom(os.Getenv) }
+
+// LoadFrom reads the configuration through getenv (tests pass a map).
+func LoadFrom(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Env:             r.str("JALON_ENV", "development"),
+		Addr:            r.str("JALON_ADDR", ":8080"),
+		DatabaseURL:     r.str("DATABASE_URL", DefaultDatabaseURL),
+		LogLevel:        r.str("JALON_LOG_LEVEL", "info"),
+		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
+		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
+		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
+		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
+	}
+	defaultFormat := "console"
+	if c.Env == "production" {
+		defaultFormat = "json"
+	}
+	c.LogFormat = r.str("JALON_LOG_FORMAT", defaultFormat)
+	c.JWT = JWTConfig{
+		Keys:            r.keys("JALON_JWT_KEYS"),
+		SigningKeyID:    r.str("JALON_JWT_SIGNING_KEY_ID", ""),
+		Issuer:          r.str("JALON_JWT_ISSUER", "jalon"),
+		Audience:        r.str("JALON_JWT_AUDIENCE", "jalon-app"),
+		AccessTokenTTL:  r.duration("JALON_ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL: r.duration("JALON_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+	}
+	c.GraphQL = GraphQLConfig{
+		MaxDepth:       r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
+		MaxAliases:     r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
+		MaxComplexity:  r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
+		MaxTokens:      r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
+		MaxBodyBytes:   int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
+		MaxUploadBytes: int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
+		RequestTimeout: r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
+		APQCacheSize:   r.integer("JALON_APQ_CACHE_SIZE", 1000),
+	}
+	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
+	c.Firebase = FirebaseConfig{
+		CredentialsFile: r.str("FIREBASE_CREDENTIALS_FILE", ""),
+		ProjectID:       r.str("JALON_FIREBASE_PROJECT_ID", ""),
+		Endpoint:        r.str("JALON_FCM_ENDPOINT", ""),
+	}
+	c.Worker = WorkerConfig{
+		Enabled:            r.boolean("JALON_WORKER", true),
+		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if len(c.JWT.Keys) == 0 {
+		c.JWT.Keys = map[string][]byte{"dev": []byte(DevSigningSecret)}
+		if c.JWT.SigningKeyID == "" {
+			c.JWT.SigningKeyID = "dev"
+		}
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Env != "development" && c.Env != "production":
+		return errors.New(`JALON_ENV: must be "development" or "production"`)
+	case c.LogFormat != "json" && c.LogFormat != "console":
+		return errors.New(`JALON_LOG_FORMAT: must be "json" or "console"`)
+	case c.DatabaseURL == "":
+		return errors.New("DATABASE_URL: required")
+	case c.JWT.SigningKeyID == "":
+		return errors.New("JALON_JWT_SIGNING_KEY_ID: required when JALON_JWT_KEYS is set")
+	case c.JWT.Keys[c.JWT.SigningKeyID] == nil:
+		return fmt.Errorf("JALON_JWT_SIGNING_KEY_ID: no key %q in JALON_JWT_KEYS", c.JWT.SigningKeyID)
+	case c.GraphQL.MaxDepth < 1, c.GraphQL.MaxAliases < 0, c.GraphQL.MaxComplexity < 1:
+		return errors.New("JALON_GRAPHQL_*: limits must be positive")
+	}
+	for kid, key := range c.JWT.Keys {
+		if len(key) < 32 {
+			return fmt.Errorf("JALON_JWT_KEYS: key %q is shorter than 32 bytes", kid)
+		}
+	}
+	if len(c.URLSigning) < 32 {
+		return errors.New("JALON_URL_SIGNING_KEY: shorter than 32 bytes")
+	}
+	if c.Production() {
+		for kid, key := range c.JWT.Keys {
+			if string(key) == DevSigningSecret {
+				return fmt.Errorf("JALON_JWT_KEYS: key %q is the development key; set real keys in production", kid)
+			}
+		}
+		if string(c.URLSigning) == DevSigningSecret {
+			return errors.New("JALON_URL_SIGNING_KEY: the development key is refused in production")
+		}
+		if c.DatabaseURL == DefaultDatabaseURL {
+			return errors.New("DATABASE_URL: set it explicitly in production")
+		}
+	}
+	return nil
+}
+
+// reader collects the first parse error, naming the variable.
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) integer(name string, def int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, "not an integer: %q", v)
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "not a boolean (true/false)")
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "not a positive duration such as 15m or 20s")
+	}
+	return d
+}
+
+// keys parses "kid1:base64secret,kid2:base64secret". The value is never echoed.
+func (r *reader) keys(name string) map[string][]byte {
+	v := r.getenv(name)
+	if v == "" {
+		return nil
+	}
+	out := map[string][]byte{}
+	for _, part := range strings.Split(v, ",") {
+		kid, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || kid == "" {
+			r.fail(name, "expected kid:base64secret[,kid:base64secret]")
+			return nil
+		}
+		key, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			r.fail(name, "key %q is not valid base64", kid)
+			return nil
+		}
+		out[kid] = key
+	}
+	return out
+}

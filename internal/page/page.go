@@ -1,0 +1,94 @@
+// Package page implements Relay-style cursor pagination: the arguments every
+// connection takes (first ≤ 100, default 20; after) and opaque keyset cursors.
+package page
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"jalon/internal/apperr"
+)
+
+// Default and Max bound a page size (DESIGN.md: first ≤ 100, default 20).
+const (
+	Default = 20
+	Max     = 100
+)
+
+// Args are a connection's paging arguments, validated.
+type Args struct {
+	First int
+	After *Cursor
+}
+
+// Cursor is a keyset position: the sort key of the last row seen and its id
+// (the tie-breaker). Clients treat it as opaque.
+type Cursor struct {
+	Time time.Time `json:"t,omitzero"`
+	Key  string    `json:"k,omitempty"`
+	ID   uuid.UUID `json:"i"`
+}
+
+// Encode returns the cursor's opaque string.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewArgs validates first and after: first defaults to 20 and must be 1..100;
+// after must be a cursor this server produced.
+func NewArgs(first *int, after *string) (Args, error) {
+	a := Args{First: Default}
+	if first != nil {
+		if *first < 1 || *first > Max {
+			return a, apperr.Invalid("first", "must be between 1 and %d", Max)
+		}
+		a.First = *first
+	}
+	if after != nil && *after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*after)
+		var c Cursor
+		if err != nil || json.Unmarshal(b, &c) != nil {
+			return a, apperr.Invalid("after", "not a valid cursor")
+		}
+		a.After = &c
+	}
+	return a, nil
+}
+
+// Limit is the number of rows to fetch: one more than First, to learn whether
+// there is a next page.
+func (a Args) Limit() int { return a.First + 1 }
+
+// Page is one page of a connection.
+type Page[T any] struct {
+	Items       []T
+	Cursors     []string
+	HasNextPage bool
+}
+
+// EndCursor is the cursor of the last item, or "" on an empty page.
+func (p Page[T]) EndCursor() string {
+	if len(p.Cursors) == 0 {
+		return ""
+	}
+	return p.Cursors[len(p.Cursors)-1]
+}
+
+// Build trims rows fetched with Args.Limit to a page and computes each item's
+// cursor with cursorOf.
+func Build[T any](rows []T, a Args, cursorOf func(T) Cursor) Page[T] {
+	p := Page[T]{Items: rows}
+	if len(rows) > a.First {
+		p.Items = rows[:a.First]
+		p.HasNextPage = true
+	}
+	p.Cursors = make([]string, len(p.Items))
+	for i, it := range p.Items {
+		p.Cursors[i] = cursorOf(it).Encode()
+	}
+	return p
+}

@@ -1,0 +1,51 @@
+// Package seed loads the demo data set: a training centre, two companies, a
+// trade with its competency framework, an admin, an adviser, two tutors and
+// four apprentices with contracts, and each area's demo records. Every row
+// has a fixed id and is inserted with ON CONFLICT DO NOTHING, so running it
+// again changes nothing.
+package seed
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"jalon/internal/postgres"
+)
+
+// DemoPassword is the password of every demo login (development only).
+const DemoPassword = "jalon-demo"
+
+// step seeds one area.
+type step struct {
+	name string
+	fn   func(ctx context.Context, tx pgx.Tx) error
+}
+
+// steps run in order, in one transaction. Areas append theirs.
+var steps = []step{
+	{"people, companies, trade and contracts", seedCore},
+}
+
+// Demo loads the demo data set into the database.
+func Demo(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	err := postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+		for _, s := range steps {
+			if err := s.fn(ctx, tx); err != nil {
+				return fmt.Errorf("seed %s: %w", s.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo data loaded; logins (password %q):\n", DemoPassword)
+	for _, u := range demoUsers {
+		fmt.Fprintf(out, "  %-10s %s\n", u.role, u.email)
+	}
+	return nil
+}

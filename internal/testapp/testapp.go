@@ -1,0 +1,183 @@
+// Package testapp starts the real Jalon program for tests: its own migrated
+// database, the full HTTP handler on a loopback port, a clock the test sets,
+// and a small GraphQL client that sees what a phone would see.
+package testapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/app"
+	"jalon/internal/clock"
+	"jalon/internal/config"
+	"jalon/internal/testdb"
+)
+
+// TestApp is a running Jalon on its own database.
+type TestApp struct {
+	*app.App
+	URL    string
+	Clock  *clock.Manual
+	Pool   *pgxpool.Pool
+	DBURL  string
+	Server *httptest.Server
+}
+
+// Start is the default start time of the test clock: a Wednesday in term
+// time, 10:00 in Brussels.
+var Start = time.Date(2026, 3, 18, 9, 0, 0, 0, time.UTC)
+
+// Option adjusts the configuration or the App before it starts.
+type Option func(*config.Config)
+
+// New starts Jalon on a fresh database. The server stops when t ends.
+func New(t testing.TB, opts ...Option) *TestApp {
+	t.Helper()
+	pool, dbURL := testdb.NewWithURL(t)
+	return NewOn(t, pool, dbURL, opts...)
+}
+
+// NewOn starts another Jalon process on an existing test database (for
+// tests of behaviour across server processes).
+func NewOn(t testing.TB, pool *pgxpool.Pool, dbURL string, opts ...Option) *TestApp {
+	t.Helper()
+	cfg, err := config.LoadFrom(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = dbURL
+	cfg.AutoMigrate = false // the template is migrated
+	cfg.BlobDir = t.TempDir()
+	cfg.Worker.Enabled = false
+	for _, o := range opts {
+		o(&cfg)
+	}
+	clk := clock.NewManual(Start)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	a, err := app.New(context.Background(), cfg, log, app.Options{Clock: clk, Pool: pool})
+	if err != nil {
+		t.Fatalf("start app: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &TestApp{App: a, URL: srv.URL, Clock: clk, Pool: pool, DBURL: dbURL, Server: srv}
+}
+
+// Response is a GraphQL response as a client sees it.
+type Response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []GQLError      `json:"errors"`
+	Header http.Header     `json:"-"`
+}
+
+// GQLError is one entry of "errors".
+type GQLError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns extensions.code of the first error, or "" when there is none.
+func (r Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Field returns extensions.field of the first error.
+func (r Response) Field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	f, _ := r.Errors[0].Extensions["field"].(string)
+	return f
+}
+
+// Decode unmarshals data into v, failing the test on errors in the response.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected GraphQL errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+}
+
+// RequireCode fails the test unless the first error has the given code.
+func (r Response) RequireCode(t testing.TB, code string) {
+	t.Helper()
+	if r.Code() != code {
+		t.Fatalf("want error code %s, got status %d errors %+v data %s", code, r.Status, r.Errors, r.Data)
+	}
+}
+
+// Query posts a GraphQL operation with an optional bearer token ("" for none).
+func (a *TestApp) Query(t testing.TB, token, query string, vars map[string]any) Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return a.Post(t, token, "application/json", bytes.NewReader(body))
+}
+
+// Post sends a raw body to /graphql.
+func (a *TestApp) Post(t testing.TB, token, contentType string, body io.Reader) Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", body)
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return a.Do(t, req)
+}
+
+// Do sends req and decodes a GraphQL response.
+func (a *TestApp) Do(t testing.TB, req *http.Request) Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := Response{Status: res.StatusCode, Header: res.Header}
+	if err := json.Unmarshal(raw, &out); err != nil && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("decode response %q: %v", raw, err)
+	}
+	out.Status = res.StatusCode
+	return out
+}
+
+// Token mints an access token for user (as login would).
+func (a *TestApp) Token(t testing.TB, u User) string {
+	t.Helper()
+	tok, _, err := a.Tokens.Issue(u.ID, u.Role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Exec runs SQL directly on the test database (for fixtures and for tests
+// that tamper with data behind the application's back).
+func (a *TestApp) Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if _, err := a.Pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("exec %q: %v", sql, err)
+	}
+}
