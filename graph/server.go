@@ -79,6 +79,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		ext := map[string]any{"code": string(e.Code)}
 		if e.Field != "" {
 			ext["field"] = e.Field
+		} else if e.Code == apperr.ValidationFailed && len(gqlErr.Path) > 0 {
+			// An argument that failed to parse: its path ends with its name.
+			if name, ok := gqlErr.Path[len(gqlErr.Path)-1].(ast.PathName); ok {
+				ext["field"] = string(name)
+			}
 		}
 		for k, v := range e.Extensions {
 			ext[k] = v

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 
 	"jalon/internal/apperr"
 	"jalon/internal/clock"
@@ -53,4 +54,25 @@ func UnmarshalDate(v any) (time.Time, error) {
 		return time.Time{}, apperr.New(apperr.ValidationFailed, fmt.Sprintf("Date must be YYYY-MM-DD, got %q", s))
 	}
 	return t, nil
+}
+
+// MarshalUUID writes an ID.
+func MarshalUUID(id uuid.UUID) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(id.String()))
+	})
+}
+
+// UnmarshalUUID reads an ID, which must be a UUID string: a malformed one is
+// VALIDATION_FAILED (the presenter names the field from the error's path).
+func UnmarshalUUID(v any) (uuid.UUID, error) {
+	s, ok := v.(string)
+	if !ok {
+		return uuid.Nil, apperr.New(apperr.ValidationFailed, "ID must be a UUID string")
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, apperr.New(apperr.ValidationFailed, "ID must be a UUID")
+	}
+	return id, nil
 }
