@@ -1,0 +1,113 @@
+package authzmatrix_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"jalon/internal/auth"
+	"jalon/internal/testapp"
+	"jalon/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// Row is one operation of the matrix.
+type Row struct {
+	Name string
+	// Prepare creates what the operation acts on, inside contract c (a fresh
+	// contract for every caller tried), and returns the GraphQL document and
+	// its variables.
+	Prepare func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (query string, vars map[string]any)
+	// Allowed are the parts of the contract (APPRENTICE, TUTOR, ADVISER) and
+	// ADMIN that may run the operation. Other members get FORBIDDEN; callers
+	// outside the contract get NOT_FOUND.
+	Allowed []auth.Role
+	// AdminOnly rows are role-only operations: every non-admin gets
+	// FORBIDDEN, wherever they stand.
+	AdminOnly bool
+	// Check, when set, runs after an allowed caller succeeded.
+	Check func(t *testing.T, res testapp.Response)
+}
+
+var (
+	rowsMu sync.Mutex
+	rows   []Row
+)
+
+// register adds rows; each *_rows_test.go calls it from init.
+func register(rs ...Row) {
+	rowsMu.Lock()
+	defer rowsMu.Unlock()
+	rows = append(rows, rs...)
+}
+
+func allowed(r Row, role auth.Role) bool {
+	for _, a := range r.Allowed {
+		if a == role {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	for _, row := range rows {
+		t.Run(row.Name, func(t *testing.T) {
+			t.Parallel()
+			members := []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin}
+			for _, role := range members {
+				t.Run("member "+string(role), func(t *testing.T) {
+					c := a.NewContract(t)
+					q, vars := row.Prepare(t, a, c)
+					caller := memberOf(t, a, c, role)
+					res := a.Query(t, a.Token(t, caller), q, vars)
+					switch {
+					case row.AdminOnly && role != auth.Admin:
+						res.RequireCode(t, "FORBIDDEN")
+					case allowed(row, role):
+						if len(res.Errors) > 0 {
+							t.Fatalf("%s should be allowed: %+v", role, res.Errors)
+						}
+						if row.Check != nil {
+							row.Check(t, res)
+						}
+					default:
+						res.RequireCode(t, "FORBIDDEN")
+					}
+				})
+			}
+			if row.AdminOnly {
+				return
+			}
+			for _, role := range []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser} {
+				t.Run("outsider "+string(role), func(t *testing.T) {
+					c := a.NewContract(t)
+					q, vars := row.Prepare(t, a, c)
+					other := a.NewContract(t)
+					res := a.Query(t, a.Token(t, memberOf(t, a, other, role)), q, vars)
+					res.RequireCode(t, "NOT_FOUND")
+				})
+			}
+		})
+	}
+}
+
+// memberOf returns the user playing role in c (a new admin for ADMIN).
+func memberOf(t *testing.T, a *testapp.TestApp, c testapp.Contract, role auth.Role) testapp.User {
+	switch role {
+	case auth.Apprentice:
+		return c.Apprentice
+	case auth.Tutor:
+		return c.Tutor
+	case auth.Adviser:
+		return c.Adviser
+	case auth.Admin:
+		return a.NewUser(t, auth.Admin)
+	}
+	panic(fmt.Sprint("unknown role ", role))
+}
+
+var everyone = []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin}
