@@ -7,6 +7,8 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/notify"
+	"jalon/internal/signedurl"
 )
 
 // Resolver holds the dependencies resolvers hand to the domain services.
@@ -17,4 +19,6 @@ type Resolver struct {
 	Clock  clock.Clock
 	Tokens *auth.Tokens
 	Log    zerolog.Logger
+	Notify *notify.Notifier
+	URLs   *signedurl.Signer
 }

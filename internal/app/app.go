@@ -22,7 +22,9 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/httpserver"
 	"jalon/internal/metrics"
+	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/signedurl"
 )
 
 // App is one running Jalon process.
@@ -91,6 +93,8 @@ func (a *App) buildHandler() http.Handler {
 		Clock:  a.Clock,
 		Tokens: a.Tokens,
 		Log:    a.Log,
+		Notify: notify.New(),
+		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,

@@ -23,7 +23,9 @@ func TestTypenameAndMe(t *testing.T) {
 	a := testapp.New(t)
 
 	res := a.Query(t, "", `{ __typename }`, nil)
-	var d struct{ Typename string `json:"__typename"` }
+	var d struct {
+		Typename string `json:"__typename"`
+	}
 	res.Decode(t, &d)
 	if d.Typename != "Query" {
 		t.Fatalf("typename %q", d.Typename)
@@ -32,7 +34,9 @@ func TestTypenameAndMe(t *testing.T) {
 	a.Query(t, "", `{ me { id } }`, nil).RequireCode(t, "UNAUTHENTICATED")
 
 	u := a.NewUser(t, auth.Adviser)
-	var me struct{ Me struct{ ID, Email, Role string } }
+	var me struct {
+		Me struct{ ID, Email, Role string }
+	}
 	a.Query(t, a.Token(t, u), `{ me { id email role } }`, nil).Decode(t, &me)
 	if me.Me.ID != u.ID.String() || me.Me.Role != "ADVISER" {
 		t.Fatalf("me = %+v", me.Me)
@@ -143,7 +147,9 @@ func TestGzipAndPersistedQueries(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"query": query, "extensions": json.RawMessage(ext)})
 	a.Post(t, "", "application/json", strings.NewReader(string(body))).Decode(t, &struct{}{})
-	var d struct{ Typename string `json:"__typename"` }
+	var d struct {
+		Typename string `json:"__typename"`
+	}
 	get().Decode(t, &d)
 	if d.Typename != "Query" {
 		t.Fatal("persisted query by hash failed")

@@ -21,14 +21,23 @@ type Message struct {
 	Link   string
 }
 
-// Send writes m to the inbox of every recipient, in db's transaction.
-func Send(ctx context.Context, db postgres.DB, recipients []uuid.UUID, m Message) error {
+// Notifier sends notifications. Domain services receive it from the resolver
+// and call Send inside their transaction.
+type Notifier struct{}
+
+// New returns a Notifier.
+func New() *Notifier { return &Notifier{} }
+
+// Send writes m to the inbox of every recipient, in tx (the transaction of
+// the change that caused it), so the change and its notifications commit or
+// vanish together.
+func (n *Notifier) Send(ctx context.Context, tx postgres.DB, recipients []uuid.UUID, m Message) error {
 	params, err := json.Marshal(m.Params)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", m.Kind, err)
 	}
 	for _, to := range recipients {
-		_, err := db.Exec(ctx, `
+		_, err := tx.Exec(ctx, `
 			INSERT INTO notifications (user_id, kind, title, body, link, params)
 			VALUES ($1, $2, $2, '', $3, $4)`, to, m.Kind, m.Link, params)
 		if err != nil {
