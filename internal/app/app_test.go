@@ -118,7 +118,7 @@ func TestHealthReadinessMetricsAndRequestID(t *testing.T) {
 	}
 }
 
-func TestReadyzFailsWhenDatabaseGone(t *testing.T) {
+func TestReadyzFailsWithPendingMigrations(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	// Pending migrations make the process not ready.

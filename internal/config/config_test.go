@@ -1,0 +1,79 @@
+package config
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func load(env map[string]string) (Config, error) {
+	return LoadFrom(func(k string) string { return env[k] })
+}
+
+func TestDefaultsAreDevelopment(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.Env != "development" || c.LogFormat != "console" || c.JWT.SigningKeyID != "dev" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	cases := map[string]map[string]string{
+		"JALON_ENV":                   {"JALON_ENV": "staging"},
+		"JALON_LOG_FORMAT":            {"JALON_LOG_FORMAT": "xml"},
+		"JALON_SHUTDOWN_TIMEOUT":      {"JALON_SHUTDOWN_TIMEOUT": "soon"},
+		"JALON_GRAPHQL_MAX_DEPTH":     {"JALON_GRAPHQL_MAX_DEPTH": "ten"},
+		"JALON_AUTO_MIGRATE":          {"JALON_AUTO_MIGRATE": "maybe"},
+		"JALON_JWT_KEYS":              {"JALON_JWT_KEYS": "nocolon"},
+		"JALON_JWT_SIGNING_KEY_ID":    {"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "b"},
+		"JALON_JWT_KEYS is too short": {"JALON_JWT_KEYS": "a:" + base64.StdEncoding.EncodeToString([]byte("short")), "JALON_JWT_SIGNING_KEY_ID": "a"},
+		"JALON_URL_SIGNING_KEY":       {"JALON_URL_SIGNING_KEY": "short"},
+	}
+	for name, env := range cases {
+		_, err := load(env)
+		want := strings.Fields(name)[0]
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: want error naming %s, got %v", name, want, err)
+		}
+	}
+}
+
+func TestProductionRefusesDevelopmentDefaults(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 40)))
+	prod := map[string]string{
+		"JALON_ENV":                "production",
+		"DATABASE_URL":             "postgres://jalon@db.internal/jalon",
+		"JALON_JWT_KEYS":           "2026a:" + key,
+		"JALON_JWT_SIGNING_KEY_ID": "2026a",
+		"JALON_URL_SIGNING_KEY":    strings.Repeat("u", 40),
+	}
+	c, err := load(prod)
+	if err != nil {
+		t.Fatalf("valid production config refused: %v", err)
+	}
+	if !c.Production() || c.LogFormat != "json" {
+		t.Fatalf("production defaults: %+v", c)
+	}
+	for _, drop := range []string{"DATABASE_URL", "JALON_JWT_KEYS", "JALON_URL_SIGNING_KEY"} {
+		env := map[string]string{}
+		for k, v := range prod {
+			env[k] = v
+		}
+		delete(env, drop)
+		if drop == "JALON_JWT_KEYS" {
+			delete(env, "JALON_JWT_SIGNING_KEY_ID")
+		}
+		if _, err := load(env); err == nil || !strings.HasPrefix(err.Error(), drop) {
+			t.Errorf("production without %s: want refusal naming it, got %v", drop, err)
+		}
+	}
+	// The error never echoes a key.
+	_, err = load(map[string]string{"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "zz"})
+	if err == nil || strings.Contains(err.Error(), key) {
+		t.Fatalf("error must not echo keys: %v", err)
+	}
+}
