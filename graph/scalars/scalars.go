@@ -3,7 +3,6 @@
 package scalars
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -51,7 +50,7 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, apperr.New(apperr.ValidationFailed, fmt.Sprintf("Date must be YYYY-MM-DD, got %q", s))
+		return time.Time{}, apperr.New(apperr.ValidationFailed, "Date must be YYYY-MM-DD, got %q", s)
 	}
 	return t, nil
 }
