@@ -12,6 +12,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations"
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
@@ -30,6 +31,12 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// Evaluations: templates by id, and by evaluation (or template) id the
+	// criteria and signatures.
+	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
+	EvaluationTemplateCriteria *dataloadgen.Loader[uuid.UUID, []evaluations.TemplateCriterion]
+	EvaluationCriteria         *dataloadgen.Loader[uuid.UUID, []evaluations.Criterion]
+	EvaluationSignatures       *dataloadgen.Loader[uuid.UUID, []evaluations.Signature]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -48,6 +55,11 @@ func New(db postgres.DB) *Loaders {
 		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+
+		EvaluationTemplates:        dataloadgen.NewLoader(bind(db, evaluations.GetTemplates), opt),
+		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
+		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
+		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
 	}
 }
 
