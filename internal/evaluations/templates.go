@@ -123,6 +123,11 @@ func (in *TemplateInput) validate() error {
 		if l.FR == "" || len(l.FR) > 100 || len(l.NL) > 100 || len(l.DE) > 100 || len(l.EN) > 100 {
 			return apperr.Invalid("scaleLabels", "every label needs a French text of at most 100 characters")
 		}
+		for _, other := range []*string{&l.NL, &l.DE, &l.EN} {
+			if *other == "" {
+				*other = l.FR
+			}
+		}
 	}
 	if len(seen) != in.ScaleMax-in.ScaleMin+1 {
 		return apperr.Invalid("scaleLabels", "every value from %d to %d needs a label", in.ScaleMin, in.ScaleMax)
