@@ -20,6 +20,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/evaluations"
 	"jalon/internal/postgres"
+	"jalon/internal/seed"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
@@ -812,4 +813,60 @@ func TestListsAndPaging(t *testing.T) {
 	var one struct{ Evaluation *struct{ ID string } }
 	a.Query(t, a.Token(t, c.Apprentice), `query($id: ID!) { evaluation(id: $id) { id } }`, map[string]any{"id": uuid.New()}).RequireCode(t, "NOT_FOUND")
 	_ = one
+}
+
+func TestSeedHasEveryStatusWithValidHashes(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	ctx := context.Background()
+	for range 2 {
+		if err := seed.Demo(ctx, a.Pool, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := a.Pool.Query(ctx, `SELECT status, count(*) FROM evaluations GROUP BY status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStatus := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		byStatus[s] = n
+	}
+	for _, s := range []string{"SCHEDULED", "IN_PROGRESS", "AWAITING_APPRENTICE", "AWAITING_ADVISER", "SIGNED"} {
+		if byStatus[s] == 0 {
+			t.Errorf("no demo evaluation %s: %v", s, byStatus)
+		}
+	}
+	if n := count(t, a, `SELECT count(*) FROM evaluation_signatures`); n != 4*3+2+1 {
+		t.Fatalf("%d signatures after seeding twice, want 15", n)
+	}
+	// Every signed demo evaluation verifies.
+	admin := a.Token(t, a.NewUser(t, auth.Admin))
+	var d struct {
+		Evaluations struct {
+			Nodes []struct {
+				Status    string
+				Integrity *struct{ Valid bool }
+			}
+		}
+	}
+	a.Query(t, admin, `{ evaluations(first: 100) { nodes { status integrity { valid } } } }`, nil).Decode(t, &d)
+	checked := 0
+	for _, n := range d.Evaluations.Nodes {
+		frozen := n.Status == "SIGNED" || strings.HasPrefix(n.Status, "AWAITING")
+		if frozen != (n.Integrity != nil) || (n.Integrity != nil && !n.Integrity.Valid) {
+			t.Fatalf("demo evaluation %s integrity %+v", n.Status, n.Integrity)
+		}
+		if frozen {
+			checked++
+		}
+	}
+	if checked != 6 {
+		t.Fatalf("%d signed demo evaluations checked, want 6", checked)
+	}
 }
