@@ -9,18 +9,43 @@ import (
 	"context"
 	"jalon/graph/generated"
 	"jalon/graph/loaders"
-	"jalon/internal/auth"
 	"jalon/graph/model"
+	"jalon/internal/auth"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/orgs"
+	"jalon/internal/page"
 	"jalon/internal/users"
 
 	"github.com/google/uuid"
 )
 
 func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error) {
-	return r.evaluationConnection(ctx, evaluations.Filter{ContractID: &obj.ID, Status: status}, first, after)
+	args, err := page.NewArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	var st evaluations.Status
+	if status != nil {
+		st = *status
+	}
+	count := func(ctx context.Context) (int, error) {
+		return l.ContractEvaluationCounts.Load(ctx, evaluations.ContractCountKey{ContractID: obj.ID, Status: st})
+	}
+	if args.After != nil {
+		// Later pages concern one contract: no batching to gain.
+		p, err := r.EvaluationService.List(ctx, evaluations.Filter{ContractID: &obj.ID, Status: status}, args)
+		if err != nil {
+			return nil, err
+		}
+		return &model.EvaluationConnection{Page: p, Count: count}, nil
+	}
+	p, err := l.ContractEvaluations.Load(ctx, evaluations.ContractPageKey{ContractID: obj.ID, Status: st, First: args.First})
+	if err != nil {
+		return nil, err
+	}
+	return &model.EvaluationConnection{Page: p, Count: count}, nil
 }
 
 func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (*contracts.Contract, error) {

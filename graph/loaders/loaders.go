@@ -14,6 +14,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/orgs"
+	"jalon/internal/page"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
 )
@@ -37,6 +38,9 @@ type Loaders struct {
 	EvaluationTemplateCriteria *dataloadgen.Loader[uuid.UUID, []evaluations.TemplateCriterion]
 	EvaluationCriteria         *dataloadgen.Loader[uuid.UUID, []evaluations.Criterion]
 	EvaluationSignatures       *dataloadgen.Loader[uuid.UUID, []evaluations.Signature]
+	// ContractEvaluations: first pages and counts of Contract.evaluations.
+	ContractEvaluations      *dataloadgen.Loader[evaluations.ContractPageKey, page.Page[evaluations.Evaluation]]
+	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -60,6 +64,8 @@ func New(db postgres.DB) *Loaders {
 		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
 		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
 		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
+		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
+		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
 	}
 }
 

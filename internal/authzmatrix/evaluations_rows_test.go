@@ -33,6 +33,14 @@ func init() {
 			},
 		},
 		Row{
+			Name: "query contract.evaluations",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				a.NewEvaluation(t, c)
+				return `query($c: ID!) { contract(id: $c) { evaluations(first: 5) { totalCount nodes { id } } } }`, map[string]any{"c": c.ID}
+			},
+			Allowed: everyone,
+		},
+		Row{
 			Name: "mutation saveEvaluation",
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				e := a.NewEvaluation(t, c)

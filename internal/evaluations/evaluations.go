@@ -283,3 +283,82 @@ func signaturesOf(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Signatur
 	}
 	return out[0], nil
 }
+
+// ContractPageKey asks for the first page of one contract's evaluations
+// (Contract.evaluations without a cursor), for a dataloader: a page of
+// contracts then costs one query, not one per contract.
+type ContractPageKey struct {
+	ContractID uuid.UUID
+	Status     Status // "" for all
+	First      int
+}
+
+// FirstPagesOf loads the first page of each key's contract, by due date, in
+// key order. No authorization check: the contracts are already authorized.
+func FirstPagesOf(ctx context.Context, db postgres.DB, keys []ContractPageKey) ([]page.Page[Evaluation], []error) {
+	ids := make([]uuid.UUID, len(keys))
+	statuses := make([]string, len(keys))
+	limits := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i], statuses[i], limits[i] = k.ContractID, string(k.Status), page.Args{First: k.First}.Limit()
+	}
+	rows, err := db.Query(ctx, `SELECT k.idx, `+columns+`
+		FROM unnest($1::uuid[], $2::text[], $3::int[]) WITH ORDINALITY AS k(contract_id, status, lim, idx)
+		CROSS JOIN LATERAL (
+			SELECT * FROM evaluations e
+			WHERE e.contract_id = k.contract_id AND (k.status = '' OR e.status = k.status)
+			ORDER BY e.due_date, e.id LIMIT k.lim) e
+		ORDER BY k.idx, e.due_date, e.id`, ids, statuses, limits)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
+	}
+	byKey := make([][]Evaluation, len(keys))
+	for rows.Next() {
+		var idx int
+		var e Evaluation
+		if err := rows.Scan(&idx, &e.ID, &e.ContractID, &e.TemplateID, &e.Slot, &e.Title, &e.DueDate, &e.Status,
+			&e.Version, &e.GeneralComment, &e.CreatedAt, &e.UpdatedAt); err != nil {
+			rows.Close()
+			return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
+		}
+		byKey[idx-1] = append(byKey[idx-1], e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
+	}
+	out := make([]page.Page[Evaluation], len(keys))
+	for i, k := range keys {
+		out[i] = page.Build(byKey[i], page.Args{First: k.First}, func(e Evaluation) page.Cursor {
+			return page.Cursor{Time: e.DueDate, ID: e.ID}
+		})
+	}
+	return out, nil
+}
+
+// ContractCountKey asks how many evaluations a contract has (with a status).
+type ContractCountKey struct {
+	ContractID uuid.UUID
+	Status     Status // "" for all
+}
+
+// CountsOf counts each key's evaluations, in key order (dataloader batch
+// function; no authorization check).
+func CountsOf(ctx context.Context, db postgres.DB, keys []ContractCountKey) ([]int, []error) {
+	ids := make([]uuid.UUID, len(keys))
+	statuses := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i], statuses[i] = k.ContractID, string(k.Status)
+	}
+	rows, err := db.Query(ctx, `SELECT (SELECT count(*) FROM evaluations e
+			WHERE e.contract_id = k.contract_id AND (k.status = '' OR e.status = k.status))::int
+		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(contract_id, status, idx)
+		ORDER BY k.idx`, ids, statuses)
+	if err != nil {
+		return nil, []error{fmt.Errorf("count contract evaluations: %w", err)}
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, []error{fmt.Errorf("count contract evaluations: %w", err)}
+	}
+	return out, nil
+}

@@ -810,9 +810,40 @@ func TestListsAndPaging(t *testing.T) {
 	if cd.Contract.Evaluations.TotalCount != 3 || cd.Contract.Evaluations.Nodes[0].Slot != "M3" || cd.Contract.Evaluations.Nodes[2].Slot != "END" {
 		t.Fatalf("contract evaluations %+v", cd.Contract.Evaluations)
 	}
-	var one struct{ Evaluation *struct{ ID string } }
 	a.Query(t, a.Token(t, c.Apprentice), `query($id: ID!) { evaluation(id: $id) { id } }`, map[string]any{"id": uuid.New()}).RequireCode(t, "NOT_FOUND")
-	_ = one
+
+	// Contract.evaluations over a list of contracts (batched), then the next
+	// page of one of them.
+	var cl struct {
+		Contracts struct {
+			Nodes []struct {
+				ID          string
+				Evaluations struct {
+					TotalCount int
+					Nodes      []struct{ Slot string }
+					PageInfo   struct {
+						HasNextPage bool
+						EndCursor   string
+					}
+				}
+			}
+		}
+	}
+	a.Query(t, tok, `{ contracts { nodes { id evaluations(first: 2, status: SCHEDULED) { totalCount nodes { slot } pageInfo { hasNextPage endCursor } } } } }`, nil).Decode(t, &cl)
+	if len(cl.Contracts.Nodes) != 2 {
+		t.Fatalf("contracts %+v", cl.Contracts.Nodes)
+	}
+	for _, n := range cl.Contracts.Nodes {
+		ev := n.Evaluations
+		if ev.TotalCount != 3 || len(ev.Nodes) != 2 || ev.Nodes[0].Slot != "M3" || ev.Nodes[1].Slot != "M6" || !ev.PageInfo.HasNextPage {
+			t.Fatalf("contract %s evaluations %+v", n.ID, ev)
+		}
+	}
+	a.Query(t, tok, `query($id: ID!, $after: String) { contract(id: $id) { evaluations(first: 2, after: $after) { nodes { slot } pageInfo { hasNextPage } } } }`,
+		map[string]any{"id": cl.Contracts.Nodes[0].ID, "after": cl.Contracts.Nodes[0].Evaluations.PageInfo.EndCursor}).Decode(t, &cd)
+	if len(cd.Contract.Evaluations.Nodes) != 1 || cd.Contract.Evaluations.Nodes[0].Slot != "END" {
+		t.Fatalf("second page %+v", cd.Contract.Evaluations)
+	}
 }
 
 func TestSeedHasEveryStatusWithValidHashes(t *testing.T) {

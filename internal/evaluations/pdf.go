@@ -276,10 +276,10 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	// Title.
 	pdf.SetTextColor(20, 40, 80)
 	pdf.SetFont("Helvetica", "B", 16)
-	pdf.MultiCell(inner, 7, tr(tx.heading+" - "+d.e.Title), "", "L", false)
+	pdf.MultiCell(inner, 7, tr(d.e.Title), "", "L", false)
 	pdf.SetFont("Helvetica", "", 10)
 	pdf.SetTextColor(80, 80, 80)
-	pdf.CellFormat(inner, 5, tr(fmt.Sprintf("%s · %s %s · %s: %s", tx.slot(d.e.Slot), tx.due,
+	pdf.CellFormat(inner, 5, tr(fmt.Sprintf("%s · %s · %s %s · %s: %s", tx.heading, tx.slot(d.e.Slot), tx.due,
 		d.e.DueDate.Format("02/01/2006"), tx.status, tx.states[d.e.Status])), "", 1, "L", false, 0, "")
 	pdf.Ln(3)
 
