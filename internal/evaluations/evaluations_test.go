@@ -567,39 +567,31 @@ func TestIntegrityCatchesDirectSQLChange(t *testing.T) {
 	}
 }
 
-// independentHash rebuilds the canonical form described in the README from
-// the stored rows, with maps (sorted keys) rather than the package's types.
+// contentSQL is the export query documented in the README.
+const contentSQL = `
+  SELECT json_build_object('contractId', e.contract_id, 'dueDate', e.due_date, 'evaluationId', e.id,
+    'generalComment', e.general_comment, 'scaleMax', t.scale_max, 'scaleMin', t.scale_min,
+    'slot', e.slot, 'title', e.title, 'version', 1,
+    'criteria', (SELECT json_agg(json_build_object('comment', cr.comment, 'competencyId', cr.competency_id,
+        'description', cr.description, 'label', cr.label, 'position', cr.position, 'score', cr.score)
+        ORDER BY cr.position) FROM evaluation_criteria cr WHERE cr.evaluation_id = e.id))
+  FROM evaluations e JOIN evaluation_templates t ON t.id = e.template_id
+  WHERE e.id = $1`
+
+// independentHash follows the README's recipe: export the content with SQL,
+// re-serialize it with sorted keys (encoding/json sorts map keys), hash it.
 func independentHash(t *testing.T, a *testapp.TestApp, id uuid.UUID) string {
 	t.Helper()
-	ctx := context.Background()
-	var contractID uuid.UUID
-	var slot, title, general, due string
-	var smin, smax int
-	err := a.Pool.QueryRow(ctx, `SELECT e.contract_id, e.slot, e.title, e.general_comment, e.due_date::text, t.scale_min, t.scale_max
-		FROM evaluations e JOIN evaluation_templates t ON t.id = e.template_id WHERE e.id = $1`, id).
-		Scan(&contractID, &slot, &title, &general, &due, &smin, &smax)
-	if err != nil {
+	var raw []byte
+	if err := a.Pool.QueryRow(context.Background(), contentSQL, id).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := a.Pool.Query(ctx, `SELECT position, competency_id, label, description, score, comment
-		FROM evaluation_criteria WHERE evaluation_id = $1 ORDER BY position`, id)
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	var criteria []map[string]any
-	for rows.Next() {
-		var pos int
-		var comp *uuid.UUID
-		var label, desc, comment string
-		var score *int
-		if err := rows.Scan(&pos, &comp, &label, &desc, &score, &comment); err != nil {
-			t.Fatal(err)
-		}
-		criteria = append(criteria, map[string]any{"position": pos, "competencyId": comp, "label": label,
-			"description": desc, "score": score, "comment": comment})
-	}
-	doc := map[string]any{"evaluationId": id, "contractId": contractID, "slot": slot, "title": title, "dueDate": due,
-		"scaleMin": smin, "scaleMax": smax, "criteria": criteria, "generalComment": general, "version": 1}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
