@@ -156,6 +156,10 @@ func TestTemplateSchedulesEvaluationsIdempotently(t *testing.T) {
 	if n := count(t, a, `SELECT count(*) FROM evaluation_criteria cr JOIN evaluations e ON e.id = cr.evaluation_id WHERE e.contract_id = $1`, c.ID); n != 12 {
 		t.Fatalf("criteria rows %d after re-running, want 12", n)
 	}
+	schedule(t, a, draft.ID)
+	if len(slots(t, a, draft.ID)) != 0 {
+		t.Fatal("a DRAFT contract is scheduled when it is activated, not before")
+	}
 	a.Exec(t, `UPDATE contracts SET status = 'ACTIVE' WHERE id = $1`, draft.ID)
 	schedule(t, a, draft.ID)
 	if len(slots(t, a, draft.ID)) != 4 {

@@ -12,8 +12,9 @@ import (
 // template of the contract's trade and month of its schedule ("M<n>", due n
 // months after the start; PostgreSQL clamps Jan 31 + 1 month to Feb 28/29),
 // plus "END" (due days_before_end days before the end) when the template has
-// one. Slots falling outside the contract's dates are left out. ENDED and
-// TERMINATED contracts get none (and keep the evaluations they have).
+// one. Slots falling outside the contract's dates are left out. Only ACTIVE
+// and SUSPENDED contracts are scheduled: a DRAFT gets its evaluations when it
+// is activated, ENDED and TERMINATED ones keep what they have.
 const slotsSQL = `
 	WITH slot AS (
 		SELECT c.id AS contract_id, t.id AS template_id, t.title, 'M' || m AS slot,
@@ -21,12 +22,12 @@ const slotsSQL = `
 		FROM contracts c
 		JOIN evaluation_templates t ON t.trade_id = c.trade_id
 		CROSS JOIN LATERAL unnest(t.months_after_start) AS m
-		WHERE c.id = ANY($1::uuid[]) AND c.status NOT IN ('ENDED', 'TERMINATED')
+		WHERE c.id = ANY($1::uuid[]) AND c.status IN ('ACTIVE', 'SUSPENDED')
 		UNION ALL
 		SELECT c.id, t.id, t.title, 'END', c.end_date - t.days_before_end, c.start_date, c.end_date
 		FROM contracts c
 		JOIN evaluation_templates t ON t.trade_id = c.trade_id
-		WHERE c.id = ANY($1::uuid[]) AND c.status NOT IN ('ENDED', 'TERMINATED')
+		WHERE c.id = ANY($1::uuid[]) AND c.status IN ('ACTIVE', 'SUSPENDED')
 		  AND t.days_before_end IS NOT NULL
 	), wanted AS (
 		SELECT * FROM slot WHERE due_date > start_date AND due_date <= end_date
@@ -92,7 +93,7 @@ func schedule(ctx context.Context, tx pgx.Tx, contractIDs []uuid.UUID) error {
 	_, err = tx.Exec(ctx, slotsSQL+`
 		DELETE FROM evaluations e
 		WHERE e.contract_id = ANY($1::uuid[]) AND e.status = 'SCHEDULED'
-		  AND EXISTS (SELECT 1 FROM contracts c WHERE c.id = e.contract_id AND c.status NOT IN ('ENDED', 'TERMINATED'))
+		  AND EXISTS (SELECT 1 FROM contracts c WHERE c.id = e.contract_id AND c.status IN ('ACTIVE', 'SUSPENDED'))
 		  AND NOT EXISTS (SELECT 1 FROM wanted w
 		                  WHERE w.contract_id = e.contract_id AND w.template_id = e.template_id AND w.slot = e.slot)`,
 		contractIDs)
