@@ -7,6 +7,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/evaluations"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
 )
@@ -21,4 +22,6 @@ type Resolver struct {
 	Log    zerolog.Logger
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
+
+	EvaluationService *evaluations.Service
 }

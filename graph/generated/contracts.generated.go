@@ -6,6 +6,7 @@ import (
 	"context"
 	"jalon/graph/model"
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations"
 	"jalon/internal/orgs"
 	"jalon/internal/users"
 	"math"
@@ -27,6 +28,8 @@ type ContractResolver interface {
 	Company(ctx context.Context, obj *contracts.Contract) (*orgs.Company, error)
 	Centre(ctx context.Context, obj *contracts.Contract) (*orgs.Centre, error)
 	Trade(ctx context.Context, obj *contracts.Contract) (*orgs.Trade, error)
+
+	Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error)
 }
 type TradeResolver interface {
 	Competencies(ctx context.Context, obj *orgs.Trade) ([]orgs.Competency, error)
@@ -35,6 +38,36 @@ type TradeResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Contract_evaluations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*evaluations.Status, error) {
+			return ec.unmarshalOEvaluationStatus2ᚖjalonᚋinternalᚋevaluationsᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -646,6 +679,50 @@ func (ec *executionContext) fieldContext_Contract_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Contract", field, false, false, "ContractStatus")
 }
 
+func (ec *executionContext) _Contract_evaluations(ctx context.Context, field graphql.CollectedField, obj *contracts.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_evaluations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contract().Evaluations(ctx, obj, fc.Args["status"].(*evaluations.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationConnection) graphql.Marshaler {
+			return ec.marshalNEvaluationConnection2ᚖjalonᚋgraphᚋmodelᚐEvaluationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_evaluations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contract_evaluations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ContractConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContractConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1241,6 +1318,12 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "evaluations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_evaluations(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1608,6 +1691,13 @@ func (ec *executionContext) marshalOCompany2ᚖjalonᚋinternalᚋorgsᚐCompany
 		return graphql.Null
 	}
 	return ec._Company(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCompetency2ᚖjalonᚋinternalᚋorgsᚐCompetency(ctx context.Context, sel ast.SelectionSet, v *orgs.Competency) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Competency(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx context.Context, sel ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {

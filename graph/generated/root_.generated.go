@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"jalon/graph/model"
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,8 +26,14 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Contract() ContractResolver
+	Evaluation() EvaluationResolver
+	EvaluationCriterion() EvaluationCriterionResolver
+	EvaluationSignature() EvaluationSignatureResolver
+	EvaluationTemplate() EvaluationTemplateResolver
+	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ScaleLabel() ScaleLabelResolver
 	Trade() TradeResolver
 	User() UserResolver
 }
@@ -67,6 +74,7 @@ type ComplexityRoot struct {
 		Centre      func(childComplexity int) int
 		Company     func(childComplexity int) int
 		EndDate     func(childComplexity int) int
+		Evaluations func(childComplexity int, status *evaluations.Status, first *int, after *string) int
 		ID          func(childComplexity int) int
 		StartDate   func(childComplexity int) int
 		Status      func(childComplexity int) int
@@ -87,11 +95,91 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Evaluation struct {
+		Contract       func(childComplexity int) int
+		Criteria       func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		GeneralComment func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Integrity      func(childComplexity int) int
+		PDFURL         func(childComplexity int) int
+		Scale          func(childComplexity int) int
+		Signatures     func(childComplexity int) int
+		Slot           func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	EvaluationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EvaluationCriterion struct {
+		Comment     func(childComplexity int) int
+		Competency  func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Score       func(childComplexity int) int
+	}
+
+	EvaluationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	EvaluationIntegrity struct {
+		ContentHash func(childComplexity int) int
+		SignedHash  func(childComplexity int) int
+		Valid       func(childComplexity int) int
+	}
+
+	EvaluationScale struct {
+		Labels func(childComplexity int) int
+		Max    func(childComplexity int) int
+		Min    func(childComplexity int) int
+	}
+
+	EvaluationSignature struct {
+		ContentHash func(childComplexity int) int
+		Role        func(childComplexity int) int
+		SignedAt    func(childComplexity int) int
+		Signer      func(childComplexity int) int
+	}
+
+	EvaluationTemplate struct {
+		CreatedAt        func(childComplexity int) int
+		Criteria         func(childComplexity int) int
+		DaysBeforeEnd    func(childComplexity int) int
+		ID               func(childComplexity int) int
+		MonthsAfterStart func(childComplexity int) int
+		ScaleLabels      func(childComplexity int) int
+		ScaleMax         func(childComplexity int) int
+		ScaleMin         func(childComplexity int) int
+		Title            func(childComplexity int) int
+		Trade            func(childComplexity int) int
+	}
+
+	EvaluationTemplateCriterion struct {
+		Competency  func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Label       func(childComplexity int) int
+	}
+
 	Mutation struct {
-		ChangePassword func(childComplexity int, input model.ChangePasswordInput) int
-		Login          func(childComplexity int, input model.LoginInput) int
-		Logout         func(childComplexity int, refreshToken string) int
-		RefreshSession func(childComplexity int, refreshToken string) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CreateEvaluationTemplate func(childComplexity int, input model.CreateEvaluationTemplateInput) int
+		Login                    func(childComplexity int, input model.LoginInput) int
+		Logout                   func(childComplexity int, refreshToken string) int
+		RefreshSession           func(childComplexity int, refreshToken string) int
+		SaveEvaluation           func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
+		SignEvaluation           func(childComplexity int, id uuid.UUID) int
 	}
 
 	PageInfo struct {
@@ -100,10 +188,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contract  func(childComplexity int, id uuid.UUID) int
-		Contracts func(childComplexity int, status *contracts.Status, first *int, after *string) int
-		Me        func(childComplexity int) int
-		Trades    func(childComplexity int) int
+		Contract    func(childComplexity int, id uuid.UUID) int
+		Contracts   func(childComplexity int, status *contracts.Status, first *int, after *string) int
+		Evaluation  func(childComplexity int, id uuid.UUID) int
+		Evaluations func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
+		Me          func(childComplexity int) int
+		Trades      func(childComplexity int) int
+	}
+
+	ScaleLabel struct {
+		DE    func(childComplexity int) int
+		EN    func(childComplexity int) int
+		FR    func(childComplexity int) int
+		Label func(childComplexity int) int
+		NL    func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Trade struct {
@@ -284,6 +383,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.EndDate(childComplexity), true
+	case "Contract.evaluations":
+		if e.ComplexityRoot.Contract.Evaluations == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_evaluations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.Evaluations(childComplexity, args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Contract.id":
 		if e.ComplexityRoot.Contract.ID == nil {
 			break
@@ -359,6 +469,315 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
 
+	case "Evaluation.contract":
+		if e.ComplexityRoot.Evaluation.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Contract(childComplexity), true
+	case "Evaluation.criteria":
+		if e.ComplexityRoot.Evaluation.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Criteria(childComplexity), true
+	case "Evaluation.dueDate":
+		if e.ComplexityRoot.Evaluation.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.DueDate(childComplexity), true
+	case "Evaluation.generalComment":
+		if e.ComplexityRoot.Evaluation.GeneralComment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.GeneralComment(childComplexity), true
+	case "Evaluation.id":
+		if e.ComplexityRoot.Evaluation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.ID(childComplexity), true
+	case "Evaluation.integrity":
+		if e.ComplexityRoot.Evaluation.Integrity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Integrity(childComplexity), true
+	case "Evaluation.pdfUrl":
+		if e.ComplexityRoot.Evaluation.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.PDFURL(childComplexity), true
+	case "Evaluation.scale":
+		if e.ComplexityRoot.Evaluation.Scale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Scale(childComplexity), true
+	case "Evaluation.signatures":
+		if e.ComplexityRoot.Evaluation.Signatures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Signatures(childComplexity), true
+	case "Evaluation.slot":
+		if e.ComplexityRoot.Evaluation.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Slot(childComplexity), true
+	case "Evaluation.status":
+		if e.ComplexityRoot.Evaluation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Status(childComplexity), true
+	case "Evaluation.title":
+		if e.ComplexityRoot.Evaluation.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Title(childComplexity), true
+	case "Evaluation.updatedAt":
+		if e.ComplexityRoot.Evaluation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.UpdatedAt(childComplexity), true
+	case "Evaluation.version":
+		if e.ComplexityRoot.Evaluation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Version(childComplexity), true
+
+	case "EvaluationConnection.edges":
+		if e.ComplexityRoot.EvaluationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationConnection.Edges(childComplexity), true
+	case "EvaluationConnection.nodes":
+		if e.ComplexityRoot.EvaluationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationConnection.Nodes(childComplexity), true
+	case "EvaluationConnection.pageInfo":
+		if e.ComplexityRoot.EvaluationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationConnection.PageInfo(childComplexity), true
+	case "EvaluationConnection.totalCount":
+		if e.ComplexityRoot.EvaluationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationConnection.TotalCount(childComplexity), true
+
+	case "EvaluationCriterion.comment":
+		if e.ComplexityRoot.EvaluationCriterion.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.Comment(childComplexity), true
+	case "EvaluationCriterion.competency":
+		if e.ComplexityRoot.EvaluationCriterion.Competency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.Competency(childComplexity), true
+	case "EvaluationCriterion.description":
+		if e.ComplexityRoot.EvaluationCriterion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.Description(childComplexity), true
+	case "EvaluationCriterion.id":
+		if e.ComplexityRoot.EvaluationCriterion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.ID(childComplexity), true
+	case "EvaluationCriterion.label":
+		if e.ComplexityRoot.EvaluationCriterion.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.Label(childComplexity), true
+	case "EvaluationCriterion.score":
+		if e.ComplexityRoot.EvaluationCriterion.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationCriterion.Score(childComplexity), true
+
+	case "EvaluationEdge.cursor":
+		if e.ComplexityRoot.EvaluationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationEdge.Cursor(childComplexity), true
+	case "EvaluationEdge.node":
+		if e.ComplexityRoot.EvaluationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationEdge.Node(childComplexity), true
+
+	case "EvaluationIntegrity.contentHash":
+		if e.ComplexityRoot.EvaluationIntegrity.ContentHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationIntegrity.ContentHash(childComplexity), true
+	case "EvaluationIntegrity.signedHash":
+		if e.ComplexityRoot.EvaluationIntegrity.SignedHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationIntegrity.SignedHash(childComplexity), true
+	case "EvaluationIntegrity.valid":
+		if e.ComplexityRoot.EvaluationIntegrity.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationIntegrity.Valid(childComplexity), true
+
+	case "EvaluationScale.labels":
+		if e.ComplexityRoot.EvaluationScale.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationScale.Labels(childComplexity), true
+	case "EvaluationScale.max":
+		if e.ComplexityRoot.EvaluationScale.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationScale.Max(childComplexity), true
+	case "EvaluationScale.min":
+		if e.ComplexityRoot.EvaluationScale.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationScale.Min(childComplexity), true
+
+	case "EvaluationSignature.contentHash":
+		if e.ComplexityRoot.EvaluationSignature.ContentHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationSignature.ContentHash(childComplexity), true
+	case "EvaluationSignature.role":
+		if e.ComplexityRoot.EvaluationSignature.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationSignature.Role(childComplexity), true
+	case "EvaluationSignature.signedAt":
+		if e.ComplexityRoot.EvaluationSignature.SignedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationSignature.SignedAt(childComplexity), true
+	case "EvaluationSignature.signer":
+		if e.ComplexityRoot.EvaluationSignature.Signer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationSignature.Signer(childComplexity), true
+
+	case "EvaluationTemplate.createdAt":
+		if e.ComplexityRoot.EvaluationTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.CreatedAt(childComplexity), true
+	case "EvaluationTemplate.criteria":
+		if e.ComplexityRoot.EvaluationTemplate.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.Criteria(childComplexity), true
+	case "EvaluationTemplate.daysBeforeEnd":
+		if e.ComplexityRoot.EvaluationTemplate.DaysBeforeEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.DaysBeforeEnd(childComplexity), true
+	case "EvaluationTemplate.id":
+		if e.ComplexityRoot.EvaluationTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.ID(childComplexity), true
+	case "EvaluationTemplate.monthsAfterStart":
+		if e.ComplexityRoot.EvaluationTemplate.MonthsAfterStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.MonthsAfterStart(childComplexity), true
+	case "EvaluationTemplate.scaleLabels":
+		if e.ComplexityRoot.EvaluationTemplate.ScaleLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.ScaleLabels(childComplexity), true
+	case "EvaluationTemplate.scaleMax":
+		if e.ComplexityRoot.EvaluationTemplate.ScaleMax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.ScaleMax(childComplexity), true
+	case "EvaluationTemplate.scaleMin":
+		if e.ComplexityRoot.EvaluationTemplate.ScaleMin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.ScaleMin(childComplexity), true
+	case "EvaluationTemplate.title":
+		if e.ComplexityRoot.EvaluationTemplate.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.Title(childComplexity), true
+	case "EvaluationTemplate.trade":
+		if e.ComplexityRoot.EvaluationTemplate.Trade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplate.Trade(childComplexity), true
+
+	case "EvaluationTemplateCriterion.competency":
+		if e.ComplexityRoot.EvaluationTemplateCriterion.Competency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplateCriterion.Competency(childComplexity), true
+	case "EvaluationTemplateCriterion.description":
+		if e.ComplexityRoot.EvaluationTemplateCriterion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplateCriterion.Description(childComplexity), true
+	case "EvaluationTemplateCriterion.id":
+		if e.ComplexityRoot.EvaluationTemplateCriterion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplateCriterion.ID(childComplexity), true
+	case "EvaluationTemplateCriterion.label":
+		if e.ComplexityRoot.EvaluationTemplateCriterion.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationTemplateCriterion.Label(childComplexity), true
+
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -370,6 +789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.createEvaluationTemplate":
+		if e.ComplexityRoot.Mutation.CreateEvaluationTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEvaluationTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEvaluationTemplate(childComplexity, args["input"].(model.CreateEvaluationTemplateInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -403,6 +833,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.saveEvaluation":
+		if e.ComplexityRoot.Mutation.SaveEvaluation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveEvaluation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveEvaluation(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SaveEvaluationInput)), true
+	case "Mutation.signEvaluation":
+		if e.ComplexityRoot.Mutation.SignEvaluation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signEvaluation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignEvaluation(childComplexity, args["id"].(uuid.UUID)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -439,6 +891,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contracts(childComplexity, args["status"].(*contracts.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.evaluation":
+		if e.ComplexityRoot.Query.Evaluation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_evaluation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Evaluation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.evaluations":
+		if e.ComplexityRoot.Query.Evaluations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_evaluations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Evaluations(childComplexity, args["contractId"].(*uuid.UUID), args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -452,6 +926,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Trades(childComplexity), true
+
+	case "ScaleLabel.de":
+		if e.ComplexityRoot.ScaleLabel.DE == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.DE(childComplexity), true
+	case "ScaleLabel.en":
+		if e.ComplexityRoot.ScaleLabel.EN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.EN(childComplexity), true
+	case "ScaleLabel.fr":
+		if e.ComplexityRoot.ScaleLabel.FR == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.FR(childComplexity), true
+	case "ScaleLabel.label":
+		if e.ComplexityRoot.ScaleLabel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.Label(childComplexity), true
+	case "ScaleLabel.nl":
+		if e.ComplexityRoot.ScaleLabel.NL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.NL(childComplexity), true
+	case "ScaleLabel.value":
+		if e.ComplexityRoot.ScaleLabel.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaleLabel.Value(childComplexity), true
 
 	case "Trade.code":
 		if e.ComplexityRoot.Trade.Code == nil {
@@ -580,7 +1091,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("CreateEvaluationTemplateInput", ec.unmarshalInputCreateEvaluationTemplateInput),
+			graphql.NewInputUnmarshaler("EvaluationScoreInput", ec.unmarshalInputEvaluationScoreInput),
+			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("SaveEvaluationInput", ec.unmarshalInputSaveEvaluationInput),
+			graphql.NewInputUnmarshaler("ScaleLabelInput", ec.unmarshalInputScaleLabelInput),
 		)
 	}
 	first := true
@@ -820,6 +1336,188 @@ extend type Query {
   trades: [Trade!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/evaluations.graphqls", Input: `# Evaluations: templates per trade, evaluations scheduled per contract,
+# scoring, the three signatures and their tamper evidence, the PDF.
+
+enum EvaluationStatus @goModel(model: "jalon/internal/evaluations.Status") {
+  "Created from a template; nothing saved yet (its due date follows the contract's dates)."
+  SCHEDULED @goEnum(value: "jalon/internal/evaluations.Scheduled")
+  "Saved at least once; the tutor may sign once every criterion is scored."
+  IN_PROGRESS @goEnum(value: "jalon/internal/evaluations.InProgress")
+  "The tutor signed: the content is frozen; waiting for the apprentice."
+  AWAITING_APPRENTICE @goEnum(value: "jalon/internal/evaluations.AwaitingApprentice")
+  "The apprentice signed; waiting for the adviser."
+  AWAITING_ADVISER @goEnum(value: "jalon/internal/evaluations.AwaitingAdviser")
+  "Signed by all three."
+  SIGNED @goEnum(value: "jalon/internal/evaluations.Signed")
+}
+
+"The name of one value of a score scale, in the four languages (nl, de, en fall back to fr)."
+type ScaleLabel @goModel(model: "jalon/internal/evaluations.ScaleLabel") {
+  value: Int!
+  fr: String!
+  nl: String!
+  de: String!
+  en: String!
+  "The label in the caller's language."
+  label: String!
+}
+
+type EvaluationScale {
+  min: Int!
+  max: Int!
+  labels: [ScaleLabel!]!
+}
+
+type EvaluationTemplate @goModel(model: "jalon/internal/evaluations.Template") {
+  id: ID!
+  trade: Trade!
+  title: String!
+  scaleMin: Int!
+  scaleMax: Int!
+  scaleLabels: [ScaleLabel!]!
+  monthsAfterStart: [Int!]!
+  daysBeforeEnd: Int
+  criteria: [EvaluationTemplateCriterion!]!
+  createdAt: Time!
+}
+
+type EvaluationTemplateCriterion @goModel(model: "jalon/internal/evaluations.TemplateCriterion") {
+  id: ID!
+  "Null for a free-text criterion."
+  competency: Competency
+  label: String!
+  description: String!
+}
+
+type Evaluation @goModel(model: "jalon/internal/evaluations.Evaluation") {
+  id: ID!
+  contract: Contract!
+  title: String!
+  "Which slot of the template's schedule: \"M3\" = 3 months after the start, \"END\" = before the end."
+  slot: String!
+  dueDate: Date!
+  status: EvaluationStatus!
+  "Increases with every change; saveEvaluation takes it as expectedVersion."
+  version: Int!
+  scale: EvaluationScale!
+  criteria: [EvaluationCriterion!]!
+  generalComment: String!
+  "In signing order."
+  signatures: [EvaluationSignature!]!
+  "Null until the tutor signs."
+  integrity: EvaluationIntegrity
+  "A link to the PDF that works without a token for 15 minutes."
+  pdfUrl: String!
+  updatedAt: Time!
+}
+
+type EvaluationCriterion @goModel(model: "jalon/internal/evaluations.Criterion") {
+  id: ID!
+  "Null for a free-text criterion."
+  competency: Competency
+  label: String!
+  description: String!
+  score: Int
+  comment: String!
+}
+
+type EvaluationSignature @goModel(model: "jalon/internal/evaluations.Signature") {
+  signer: User!
+  role: Role!
+  signedAt: Time!
+  "SHA-256 (hex) of the canonical content this signer signed."
+  contentHash: String!
+}
+
+type EvaluationIntegrity @goModel(model: "jalon/internal/evaluations.Integrity") {
+  "True when every signature's hash equals the hash of the content as stored now."
+  valid: Boolean!
+  "SHA-256 of the content as stored now."
+  contentHash: String!
+  "The hash the tutor signed."
+  signedHash: String!
+}
+
+type EvaluationEdge {
+  cursor: String!
+  node: Evaluation!
+}
+
+type EvaluationConnection @goModel(model: "jalon/graph/model.EvaluationConnection") {
+  edges: [EvaluationEdge!]!
+  nodes: [Evaluation!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input ScaleLabelInput {
+  value: Int!
+  fr: String!
+  nl: String
+  de: String
+  en: String
+}
+
+input EvaluationTemplateCriterionInput {
+  "A competency of the trade, or null for a free-text criterion."
+  competencyId: ID
+  "Defaults to the competency's title when empty."
+  label: String
+  description: String
+}
+
+input CreateEvaluationTemplateInput {
+  tradeId: ID!
+  title: String!
+  scaleMin: Int!
+  scaleMax: Int!
+  "One label per value from scaleMin to scaleMax."
+  scaleLabels: [ScaleLabelInput!]!
+  "E.g. [3, 6, 12]: one evaluation that many months after each contract's start."
+  monthsAfterStart: [Int!]!
+  "One more evaluation that many days before each contract's end (none when null)."
+  daysBeforeEnd: Int
+  criteria: [EvaluationTemplateCriterionInput!]!
+}
+
+input EvaluationScoreInput {
+  criterionId: ID!
+  "Null clears the score."
+  score: Int
+  "Left as it is when null."
+  comment: String
+}
+
+input SaveEvaluationInput {
+  expectedVersion: Int!
+  "Only the listed criteria change."
+  scores: [EvaluationScoreInput!]
+  "Left as it is when null."
+  generalComment: String
+}
+
+extend type Contract {
+  "The contract's evaluations by due date."
+  evaluations(status: EvaluationStatus, first: Int, after: String): EvaluationConnection!
+}
+
+extend type Query {
+  "Evaluations of the caller's contracts (of one contract with contractId: NOT_FOUND when outside it), by due date."
+  evaluations(contractId: ID, status: EvaluationStatus, first: Int, after: String): EvaluationConnection!
+  "An evaluation of one of the caller's contracts; NOT_FOUND otherwise."
+  evaluation(id: ID!): Evaluation
+}
+
+extend type Mutation {
+  "ADMIN: create an evaluation template for a trade; its evaluations are scheduled at once for the trade's ACTIVE contracts."
+  createEvaluationTemplate(input: CreateEvaluationTemplateInput!): EvaluationTemplate!
+  "Tutor or adviser, until the tutor signs. A stale expectedVersion is a CONFLICT (extensions.currentVersion)."
+  saveEvaluation(id: ID!, input: SaveEvaluationInput!): Evaluation!
+  "Sign as the next signer: tutor (every criterion scored) → apprentice → adviser."
+  signEvaluation(id: ID!): Evaluation!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -903,6 +1601,8 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_weeklyHours(ctx, field)
 	case "status":
 		return ec.fieldContext_Contract_status(ctx, field)
+	case "evaluations":
+		return ec.fieldContext_Contract_evaluations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
 }
@@ -931,6 +1631,160 @@ func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Evaluation_id(ctx, field)
+	case "contract":
+		return ec.fieldContext_Evaluation_contract(ctx, field)
+	case "title":
+		return ec.fieldContext_Evaluation_title(ctx, field)
+	case "slot":
+		return ec.fieldContext_Evaluation_slot(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Evaluation_dueDate(ctx, field)
+	case "status":
+		return ec.fieldContext_Evaluation_status(ctx, field)
+	case "version":
+		return ec.fieldContext_Evaluation_version(ctx, field)
+	case "scale":
+		return ec.fieldContext_Evaluation_scale(ctx, field)
+	case "criteria":
+		return ec.fieldContext_Evaluation_criteria(ctx, field)
+	case "generalComment":
+		return ec.fieldContext_Evaluation_generalComment(ctx, field)
+	case "signatures":
+		return ec.fieldContext_Evaluation_signatures(ctx, field)
+	case "integrity":
+		return ec.fieldContext_Evaluation_integrity(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_Evaluation_pdfUrl(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Evaluation_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evaluation", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EvaluationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EvaluationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EvaluationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EvaluationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationCriterion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EvaluationCriterion_id(ctx, field)
+	case "competency":
+		return ec.fieldContext_EvaluationCriterion_competency(ctx, field)
+	case "label":
+		return ec.fieldContext_EvaluationCriterion_label(ctx, field)
+	case "description":
+		return ec.fieldContext_EvaluationCriterion_description(ctx, field)
+	case "score":
+		return ec.fieldContext_EvaluationCriterion_score(ctx, field)
+	case "comment":
+		return ec.fieldContext_EvaluationCriterion_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationCriterion", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EvaluationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EvaluationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationIntegrity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valid":
+		return ec.fieldContext_EvaluationIntegrity_valid(ctx, field)
+	case "contentHash":
+		return ec.fieldContext_EvaluationIntegrity_contentHash(ctx, field)
+	case "signedHash":
+		return ec.fieldContext_EvaluationIntegrity_signedHash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationIntegrity", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationScale(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "min":
+		return ec.fieldContext_EvaluationScale_min(ctx, field)
+	case "max":
+		return ec.fieldContext_EvaluationScale_max(ctx, field)
+	case "labels":
+		return ec.fieldContext_EvaluationScale_labels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationScale", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationSignature(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "signer":
+		return ec.fieldContext_EvaluationSignature_signer(ctx, field)
+	case "role":
+		return ec.fieldContext_EvaluationSignature_role(ctx, field)
+	case "signedAt":
+		return ec.fieldContext_EvaluationSignature_signedAt(ctx, field)
+	case "contentHash":
+		return ec.fieldContext_EvaluationSignature_contentHash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationSignature", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EvaluationTemplate_id(ctx, field)
+	case "trade":
+		return ec.fieldContext_EvaluationTemplate_trade(ctx, field)
+	case "title":
+		return ec.fieldContext_EvaluationTemplate_title(ctx, field)
+	case "scaleMin":
+		return ec.fieldContext_EvaluationTemplate_scaleMin(ctx, field)
+	case "scaleMax":
+		return ec.fieldContext_EvaluationTemplate_scaleMax(ctx, field)
+	case "scaleLabels":
+		return ec.fieldContext_EvaluationTemplate_scaleLabels(ctx, field)
+	case "monthsAfterStart":
+		return ec.fieldContext_EvaluationTemplate_monthsAfterStart(ctx, field)
+	case "daysBeforeEnd":
+		return ec.fieldContext_EvaluationTemplate_daysBeforeEnd(ctx, field)
+	case "criteria":
+		return ec.fieldContext_EvaluationTemplate_criteria(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EvaluationTemplate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationTemplateCriterion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EvaluationTemplateCriterion_id(ctx, field)
+	case "competency":
+		return ec.fieldContext_EvaluationTemplateCriterion_competency(ctx, field)
+	case "label":
+		return ec.fieldContext_EvaluationTemplateCriterion_label(ctx, field)
+	case "description":
+		return ec.fieldContext_EvaluationTemplateCriterion_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationTemplateCriterion", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -939,6 +1793,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ScaleLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ScaleLabel_value(ctx, field)
+	case "fr":
+		return ec.fieldContext_ScaleLabel_fr(ctx, field)
+	case "nl":
+		return ec.fieldContext_ScaleLabel_nl(ctx, field)
+	case "de":
+		return ec.fieldContext_ScaleLabel_de(ctx, field)
+	case "en":
+		return ec.fieldContext_ScaleLabel_en(ctx, field)
+	case "label":
+		return ec.fieldContext_ScaleLabel_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScaleLabel", field.Name)
 }
 
 func (ec *executionContext) childFields_Trade(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -12,7 +12,9 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations"
 	"jalon/internal/orgs"
+	"jalon/internal/page"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
 )
@@ -30,6 +32,15 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// Evaluations: templates by id, and by evaluation (or template) id the
+	// criteria and signatures.
+	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
+	EvaluationTemplateCriteria *dataloadgen.Loader[uuid.UUID, []evaluations.TemplateCriterion]
+	EvaluationCriteria         *dataloadgen.Loader[uuid.UUID, []evaluations.Criterion]
+	EvaluationSignatures       *dataloadgen.Loader[uuid.UUID, []evaluations.Signature]
+	// ContractEvaluations: first pages and counts of Contract.evaluations.
+	ContractEvaluations      *dataloadgen.Loader[evaluations.ContractPageKey, page.Page[evaluations.Evaluation]]
+	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -48,6 +59,13 @@ func New(db postgres.DB) *Loaders {
 		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+
+		EvaluationTemplates:        dataloadgen.NewLoader(bind(db, evaluations.GetTemplates), opt),
+		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
+		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
+		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
+		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
+		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
 	}
 }
 

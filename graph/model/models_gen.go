@@ -4,8 +4,11 @@ package model
 
 import (
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations"
 	"jalon/internal/users"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 type AuthPayload struct {
@@ -25,6 +28,47 @@ type ContractEdge struct {
 	Node   *contracts.Contract `json:"node"`
 }
 
+type CreateEvaluationTemplateInput struct {
+	TradeID  uuid.UUID `json:"tradeId"`
+	Title    string    `json:"title"`
+	ScaleMin int       `json:"scaleMin"`
+	ScaleMax int       `json:"scaleMax"`
+	// One label per value from scaleMin to scaleMax.
+	ScaleLabels []ScaleLabelInput `json:"scaleLabels"`
+	// E.g. [3, 6, 12]: one evaluation that many months after each contract's start.
+	MonthsAfterStart []int `json:"monthsAfterStart"`
+	// One more evaluation that many days before each contract's end (none when null).
+	DaysBeforeEnd *int                               `json:"daysBeforeEnd,omitempty"`
+	Criteria      []EvaluationTemplateCriterionInput `json:"criteria"`
+}
+
+type EvaluationEdge struct {
+	Cursor string                  `json:"cursor"`
+	Node   *evaluations.Evaluation `json:"node"`
+}
+
+type EvaluationScale struct {
+	Min    int                      `json:"min"`
+	Max    int                      `json:"max"`
+	Labels []evaluations.ScaleLabel `json:"labels"`
+}
+
+type EvaluationScoreInput struct {
+	CriterionID uuid.UUID `json:"criterionId"`
+	// Null clears the score.
+	Score *int `json:"score,omitempty"`
+	// Left as it is when null.
+	Comment *string `json:"comment,omitempty"`
+}
+
+type EvaluationTemplateCriterionInput struct {
+	// A competency of the trade, or null for a free-text criterion.
+	CompetencyID *uuid.UUID `json:"competencyId,omitempty"`
+	// Defaults to the competency's title when empty.
+	Label       *string `json:"label,omitempty"`
+	Description *string `json:"description,omitempty"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -40,4 +84,20 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type SaveEvaluationInput struct {
+	ExpectedVersion int `json:"expectedVersion"`
+	// Only the listed criteria change.
+	Scores []EvaluationScoreInput `json:"scores,omitempty"`
+	// Left as it is when null.
+	GeneralComment *string `json:"generalComment,omitempty"`
+}
+
+type ScaleLabelInput struct {
+	Value int     `json:"value"`
+	Fr    string  `json:"fr"`
+	Nl    *string `json:"nl,omitempty"`
+	De    *string `json:"de,omitempty"`
+	En    *string `json:"en,omitempty"`
 }

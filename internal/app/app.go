@@ -20,6 +20,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
@@ -96,6 +97,7 @@ func (a *App) buildHandler() http.Handler {
 		Notify: notify.New(),
 		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
 	}
+	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -114,7 +116,9 @@ func (a *App) buildHandler() http.Handler {
 		GraphQL:  endpoint,
 		Ready:    a.Ready,
 		Explorer: !a.Config.Production(),
-		Routes:   map[string]http.Handler{},
+		Routes: map[string]http.Handler{
+			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
+		},
 	})
 }
 

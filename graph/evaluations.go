@@ -1,0 +1,51 @@
+package graph
+
+import (
+	"context"
+
+	"jalon/graph/model"
+	"jalon/internal/evaluations"
+	"jalon/internal/page"
+)
+
+// evaluationConnection lists evaluations as a connection (Query.evaluations
+// and Contract.evaluations).
+func (r *Resolver) evaluationConnection(ctx context.Context, f evaluations.Filter, first *int, after *string) (*model.EvaluationConnection, error) {
+	args, err := page.NewArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.EvaluationService.List(ctx, f, args)
+	if err != nil {
+		return nil, err
+	}
+	return &model.EvaluationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+		return r.EvaluationService.Count(ctx, f)
+	}}, nil
+}
+
+// toTemplateInput converts createEvaluationTemplate's input.
+func toTemplateInput(in model.CreateEvaluationTemplateInput) evaluations.TemplateInput {
+	out := evaluations.TemplateInput{
+		TradeID: in.TradeID, Title: in.Title, ScaleMin: in.ScaleMin, ScaleMax: in.ScaleMax,
+		MonthsAfterStart: in.MonthsAfterStart, DaysBeforeEnd: in.DaysBeforeEnd,
+	}
+	for _, l := range in.ScaleLabels {
+		out.ScaleLabels = append(out.ScaleLabels, evaluations.ScaleLabel{
+			Value: l.Value, FR: l.Fr, NL: deref(l.Nl), DE: deref(l.De), EN: deref(l.En),
+		})
+	}
+	for _, c := range in.Criteria {
+		out.Criteria = append(out.Criteria, evaluations.TemplateCriterionInput{
+			CompetencyID: c.CompetencyID, Label: deref(c.Label), Description: deref(c.Description),
+		})
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

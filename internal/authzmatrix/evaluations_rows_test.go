@@ -1,0 +1,73 @@
+package authzmatrix_test
+
+import (
+	"testing"
+
+	"jalon/internal/auth"
+	"jalon/internal/testapp"
+)
+
+func init() {
+	register(
+		Row{
+			Name: "query evaluation",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c)
+				return `query($id: ID!) { evaluation(id: $id) { id criteria { id } scale { max } pdfUrl } }`, map[string]any{"id": e.ID}
+			},
+			Allowed: everyone,
+		},
+		Row{
+			Name: "query evaluations of a contract",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				a.NewEvaluation(t, c)
+				return `query($c: ID!) { evaluations(contractId: $c) { totalCount nodes { id } } }`, map[string]any{"c": c.ID}
+			},
+			Allowed: everyone,
+			Check: func(t *testing.T, res testapp.Response) {
+				var d struct{ Evaluations struct{ TotalCount int } }
+				res.Decode(t, &d)
+				if d.Evaluations.TotalCount != 3 {
+					t.Fatalf("totalCount %d, want 3", d.Evaluations.TotalCount)
+				}
+			},
+		},
+		Row{
+			Name: "query contract.evaluations",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				a.NewEvaluation(t, c)
+				return `query($c: ID!) { contract(id: $c) { evaluations(first: 5) { totalCount nodes { id } } } }`, map[string]any{"c": c.ID}
+			},
+			Allowed: everyone,
+		},
+		Row{
+			Name: "mutation saveEvaluation",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c)
+				return `mutation($id: ID!, $v: Int!, $cr: ID!) { saveEvaluation(id: $id, input: {expectedVersion: $v,
+						scores: [{criterionId: $cr, score: 2}]}) { id status } }`,
+					map[string]any{"id": e.ID, "v": e.Version, "cr": e.Criteria[0]}
+			},
+			Allowed: []auth.Role{auth.Tutor, auth.Adviser},
+		},
+		Row{
+			Name: "mutation signEvaluation (awaiting the tutor)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
+				return `mutation($id: ID!) { signEvaluation(id: $id) { id status } }`, map[string]any{"id": e.ID}
+			},
+			Allowed: []auth.Role{auth.Tutor},
+		},
+		Row{
+			Name: "mutation createEvaluationTemplate",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				return `mutation($trade: ID!, $comp: ID!) { createEvaluationTemplate(input: {tradeId: $trade, title: "Évaluation",
+						scaleMin: 1, scaleMax: 2, scaleLabels: [{value: 1, fr: "Non acquis"}, {value: 2, fr: "Acquis"}],
+						monthsAfterStart: [3], criteria: [{competencyId: $comp}]}) { id } }`,
+					map[string]any{"trade": c.TradeID, "comp": c.Competencies[0]}
+			},
+			Allowed:   []auth.Role{auth.Admin},
+			AdminOnly: true,
+		},
+	)
+}
