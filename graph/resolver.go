@@ -9,6 +9,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
+	"jalon/internal/visits"
 )
 
 // Resolver holds the dependencies resolvers hand to the domain services.
@@ -21,4 +22,5 @@ type Resolver struct {
 	Log    zerolog.Logger
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
+	Visits *visits.Service
 }

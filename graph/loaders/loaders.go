@@ -13,8 +13,10 @@ import (
 
 	"jalon/internal/contracts"
 	"jalon/internal/orgs"
+	"jalon/internal/page"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
+	"jalon/internal/visits"
 )
 
 // wait is how long a loader gathers keys before it queries.
@@ -30,6 +32,12 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+
+	// NextVisits, ContractVisits and ContractVisitCounts serve
+	// Contract.nextVisit, Contract.visits and its totalCount.
+	NextVisits          *dataloadgen.Loader[visits.NextKey, *visits.Visit]
+	ContractVisits      *dataloadgen.Loader[visits.PageKey, page.Page[visits.Visit]]
+	ContractVisitCounts *dataloadgen.Loader[visits.CountKey, int]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -48,6 +56,10 @@ func New(db postgres.DB) *Loaders {
 		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+
+		NextVisits:          dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
+		ContractVisits:      dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
+		ContractVisitCounts: dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
 	}
 }
 

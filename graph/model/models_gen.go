@@ -5,7 +5,10 @@ package model
 import (
 	"jalon/internal/contracts"
 	"jalon/internal/users"
+	"jalon/internal/visits"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 type AuthPayload struct {
@@ -20,9 +23,20 @@ type ChangePasswordInput struct {
 	NewPassword     string `json:"newPassword"`
 }
 
+type CompleteVisitInput struct {
+	Summary string         `json:"summary"`
+	Outcome visits.Outcome `json:"outcome"`
+	Actions *string        `json:"actions,omitempty"`
+}
+
 type ContractEdge struct {
 	Cursor string              `json:"cursor"`
 	Node   *contracts.Contract `json:"node"`
+}
+
+type GeoPointInput struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
 }
 
 type LoginInput struct {
@@ -40,4 +54,23 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type RescheduleVisitInput struct {
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+}
+
+type ScheduleVisitInput struct {
+	ContractID uuid.UUID `json:"contractId"`
+	StartsAt   time.Time `json:"startsAt"`
+	EndsAt     time.Time `json:"endsAt"`
+	Purpose    string    `json:"purpose"`
+	// Defaults to the company's address.
+	Place *string `json:"place,omitempty"`
+}
+
+type VisitEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *visits.Visit `json:"node"`
 }

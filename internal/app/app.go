@@ -25,6 +25,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/signedurl"
+	"jalon/internal/visits"
 )
 
 // App is one running Jalon process.
@@ -87,14 +88,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	notifier := notify.New()
 	resolver := &graph.Resolver{
 		Config: a.Config,
 		DB:     a.Pool,
 		Clock:  a.Clock,
 		Tokens: a.Tokens,
 		Log:    a.Log,
-		Notify: notify.New(),
+		Notify: notifier,
 		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
+		Visits: &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
@@ -114,7 +117,9 @@ func (a *App) buildHandler() http.Handler {
 		GraphQL:  endpoint,
 		Ready:    a.Ready,
 		Explorer: !a.Config.Production(),
-		Routes:   map[string]http.Handler{},
+		Routes: map[string]http.Handler{
+			"GET /calendar/{file}": visits.FeedHandler(a.Pool, a.Clock, a.Log),
+		},
 	})
 }
 
