@@ -238,7 +238,17 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 // insertOrConflict runs write (an INSERT or UPDATE of one visit) inside a
 // savepoint, and translates a violation of the overlap constraint into a
 // CONFLICT naming the adviser's other visit.
+//
+// The constraint decides who wins. The advisory lock taken first only queues
+// concurrent writes of one adviser's visits: without it, two uncommitted
+// overlapping inserts wait on each other inside the constraint check and
+// PostgreSQL breaks the tie with a deadlock error instead of 23P01. With it,
+// the loser checks after the winner committed and gets the exclusion
+// violation, so it can be told which visit is in the way.
 func insertOrConflict(ctx context.Context, tx pgx.Tx, write func(postgres.DB) (Visit, error), adviserID uuid.UUID, start, end time.Time) (Visit, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('visits/adviser/' || $1::text, 0))`, adviserID); err != nil {
+		return Visit{}, fmt.Errorf("write visit: lock adviser: %w", err)
+	}
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return Visit{}, fmt.Errorf("write visit: %w", err)
@@ -573,7 +583,7 @@ func MarkMissed(ctx context.Context, db postgres.DB, now time.Time) (int, error)
 		WITH missed AS (
 			UPDATE visits v SET status = 'MISSED', updated_at = $1
 			FROM (SELECT id, status FROM visits
-			      WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= $1 - $2::interval
+			      WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= $1::timestamptz - $2::interval
 			      FOR UPDATE) old
 			WHERE v.id = old.id AND v.status IN ('PROPOSED', 'CONFIRMED')
 			RETURNING v.id, v.ends_at, old.status AS previous_status
