@@ -183,6 +183,11 @@ func renderICS(events []feedEvent) []byte {
 	line("PRODID", "-//Jalon//Visits//FR")
 	line("CALSCALE", "GREGORIAN")
 	line("X-WR-CALNAME", "Jalon – visites")
+	line("X-WR-TIMEZONE", "Europe/Brussels")
+	// Times are UTC, so no event needs the time zone; it is there for
+	// clients that show the calendar's zone, and keeps a feed with no visit
+	// valid (a VCALENDAR holds at least one component).
+	b.WriteString(brusselsVTimezone)
 	for _, e := range events {
 		line("BEGIN", "VEVENT")
 		line("UID", e.ID.String()+"@jalon")
@@ -224,3 +229,23 @@ func writeFolded(b *bytes.Buffer, s string) {
 	b.WriteString(s)
 	b.WriteString("\r\n")
 }
+
+// brusselsVTimezone describes Europe/Brussels since 1996 (EU rules: summer
+// time from the last Sunday of March to the last Sunday of October).
+const brusselsVTimezone = "BEGIN:VTIMEZONE\r\n" +
+	"TZID:Europe/Brussels\r\n" +
+	"BEGIN:DAYLIGHT\r\n" +
+	"TZOFFSETFROM:+0100\r\n" +
+	"TZOFFSETTO:+0200\r\n" +
+	"TZNAME:CEST\r\n" +
+	"DTSTART:19700329T020000\r\n" +
+	"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" +
+	"END:DAYLIGHT\r\n" +
+	"BEGIN:STANDARD\r\n" +
+	"TZOFFSETFROM:+0200\r\n" +
+	"TZOFFSETTO:+0100\r\n" +
+	"TZNAME:CET\r\n" +
+	"DTSTART:19701025T030000\r\n" +
+	"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n" +
+	"END:STANDARD\r\n" +
+	"END:VTIMEZONE\r\n"
