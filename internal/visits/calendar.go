@@ -182,6 +182,11 @@ func renderICS(events []feedEvent) []byte {
 	line("VERSION", "2.0")
 	line("PRODID", "-//Jalon//Visits//FR")
 	line("CALSCALE", "GREGORIAN")
+	line("METHOD", "PUBLISH")
+	// Ask subscribed clients to refresh hourly (RFC 7986 and its older
+	// Microsoft spelling).
+	writeFolded(&b, "REFRESH-INTERVAL;VALUE=DURATION:PT1H")
+	line("X-PUBLISHED-TTL", "PT1H")
 	line("X-WR-CALNAME", "Jalon – visites")
 	line("X-WR-TIMEZONE", "Europe/Brussels")
 	// Times are UTC, so no event needs the time zone; it is there for

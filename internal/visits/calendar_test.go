@@ -124,6 +124,12 @@ func TestCalendarFeed(t *testing.T) {
 	if v, _ := cal.Props.Text(ical.PropVersion); v != "2.0" {
 		t.Fatalf("VERSION %q", v)
 	}
+	if m, _ := cal.Props.Text(ical.PropMethod); m != "PUBLISH" {
+		t.Fatalf("METHOD %q", m)
+	}
+	if d, err := cal.Props.Get(ical.PropRefreshInterval).Duration(); err != nil || d != time.Hour {
+		t.Fatalf("REFRESH-INTERVAL %v %v", d, err)
+	}
 	events := eventsByUID(t, cal)
 	if len(events) != 3 {
 		t.Fatalf("%d events, want 3", len(events))

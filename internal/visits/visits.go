@@ -23,6 +23,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
+	"jalon/internal/clock"
 	"jalon/internal/contracts"
 	"jalon/internal/notify"
 	"jalon/internal/page"
@@ -285,8 +286,8 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v
 	}
 	params := map[string]string{
 		"visitId":     v.ID.String(),
-		"startsAt":    v.StartsAt.Format(time.RFC3339),
-		"endsAt":      v.EndsAt.Format(time.RFC3339),
+		"startsAt":    localTime(v.StartsAt),
+		"endsAt":      localTime(v.EndsAt),
 		"place":       v.Place,
 		"adviserName": adviserName,
 		"companyName": company,
@@ -298,6 +299,9 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v
 		Kind: kind, Params: params, Link: "jalon://visits/" + v.ID.String(),
 	})
 }
+
+// localTime formats t for notification texts: RFC 3339 in Brussels time.
+func localTime(t time.Time) string { return t.In(clock.Brussels).Format(time.RFC3339) }
 
 // loadForChange locks a visit and returns it with its contract, or NOT_FOUND
 // when the caller is outside the contract.
@@ -354,7 +358,7 @@ func (s *Service) Reschedule(ctx context.Context, id uuid.UUID, in RescheduleInp
 			return v, err
 		}
 		return v, s.notify(ctx, tx, c, v, "VISIT_MOVED", map[string]string{
-			"previousStartsAt": old.StartsAt.Format(time.RFC3339), "previousEndsAt": old.EndsAt.Format(time.RFC3339)})
+			"previousStartsAt": localTime(old.StartsAt), "previousEndsAt": localTime(old.EndsAt)})
 	})
 }
 

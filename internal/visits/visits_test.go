@@ -119,6 +119,11 @@ func TestScheduleVisit(t *testing.T) {
 			t.Fatalf("VISIT_SCHEDULED notifications for %s = %d", u, n)
 		}
 	}
+	params := scalar[map[string]string](t, a, `SELECT params FROM notifications WHERE user_id = $1 AND kind = 'VISIT_SCHEDULED'`, c.Tutor.ID)
+	if params["startsAt"] != "2026-03-19T10:00:00+01:00" || params["companyName"] != "Menuiserie Test" ||
+		params["adviserName"] != "Test ADVISER" || params["place"] != v.Place || params["visitId"] != v.ID {
+		t.Fatalf("notification params %v", params)
+	}
 	if n := notifications(t, a, c.Adviser.ID, "VISIT_SCHEDULED", v.ID); n != 0 {
 		t.Fatalf("the adviser should not be notified of their own visit")
 	}
