@@ -53,7 +53,7 @@ func TestVisitListsAreScopedToTheCallersContracts(t *testing.T) {
 	v2 := a.NewVisit(t, c, testapp.VisitOpts{StartsAt: now.Add(72 * time.Hour), Status: "CANCELLED"})
 	v3 := a.NewVisit(t, c, testapp.VisitOpts{StartsAt: now.Add(-30 * 24 * time.Hour), Status: "DONE"})
 	v4 := a.NewVisit(t, d, testapp.VisitOpts{StartsAt: now.Add(48 * time.Hour)})
-	v5 := a.NewVisit(t, e, testapp.VisitOpts{StartsAt: now.Add(48 * time.Hour)})
+	v5 := a.NewVisit(t, e, testapp.VisitOpts{StartsAt: now.Add(50 * time.Hour)})
 
 	list := func(u testapp.User, vars map[string]any) listJSON {
 		t.Helper()
