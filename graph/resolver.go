@@ -10,6 +10,7 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
+	"jalon/internal/visits"
 )
 
 // Resolver holds the dependencies resolvers hand to the domain services.
@@ -24,4 +25,5 @@ type Resolver struct {
 	URLs   *signedurl.Signer
 
 	EvaluationService *evaluations.Service
+	Visits            *visits.Service
 }

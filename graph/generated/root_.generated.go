@@ -9,7 +9,9 @@ import (
 	"jalon/graph/model"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/visits"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -36,6 +38,8 @@ type ResolverRoot interface {
 	ScaleLabel() ScaleLabelResolver
 	Trade() TradeResolver
 	User() UserResolver
+	Visit() VisitResolver
+	VisitPlanningItem() VisitPlanningItemResolver
 }
 
 type DirectiveRoot struct {
@@ -76,10 +80,12 @@ type ComplexityRoot struct {
 		EndDate     func(childComplexity int) int
 		Evaluations func(childComplexity int, status *evaluations.Status, first *int, after *string) int
 		ID          func(childComplexity int) int
+		NextVisit   func(childComplexity int) int
 		StartDate   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Trade       func(childComplexity int) int
 		Tutor       func(childComplexity int) int
+		Visits      func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 		WeeklyHours func(childComplexity int) int
 	}
 
@@ -173,12 +179,19 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CancelVisit              func(childComplexity int, id uuid.UUID, reason string) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CompleteVisit            func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
+		ConfirmVisit             func(childComplexity int, id uuid.UUID) int
 		CreateEvaluationTemplate func(childComplexity int, input model.CreateEvaluationTemplateInput) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int, refreshToken string) int
 		RefreshSession           func(childComplexity int, refreshToken string) int
+		RescheduleVisit          func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
+		RevokeCalendarFeed       func(childComplexity int) int
+		RotateCalendarFeed       func(childComplexity int) int
 		SaveEvaluation           func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
+		ScheduleVisit            func(childComplexity int, input model.ScheduleVisitInput) int
 		SignEvaluation           func(childComplexity int, id uuid.UUID) int
 	}
 
@@ -188,12 +201,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contract    func(childComplexity int, id uuid.UUID) int
-		Contracts   func(childComplexity int, status *contracts.Status, first *int, after *string) int
-		Evaluation  func(childComplexity int, id uuid.UUID) int
-		Evaluations func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
-		Me          func(childComplexity int) int
-		Trades      func(childComplexity int) int
+		Contract      func(childComplexity int, id uuid.UUID) int
+		Contracts     func(childComplexity int, status *contracts.Status, first *int, after *string) int
+		Evaluation    func(childComplexity int, id uuid.UUID) int
+		Evaluations   func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
+		Me            func(childComplexity int) int
+		Trades        func(childComplexity int) int
+		Visit         func(childComplexity int, id uuid.UUID) int
+		VisitPlanning func(childComplexity int, first *int, near *model.GeoPointInput) int
+		Visits        func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 	}
 
 	ScaleLabel struct {
@@ -231,6 +247,50 @@ type ComplexityRoot struct {
 		Locale    func(childComplexity int) int
 		Phone     func(childComplexity int) int
 		Role      func(childComplexity int) int
+	}
+
+	Visit struct {
+		Adviser               func(childComplexity int) int
+		ApprenticeConfirmedAt func(childComplexity int) int
+		CancelReason          func(childComplexity int) int
+		Contract              func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		EndsAt                func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Place                 func(childComplexity int) int
+		Purpose               func(childComplexity int) int
+		Report                func(childComplexity int) int
+		StartsAt              func(childComplexity int) int
+		Status                func(childComplexity int) int
+		TutorConfirmedAt      func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+	}
+
+	VisitConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VisitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VisitPlanningItem struct {
+		Contract    func(childComplexity int) int
+		DaysOverdue func(childComplexity int) int
+		DistanceKm  func(childComplexity int) int
+		DueSince    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+	}
+
+	VisitReport struct {
+		Actions     func(childComplexity int) int
+		CompletedAt func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		Summary     func(childComplexity int) int
 	}
 }
 
@@ -400,6 +460,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.ID(childComplexity), true
+	case "Contract.nextVisit":
+		if e.ComplexityRoot.Contract.NextVisit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.NextVisit(childComplexity), true
 	case "Contract.startDate":
 		if e.ComplexityRoot.Contract.StartDate == nil {
 			break
@@ -424,6 +490,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Tutor(childComplexity), true
+	case "Contract.visits":
+		if e.ComplexityRoot.Contract.Visits == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_visits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.Visits(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["status"].(*visits.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Contract.weeklyHours":
 		if e.ComplexityRoot.Contract.WeeklyHours == nil {
 			break
@@ -778,6 +855,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EvaluationTemplateCriterion.Label(childComplexity), true
 
+	case "Mutation.cancelVisit":
+		if e.ComplexityRoot.Mutation.CancelVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelVisit(childComplexity, args["id"].(uuid.UUID), args["reason"].(string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -789,6 +877,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.completeVisit":
+		if e.ComplexityRoot.Mutation.CompleteVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteVisit(childComplexity, args["id"].(uuid.UUID), args["input"].(model.CompleteVisitInput)), true
+	case "Mutation.confirmVisit":
+		if e.ComplexityRoot.Mutation.ConfirmVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmVisit(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.createEvaluationTemplate":
 		if e.ComplexityRoot.Mutation.CreateEvaluationTemplate == nil {
 			break
@@ -833,6 +943,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.rescheduleVisit":
+		if e.ComplexityRoot.Mutation.RescheduleVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rescheduleVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RescheduleVisit(childComplexity, args["id"].(uuid.UUID), args["input"].(model.RescheduleVisitInput)), true
+	case "Mutation.revokeCalendarFeed":
+		if e.ComplexityRoot.Mutation.RevokeCalendarFeed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity), true
+	case "Mutation.rotateCalendarFeed":
+		if e.ComplexityRoot.Mutation.RotateCalendarFeed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RotateCalendarFeed(childComplexity), true
 	case "Mutation.saveEvaluation":
 		if e.ComplexityRoot.Mutation.SaveEvaluation == nil {
 			break
@@ -844,6 +977,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveEvaluation(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SaveEvaluationInput)), true
+	case "Mutation.scheduleVisit":
+		if e.ComplexityRoot.Mutation.ScheduleVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleVisit(childComplexity, args["input"].(model.ScheduleVisitInput)), true
 	case "Mutation.signEvaluation":
 		if e.ComplexityRoot.Mutation.SignEvaluation == nil {
 			break
@@ -926,6 +1070,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Trades(childComplexity), true
+	case "Query.visit":
+		if e.ComplexityRoot.Query.Visit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Visit(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.visitPlanning":
+		if e.ComplexityRoot.Query.VisitPlanning == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitPlanning_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitPlanning(childComplexity, args["first"].(*int), args["near"].(*model.GeoPointInput)), true
+	case "Query.visits":
+		if e.ComplexityRoot.Query.Visits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Visits(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["status"].(*visits.Status), args["first"].(*int), args["after"].(*string)), true
 
 	case "ScaleLabel.de":
 		if e.ComplexityRoot.ScaleLabel.DE == nil {
@@ -1081,6 +1258,185 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Role(childComplexity), true
 
+	case "Visit.adviser":
+		if e.ComplexityRoot.Visit.Adviser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Adviser(childComplexity), true
+	case "Visit.apprenticeConfirmedAt":
+		if e.ComplexityRoot.Visit.ApprenticeConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ApprenticeConfirmedAt(childComplexity), true
+	case "Visit.cancelReason":
+		if e.ComplexityRoot.Visit.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.CancelReason(childComplexity), true
+	case "Visit.contract":
+		if e.ComplexityRoot.Visit.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Contract(childComplexity), true
+	case "Visit.createdAt":
+		if e.ComplexityRoot.Visit.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.CreatedAt(childComplexity), true
+	case "Visit.endsAt":
+		if e.ComplexityRoot.Visit.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.EndsAt(childComplexity), true
+	case "Visit.id":
+		if e.ComplexityRoot.Visit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.ID(childComplexity), true
+	case "Visit.place":
+		if e.ComplexityRoot.Visit.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Place(childComplexity), true
+	case "Visit.purpose":
+		if e.ComplexityRoot.Visit.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Purpose(childComplexity), true
+	case "Visit.report":
+		if e.ComplexityRoot.Visit.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Report(childComplexity), true
+	case "Visit.startsAt":
+		if e.ComplexityRoot.Visit.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.StartsAt(childComplexity), true
+	case "Visit.status":
+		if e.ComplexityRoot.Visit.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.Status(childComplexity), true
+	case "Visit.tutorConfirmedAt":
+		if e.ComplexityRoot.Visit.TutorConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.TutorConfirmedAt(childComplexity), true
+	case "Visit.updatedAt":
+		if e.ComplexityRoot.Visit.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Visit.UpdatedAt(childComplexity), true
+
+	case "VisitConnection.edges":
+		if e.ComplexityRoot.VisitConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitConnection.Edges(childComplexity), true
+	case "VisitConnection.nodes":
+		if e.ComplexityRoot.VisitConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitConnection.Nodes(childComplexity), true
+	case "VisitConnection.pageInfo":
+		if e.ComplexityRoot.VisitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitConnection.PageInfo(childComplexity), true
+	case "VisitConnection.totalCount":
+		if e.ComplexityRoot.VisitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitConnection.TotalCount(childComplexity), true
+
+	case "VisitEdge.cursor":
+		if e.ComplexityRoot.VisitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitEdge.Cursor(childComplexity), true
+	case "VisitEdge.node":
+		if e.ComplexityRoot.VisitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitEdge.Node(childComplexity), true
+
+	case "VisitPlanningItem.contract":
+		if e.ComplexityRoot.VisitPlanningItem.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.Contract(childComplexity), true
+	case "VisitPlanningItem.daysOverdue":
+		if e.ComplexityRoot.VisitPlanningItem.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.DaysOverdue(childComplexity), true
+	case "VisitPlanningItem.distanceKm":
+		if e.ComplexityRoot.VisitPlanningItem.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.DistanceKm(childComplexity), true
+	case "VisitPlanningItem.dueSince":
+		if e.ComplexityRoot.VisitPlanningItem.DueSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.DueSince(childComplexity), true
+	case "VisitPlanningItem.reason":
+		if e.ComplexityRoot.VisitPlanningItem.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.Reason(childComplexity), true
+
+	case "VisitReport.actions":
+		if e.ComplexityRoot.VisitReport.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitReport.Actions(childComplexity), true
+	case "VisitReport.completedAt":
+		if e.ComplexityRoot.VisitReport.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitReport.CompletedAt(childComplexity), true
+	case "VisitReport.outcome":
+		if e.ComplexityRoot.VisitReport.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitReport.Outcome(childComplexity), true
+	case "VisitReport.summary":
+		if e.ComplexityRoot.VisitReport.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitReport.Summary(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1091,12 +1447,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("CompleteVisitInput", ec.unmarshalInputCompleteVisitInput),
 			graphql.NewInputUnmarshaler("CreateEvaluationTemplateInput", ec.unmarshalInputCreateEvaluationTemplateInput),
 			graphql.NewInputUnmarshaler("EvaluationScoreInput", ec.unmarshalInputEvaluationScoreInput),
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
 			graphql.NewInputUnmarshaler("SaveEvaluationInput", ec.unmarshalInputSaveEvaluationInput),
 			graphql.NewInputUnmarshaler("ScaleLabelInput", ec.unmarshalInputScaleLabelInput),
+			graphql.NewInputUnmarshaler("ScheduleVisitInput", ec.unmarshalInputScheduleVisitInput),
 		)
 	}
 	first := true
@@ -1518,6 +1878,139 @@ extend type Mutation {
   signEvaluation(id: ID!): Evaluation!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
+
+enum VisitStatus @goModel(model: "jalon/internal/visits.Status") {
+  PROPOSED @goEnum(value: "jalon/internal/visits.Proposed")
+  CONFIRMED @goEnum(value: "jalon/internal/visits.Confirmed")
+  DONE @goEnum(value: "jalon/internal/visits.Done")
+  CANCELLED @goEnum(value: "jalon/internal/visits.Cancelled")
+  MISSED @goEnum(value: "jalon/internal/visits.Missed")
+}
+
+"The adviser's overall judgement after a visit."
+enum VisitOutcome @goModel(model: "jalon/internal/visits.Outcome") {
+  ON_TRACK @goEnum(value: "jalon/internal/visits.OnTrack")
+  NEEDS_ATTENTION @goEnum(value: "jalon/internal/visits.NeedsAttention")
+  AT_RISK @goEnum(value: "jalon/internal/visits.AtRisk")
+}
+
+"Why a contract is in the planning queue."
+enum VisitPlanningReason @goModel(model: "jalon/internal/visits.Reason") {
+  "No visit has taken place since the contract started (due 30 days after the start)."
+  FIRST_VISIT @goEnum(value: "jalon/internal/visits.FirstVisit")
+  "The last visit took place (nearly) 90 days ago."
+  PERIODIC_VISIT @goEnum(value: "jalon/internal/visits.PeriodicVisit")
+}
+
+"The report an adviser writes after a visit."
+type VisitReport @goModel(model: "jalon/internal/visits.Report") {
+  summary: String!
+  outcome: VisitOutcome!
+  "Actions agreed with the tutor and the apprentice."
+  actions: String!
+  completedAt: Time!
+}
+
+type Visit @goModel(model: "jalon/internal/visits.Visit") {
+  id: ID!
+  contract: Contract!
+  adviser: User!
+  startsAt: Time!
+  endsAt: Time!
+  place: String!
+  purpose: String!
+  status: VisitStatus!
+  tutorConfirmedAt: Time
+  apprenticeConfirmedAt: Time
+  "Set once the visit is DONE."
+  report: VisitReport
+  cancelReason: String
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type VisitEdge {
+  cursor: String!
+  node: Visit!
+}
+
+type VisitConnection @goModel(model: "jalon/graph/model.VisitConnection") {
+  edges: [VisitEdge!]!
+  nodes: [Visit!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"A contract that needs a visit."
+type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
+  contract: Contract!
+  reason: VisitPlanningReason!
+  "The date the visit fell due (still ahead while within the 7-day warning window)."
+  dueSince: Date!
+  "Days since dueSince (negative within the warning window)."
+  daysOverdue: Int!
+  "Kilometres from ` + "`" + `near` + "`" + ` to the company, as the crow flies; null without ` + "`" + `near` + "`" + ` or company coordinates."
+  distanceKm: Float
+}
+
+input GeoPointInput {
+  lat: Float!
+  lng: Float!
+}
+
+input ScheduleVisitInput {
+  contractId: ID!
+  startsAt: Time!
+  endsAt: Time!
+  purpose: String!
+  "Defaults to the company's address."
+  place: String
+}
+
+input RescheduleVisitInput {
+  startsAt: Time!
+  endsAt: Time!
+}
+
+input CompleteVisitInput {
+  summary: String!
+  outcome: VisitOutcome!
+  actions: String
+}
+
+extend type Contract {
+  "The contract's visits by start time."
+  visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
+  "The first PROPOSED or CONFIRMED visit that has not ended yet."
+  nextVisit: Visit
+}
+
+extend type Query {
+  "Visits of the caller's contracts (every visit for an admin) by start time; from inclusive, to exclusive."
+  visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
+  "A visit of one of the caller's contracts; NOT_FOUND otherwise."
+  visit(id: ID!): Visit
+  "Advisers: the active contracts that need a visit, most overdue first; with ` + "`" + `near` + "`" + `, nearest first within the same week of lateness."
+  visitPlanning(first: Int, near: GeoPointInput): [VisitPlanningItem!]!
+}
+
+extend type Mutation {
+  "The contract's adviser (or an admin) plans a visit."
+  scheduleVisit(input: ScheduleVisitInput!): Visit!
+  "Moves an open visit; confirmations are reset."
+  rescheduleVisit(id: ID!, input: RescheduleVisitInput!): Visit!
+  "The tutor or the apprentice confirms (each confirmation is recorded)."
+  confirmVisit(id: ID!): Visit!
+  cancelVisit(id: ID!, reason: String!): Visit!
+  "The adviser's report, once the visit has started; the visit becomes DONE."
+  completeVisit(id: ID!, input: CompleteVisitInput!): Visit!
+  "Advisers: a new secret iCalendar feed URL of their visits; the previous URL stops working."
+  rotateCalendarFeed: String!
+  "Advisers: the feed URL stops working."
+  revokeCalendarFeed: Boolean!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1603,6 +2096,10 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_status(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Contract_evaluations(ctx, field)
+	case "visits":
+		return ec.fieldContext_Contract_visits(ctx, field)
+	case "nextVisit":
+		return ec.fieldContext_Contract_nextVisit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
 }
@@ -1867,6 +2364,94 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Visit_id(ctx, field)
+	case "contract":
+		return ec.fieldContext_Visit_contract(ctx, field)
+	case "adviser":
+		return ec.fieldContext_Visit_adviser(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Visit_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Visit_endsAt(ctx, field)
+	case "place":
+		return ec.fieldContext_Visit_place(ctx, field)
+	case "purpose":
+		return ec.fieldContext_Visit_purpose(ctx, field)
+	case "status":
+		return ec.fieldContext_Visit_status(ctx, field)
+	case "tutorConfirmedAt":
+		return ec.fieldContext_Visit_tutorConfirmedAt(ctx, field)
+	case "apprenticeConfirmedAt":
+		return ec.fieldContext_Visit_apprenticeConfirmedAt(ctx, field)
+	case "report":
+		return ec.fieldContext_Visit_report(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Visit_cancelReason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Visit_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Visit_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Visit", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VisitConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_VisitConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VisitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VisitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VisitEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VisitEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitPlanningItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contract":
+		return ec.fieldContext_VisitPlanningItem_contract(ctx, field)
+	case "reason":
+		return ec.fieldContext_VisitPlanningItem_reason(ctx, field)
+	case "dueSince":
+		return ec.fieldContext_VisitPlanningItem_dueSince(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_VisitPlanningItem_daysOverdue(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_VisitPlanningItem_distanceKm(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitPlanningItem", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "summary":
+		return ec.fieldContext_VisitReport_summary(ctx, field)
+	case "outcome":
+		return ec.fieldContext_VisitReport_outcome(ctx, field)
+	case "actions":
+		return ec.fieldContext_VisitReport_actions(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_VisitReport_completedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitReport", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -17,6 +17,7 @@ import (
 	"jalon/internal/page"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
+	"jalon/internal/visits"
 )
 
 // wait is how long a loader gathers keys before it queries.
@@ -41,6 +42,12 @@ type Loaders struct {
 	// ContractEvaluations: first pages and counts of Contract.evaluations.
 	ContractEvaluations      *dataloadgen.Loader[evaluations.ContractPageKey, page.Page[evaluations.Evaluation]]
 	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
+
+	// NextVisits, ContractVisits and ContractVisitCounts serve
+	// Contract.nextVisit, Contract.visits and its totalCount.
+	NextVisits          *dataloadgen.Loader[visits.NextKey, *visits.Visit]
+	ContractVisits      *dataloadgen.Loader[visits.PageKey, page.Page[visits.Visit]]
+	ContractVisitCounts *dataloadgen.Loader[visits.CountKey, int]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -66,6 +73,9 @@ func New(db postgres.DB) *Loaders {
 		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
 		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
 		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
+		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
+		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
+		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/users"
+	"jalon/internal/visits"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +22,12 @@ type AuthPayload struct {
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	NewPassword     string `json:"newPassword"`
+}
+
+type CompleteVisitInput struct {
+	Summary string         `json:"summary"`
+	Outcome visits.Outcome `json:"outcome"`
+	Actions *string        `json:"actions,omitempty"`
 }
 
 type ContractEdge struct {
@@ -69,6 +76,11 @@ type EvaluationTemplateCriterionInput struct {
 	Description *string `json:"description,omitempty"`
 }
 
+type GeoPointInput struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -86,6 +98,11 @@ type PageInfo struct {
 type Query struct {
 }
 
+type RescheduleVisitInput struct {
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+}
+
 type SaveEvaluationInput struct {
 	ExpectedVersion int `json:"expectedVersion"`
 	// Only the listed criteria change.
@@ -100,4 +117,18 @@ type ScaleLabelInput struct {
 	Nl    *string `json:"nl,omitempty"`
 	De    *string `json:"de,omitempty"`
 	En    *string `json:"en,omitempty"`
+}
+
+type ScheduleVisitInput struct {
+	ContractID uuid.UUID `json:"contractId"`
+	StartsAt   time.Time `json:"startsAt"`
+	EndsAt     time.Time `json:"endsAt"`
+	Purpose    string    `json:"purpose"`
+	// Defaults to the company's address.
+	Place *string `json:"place,omitempty"`
+}
+
+type VisitEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *visits.Visit `json:"node"`
 }

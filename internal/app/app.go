@@ -26,6 +26,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/signedurl"
+	"jalon/internal/visits"
 )
 
 // App is one running Jalon process.
@@ -88,14 +89,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	notifier := notify.New()
 	resolver := &graph.Resolver{
 		Config: a.Config,
 		DB:     a.Pool,
 		Clock:  a.Clock,
 		Tokens: a.Tokens,
 		Log:    a.Log,
-		Notify: notify.New(),
+		Notify: notifier,
 		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
+		Visits: &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
@@ -118,6 +121,7 @@ func (a *App) buildHandler() http.Handler {
 		Explorer: !a.Config.Production(),
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
+			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
 		},
 	})
 }

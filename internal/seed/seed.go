@@ -29,6 +29,7 @@ type step struct {
 var steps = []step{
 	{"people, companies, trade and contracts", seedCore},
 	{"evaluations", seedEvaluations},
+	{"visits", seedVisits},
 }
 
 // Demo loads the demo data set into the database.

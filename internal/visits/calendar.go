@@ -1,0 +1,256 @@
+package visits
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/audit"
+	"jalon/internal/auth"
+	"jalon/internal/clock"
+	"jalon/internal/postgres"
+)
+
+// FeedPath is the path of the calendar feed with a given token.
+func FeedPath(token string) string { return "/calendar/" + token + ".ics" }
+
+// FeedWindow is how far back the feed goes; every future visit is included.
+const FeedWindow = 365 * 24 * time.Hour
+
+// maxFeedEvents bounds one feed (an adviser holds a few hundred visits a year).
+const maxFeedEvents = 2000
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// RotateFeed gives the calling adviser a new secret feed token and returns
+// it; the previous token, if any, stops working at once. Only a hash of the
+// token is stored. FORBIDDEN for other roles.
+func RotateFeed(ctx context.Context, db postgres.DB, now time.Time) (string, error) {
+	p, err := auth.RequireRole(ctx, auth.Adviser)
+	if err != nil {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("rotate calendar feed: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO calendar_feeds (adviser_id, token_hash, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (adviser_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at`,
+			p.UserID, hashToken(token), now)
+		if err != nil {
+			return fmt.Errorf("rotate calendar feed: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "calendar_feed.rotated", TargetType: "user", TargetID: p.UserID.String()})
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// RevokeFeed removes the calling adviser's feed token: the URL stops
+// working and none replaces it. FORBIDDEN for other roles.
+func RevokeFeed(ctx context.Context, db postgres.DB) error {
+	p, err := auth.RequireRole(ctx, auth.Adviser)
+	if err != nil {
+		return err
+	}
+	return postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM calendar_feeds WHERE adviser_id = $1`, p.UserID); err != nil {
+			return fmt.Errorf("revoke calendar feed: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "calendar_feed.revoked", TargetType: "user", TargetID: p.UserID.String()})
+	})
+}
+
+// feedEvent is a visit with what its calendar entry shows.
+type feedEvent struct {
+	Visit
+	Company, Apprentice string
+}
+
+// ErrUnknownFeed means no adviser holds the token (never issued, rotated or
+// revoked).
+var ErrUnknownFeed = errors.New("unknown calendar feed")
+
+// Feed renders the iCalendar of the adviser holding token.
+func Feed(ctx context.Context, db postgres.DB, token string, now time.Time) ([]byte, error) {
+	var adviserID uuid.UUID
+	err := db.QueryRow(ctx, `SELECT adviser_id FROM calendar_feeds WHERE token_hash = $1`, hashToken(token)).Scan(&adviserID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrUnknownFeed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("calendar feed: %w", err)
+	}
+	rows, err := db.Query(ctx, `SELECT `+columns+`, co.name, a.first_name || ' ' || a.last_name
+		FROM visits v
+		JOIN contracts c ON c.id = v.contract_id
+		JOIN companies co ON co.id = c.company_id
+		JOIN users a ON a.id = c.apprentice_id
+		WHERE v.adviser_id = $1 AND v.starts_at >= $2
+		ORDER BY v.starts_at, v.id
+		LIMIT $3`, adviserID, now.Add(-FeedWindow), maxFeedEvents)
+	if err != nil {
+		return nil, fmt.Errorf("calendar feed: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (feedEvent, error) {
+		var e feedEvent
+		var summary, outcome, actions *string
+		var completedAt *time.Time
+		err := r.Scan(&e.ID, &e.ContractID, &e.AdviserID, &e.StartsAt, &e.EndsAt, &e.Place, &e.Purpose, &e.Status,
+			&e.TutorConfirmedAt, &e.ApprenticeConfirmedAt, &summary, &outcome, &actions,
+			&completedAt, &e.CancelReason, &e.Sequence, &e.CreatedAt, &e.UpdatedAt, &e.Company, &e.Apprentice)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("calendar feed: %w", err)
+	}
+	return renderICS(events), nil
+}
+
+// FeedHandler serves GET /calendar/{file} where file is "<token>.ics".
+// Unknown tokens get 404, whatever the reason.
+func FeedHandler(pool *pgxpool.Pool, clk clock.Clock, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+		if !ok || token == "" || len(token) > 100 {
+			http.NotFound(w, r)
+			return
+		}
+		body, err := Feed(r.Context(), pool, token, clk.Now())
+		if errors.Is(err, ErrUnknownFeed) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("calendar feed")
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+}
+
+// icsTime formats t as an iCalendar UTC DATE-TIME.
+func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// icsText escapes a TEXT value (RFC 5545 §3.3.11).
+func icsText(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+	return r.Replace(s)
+}
+
+func icsStatus(s Status) string {
+	switch s {
+	case Proposed:
+		return "TENTATIVE"
+	case Cancelled, Missed:
+		return "CANCELLED"
+	}
+	return "CONFIRMED"
+}
+
+// renderICS writes the calendar: UTC times (no VTIMEZONE needed), one VEVENT
+// per visit with a stable UID, CRLF line ends, lines folded at 75 octets.
+func renderICS(events []feedEvent) []byte {
+	var b bytes.Buffer
+	line := func(name, value string) { writeFolded(&b, name+":"+value) }
+	line("BEGIN", "VCALENDAR")
+	line("VERSION", "2.0")
+	line("PRODID", "-//Jalon//Visits//FR")
+	line("CALSCALE", "GREGORIAN")
+	line("METHOD", "PUBLISH")
+	// Ask subscribed clients to refresh hourly (RFC 7986 and its older
+	// Microsoft spelling).
+	writeFolded(&b, "REFRESH-INTERVAL;VALUE=DURATION:PT1H")
+	line("X-PUBLISHED-TTL", "PT1H")
+	line("X-WR-CALNAME", "Jalon – visites")
+	line("X-WR-TIMEZONE", "Europe/Brussels")
+	// Times are UTC, so no event needs the time zone; it is there for
+	// clients that show the calendar's zone, and keeps a feed with no visit
+	// valid (a VCALENDAR holds at least one component).
+	b.WriteString(brusselsVTimezone)
+	for _, e := range events {
+		line("BEGIN", "VEVENT")
+		line("UID", e.ID.String()+"@jalon")
+		line("DTSTAMP", icsTime(e.UpdatedAt))
+		line("CREATED", icsTime(e.CreatedAt))
+		line("LAST-MODIFIED", icsTime(e.UpdatedAt))
+		line("SEQUENCE", strconv.Itoa(e.Sequence))
+		line("DTSTART", icsTime(e.StartsAt))
+		line("DTEND", icsTime(e.EndsAt))
+		line("SUMMARY", icsText("Visite "+e.Company+" – "+e.Apprentice))
+		line("LOCATION", icsText(e.Place))
+		desc := e.Purpose
+		if e.CancelReason != nil {
+			desc += "\n\nAnnulée : " + *e.CancelReason
+		}
+		line("DESCRIPTION", icsText(desc))
+		line("STATUS", icsStatus(e.Status))
+		line("URL", "jalon://visits/"+e.ID.String())
+		line("END", "VEVENT")
+	}
+	line("END", "VCALENDAR")
+	return b.Bytes()
+}
+
+// writeFolded writes one content line, folded so that no physical line
+// exceeds 75 octets (CRLF excluded) and never inside a UTF-8 sequence.
+func writeFolded(b *bytes.Buffer, s string) {
+	limit := 75
+	for len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		b.WriteString(s[:cut])
+		b.WriteString("\r\n ")
+		s = s[cut:]
+		limit = 74 // the leading space counts
+	}
+	b.WriteString(s)
+	b.WriteString("\r\n")
+}
+
+// brusselsVTimezone describes Europe/Brussels since 1996 (EU rules: summer
+// time from the last Sunday of March to the last Sunday of October).
+const brusselsVTimezone = "BEGIN:VTIMEZONE\r\n" +
+	"TZID:Europe/Brussels\r\n" +
+	"BEGIN:DAYLIGHT\r\n" +
+	"TZOFFSETFROM:+0100\r\n" +
+	"TZOFFSETTO:+0200\r\n" +
+	"TZNAME:CEST\r\n" +
+	"DTSTART:19700329T020000\r\n" +
+	"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" +
+	"END:DAYLIGHT\r\n" +
+	"BEGIN:STANDARD\r\n" +
+	"TZOFFSETFROM:+0200\r\n" +
+	"TZOFFSETTO:+0100\r\n" +
+	"TZNAME:CET\r\n" +
+	"DTSTART:19701025T030000\r\n" +
+	"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n" +
+	"END:STANDARD\r\n" +
+	"END:VTIMEZONE\r\n"
