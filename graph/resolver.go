@@ -7,6 +7,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
 )
@@ -14,11 +15,12 @@ import (
 // Resolver holds the dependencies resolvers hand to the domain services.
 // Areas add their services here.
 type Resolver struct {
-	Config config.Config
-	DB     *pgxpool.Pool
-	Clock  clock.Clock
-	Tokens *auth.Tokens
-	Log    zerolog.Logger
-	Notify *notify.Notifier
-	URLs   *signedurl.Signer
+	Config  config.Config
+	DB      *pgxpool.Pool
+	Clock   clock.Clock
+	Tokens  *auth.Tokens
+	Log     zerolog.Logger
+	Notify  *notify.Notifier
+	URLs    *signedurl.Signer
+	Logbook *logbook.Service
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"jalon/internal/contracts"
+	"jalon/internal/logbook"
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
@@ -30,6 +31,9 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// LogEntryCompetencies and LogAttachments load by log entry id.
+	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
+	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -41,13 +45,15 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 func New(db postgres.DB) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
-		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
-		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
-		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
-		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
-		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
-		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
-		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+		Users:                dataloadgen.NewLoader(bind(db, users.GetMany), opt),
+		Companies:            dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
+		Centres:              dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
+		Trades:               dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
+		Competencies:         dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
+		TradeCompetencies:    dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
+		Contracts:            dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+		LogEntryCompetencies: dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
+		LogAttachments:       dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 	}
 }
 

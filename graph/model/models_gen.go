@@ -4,8 +4,11 @@ package model
 
 import (
 	"jalon/internal/contracts"
+	"jalon/internal/logbook"
 	"jalon/internal/users"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 type AuthPayload struct {
@@ -25,6 +28,22 @@ type ContractEdge struct {
 	Node   *contracts.Contract `json:"node"`
 }
 
+type CreateLogEntryInput struct {
+	ClientID      uuid.UUID   `json:"clientId"`
+	ContractID    uuid.UUID   `json:"contractId"`
+	Date          time.Time   `json:"date"`
+	Hours         float64     `json:"hours"`
+	Activities    string      `json:"activities"`
+	CompetencyIds []uuid.UUID `json:"competencyIds"`
+	// Create it SUBMITTED at once.
+	Submit *bool `json:"submit,omitempty"`
+}
+
+type LogEntryEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *logbook.Entry `json:"node"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -40,4 +59,20 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type ReviewLogEntryInput struct {
+	Decision logbook.Decision `json:"decision"`
+	// Required for REQUEST_CHANGES.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// Fields left out keep their value.
+type UpdateLogEntryInput struct {
+	ExpectedVersion int         `json:"expectedVersion"`
+	Date            *time.Time  `json:"date,omitempty"`
+	Hours           *float64    `json:"hours,omitempty"`
+	Activities      *string     `json:"activities,omitempty"`
+	CompetencyIds   []uuid.UUID `json:"competencyIds,omitempty"`
+	Submit          *bool       `json:"submit,omitempty"`
 }

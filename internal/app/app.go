@@ -18,9 +18,11 @@ import (
 	"jalon/graph"
 	"jalon/graph/loaders"
 	"jalon/internal/auth"
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/httpserver"
+	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
@@ -38,6 +40,7 @@ type App struct {
 
 	migrator *postgres.Migrator
 	ownsPool bool
+	blobs    blobstore.Store
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -81,20 +84,30 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	blobs, err := blobstore.NewDir(cfg.BlobDir)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.blobs = blobs
 	a.Handler = a.buildHandler()
 	return a, nil
 }
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	notifier := notify.New()
+	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
+	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config: a.Config,
-		DB:     a.Pool,
-		Clock:  a.Clock,
-		Tokens: a.Tokens,
-		Log:    a.Log,
-		Notify: notify.New(),
-		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
+		Config:  a.Config,
+		DB:      a.Pool,
+		Clock:   a.Clock,
+		Tokens:  a.Tokens,
+		Log:     a.Log,
+		Notify:  notifier,
+		URLs:    urls,
+		Logbook: logbookService,
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
@@ -114,7 +127,9 @@ func (a *App) buildHandler() http.Handler {
 		GraphQL:  endpoint,
 		Ready:    a.Ready,
 		Explorer: !a.Config.Production(),
-		Routes:   map[string]http.Handler{},
+		Routes: map[string]http.Handler{
+			"GET /files/{id}": logbookService.FileHandler(urls),
+		},
 	})
 }
 
