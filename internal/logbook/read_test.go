@@ -70,7 +70,9 @@ func TestListPagingAndSync(t *testing.T) {
 	a.Clock.Advance(time.Minute)
 	created := create(t, a, tok, input(c))
 	doomed := create(t, a, tok, input(c, func(m map[string]any) { m["date"] = "2026-03-10" }))
-	var del struct{ DeleteLogEntry struct{ ID, ClientID, DeletedAt string } }
+	var del struct {
+		DeleteLogEntry struct{ ID, ClientID, DeletedAt string }
+	}
 	a.Query(t, tok, deleteDoc, map[string]any{"id": doomed.ID}).Decode(t, &del)
 	if del.DeleteLogEntry.ClientID != doomed.ClientID {
 		t.Fatalf("tombstone %+v", del.DeleteLogEntry)
