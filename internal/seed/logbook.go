@@ -28,10 +28,10 @@ var demoActivities = []string{
 }
 
 // seedLogbook writes six weeks of working days per demo contract (fewer for
-// recent contracts): older weeks validated by the tutor, one entry sent back
-// with a comment, last week's entries waiting for review, the last days
-// still drafts (the last four days). Ids derive from contract and date, so a second run on the
-// same day inserts nothing.
+// recent contracts): older weeks validated by the tutor, some entries sent
+// back with a comment, the last working week waiting for review, the last
+// four days still drafts. Ids derive from contract and date, so a second
+// run on the same day inserts nothing.
 func seedLogbook(ctx context.Context, tx pgx.Tx) error {
 	now := time.Now()
 	today := clock.Today(now)
