@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"jalon/internal/logbook"
 	"jalon/internal/testapp"
 )
 
@@ -163,5 +164,31 @@ func TestAttachments(t *testing.T) {
 	})
 	if n := count(t, a, `SELECT count(*) FROM log_attachments`); n != 0 {
 		t.Fatalf("%d attachment rows left", n)
+	}
+}
+
+func TestSniff(t *testing.T) {
+	t.Parallel()
+	ftyp := func(brand string) []byte {
+		b := make([]byte, 64)
+		copy(b, "\x00\x00\x00\x18ftyp"+brand+"\x00\x00\x00\x00")
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"heic", ftyp("heic"), logbook.HEIC},
+		{"heix", ftyp("heix"), logbook.HEIC},
+		{"mif1", ftyp("mif1"), logbook.HEIC},
+		{"mp4", ftyp("isom"), ""},
+		{"png", pngBytes(20), logbook.PNG},
+		{"text", []byte("just text"), ""},
+		{"short", []byte("\x00\x00"), ""},
+	} {
+		if got := logbook.Sniff(tc.b); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
