@@ -51,11 +51,11 @@ func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (*c
 }
 
 func (r *logEntryResolver) Competencies(ctx context.Context, obj *logbook.Entry) ([]orgs.Competency, error) {
-	return loadForPage(ctx, loaders.For(ctx).LogEntryCompetencies, obj)
+	return loadForEntryPage(ctx, loaders.For(ctx).LogEntryCompetencies, obj)
 }
 
 func (r *logEntryResolver) Attachments(ctx context.Context, obj *logbook.Entry) ([]logbook.Attachment, error) {
-	return loadForPage(ctx, loaders.For(ctx).LogAttachments, obj)
+	return loadForEntryPage(ctx, loaders.For(ctx).LogAttachments, obj)
 }
 
 func (r *logReviewResolver) Reviewer(ctx context.Context, obj *logbook.Review) (*users.User, error) {
@@ -67,7 +67,7 @@ func (r *mutationResolver) CreateLogEntry(ctx context.Context, input model.Creat
 		ClientID: input.ClientID, ContractID: input.ContractID, Date: input.Date, Hours: input.Hours,
 		Activities: input.Activities, CompetencyIDs: input.CompetencyIds, Submit: input.Submit != nil && *input.Submit,
 	})
-	return ptr(e, err)
+	return logbookResult(e, err)
 }
 
 func (r *mutationResolver) UpdateLogEntry(ctx context.Context, id uuid.UUID, input model.UpdateLogEntryInput) (*logbook.Entry, error) {
@@ -75,11 +75,11 @@ func (r *mutationResolver) UpdateLogEntry(ctx context.Context, id uuid.UUID, inp
 		ExpectedVersion: input.ExpectedVersion, Date: input.Date, Hours: input.Hours, Activities: input.Activities,
 		CompetencyIDs: input.CompetencyIds, Submit: input.Submit != nil && *input.Submit,
 	})
-	return ptr(e, err)
+	return logbookResult(e, err)
 }
 
 func (r *mutationResolver) SubmitLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error) {
-	return ptr(r.Logbook.Submit(ctx, id))
+	return logbookResult(r.Logbook.Submit(ctx, id))
 }
 
 func (r *mutationResolver) ReviewLogEntry(ctx context.Context, id uuid.UUID, input model.ReviewLogEntryInput) (*logbook.Entry, error) {
@@ -95,11 +95,11 @@ func (r *mutationResolver) ReviewLogEntries(ctx context.Context, ids []uuid.UUID
 }
 
 func (r *mutationResolver) AddLogAttachment(ctx context.Context, logEntryID uuid.UUID, file graphql.Upload) (*logbook.Attachment, error) {
-	return ptr(r.Logbook.AddAttachment(ctx, logEntryID, file.File))
+	return logbookResult(r.Logbook.AddAttachment(ctx, logEntryID, file.File))
 }
 
 func (r *mutationResolver) DeleteLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Tombstone, error) {
-	return ptr(r.Logbook.Delete(ctx, id))
+	return logbookResult(r.Logbook.Delete(ctx, id))
 }
 
 func (r *queryResolver) LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error) {
@@ -107,7 +107,7 @@ func (r *queryResolver) LogEntries(ctx context.Context, contractID *uuid.UUID, s
 }
 
 func (r *queryResolver) LogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error) {
-	return ptr(r.Logbook.Get(ctx, id))
+	return logbookResult(r.Logbook.Get(ctx, id))
 }
 
 func (r *queryResolver) DeletedLogEntries(ctx context.Context, contractID *uuid.UUID, since time.Time) ([]logbook.Tombstone, error) {

@@ -11,18 +11,18 @@ import (
 	"jalon/internal/page"
 )
 
-// ptr adapts a domain call returning a value to a resolver returning a pointer.
-func ptr[T any](v T, err error) (*T, error) {
+// logbookResult adapts a domain call returning a value to a resolver returning a pointer.
+func logbookResult[T any](v T, err error) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
 	return &v, nil
 }
 
-// loadForPage loads an entry's related records through l, enqueueing the
+// loadForEntryPage loads an entry's related records through l, enqueueing the
 // whole page the entry was listed in first: the page is one batch, however
 // its items' resolvers are scheduled.
-func loadForPage[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], e *logbook.Entry) (V, error) {
+func loadForEntryPage[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], e *logbook.Entry) (V, error) {
 	if len(e.PageIDs) > 1 {
 		l.LoadAllThunk(ctx, e.PageIDs)
 	}
