@@ -10,18 +10,18 @@ import (
 )
 
 var (
-	apprenticeOnly = []auth.Role{auth.Apprentice}
-	reviewers      = []auth.Role{auth.Tutor, auth.Adviser}
+	logbookWriters   = []auth.Role{auth.Apprentice}
+	logbookReviewers = []auth.Role{auth.Tutor, auth.Adviser}
 )
 
-func entryIn(status string) func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
+func logEntryIn(status string) func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 	return func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 		return a.NewLogEntry(t, c, testapp.LogEntryOpts{Status: status})
 	}
 }
 
 func init() {
-	draft, submitted := entryIn("DRAFT"), entryIn("SUBMITTED")
+	draft, submitted := logEntryIn("DRAFT"), logEntryIn("SUBMITTED")
 	register(
 		Row{
 			Name: "query logEntries of a contract",
@@ -62,7 +62,7 @@ func init() {
 					"activities": "Atelier", "competencyIds": []any{c.Competencies[0]},
 				}}
 			},
-			Allowed: apprenticeOnly,
+			Allowed: logbookWriters,
 		},
 		Row{
 			Name: "mutation updateLogEntry",
@@ -70,21 +70,21 @@ func init() {
 				return `mutation($id: ID!) { updateLogEntry(id: $id, input: {expectedVersion: 1, hours: 6}) { id version } }`,
 					map[string]any{"id": draft(t, a, c)}
 			},
-			Allowed: apprenticeOnly,
+			Allowed: logbookWriters,
 		},
 		Row{
 			Name: "mutation submitLogEntry",
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				return `mutation($id: ID!) { submitLogEntry(id: $id) { status } }`, map[string]any{"id": draft(t, a, c)}
 			},
-			Allowed: apprenticeOnly,
+			Allowed: logbookWriters,
 		},
 		Row{
 			Name: "mutation deleteLogEntry",
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				return `mutation($id: ID!) { deleteLogEntry(id: $id) { id } }`, map[string]any{"id": draft(t, a, c)}
 			},
-			Allowed: apprenticeOnly,
+			Allowed: logbookWriters,
 		},
 		Row{
 			Name: "mutation addLogAttachment",
@@ -94,7 +94,7 @@ func init() {
 			},
 			File:    []byte("%PDF-1.4\n%%EOF\n"),
 			FileVar: "file",
-			Allowed: apprenticeOnly,
+			Allowed: logbookWriters,
 		},
 		Row{
 			Name: "mutation reviewLogEntry",
@@ -102,7 +102,7 @@ func init() {
 				return `mutation($id: ID!) { reviewLogEntry(id: $id, input: {decision: VALIDATE}) { status } }`,
 					map[string]any{"id": submitted(t, a, c)}
 			},
-			Allowed: reviewers,
+			Allowed: logbookReviewers,
 		},
 		Row{
 			Name: "mutation reviewLogEntries",
@@ -110,7 +110,7 @@ func init() {
 				return `mutation($ids: [ID!]!) { reviewLogEntries(ids: $ids, input: {decision: REQUEST_CHANGES, comment: "Détaille"}) { status } }`,
 					map[string]any{"ids": []any{submitted(t, a, c), submitted(t, a, c)}}
 			},
-			Allowed: reviewers,
+			Allowed: logbookReviewers,
 		},
 	)
 }
