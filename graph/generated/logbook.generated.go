@@ -493,6 +493,29 @@ func (ec *executionContext) fieldContext_HoursWeek_planned(_ context.Context, fi
 	return graphql.NewScalarFieldContext("HoursWeek", field, false, false, "Float")
 }
 
+func (ec *executionContext) _HoursWeek_shortfall(ctx context.Context, field graphql.CollectedField, obj *logbook.WeekHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HoursWeek_shortfall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shortfall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HoursWeek_shortfall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HoursWeek", field, false, false, "Float")
+}
+
 func (ec *executionContext) _LogEntry_id(ctx context.Context, field graphql.CollectedField, obj *logbook.Entry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1538,6 +1561,11 @@ func (ec *executionContext) _HoursWeek(ctx context.Context, sel ast.SelectionSet
 			}
 		case "planned":
 			out.Values[i] = ec._HoursWeek_planned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shortfall":
+			out.Values[i] = ec._HoursWeek_shortfall(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -123,6 +123,7 @@ type ComplexityRoot struct {
 		IsoYear   func(childComplexity int) int
 		Logged    func(childComplexity int) int
 		Planned   func(childComplexity int) int
+		Shortfall func(childComplexity int) int
 		Validated func(childComplexity int) int
 		WeekStart func(childComplexity int) int
 	}
@@ -578,6 +579,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HoursWeek.Planned(childComplexity), true
+	case "HoursWeek.shortfall":
+		if e.ComplexityRoot.HoursWeek.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.Shortfall(childComplexity), true
 	case "HoursWeek.validated":
 		if e.ComplexityRoot.HoursWeek.Validated == nil {
 			break
@@ -1406,6 +1413,8 @@ type HoursWeek @goModel(model: "jalon/internal/logbook.WeekHours") {
   validated: Float!
   "The contract's weekly hours, prorated for days outside the contract or the range."
   planned: Float!
+  "Planned hours not logged (0 when the week is covered)."
+  shortfall: Float!
 }
 
 input CreateLogEntryInput {
@@ -1643,6 +1652,8 @@ func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field gra
 		return ec.fieldContext_HoursWeek_validated(ctx, field)
 	case "planned":
 		return ec.fieldContext_HoursWeek_planned(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_HoursWeek_shortfall(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HoursWeek", field.Name)
 }

@@ -126,6 +126,7 @@ type WeekHours struct {
 	Logged    float64
 	Validated float64
 	Planned   float64
+	Shortfall float64
 }
 
 // Service runs the log book's operations.

@@ -323,10 +323,11 @@ func (s *Service) HoursSummary(ctx context.Context, c contracts.Contract, from, 
 		}
 		y, w := wk.ISOWeek()
 		x := byWeek[wk]
+		planned := math.Round(c.WeeklyHours*float64(workdays)/5*100) / 100
 		out = append(out, WeekHours{
 			WeekStart: wk, IsoYear: y, IsoWeek: w,
 			Logged: x.logged, Validated: x.validated,
-			Planned: math.Round(c.WeeklyHours*float64(workdays)/5*100) / 100,
+			Planned: planned, Shortfall: math.Max(0, math.Round((planned-x.logged)*100)/100),
 		})
 	}
 	return out, nil

@@ -126,6 +126,7 @@ func TestHoursSummaryAndProgress(t *testing.T) {
 				WeekStart                  string
 				IsoYear, IsoWeek           int
 				Logged, Validated, Planned float64
+				Shortfall                  float64
 			}
 			CompetencyProgress []struct {
 				Competency      struct{ ID string }
@@ -136,7 +137,7 @@ func TestHoursSummaryAndProgress(t *testing.T) {
 		}
 	}
 	a.Query(t, a.Token(t, c.Adviser), `query($c: ID!) { contract(id: $c) {
-		hoursSummary(from: "2026-03-01", to: "2026-03-15") { weekStart isoYear isoWeek logged validated planned }
+		hoursSummary(from: "2026-03-01", to: "2026-03-15") { weekStart isoYear isoWeek logged validated planned shortfall }
 		competencyProgress { competency { id } timesPractised lastPractisedOn latestScore } } }`,
 		map[string]any{"c": c.ID}).Decode(t, &d)
 	hs := d.Contract.HoursSummary
@@ -148,13 +149,14 @@ func TestHoursSummaryAndProgress(t *testing.T) {
 		start                      string
 		week                       int
 		logged, validated, planned float64
+		shortfall                  float64
 	}{
-		{"2026-02-23", 9, 0, 0, 0},
-		{"2026-03-02", 10, 12, 8, 16.8}, // Wednesday to Friday: 3 of 5 days
-		{"2026-03-09", 11, 13.5, 7.5, 28},
+		{"2026-02-23", 9, 0, 0, 0, 0},
+		{"2026-03-02", 10, 12, 8, 16.8, 4.8}, // Wednesday to Friday: 3 of 5 days
+		{"2026-03-09", 11, 13.5, 7.5, 28, 14.5},
 	}
 	for i, w := range want {
-		if h := hs[i]; h.WeekStart != w.start || h.IsoWeek != w.week || h.IsoYear != 2026 || h.Logged != w.logged || h.Validated != w.validated || h.Planned != w.planned {
+		if h := hs[i]; h.WeekStart != w.start || h.IsoWeek != w.week || h.IsoYear != 2026 || h.Logged != w.logged || h.Validated != w.validated || h.Planned != w.planned || h.Shortfall != w.shortfall {
 			t.Fatalf("week %d: %+v, want %+v", i, h, w)
 		}
 	}
