@@ -422,3 +422,18 @@ func TestBatchReview(t *testing.T) {
 		t.Fatalf("still waiting: %d", list.LogEntries.TotalCount)
 	}
 }
+
+// A retry that arrives after the entry was edited still gets it back.
+func TestCreateRetryAfterEdit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	tok := a.Token(t, c.Apprentice)
+	in := input(c)
+	e := create(t, a, tok, in)
+	a.Query(t, tok, updateDoc, map[string]any{"id": e.ID, "input": map[string]any{"expectedVersion": 1, "hours": 5}}).Decode(t, &struct{}{})
+	again := create(t, a, tok, in)
+	if again.ID != e.ID || again.Hours != 5 || again.Version != 2 {
+		t.Fatalf("retry after edit: %+v", again)
+	}
+}

@@ -1,7 +1,9 @@
 package logbook
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -133,9 +135,10 @@ func competencyIDsOf(ctx context.Context, db postgres.DB, entryID uuid.UUID) ([]
 // Create records an entry for the caller, who must be the contract's
 // apprentice (FORBIDDEN for other members, NOT_FOUND for outsiders). The
 // contract must be ACTIVE; each broken rule is VALIDATION_FAILED naming the
-// field. Sending the same ClientID again returns the entry already created,
-// even when both requests race on different server processes (the database's
-// unique constraint decides); the same ClientID with different content is a
+// field. Sending the same ClientID again with the same content returns the
+// entry already created (as it is now, even if edited since), even when both
+// requests race on different server processes (the database's unique
+// constraint decides); the same ClientID with different content is a
 // CONFLICT.
 func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 	p, err := auth.Require(ctx)
@@ -167,14 +170,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if in.Submit {
 			status, submittedAt = Submitted, &now
 		}
+		sum := digest(c.ID, ct)
 		out, err = scanEntry(tx.QueryRow(ctx, `INSERT INTO log_entries AS e
-				(client_id, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+				(client_id, create_digest, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
 			ON CONFLICT (client_id) DO NOTHING
 			RETURNING `+entryColumns,
-			in.ClientID, c.ID, ct.date, ct.hours, ct.activities, status, submittedAt, now))
+			in.ClientID, sum, c.ID, ct.date, ct.hours, ct.activities, status, submittedAt, now))
 		if errors.Is(err, pgx.ErrNoRows) {
-			out, err = sameAsExisting(ctx, tx, in.ClientID, c.ID, ct)
+			out, err = sameAsExisting(ctx, tx, in.ClientID, sum)
 			return err
 		}
 		if err != nil {
@@ -194,29 +198,35 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 	return out, err
 }
 
-// sameAsExisting reads back the entry that holds clientID and returns it when
-// its content is the same as ct, CONFLICT otherwise.
-func sameAsExisting(ctx context.Context, tx pgx.Tx, clientID, contractID uuid.UUID, ct content) (Entry, error) {
-	conflict := apperr.New(apperr.Conflict, "clientId already used for a different log entry")
-	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.client_id = $1`, clientID))
+// digest identifies the content a create request carried (competencies in
+// any order), so a retry can be told from a different entry.
+func digest(contractID uuid.UUID, ct content) []byte {
+	ids := make([]string, len(ct.competencyIDs))
+	for i, id := range ct.competencyIDs {
+		ids[i] = id.String()
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%.2f\x00%s\x00%s", contractID, ct.date.Format(time.DateOnly), ct.hours, ct.activities, strings.Join(ids, ","))
+	return h.Sum(nil)
+}
+
+// sameAsExisting reads back the entry that holds clientID and returns it
+// (as it is now) when it was created with the same content, CONFLICT
+// otherwise.
+func sameAsExisting(ctx context.Context, tx pgx.Tx, clientID uuid.UUID, want []byte) (Entry, error) {
+	var got []byte
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id, create_digest FROM log_entries WHERE client_id = $1`, clientID).Scan(&id, &got)
 	if err != nil {
 		return Entry{}, postgres.NotFound(err, "log entry", "read back log entry")
 	}
-	if e.ContractID != contractID {
-		return Entry{}, conflict
+	if !bytes.Equal(got, want) {
+		return Entry{}, apperr.New(apperr.Conflict, "clientId already used for a different log entry")
 	}
-	ids, err := competencyIDsOf(ctx, tx, e.ID)
+	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1`, id))
 	if err != nil {
-		return Entry{}, err
-	}
-	sortIDs := func(s []uuid.UUID) []uuid.UUID {
-		s = slices.Clone(s)
-		slices.SortFunc(s, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-		return s
-	}
-	if !e.Date.Equal(ct.date) || e.Hours != ct.hours || e.Activities != ct.activities ||
-		!slices.Equal(sortIDs(ids), sortIDs(ct.competencyIDs)) {
-		return Entry{}, conflict
+		return Entry{}, fmt.Errorf("read back log entry: %w", err)
 	}
 	return e, nil
 }
