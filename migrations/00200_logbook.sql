@@ -65,6 +65,8 @@ CREATE TABLE log_entry_tombstones (
     deleted_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX log_entry_tombstones_contract_idx ON log_entry_tombstones (contract_id, deleted_at);
+-- A deleted entry's client id is never reused (a late retry must not bring it back).
+CREATE UNIQUE INDEX log_entry_tombstones_client_id_key ON log_entry_tombstones (client_id);
 
 -- +goose Down
 DROP TABLE log_entry_tombstones;

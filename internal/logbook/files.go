@@ -118,7 +118,7 @@ func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
 			return
 		}
 		var a Attachment
-		err = s.DB.QueryRow(r.Context(), `SELECT content_type, size FROM log_attachments WHERE id = $1`, id).Scan(&a.ContentType, &a.Size)
+		err = s.DB.QueryRow(r.Context(), `SELECT content_type, size, created_at FROM log_attachments WHERE id = $1`, id).Scan(&a.ContentType, &a.Size, &a.CreatedAt)
 		if err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				http.NotFound(w, r)
@@ -142,6 +142,11 @@ func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "private, max-age=300")
 		h.Set("Content-Disposition", "inline")
+		if rs, ok := f.(io.ReadSeeker); ok {
+			// Range requests and conditional GETs (PDF viewers, image caches).
+			http.ServeContent(w, r, "", a.CreatedAt, rs)
+			return
+		}
 		io.Copy(w, f)
 	})
 }

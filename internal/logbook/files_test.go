@@ -119,7 +119,19 @@ func TestAttachments(t *testing.T) {
 		r.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("download: %d %v (%d bytes)", r.StatusCode, r.Header, len(body))
 	}
+	// Range requests work (PDF viewers ask for parts).
 	u, _ := url.Parse(first.URL)
+	req, _ := http.NewRequest(http.MethodGet, a.URL+u.RequestURI(), nil)
+	req.Header.Set("Range", "bytes=0-7")
+	rr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, _ := io.ReadAll(rr.Body)
+	rr.Body.Close()
+	if rr.StatusCode != http.StatusPartialContent || string(part) != "\x89PNG\r\n\x1a\n" {
+		t.Fatalf("range: %d %q", rr.StatusCode, part)
+	}
 	q := u.Query()
 	tampered := []string{
 		// another file with this file's signature

@@ -437,3 +437,22 @@ func TestCreateRetryAfterEdit(t *testing.T) {
 		t.Fatalf("retry after edit: %+v", again)
 	}
 }
+
+// A retry of a create whose draft was deleted since does not bring it back.
+func TestCreateRetryAfterDelete(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	tok := a.Token(t, c.Apprentice)
+	in := input(c)
+	e := create(t, a, tok, in)
+	a.Query(t, tok, deleteDoc, map[string]any{"id": e.ID}).Decode(t, &struct{}{})
+	res := a.Query(t, tok, createDoc, map[string]any{"input": in})
+	res.RequireCode(t, "CONFLICT")
+	if res.Errors[0].Extensions["deleted"] != true {
+		t.Fatalf("extensions %+v", res.Errors[0].Extensions)
+	}
+	if n := count(t, a, `SELECT count(*) FROM log_entries WHERE contract_id = $1`, c.ID); n != 0 {
+		t.Fatalf("%d entries", n)
+	}
+}

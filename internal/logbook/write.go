@@ -170,6 +170,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if in.Submit {
 			status, submittedAt = Submitted, &now
 		}
+		// A late retry of a create whose entry was deleted since must not
+		// bring it back (deletes hold the same contract lock).
+		var deleted bool
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM log_entry_tombstones WHERE client_id = $1)`, in.ClientID).Scan(&deleted)
+		if err != nil {
+			return fmt.Errorf("check tombstones: %w", err)
+		}
+		if deleted {
+			return apperr.New(apperr.Conflict, "this log entry was deleted").With("deleted", true)
+		}
 		sum := digest(c.ID, ct)
 		out, err = scanEntry(tx.QueryRow(ctx, `INSERT INTO log_entries AS e
 				(client_id, create_digest, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
