@@ -8,6 +8,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
+	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
@@ -26,4 +27,5 @@ type Resolver struct {
 
 	EvaluationService *evaluations.Service
 	Visits            *visits.Service
+	Logbook           *logbook.Service
 }

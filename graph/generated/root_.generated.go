@@ -9,6 +9,7 @@ import (
 	"jalon/graph/model"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/logbook"
 	"jalon/internal/visits"
 	"sync/atomic"
 	"time"
@@ -27,12 +28,16 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Attachment() AttachmentResolver
+	CompetencyProgress() CompetencyProgressResolver
 	Contract() ContractResolver
 	Evaluation() EvaluationResolver
 	EvaluationCriterion() EvaluationCriterionResolver
 	EvaluationSignature() EvaluationSignatureResolver
 	EvaluationTemplate() EvaluationTemplateResolver
 	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
+	LogEntry() LogEntryResolver
+	LogReview() LogReviewResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ScaleLabel() ScaleLabelResolver
@@ -46,6 +51,14 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Attachment struct {
+		ContentType func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		AccessToken          func(childComplexity int) int
 		AccessTokenExpiresAt func(childComplexity int) int
@@ -72,21 +85,31 @@ type ComplexityRoot struct {
 		Title func(childComplexity int) int
 	}
 
+	CompetencyProgress struct {
+		Competency      func(childComplexity int) int
+		LastPractisedOn func(childComplexity int) int
+		LatestScore     func(childComplexity int) int
+		TimesPractised  func(childComplexity int) int
+	}
+
 	Contract struct {
-		Adviser     func(childComplexity int) int
-		Apprentice  func(childComplexity int) int
-		Centre      func(childComplexity int) int
-		Company     func(childComplexity int) int
-		EndDate     func(childComplexity int) int
-		Evaluations func(childComplexity int, status *evaluations.Status, first *int, after *string) int
-		ID          func(childComplexity int) int
-		NextVisit   func(childComplexity int) int
-		StartDate   func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Trade       func(childComplexity int) int
-		Tutor       func(childComplexity int) int
-		Visits      func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
-		WeeklyHours func(childComplexity int) int
+		Adviser            func(childComplexity int) int
+		Apprentice         func(childComplexity int) int
+		Centre             func(childComplexity int) int
+		Company            func(childComplexity int) int
+		CompetencyProgress func(childComplexity int) int
+		EndDate            func(childComplexity int) int
+		Evaluations        func(childComplexity int, status *evaluations.Status, first *int, after *string) int
+		HoursSummary       func(childComplexity int, from time.Time, to time.Time) int
+		ID                 func(childComplexity int) int
+		LogEntries         func(childComplexity int, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
+		NextVisit          func(childComplexity int) int
+		StartDate          func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Trade              func(childComplexity int) int
+		Tutor              func(childComplexity int) int
+		Visits             func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
+		WeeklyHours        func(childComplexity int) int
 	}
 
 	ContractConnection struct {
@@ -99,6 +122,13 @@ type ComplexityRoot struct {
 	ContractEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DeletedLogEntry struct {
+		ClientID   func(childComplexity int) int
+		ContractID func(childComplexity int) int
+		DeletedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
 	}
 
 	Evaluation struct {
@@ -178,21 +208,74 @@ type ComplexityRoot struct {
 		Label       func(childComplexity int) int
 	}
 
+	HoursWeek struct {
+		IsoWeek   func(childComplexity int) int
+		IsoYear   func(childComplexity int) int
+		Logged    func(childComplexity int) int
+		Planned   func(childComplexity int) int
+		Shortfall func(childComplexity int) int
+		Validated func(childComplexity int) int
+		WeekStart func(childComplexity int) int
+	}
+
+	LogEntry struct {
+		Activities   func(childComplexity int) int
+		Attachments  func(childComplexity int) int
+		ClientID     func(childComplexity int) int
+		Competencies func(childComplexity int) int
+		Contract     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Date         func(childComplexity int) int
+		Hours        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Review       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		SubmittedAt  func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	LogEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LogEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	LogReview struct {
+		Comment    func(childComplexity int) int
+		Decision   func(childComplexity int) int
+		ReviewedAt func(childComplexity int) int
+		Reviewer   func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddLogAttachment         func(childComplexity int, logEntryID uuid.UUID, file graphql.Upload) int
 		CancelVisit              func(childComplexity int, id uuid.UUID, reason string) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteVisit            func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
 		ConfirmVisit             func(childComplexity int, id uuid.UUID) int
 		CreateEvaluationTemplate func(childComplexity int, input model.CreateEvaluationTemplateInput) int
+		CreateLogEntry           func(childComplexity int, input model.CreateLogEntryInput) int
+		DeleteLogEntry           func(childComplexity int, id uuid.UUID) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int, refreshToken string) int
 		RefreshSession           func(childComplexity int, refreshToken string) int
 		RescheduleVisit          func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
+		ReviewLogEntries         func(childComplexity int, ids []uuid.UUID, input model.ReviewLogEntryInput) int
+		ReviewLogEntry           func(childComplexity int, id uuid.UUID, input model.ReviewLogEntryInput) int
 		RevokeCalendarFeed       func(childComplexity int) int
 		RotateCalendarFeed       func(childComplexity int) int
 		SaveEvaluation           func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
 		ScheduleVisit            func(childComplexity int, input model.ScheduleVisitInput) int
 		SignEvaluation           func(childComplexity int, id uuid.UUID) int
+		SubmitLogEntry           func(childComplexity int, id uuid.UUID) int
+		UpdateLogEntry           func(childComplexity int, id uuid.UUID, input model.UpdateLogEntryInput) int
 	}
 
 	PageInfo struct {
@@ -201,15 +284,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contract      func(childComplexity int, id uuid.UUID) int
-		Contracts     func(childComplexity int, status *contracts.Status, first *int, after *string) int
-		Evaluation    func(childComplexity int, id uuid.UUID) int
-		Evaluations   func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
-		Me            func(childComplexity int) int
-		Trades        func(childComplexity int) int
-		Visit         func(childComplexity int, id uuid.UUID) int
-		VisitPlanning func(childComplexity int, first *int, near *model.GeoPointInput) int
-		Visits        func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
+		Contract          func(childComplexity int, id uuid.UUID) int
+		Contracts         func(childComplexity int, status *contracts.Status, first *int, after *string) int
+		DeletedLogEntries func(childComplexity int, contractID *uuid.UUID, since time.Time) int
+		Evaluation        func(childComplexity int, id uuid.UUID) int
+		Evaluations       func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
+		LogEntries        func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
+		LogEntry          func(childComplexity int, id uuid.UUID) int
+		Me                func(childComplexity int) int
+		Trades            func(childComplexity int) int
+		Visit             func(childComplexity int, id uuid.UUID) int
+		VisitPlanning     func(childComplexity int, first *int, near *model.GeoPointInput) int
+		Visits            func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 	}
 
 	ScaleLabel struct {
@@ -307,6 +393,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Attachment.contentType":
+		if e.ComplexityRoot.Attachment.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ContentType(childComplexity), true
+	case "Attachment.createdAt":
+		if e.ComplexityRoot.Attachment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.CreatedAt(childComplexity), true
+	case "Attachment.id":
+		if e.ComplexityRoot.Attachment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ID(childComplexity), true
+	case "Attachment.size":
+		if e.ComplexityRoot.Attachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+	case "Attachment.url":
+		if e.ComplexityRoot.Attachment.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.URL(childComplexity), true
 
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
@@ -413,6 +530,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Competency.Title(childComplexity), true
 
+	case "CompetencyProgress.competency":
+		if e.ComplexityRoot.CompetencyProgress.Competency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompetencyProgress.Competency(childComplexity), true
+	case "CompetencyProgress.lastPractisedOn":
+		if e.ComplexityRoot.CompetencyProgress.LastPractisedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompetencyProgress.LastPractisedOn(childComplexity), true
+	case "CompetencyProgress.latestScore":
+		if e.ComplexityRoot.CompetencyProgress.LatestScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompetencyProgress.LatestScore(childComplexity), true
+	case "CompetencyProgress.timesPractised":
+		if e.ComplexityRoot.CompetencyProgress.TimesPractised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompetencyProgress.TimesPractised(childComplexity), true
+
 	case "Contract.adviser":
 		if e.ComplexityRoot.Contract.Adviser == nil {
 			break
@@ -437,6 +579,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Company(childComplexity), true
+	case "Contract.competencyProgress":
+		if e.ComplexityRoot.Contract.CompetencyProgress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.CompetencyProgress(childComplexity), true
 	case "Contract.endDate":
 		if e.ComplexityRoot.Contract.EndDate == nil {
 			break
@@ -454,12 +602,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Evaluations(childComplexity, args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Contract.hoursSummary":
+		if e.ComplexityRoot.Contract.HoursSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_hoursSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.HoursSummary(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Contract.id":
 		if e.ComplexityRoot.Contract.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Contract.ID(childComplexity), true
+	case "Contract.logEntries":
+		if e.ComplexityRoot.Contract.LogEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_logEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.LogEntries(childComplexity, args["status"].(*logbook.Status), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string), args["updatedSince"].(*time.Time)), true
 	case "Contract.nextVisit":
 		if e.ComplexityRoot.Contract.NextVisit == nil {
 			break
@@ -545,6 +715,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
+
+	case "DeletedLogEntry.clientId":
+		if e.ComplexityRoot.DeletedLogEntry.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedLogEntry.ClientID(childComplexity), true
+	case "DeletedLogEntry.contractId":
+		if e.ComplexityRoot.DeletedLogEntry.ContractID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedLogEntry.ContractID(childComplexity), true
+	case "DeletedLogEntry.deletedAt":
+		if e.ComplexityRoot.DeletedLogEntry.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedLogEntry.DeletedAt(childComplexity), true
+	case "DeletedLogEntry.id":
+		if e.ComplexityRoot.DeletedLogEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedLogEntry.ID(childComplexity), true
 
 	case "Evaluation.contract":
 		if e.ComplexityRoot.Evaluation.Contract == nil {
@@ -855,6 +1050,208 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EvaluationTemplateCriterion.Label(childComplexity), true
 
+	case "HoursWeek.isoWeek":
+		if e.ComplexityRoot.HoursWeek.IsoWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.IsoWeek(childComplexity), true
+	case "HoursWeek.isoYear":
+		if e.ComplexityRoot.HoursWeek.IsoYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.IsoYear(childComplexity), true
+	case "HoursWeek.logged":
+		if e.ComplexityRoot.HoursWeek.Logged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.Logged(childComplexity), true
+	case "HoursWeek.planned":
+		if e.ComplexityRoot.HoursWeek.Planned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.Planned(childComplexity), true
+	case "HoursWeek.shortfall":
+		if e.ComplexityRoot.HoursWeek.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.Shortfall(childComplexity), true
+	case "HoursWeek.validated":
+		if e.ComplexityRoot.HoursWeek.Validated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.Validated(childComplexity), true
+	case "HoursWeek.weekStart":
+		if e.ComplexityRoot.HoursWeek.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HoursWeek.WeekStart(childComplexity), true
+
+	case "LogEntry.activities":
+		if e.ComplexityRoot.LogEntry.Activities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Activities(childComplexity), true
+	case "LogEntry.attachments":
+		if e.ComplexityRoot.LogEntry.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Attachments(childComplexity), true
+	case "LogEntry.clientId":
+		if e.ComplexityRoot.LogEntry.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.ClientID(childComplexity), true
+	case "LogEntry.competencies":
+		if e.ComplexityRoot.LogEntry.Competencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Competencies(childComplexity), true
+	case "LogEntry.contract":
+		if e.ComplexityRoot.LogEntry.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Contract(childComplexity), true
+	case "LogEntry.createdAt":
+		if e.ComplexityRoot.LogEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.CreatedAt(childComplexity), true
+	case "LogEntry.date":
+		if e.ComplexityRoot.LogEntry.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Date(childComplexity), true
+	case "LogEntry.hours":
+		if e.ComplexityRoot.LogEntry.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Hours(childComplexity), true
+	case "LogEntry.id":
+		if e.ComplexityRoot.LogEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.ID(childComplexity), true
+	case "LogEntry.review":
+		if e.ComplexityRoot.LogEntry.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Review(childComplexity), true
+	case "LogEntry.status":
+		if e.ComplexityRoot.LogEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Status(childComplexity), true
+	case "LogEntry.submittedAt":
+		if e.ComplexityRoot.LogEntry.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.SubmittedAt(childComplexity), true
+	case "LogEntry.updatedAt":
+		if e.ComplexityRoot.LogEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.UpdatedAt(childComplexity), true
+	case "LogEntry.version":
+		if e.ComplexityRoot.LogEntry.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntry.Version(childComplexity), true
+
+	case "LogEntryConnection.edges":
+		if e.ComplexityRoot.LogEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryConnection.Edges(childComplexity), true
+	case "LogEntryConnection.nodes":
+		if e.ComplexityRoot.LogEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryConnection.Nodes(childComplexity), true
+	case "LogEntryConnection.pageInfo":
+		if e.ComplexityRoot.LogEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryConnection.PageInfo(childComplexity), true
+	case "LogEntryConnection.totalCount":
+		if e.ComplexityRoot.LogEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryConnection.TotalCount(childComplexity), true
+
+	case "LogEntryEdge.cursor":
+		if e.ComplexityRoot.LogEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryEdge.Cursor(childComplexity), true
+	case "LogEntryEdge.node":
+		if e.ComplexityRoot.LogEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogEntryEdge.Node(childComplexity), true
+
+	case "LogReview.comment":
+		if e.ComplexityRoot.LogReview.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogReview.Comment(childComplexity), true
+	case "LogReview.decision":
+		if e.ComplexityRoot.LogReview.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogReview.Decision(childComplexity), true
+	case "LogReview.reviewedAt":
+		if e.ComplexityRoot.LogReview.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogReview.ReviewedAt(childComplexity), true
+	case "LogReview.reviewer":
+		if e.ComplexityRoot.LogReview.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LogReview.Reviewer(childComplexity), true
+
+	case "Mutation.addLogAttachment":
+		if e.ComplexityRoot.Mutation.AddLogAttachment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addLogAttachment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddLogAttachment(childComplexity, args["logEntryId"].(uuid.UUID), args["file"].(graphql.Upload)), true
 	case "Mutation.cancelVisit":
 		if e.ComplexityRoot.Mutation.CancelVisit == nil {
 			break
@@ -910,6 +1307,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateEvaluationTemplate(childComplexity, args["input"].(model.CreateEvaluationTemplateInput)), true
+	case "Mutation.createLogEntry":
+		if e.ComplexityRoot.Mutation.CreateLogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createLogEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateLogEntry(childComplexity, args["input"].(model.CreateLogEntryInput)), true
+	case "Mutation.deleteLogEntry":
+		if e.ComplexityRoot.Mutation.DeleteLogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteLogEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteLogEntry(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -954,6 +1373,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescheduleVisit(childComplexity, args["id"].(uuid.UUID), args["input"].(model.RescheduleVisitInput)), true
+	case "Mutation.reviewLogEntries":
+		if e.ComplexityRoot.Mutation.ReviewLogEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewLogEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewLogEntries(childComplexity, args["ids"].([]uuid.UUID), args["input"].(model.ReviewLogEntryInput)), true
+	case "Mutation.reviewLogEntry":
+		if e.ComplexityRoot.Mutation.ReviewLogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewLogEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewLogEntry(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ReviewLogEntryInput)), true
 	case "Mutation.revokeCalendarFeed":
 		if e.ComplexityRoot.Mutation.RevokeCalendarFeed == nil {
 			break
@@ -999,6 +1440,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignEvaluation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.submitLogEntry":
+		if e.ComplexityRoot.Mutation.SubmitLogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitLogEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitLogEntry(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.updateLogEntry":
+		if e.ComplexityRoot.Mutation.UpdateLogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateLogEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateLogEntry(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLogEntryInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1035,6 +1498,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contracts(childComplexity, args["status"].(*contracts.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.deletedLogEntries":
+		if e.ComplexityRoot.Query.DeletedLogEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deletedLogEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeletedLogEntries(childComplexity, args["contractId"].(*uuid.UUID), args["since"].(time.Time)), true
 	case "Query.evaluation":
 		if e.ComplexityRoot.Query.Evaluation == nil {
 			break
@@ -1058,6 +1532,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Evaluations(childComplexity, args["contractId"].(*uuid.UUID), args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.logEntries":
+		if e.ComplexityRoot.Query.LogEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_logEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LogEntries(childComplexity, args["contractId"].(*uuid.UUID), args["status"].(*logbook.Status), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string), args["updatedSince"].(*time.Time)), true
+	case "Query.logEntry":
+		if e.ComplexityRoot.Query.LogEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_logEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LogEntry(childComplexity, args["id"].(uuid.UUID)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -1449,14 +1945,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CompleteVisitInput", ec.unmarshalInputCompleteVisitInput),
 			graphql.NewInputUnmarshaler("CreateEvaluationTemplateInput", ec.unmarshalInputCreateEvaluationTemplateInput),
+			graphql.NewInputUnmarshaler("CreateLogEntryInput", ec.unmarshalInputCreateLogEntryInput),
 			graphql.NewInputUnmarshaler("EvaluationScoreInput", ec.unmarshalInputEvaluationScoreInput),
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
+			graphql.NewInputUnmarshaler("ReviewLogEntryInput", ec.unmarshalInputReviewLogEntryInput),
 			graphql.NewInputUnmarshaler("SaveEvaluationInput", ec.unmarshalInputSaveEvaluationInput),
 			graphql.NewInputUnmarshaler("ScaleLabelInput", ec.unmarshalInputScaleLabelInput),
 			graphql.NewInputUnmarshaler("ScheduleVisitInput", ec.unmarshalInputScheduleVisitInput),
+			graphql.NewInputUnmarshaler("UpdateLogEntryInput", ec.unmarshalInputUpdateLogEntryInput),
 		)
 	}
 	first := true
@@ -1878,6 +2377,163 @@ extend type Mutation {
   signEvaluation(id: ID!): Evaluation!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/logbook.graphqls", Input: `# Log book: what an apprentice did at work, reviewed by the tutor.
+
+enum LogEntryStatus @goModel(model: "jalon/internal/logbook.Status") {
+  DRAFT @goEnum(value: "jalon/internal/logbook.Draft")
+  SUBMITTED @goEnum(value: "jalon/internal/logbook.Submitted")
+  VALIDATED @goEnum(value: "jalon/internal/logbook.Validated")
+  CHANGES_REQUESTED @goEnum(value: "jalon/internal/logbook.ChangesRequested")
+}
+
+enum ReviewDecision @goModel(model: "jalon/internal/logbook.Decision") {
+  VALIDATE @goEnum(value: "jalon/internal/logbook.Validate")
+  REQUEST_CHANGES @goEnum(value: "jalon/internal/logbook.RequestChanges")
+}
+
+"One working day in the log book."
+type LogEntry @goModel(model: "jalon/internal/logbook.Entry") {
+  id: ID!
+  "The id the phone generated when it first created the entry."
+  clientId: ID!
+  contract: Contract!
+  date: Date!
+  hours: Float!
+  activities: String!
+  competencies: [Competency!]!
+  attachments: [Attachment!]!
+  status: LogEntryStatus!
+  "The latest review, if any."
+  review: LogReview
+  "Increases with every change; send it back as expectedVersion."
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+  submittedAt: Time
+}
+
+type LogReview @goModel(model: "jalon/internal/logbook.Review") {
+  reviewer: User!
+  decision: ReviewDecision!
+  comment: String!
+  reviewedAt: Time!
+}
+
+"A photo or document attached to a log entry."
+type Attachment @goModel(model: "jalon/internal/logbook.Attachment") {
+  id: ID!
+  "Sniffed from the content: image/jpeg, image/png, image/heic or application/pdf."
+  contentType: String!
+  size: Int!
+  "A signed URL valid for an hour; needs no Authorization header."
+  url: String!
+  createdAt: Time!
+}
+
+"A deleted draft (tombstone), so a syncing phone drops its copy."
+type DeletedLogEntry @goModel(model: "jalon/internal/logbook.Tombstone") {
+  id: ID!
+  clientId: ID!
+  contractId: ID!
+  deletedAt: Time!
+}
+
+type LogEntryEdge {
+  cursor: String!
+  node: LogEntry!
+}
+
+type LogEntryConnection @goModel(model: "jalon/graph/model.LogEntryConnection") {
+  edges: [LogEntryEdge!]!
+  nodes: [LogEntry!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type CompetencyProgress @goModel(model: "jalon/internal/logbook.CompetencyProgress") {
+  competency: Competency!
+  "Validated entries that practised it."
+  timesPractised: Int!
+  lastPractisedOn: Date
+  "Latest evaluation score (from the evaluations area)."
+  latestScore: Int
+}
+
+"Hours of one ISO week."
+type HoursWeek @goModel(model: "jalon/internal/logbook.WeekHours") {
+  "Monday of the week."
+  weekStart: Date!
+  isoYear: Int!
+  isoWeek: Int!
+  "Every entry (any status)."
+  logged: Float!
+  validated: Float!
+  "The contract's weekly hours, prorated for days outside the contract or the range."
+  planned: Float!
+  "Planned hours not logged (0 when the week is covered)."
+  shortfall: Float!
+}
+
+input CreateLogEntryInput {
+  clientId: ID!
+  contractId: ID!
+  date: Date!
+  hours: Float!
+  activities: String!
+  competencyIds: [ID!]!
+  "Create it SUBMITTED at once."
+  submit: Boolean
+}
+
+"Fields left out keep their value."
+input UpdateLogEntryInput {
+  expectedVersion: Int!
+  date: Date
+  hours: Float
+  activities: String
+  competencyIds: [ID!]
+  submit: Boolean
+}
+
+input ReviewLogEntryInput {
+  decision: ReviewDecision!
+  "Required for REQUEST_CHANGES."
+  comment: String
+}
+
+extend type Query {
+  """
+  Log entries of a contract (all the caller's contracts without contractId),
+  newest first. updatedSince returns only entries changed after that time;
+  pair it with deletedLogEntries to learn about deleted drafts.
+  """
+  logEntries(contractId: ID, status: LogEntryStatus, from: Date, to: Date, first: Int, after: String, updatedSince: Time): LogEntryConnection!
+  logEntry(id: ID!): LogEntry
+  "Drafts deleted after since (tombstones), for phone sync."
+  deletedLogEntries(contractId: ID, since: Time!): [DeletedLogEntry!]!
+}
+
+extend type Mutation {
+  "Apprentice. Idempotent on clientId."
+  createLogEntry(input: CreateLogEntryInput!): LogEntry!
+  updateLogEntry(id: ID!, input: UpdateLogEntryInput!): LogEntry!
+  submitLogEntry(id: ID!): LogEntry!
+  "Tutor or adviser, on a SUBMITTED entry."
+  reviewLogEntry(id: ID!, input: ReviewLogEntryInput!): LogEntry!
+  "All or nothing; a refusal lists every refused id in extensions.refused."
+  reviewLogEntries(ids: [ID!]!, input: ReviewLogEntryInput!): [LogEntry!]!
+  "JPEG, PNG, HEIC or PDF, at most 10 MiB, at most 5 per entry."
+  addLogAttachment(logEntryId: ID!, file: Upload!): Attachment!
+  "Drafts only; returns the tombstone."
+  deleteLogEntry(id: ID!): DeletedLogEntry!
+}
+
+extend type Contract {
+  logEntries(status: LogEntryStatus, from: Date, to: Date, first: Int, after: String, updatedSince: Time): LogEntryConnection!
+  competencyProgress: [CompetencyProgress!]!
+  hoursSummary(from: Date!, to: Date!): [HoursWeek!]!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
 enum VisitStatus @goModel(model: "jalon/internal/visits.Status") {
@@ -2018,6 +2674,22 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Attachment_id(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Attachment_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_Attachment_size(ctx, field)
+	case "url":
+		return ec.fieldContext_Attachment_url(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Attachment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accessToken":
@@ -2070,6 +2742,20 @@ func (ec *executionContext) childFields_Competency(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Competency", field.Name)
 }
 
+func (ec *executionContext) childFields_CompetencyProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "competency":
+		return ec.fieldContext_CompetencyProgress_competency(ctx, field)
+	case "timesPractised":
+		return ec.fieldContext_CompetencyProgress_timesPractised(ctx, field)
+	case "lastPractisedOn":
+		return ec.fieldContext_CompetencyProgress_lastPractisedOn(ctx, field)
+	case "latestScore":
+		return ec.fieldContext_CompetencyProgress_latestScore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompetencyProgress", field.Name)
+}
+
 func (ec *executionContext) childFields_Contract(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2096,6 +2782,12 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_status(ctx, field)
 	case "evaluations":
 		return ec.fieldContext_Contract_evaluations(ctx, field)
+	case "logEntries":
+		return ec.fieldContext_Contract_logEntries(ctx, field)
+	case "competencyProgress":
+		return ec.fieldContext_Contract_competencyProgress(ctx, field)
+	case "hoursSummary":
+		return ec.fieldContext_Contract_hoursSummary(ctx, field)
 	case "visits":
 		return ec.fieldContext_Contract_visits(ctx, field)
 	case "nextVisit":
@@ -2126,6 +2818,20 @@ func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field 
 		return ec.fieldContext_ContractEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeletedLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeletedLogEntry_id(ctx, field)
+	case "clientId":
+		return ec.fieldContext_DeletedLogEntry_clientId(ctx, field)
+	case "contractId":
+		return ec.fieldContext_DeletedLogEntry_contractId(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_DeletedLogEntry_deletedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeletedLogEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2280,6 +2986,98 @@ func (ec *executionContext) childFields_EvaluationTemplateCriterion(ctx context.
 		return ec.fieldContext_EvaluationTemplateCriterion_description(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationTemplateCriterion", field.Name)
+}
+
+func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekStart":
+		return ec.fieldContext_HoursWeek_weekStart(ctx, field)
+	case "isoYear":
+		return ec.fieldContext_HoursWeek_isoYear(ctx, field)
+	case "isoWeek":
+		return ec.fieldContext_HoursWeek_isoWeek(ctx, field)
+	case "logged":
+		return ec.fieldContext_HoursWeek_logged(ctx, field)
+	case "validated":
+		return ec.fieldContext_HoursWeek_validated(ctx, field)
+	case "planned":
+		return ec.fieldContext_HoursWeek_planned(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_HoursWeek_shortfall(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HoursWeek", field.Name)
+}
+
+func (ec *executionContext) childFields_LogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LogEntry_id(ctx, field)
+	case "clientId":
+		return ec.fieldContext_LogEntry_clientId(ctx, field)
+	case "contract":
+		return ec.fieldContext_LogEntry_contract(ctx, field)
+	case "date":
+		return ec.fieldContext_LogEntry_date(ctx, field)
+	case "hours":
+		return ec.fieldContext_LogEntry_hours(ctx, field)
+	case "activities":
+		return ec.fieldContext_LogEntry_activities(ctx, field)
+	case "competencies":
+		return ec.fieldContext_LogEntry_competencies(ctx, field)
+	case "attachments":
+		return ec.fieldContext_LogEntry_attachments(ctx, field)
+	case "status":
+		return ec.fieldContext_LogEntry_status(ctx, field)
+	case "review":
+		return ec.fieldContext_LogEntry_review(ctx, field)
+	case "version":
+		return ec.fieldContext_LogEntry_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LogEntry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LogEntry_updatedAt(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_LogEntry_submittedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LogEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LogEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LogEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LogEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LogEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LogEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LogEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LogEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LogReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewer":
+		return ec.fieldContext_LogReview_reviewer(ctx, field)
+	case "decision":
+		return ec.fieldContext_LogReview_decision(ctx, field)
+	case "comment":
+		return ec.fieldContext_LogReview_comment(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_LogReview_reviewedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LogReview", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -13,6 +13,7 @@ import (
 
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/logbook"
 	"jalon/internal/orgs"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
@@ -48,6 +49,9 @@ type Loaders struct {
 	NextVisits          *dataloadgen.Loader[visits.NextKey, *visits.Visit]
 	ContractVisits      *dataloadgen.Loader[visits.PageKey, page.Page[visits.Visit]]
 	ContractVisitCounts *dataloadgen.Loader[visits.CountKey, int]
+	// LogEntryCompetencies and LogAttachments load by log entry id.
+	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
+	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -76,6 +80,8 @@ func New(db postgres.DB) *Loaders {
 		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
 		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
 		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
+		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
+		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 	}
 }
 

@@ -5,6 +5,7 @@ package model
 import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/logbook"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"time"
@@ -49,6 +50,17 @@ type CreateEvaluationTemplateInput struct {
 	Criteria      []EvaluationTemplateCriterionInput `json:"criteria"`
 }
 
+type CreateLogEntryInput struct {
+	ClientID      uuid.UUID   `json:"clientId"`
+	ContractID    uuid.UUID   `json:"contractId"`
+	Date          time.Time   `json:"date"`
+	Hours         float64     `json:"hours"`
+	Activities    string      `json:"activities"`
+	CompetencyIds []uuid.UUID `json:"competencyIds"`
+	// Create it SUBMITTED at once.
+	Submit *bool `json:"submit,omitempty"`
+}
+
 type EvaluationEdge struct {
 	Cursor string                  `json:"cursor"`
 	Node   *evaluations.Evaluation `json:"node"`
@@ -81,6 +93,11 @@ type GeoPointInput struct {
 	Lng float64 `json:"lng"`
 }
 
+type LogEntryEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *logbook.Entry `json:"node"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -101,6 +118,12 @@ type Query struct {
 type RescheduleVisitInput struct {
 	StartsAt time.Time `json:"startsAt"`
 	EndsAt   time.Time `json:"endsAt"`
+}
+
+type ReviewLogEntryInput struct {
+	Decision logbook.Decision `json:"decision"`
+	// Required for REQUEST_CHANGES.
+	Comment *string `json:"comment,omitempty"`
 }
 
 type SaveEvaluationInput struct {
@@ -126,6 +149,16 @@ type ScheduleVisitInput struct {
 	Purpose    string    `json:"purpose"`
 	// Defaults to the company's address.
 	Place *string `json:"place,omitempty"`
+}
+
+// Fields left out keep their value.
+type UpdateLogEntryInput struct {
+	ExpectedVersion int         `json:"expectedVersion"`
+	Date            *time.Time  `json:"date,omitempty"`
+	Hours           *float64    `json:"hours,omitempty"`
+	Activities      *string     `json:"activities,omitempty"`
+	CompetencyIds   []uuid.UUID `json:"competencyIds,omitempty"`
+	Submit          *bool       `json:"submit,omitempty"`
 }
 
 type VisitEdge struct {

@@ -18,10 +18,12 @@ import (
 	"jalon/graph"
 	"jalon/graph/loaders"
 	"jalon/internal/auth"
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
+	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
@@ -40,6 +42,7 @@ type App struct {
 
 	migrator *postgres.Migrator
 	ownsPool bool
+	blobs    blobstore.Store
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -83,6 +86,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	blobs, err := blobstore.NewDir(cfg.BlobDir)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.blobs = blobs
 	a.Handler = a.buildHandler()
 	return a, nil
 }
@@ -90,15 +99,18 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	notifier := notify.New()
+	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
+	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config: a.Config,
-		DB:     a.Pool,
-		Clock:  a.Clock,
-		Tokens: a.Tokens,
-		Log:    a.Log,
-		Notify: notifier,
-		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
-		Visits: &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Config:  a.Config,
+		DB:      a.Pool,
+		Clock:   a.Clock,
+		Tokens:  a.Tokens,
+		Log:     a.Log,
+		Notify:  notifier,
+		URLs:    urls,
+		Visits:  &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook: logbookService,
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
@@ -122,6 +134,7 @@ func (a *App) buildHandler() http.Handler {
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
 			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
+			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
 	})
 }

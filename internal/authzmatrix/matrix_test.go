@@ -28,6 +28,18 @@ type Row struct {
 	AdminOnly bool
 	// Check, when set, runs after an allowed caller succeeded.
 	Check func(t *testing.T, res testapp.Response)
+	// File, when set, is sent as a GraphQL multipart request with the file
+	// bound to variable FileVar (upload mutations).
+	File    []byte
+	FileVar string
+}
+
+// run sends the row's operation as the caller holding token.
+func (r Row) run(t *testing.T, a *testapp.TestApp, token, q string, vars map[string]any) testapp.Response {
+	if r.File != nil {
+		return a.Upload(t, token, q, vars, r.FileVar, "file", r.File)
+	}
+	return a.Query(t, token, q, vars)
 }
 
 var (
@@ -63,7 +75,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					c := a.NewContract(t)
 					q, vars := row.Prepare(t, a, c)
 					caller := memberOf(t, a, c, role)
-					res := a.Query(t, a.Token(t, caller), q, vars)
+					res := row.run(t, a, a.Token(t, caller), q, vars)
 					switch {
 					case row.AdminOnly && role != auth.Admin:
 						res.RequireCode(t, "FORBIDDEN")
@@ -87,7 +99,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					c := a.NewContract(t)
 					q, vars := row.Prepare(t, a, c)
 					other := a.NewContract(t)
-					res := a.Query(t, a.Token(t, memberOf(t, a, other, role)), q, vars)
+					res := row.run(t, a, a.Token(t, memberOf(t, a, other, role)), q, vars)
 					res.RequireCode(t, "NOT_FOUND")
 				})
 			}

@@ -30,6 +30,7 @@ var steps = []step{
 	{"people, companies, trade and contracts", seedCore},
 	{"evaluations", seedEvaluations},
 	{"visits", seedVisits},
+	{"logbook", seedLogbook},
 }
 
 // Demo loads the demo data set into the database.

@@ -1,0 +1,206 @@
+package logbook_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"jalon/internal/logbook"
+	"jalon/internal/testapp"
+)
+
+func pngBytes(n int) []byte {
+	b := make([]byte, n)
+	copy(b, "\x89PNG\r\n\x1a\n")
+	return b
+}
+
+func heicBytes() []byte {
+	b := make([]byte, 200)
+	copy(b, "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+	return b
+}
+
+const uploadDoc = `mutation($id: ID!, $file: Upload!) { addLogAttachment(logEntryId: $id, file: $file) { id contentType size url createdAt } }`
+
+type attachment struct {
+	ID, ContentType, URL string
+	Size                 int
+}
+
+func upload(t *testing.T, a *testapp.TestApp, token, entryID, name string, content []byte) testapp.Response {
+	t.Helper()
+	return a.Upload(t, token, uploadDoc, map[string]any{"id": entryID}, "file", name, content)
+}
+
+// get fetches a signed URL's path and query on the test server.
+func get(t *testing.T, a *testapp.TestApp, signed string) (*http.Response, []byte) {
+	t.Helper()
+	u, err := url.Parse(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(a.URL + u.RequestURI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, body
+}
+
+func TestAttachments(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	tok := a.Token(t, c.Apprentice)
+	e := create(t, a, tok, input(c))
+
+	// Types come from the content, not the name.
+	cases := []struct {
+		name    string
+		content []byte
+		want    string
+	}{
+		{"photo.bin", pngBytes(2048), "image/png"},
+		{"IMG_0001.HEIC", heicBytes(), "image/heic"},
+		{"scan.txt", append([]byte("%PDF-1.7\n"), make([]byte, 100)...), "application/pdf"},
+		{"x.jpg", append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 100)...), "image/jpeg"},
+	}
+	var first attachment
+	for i, tc := range cases {
+		var d struct{ AddLogAttachment attachment }
+		upload(t, a, tok, e.ID, tc.name, tc.content).Decode(t, &d)
+		if d.AddLogAttachment.ContentType != tc.want || d.AddLogAttachment.Size != len(tc.content) {
+			t.Fatalf("%s: %+v", tc.name, d.AddLogAttachment)
+		}
+		if i == 0 {
+			first = d.AddLogAttachment
+		}
+	}
+	for _, bad := range []struct {
+		name    string
+		content []byte
+	}{
+		{"fake.jpg", []byte("<html><script>alert(1)</script></html>")},
+		{"empty.png", nil},
+		{"gif.png", []byte("GIF89a\x01\x00\x01\x00")},
+	} {
+		res := upload(t, a, tok, e.ID, bad.name, bad.content)
+		if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "file" {
+			t.Fatalf("%s: field %s", bad.name, res.Field())
+		}
+	}
+	// 10 MiB is the limit.
+	res := upload(t, a, tok, e.ID, "big.png", pngBytes(10<<20+1))
+	if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "file" {
+		t.Fatalf("oversized: %+v", res.Errors)
+	}
+	var d struct{ AddLogAttachment attachment }
+	upload(t, a, tok, e.ID, "max.png", pngBytes(10<<20)).Decode(t, &d)
+	// Five per entry.
+	res = upload(t, a, tok, e.ID, "six.png", pngBytes(10))
+	if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "file" {
+		t.Fatalf("sixth: %+v", res.Errors)
+	}
+	// Only the apprentice adds files; outsiders see nothing.
+	upload(t, a, a.Token(t, c.Tutor), e.ID, "t.png", pngBytes(10)).RequireCode(t, "FORBIDDEN")
+	other := a.NewContract(t)
+	upload(t, a, a.Token(t, other.Apprentice), e.ID, "t.png", pngBytes(10)).RequireCode(t, "NOT_FOUND")
+
+	// The signed URL serves the bytes without an Authorization header.
+	r, body := get(t, a, first.URL)
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "image/png" || !bytes.Equal(body, pngBytes(2048)) ||
+		r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %d %v (%d bytes)", r.StatusCode, r.Header, len(body))
+	}
+	// Range requests work (PDF viewers ask for parts).
+	u, _ := url.Parse(first.URL)
+	req, _ := http.NewRequest(http.MethodGet, a.URL+u.RequestURI(), nil)
+	req.Header.Set("Range", "bytes=0-7")
+	rr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, _ := io.ReadAll(rr.Body)
+	rr.Body.Close()
+	if rr.StatusCode != http.StatusPartialContent || string(part) != "\x89PNG\r\n\x1a\n" {
+		t.Fatalf("range: %d %q", rr.StatusCode, part)
+	}
+	q := u.Query()
+	tampered := []string{
+		// another file with this file's signature
+		u.Scheme + "://" + u.Host + "/files/" + d.AddLogAttachment.ID + "?" + q.Encode(),
+	}
+	q2 := u.Query()
+	q2.Set("exp", "9999999999")
+	tampered = append(tampered, u.Scheme+"://"+u.Host+u.Path+"?"+q2.Encode())
+	q3 := u.Query()
+	q3.Set("sig", "A"+q3.Get("sig")[1:])
+	tampered = append(tampered, u.Scheme+"://"+u.Host+u.Path+"?"+q3.Encode())
+	tampered = append(tampered, u.Scheme+"://"+u.Host+u.Path)
+	for _, tu := range tampered {
+		if r, _ := get(t, a, tu); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("tampered %s: %d", tu, r.StatusCode)
+		}
+	}
+	// Expired after an hour.
+	a.Clock.Advance(61 * time.Minute)
+	if r, _ := get(t, a, first.URL); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("expired: %d", r.StatusCode)
+	}
+
+	// Deleting the draft removes its files.
+	files := 0
+	filepath.Walk(a.Config.BlobDir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files != 5 {
+		t.Fatalf("%d files stored, want 5", files)
+	}
+	var del struct{ DeleteLogEntry struct{ ID string } }
+	a.Query(t, a.Token(t, c.Apprentice), deleteDoc, map[string]any{"id": e.ID}).Decode(t, &del)
+	filepath.Walk(a.Config.BlobDir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			t.Errorf("file left behind: %s", p)
+		}
+		return nil
+	})
+	if n := count(t, a, `SELECT count(*) FROM log_attachments`); n != 0 {
+		t.Fatalf("%d attachment rows left", n)
+	}
+}
+
+func TestSniff(t *testing.T) {
+	t.Parallel()
+	ftyp := func(brand string) []byte {
+		b := make([]byte, 64)
+		copy(b, "\x00\x00\x00\x18ftyp"+brand+"\x00\x00\x00\x00")
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"heic", ftyp("heic"), logbook.HEIC},
+		{"heix", ftyp("heix"), logbook.HEIC},
+		{"mif1", ftyp("mif1"), logbook.HEIC},
+		{"mp4", ftyp("isom"), ""},
+		{"png", pngBytes(20), logbook.PNG},
+		{"text", []byte("just text"), ""},
+		{"short", []byte("\x00\x00"), ""},
+	} {
+		if got := logbook.Sniff(tc.b); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

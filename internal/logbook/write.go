@@ -1,0 +1,444 @@
+package logbook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"jalon/internal/apperr"
+	"jalon/internal/audit"
+	"jalon/internal/auth"
+	"jalon/internal/clock"
+	"jalon/internal/contracts"
+	"jalon/internal/notify"
+	"jalon/internal/postgres"
+)
+
+// CreateInput is what a phone sends to create an entry.
+type CreateInput struct {
+	ClientID      uuid.UUID
+	ContractID    uuid.UUID
+	Date          time.Time
+	Hours         float64
+	Activities    string
+	CompetencyIDs []uuid.UUID
+	Submit        bool
+}
+
+// UpdateInput changes an entry; nil fields keep their value.
+type UpdateInput struct {
+	ExpectedVersion int
+	Date            *time.Time
+	Hours           *float64
+	Activities      *string
+	CompetencyIDs   []uuid.UUID // nil keeps them
+	Submit          bool
+}
+
+// content is what identifies an entry's substance (for idempotent creation).
+type content struct {
+	date          time.Time
+	hours         float64
+	activities    string
+	competencyIDs []uuid.UUID
+}
+
+// validate checks the rules of an entry's content against its contract and
+// returns the competencies deduplicated in their given order.
+func (s *Service) validate(ctx context.Context, tx pgx.Tx, c contracts.Contract, in *content) error {
+	today := clock.Today(s.Clock.Now())
+	switch {
+	case in.date.Before(c.StartDate) || in.date.After(c.EndDate):
+		return apperr.Invalid("date", "must be within the contract (%s to %s)", c.StartDate.Format(time.DateOnly), c.EndDate.Format(time.DateOnly))
+	case in.date.After(today):
+		return apperr.Invalid("date", "cannot be in the future")
+	}
+	if in.hours <= 0 || in.hours > MaxHoursPerDay || math.Abs(in.hours*4-math.Round(in.hours*4)) > 1e-9 {
+		return apperr.Invalid("hours", "must be more than 0 and at most 12, in quarter hours")
+	}
+	in.hours = math.Round(in.hours*4) / 4
+	in.activities = strings.TrimSpace(in.activities)
+	if n := utf8.RuneCountInString(in.activities); n < 1 || n > MaxActivities {
+		return apperr.Invalid("activities", "must be 1 to %d characters", MaxActivities)
+	}
+	seen := make(map[uuid.UUID]bool, len(in.competencyIDs))
+	ids := in.competencyIDs[:0:0]
+	for _, id := range in.competencyIDs {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	in.competencyIDs = ids
+	if len(ids) > 0 {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM competencies WHERE trade_id = $1 AND id = ANY($2::uuid[])`,
+			c.TradeID, ids).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("check competencies: %w", err)
+		}
+		if n != len(ids) {
+			return apperr.Invalid("competencyIds", "must be competencies of the contract's trade")
+		}
+	}
+	return nil
+}
+
+// checkDayTotal enforces at most 12 hours per day. Callers hold the contract
+// row lock, so two concurrent writes for one day cannot both pass.
+func checkDayTotal(ctx context.Context, tx pgx.Tx, contractID uuid.UUID, day time.Time) error {
+	var total float64
+	err := tx.QueryRow(ctx, `SELECT coalesce(sum(hours), 0)::float8 FROM log_entries
+		WHERE contract_id = $1 AND entry_date = $2`, contractID, day).Scan(&total)
+	if err != nil {
+		return fmt.Errorf("day total: %w", err)
+	}
+	if total > MaxHoursPerDay+1e-9 {
+		return apperr.Invalid("hours", "at most %g hours in total for one day", MaxHoursPerDay)
+	}
+	return nil
+}
+
+func setCompetencies(ctx context.Context, tx pgx.Tx, entryID uuid.UUID, ids []uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM log_entry_competencies WHERE log_entry_id = $1`, entryID); err != nil {
+		return fmt.Errorf("set competencies: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO log_entry_competencies (log_entry_id, competency_id, position)
+		SELECT $1, t.id, t.ord FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, ord)`, entryID, ids)
+	if err != nil {
+		return fmt.Errorf("set competencies: %w", err)
+	}
+	return nil
+}
+
+func competencyIDsOf(ctx context.Context, db postgres.DB, entryID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, `SELECT competency_id FROM log_entry_competencies WHERE log_entry_id = $1 ORDER BY position`, entryID)
+	if err != nil {
+		return nil, fmt.Errorf("entry competencies: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
+// Create records an entry for the caller, who must be the contract's
+// apprentice (FORBIDDEN for other members, NOT_FOUND for outsiders). The
+// contract must be ACTIVE; each broken rule is VALIDATION_FAILED naming the
+// field. Sending the same ClientID again with the same content returns the
+// entry already created (as it is now, even if edited since), even when both
+// requests race on different server processes (the database's unique
+// constraint decides); the same ClientID with different content is a
+// CONFLICT.
+func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	if in.ClientID == uuid.Nil {
+		return Entry{}, apperr.Invalid("clientId", "required")
+	}
+	var out Entry
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		c, err := contracts.GetForUpdate(ctx, tx, in.ContractID)
+		if err != nil {
+			return err
+		}
+		if c.RoleOf(p) != auth.Apprentice {
+			return apperr.ErrForbidden
+		}
+		if c.Status != contracts.Active {
+			return apperr.Invalid("contractId", "the contract is not active")
+		}
+		ct := content{date: in.Date, hours: in.Hours, activities: in.Activities, competencyIDs: in.CompetencyIDs}
+		if err := s.validate(ctx, tx, c, &ct); err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		status := Draft
+		var submittedAt *time.Time
+		if in.Submit {
+			status, submittedAt = Submitted, &now
+		}
+		// A late retry of a create whose entry was deleted since must not
+		// bring it back (deletes hold the same contract lock).
+		var deleted bool
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM log_entry_tombstones WHERE client_id = $1)`, in.ClientID).Scan(&deleted)
+		if err != nil {
+			return fmt.Errorf("check tombstones: %w", err)
+		}
+		if deleted {
+			return apperr.New(apperr.Conflict, "this log entry was deleted").With("deleted", true)
+		}
+		sum := digest(c.ID, ct)
+		out, err = scanEntry(tx.QueryRow(ctx, `INSERT INTO log_entries AS e
+				(client_id, create_digest, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			ON CONFLICT (client_id) DO NOTHING
+			RETURNING `+entryColumns,
+			in.ClientID, sum, c.ID, ct.date, ct.hours, ct.activities, status, submittedAt, now))
+		if errors.Is(err, pgx.ErrNoRows) {
+			out, err = sameAsExisting(ctx, tx, in.ClientID, sum)
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("create log entry: %w", err)
+		}
+		if err := setCompetencies(ctx, tx, out.ID, ct.competencyIDs); err != nil {
+			return err
+		}
+		if err := checkDayTotal(ctx, tx, c.ID, ct.date); err != nil {
+			return err
+		}
+		if status == Submitted {
+			return s.notifySubmitted(ctx, tx, c, out)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// digest identifies the content a create request carried (competencies in
+// any order), so a retry can be told from a different entry.
+func digest(contractID uuid.UUID, ct content) []byte {
+	ids := make([]string, len(ct.competencyIDs))
+	for i, id := range ct.competencyIDs {
+		ids[i] = id.String()
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%.2f\x00%s\x00%s", contractID, ct.date.Format(time.DateOnly), ct.hours, ct.activities, strings.Join(ids, ","))
+	return h.Sum(nil)
+}
+
+// sameAsExisting reads back the entry that holds clientID and returns it
+// (as it is now) when it was created with the same content, CONFLICT
+// otherwise.
+func sameAsExisting(ctx context.Context, tx pgx.Tx, clientID uuid.UUID, want []byte) (Entry, error) {
+	var got []byte
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id, create_digest FROM log_entries WHERE client_id = $1`, clientID).Scan(&id, &got)
+	if err != nil {
+		return Entry{}, postgres.NotFound(err, "log entry", "read back log entry")
+	}
+	if !bytes.Equal(got, want) {
+		return Entry{}, apperr.New(apperr.Conflict, "clientId already used for a different log entry")
+	}
+	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1`, id))
+	if err != nil {
+		return Entry{}, fmt.Errorf("read back log entry: %w", err)
+	}
+	return e, nil
+}
+
+// lock authorizes the caller on the entry's contract and locks the contract
+// row and then the entry row (always in that order). NOT_FOUND when the entry
+// does not exist or the caller is outside its contract.
+func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Entry, contracts.Contract, error) {
+	var contractID uuid.UUID
+	if err := tx.QueryRow(ctx, `SELECT contract_id FROM log_entries WHERE id = $1`, id).Scan(&contractID); err != nil {
+		return Entry{}, contracts.Contract{}, postgres.NotFound(err, "log entry", "get log entry")
+	}
+	c, err := contracts.GetForUpdate(ctx, tx, contractID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return Entry{}, contracts.Contract{}, apperr.NotFoundf("log entry")
+		}
+		return Entry{}, contracts.Contract{}, err
+	}
+	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1 FOR UPDATE`, id))
+	if err != nil {
+		return Entry{}, contracts.Contract{}, postgres.NotFound(err, "log entry", "lock log entry")
+	}
+	return e, c, nil
+}
+
+// lockForApprentice is lock for the apprentice's writes: other members get
+// FORBIDDEN; the contract must be active and the entry still editable.
+func (s *Service) lockForApprentice(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Entry, contracts.Contract, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return Entry{}, contracts.Contract{}, err
+	}
+	e, c, err := s.lock(ctx, tx, id)
+	if err != nil {
+		return e, c, err
+	}
+	if c.RoleOf(p) != auth.Apprentice {
+		return e, c, apperr.ErrForbidden
+	}
+	if c.Status != contracts.Active {
+		return e, c, apperr.New(apperr.Conflict, "the contract is not active")
+	}
+	return e, c, nil
+}
+
+func frozen(e Entry) error {
+	switch e.Status {
+	case Validated:
+		return apperr.New(apperr.Conflict, "a validated log entry cannot change").With("status", string(e.Status))
+	case Submitted:
+		return apperr.New(apperr.Conflict, "a submitted log entry waits for review and cannot change").With("status", string(e.Status))
+	}
+	return nil
+}
+
+// Update changes a DRAFT or CHANGES_REQUESTED entry of the caller (the
+// apprentice). A stale ExpectedVersion is CONFLICT with extensions
+// currentVersion; a submitted or validated entry is CONFLICT.
+func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (Entry, error) {
+	var out Entry
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		e, c, err := s.lockForApprentice(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.Version != in.ExpectedVersion {
+			return apperr.New(apperr.Conflict, "the log entry changed since you read it").With("currentVersion", e.Version)
+		}
+		if err := frozen(e); err != nil {
+			return err
+		}
+		ct := content{date: e.Date, hours: e.Hours, activities: e.Activities}
+		if in.Date != nil {
+			ct.date = *in.Date
+		}
+		if in.Hours != nil {
+			ct.hours = *in.Hours
+		}
+		if in.Activities != nil {
+			ct.activities = *in.Activities
+		}
+		if in.CompetencyIDs != nil {
+			ct.competencyIDs = in.CompetencyIDs
+		} else if ct.competencyIDs, err = competencyIDsOf(ctx, tx, e.ID); err != nil {
+			return err
+		}
+		if err := s.validate(ctx, tx, c, &ct); err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		status, submittedAt := e.Status, e.SubmittedAt
+		if in.Submit {
+			status, submittedAt = Submitted, &now
+		}
+		out, err = scanEntry(tx.QueryRow(ctx, `UPDATE log_entries AS e SET entry_date = $2, hours = $3, activities = $4,
+				status = $5, submitted_at = $6, version = version + 1, updated_at = $7
+			WHERE id = $1 RETURNING `+entryColumns, id, ct.date, ct.hours, ct.activities, status, submittedAt, now))
+		if err != nil {
+			return fmt.Errorf("update log entry: %w", err)
+		}
+		if in.CompetencyIDs != nil {
+			if err := setCompetencies(ctx, tx, id, ct.competencyIDs); err != nil {
+				return err
+			}
+		}
+		if err := checkDayTotal(ctx, tx, c.ID, ct.date); err != nil {
+			return err
+		}
+		if status == Submitted {
+			return s.notifySubmitted(ctx, tx, c, out)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Submit sends a DRAFT or CHANGES_REQUESTED entry for review and tells the
+// tutor. Submitting a SUBMITTED entry again returns it unchanged (a phone's
+// retry); a VALIDATED one is CONFLICT.
+func (s *Service) Submit(ctx context.Context, id uuid.UUID) (Entry, error) {
+	var out Entry
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		e, c, err := s.lockForApprentice(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch e.Status {
+		case Submitted:
+			out = e
+			return nil
+		case Validated:
+			return frozen(e)
+		}
+		now := s.Clock.Now()
+		out, err = scanEntry(tx.QueryRow(ctx, `UPDATE log_entries AS e SET status = 'SUBMITTED', submitted_at = $2,
+				version = version + 1, updated_at = $2
+			WHERE id = $1 RETURNING `+entryColumns, id, now))
+		if err != nil {
+			return fmt.Errorf("submit log entry: %w", err)
+		}
+		return s.notifySubmitted(ctx, tx, c, out)
+	})
+	return out, err
+}
+
+func (s *Service) notifySubmitted(ctx context.Context, tx pgx.Tx, c contracts.Contract, e Entry) error {
+	name, err := userName(ctx, tx, c.ApprenticeID)
+	if err != nil {
+		return err
+	}
+	return s.Notify.Send(ctx, tx, []uuid.UUID{c.TutorID}, notify.Message{
+		Kind: "LOG_SUBMITTED",
+		Params: map[string]string{
+			"apprenticeName": name,
+			"date":           e.Date.Format(time.DateOnly),
+			"hours":          fmt.Sprintf("%g", e.Hours),
+		},
+		Link: link(e.ID),
+	})
+}
+
+// Delete removes a draft of the caller (the apprentice) with its files and
+// leaves a tombstone for syncing phones. Other statuses are CONFLICT.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID) (Tombstone, error) {
+	var out Tombstone
+	var files []uuid.UUID
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		e, _, err := s.lockForApprentice(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.Status != Draft {
+			return apperr.New(apperr.Conflict, "only drafts can be deleted").With("status", string(e.Status))
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM log_attachments WHERE log_entry_id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("delete log entry: %w", err)
+		}
+		if files, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+			return fmt.Errorf("delete log entry: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM log_entries WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete log entry: %w", err)
+		}
+		out = Tombstone{ID: e.ID, ClientID: e.ClientID, ContractID: e.ContractID, DeletedAt: s.Clock.Now()}
+		_, err = tx.Exec(ctx, `INSERT INTO log_entry_tombstones (log_entry_id, client_id, contract_id, deleted_at)
+			VALUES ($1, $2, $3, $4)`, out.ID, out.ClientID, out.ContractID, out.DeletedAt)
+		if err != nil {
+			return fmt.Errorf("delete log entry: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "logentry.deleted", TargetType: "log_entry", TargetID: id.String(),
+			Details: map[string]any{"contractId": e.ContractID.String(), "date": e.Date.Format(time.DateOnly)}})
+	})
+	if err != nil {
+		return Tombstone{}, err
+	}
+	// Files go once the rows are gone for good; a failure here leaves an
+	// orphan file no row points to (harmless), never a row without its file,
+	// so the deletion still succeeds for the client.
+	for _, f := range files {
+		_ = s.Blobs.Delete(context.WithoutCancel(ctx), f.String())
+	}
+	return out, nil
+}
