@@ -29,7 +29,13 @@ func (r *competencyProgressResolver) Competency(ctx context.Context, obj *logboo
 }
 
 func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbook.CompetencyProgress) (*int, error) {
-	// Scores come from the evaluations area; wired once it is merged.
+	scores, err := loaders.For(ctx).LatestScores.Load(ctx, obj.ContractID)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := scores[obj.CompetencyID]; ok {
+		return &s.Score, nil
+	}
 	return nil, nil
 }
 

@@ -52,6 +52,8 @@ type Loaders struct {
 	// LogEntryCompetencies and LogAttachments load by log entry id.
 	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
+	// LatestScores: by contract id, the latest signed score per competency.
+	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
 
 // bind adapts a batch function taking the database to dataloadgen's shape.
@@ -82,6 +84,7 @@ func New(db postgres.DB) *Loaders {
 		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
 		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
 		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
+		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
 	}
 }
 

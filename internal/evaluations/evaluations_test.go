@@ -453,6 +453,23 @@ func TestLatestScoresTakesTheLatestSignedEvaluation(t *testing.T) {
 	if got := scores[c.ID][c.Competencies[0]]; got.Score != 4 || got.EvaluationID != m6 {
 		t.Fatalf("latest %+v, want 4 from M6", got)
 	}
+
+	// The apprentice sees it in Contract.competencyProgress.
+	var progress struct {
+		Contract struct {
+			CompetencyProgress []struct {
+				Competency  struct{ ID string }
+				LatestScore *int
+			}
+		}
+	}
+	a.Query(t, a.Token(t, c.Apprentice), `query($id: ID!) { contract(id: $id) { competencyProgress { competency { id } latestScore } } }`,
+		map[string]any{"id": c.ID}).Decode(t, &progress)
+	for _, p := range progress.Contract.CompetencyProgress {
+		if p.Competency.ID == c.Competencies[0].String() && (p.LatestScore == nil || *p.LatestScore != 4) {
+			t.Fatalf("competencyProgress.latestScore = %v, want 4", p.LatestScore)
+		}
+	}
 }
 
 func TestConcurrentSigningOnlyOneSucceeds(t *testing.T) {

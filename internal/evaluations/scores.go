@@ -57,3 +57,17 @@ func LatestScores(ctx context.Context, db postgres.DB, contractIDs []uuid.UUID) 
 	}
 	return out, nil
 }
+
+// LatestScoresOf is LatestScores in the shape of a dataloader: one map per
+// contract id, in key order.
+func LatestScoresOf(ctx context.Context, db postgres.DB, contractIDs []uuid.UUID) ([]map[uuid.UUID]LatestScore, []error) {
+	byContract, err := LatestScores(ctx, db, contractIDs)
+	if err != nil {
+		return nil, []error{err}
+	}
+	out := make([]map[uuid.UUID]LatestScore, len(contractIDs))
+	for i, id := range contractIDs {
+		out[i] = byContract[id]
+	}
+	return out, nil
+}

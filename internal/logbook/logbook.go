@@ -113,6 +113,7 @@ type Tombstone struct {
 // CompetencyProgress tells how often a competency was practised in
 // validated entries of a contract.
 type CompetencyProgress struct {
+	ContractID      uuid.UUID
 	CompetencyID    uuid.UUID
 	TimesPractised  int
 	LastPractisedOn *time.Time

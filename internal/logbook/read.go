@@ -263,7 +263,7 @@ func (s *Service) Progress(ctx context.Context, c contracts.Contract) ([]Compete
 		return nil, fmt.Errorf("competency progress: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CompetencyProgress, error) {
-		var x CompetencyProgress
+		x := CompetencyProgress{ContractID: c.ID}
 		err := r.Scan(&x.CompetencyID, &x.TimesPractised, &x.LastPractisedOn)
 		return x, err
 	})
