@@ -7,6 +7,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/identity"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
 )
@@ -21,4 +22,6 @@ type Resolver struct {
 	Log    zerolog.Logger
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
+	// Identity signs users in and manages sessions, passwords and users.
+	Identity *identity.Service
 }

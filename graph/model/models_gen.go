@@ -4,16 +4,7 @@ package model
 
 import (
 	"jalon/internal/contracts"
-	"jalon/internal/users"
-	"time"
 )
-
-type AuthPayload struct {
-	AccessToken          string      `json:"accessToken"`
-	AccessTokenExpiresAt time.Time   `json:"accessTokenExpiresAt"`
-	RefreshToken         string      `json:"refreshToken"`
-	User                 *users.User `json:"user"`
-}
 
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`

@@ -21,6 +21,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/httpserver"
+	"jalon/internal/identity"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
@@ -35,6 +36,8 @@ type App struct {
 	Clock   clock.Clock
 	Tokens  *auth.Tokens
 	Handler http.Handler
+	// Identity signs users in; operator tools create users through it.
+	Identity *identity.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -81,6 +84,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
 	a.Handler = a.buildHandler()
 	return a, nil
 }
@@ -95,6 +99,8 @@ func (a *App) buildHandler() http.Handler {
 		Log:    a.Log,
 		Notify: notify.New(),
 		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
+
+		Identity: a.Identity,
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
@@ -105,6 +111,7 @@ func (a *App) buildHandler() http.Handler {
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = authn.Middleware(endpoint)
+	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 
