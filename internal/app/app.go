@@ -125,17 +125,23 @@ func (a *App) buildHandler() http.Handler {
 	})
 }
 
-// withTimeout bounds a request's context (websocket upgrades excepted: a
-// subscription lives as long as its connection).
+// timeoutBody is the answer to a request that ran out of time.
+const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL"}}]}`
+
+// withTimeout bounds a request: its context is cancelled after d and, if the
+// handler has not answered by then, the client gets 503 with a GraphQL error
+// (gqlgen itself answers nothing once the context is done). Websocket
+// upgrades are excepted: a subscription lives as long as its connection.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	th := http.TimeoutHandler(next, d, timeoutBody)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		// Kept for the timeout answer; a normal answer sets its own.
+		w.Header().Set("Content-Type", "application/json")
+		th.ServeHTTP(w, r)
 	})
 }
 
