@@ -68,7 +68,7 @@ func TestImportContractsAllOrNothing(t *testing.T) {
 		row(ap1, base.Tutor.Email, "2026-09-01", "2028-08-31", "28"),             // line 2: good
 		row(ap2, base.Adviser.Email, "2026-09-01", "2028-08-31", "28"),           // line 3: tutor is an adviser
 		row(ap3, base.Tutor.Email, "2026-09-01", "2026-08-01", "28"),             // line 4: end before start
-		row(ap1, base.Tutor.Email, "2026-09-01", "2028-08-31", `"28,5"`),           // line 5: apprentice twice
+		row(ap1, base.Tutor.Email, "2026-09-01", "2028-08-31", `"28,5"`),         // line 5: apprentice twice
 		row(base.Apprentice, base.Tutor.Email, "2026-09-01", "2028-08-31", "28"), // line 6: already has an active contract
 		"nobody@example.test,a,b,c,d,e,f,g,h",                                    // line 7: unknown apprentice
 		"too,few,fields",                                                         // line 8

@@ -80,7 +80,9 @@ func TestCreateUpdateUser(t *testing.T) {
 	expect(t, a.Query(t, admin, createUser, in(func(m map[string]any) { m["email"] = "JEAN.TUTEUR@example.test" })), "CONFLICT", "email")
 
 	// An apprentice with a birth date, default locale, no password.
-	var app struct{ CreateUser struct{ ID, Locale, BirthDate string } }
+	var app struct {
+		CreateUser struct{ ID, Locale, BirthDate string }
+	}
 	a.Query(t, admin, createUser, map[string]any{"in": map[string]any{"email": "lea@example.test", "firstName": "Léa",
 		"lastName": "S", "role": "APPRENTICE", "birthDate": "2009-07-30"}}).Decode(t, &app)
 	if app.CreateUser.Locale != "FR" || app.CreateUser.BirthDate != "2009-07-30" {
@@ -159,7 +161,9 @@ func TestCreateCompanyCentreTrade(t *testing.T) {
 	centre := `mutation($in: CreateTrainingCentreInput!) { createTrainingCentre(input: $in) { id name city } }`
 	expect(t, a.Query(t, admin, centre, map[string]any{"in": map[string]any{"name": "  "}}), "VALIDATION_FAILED", "name")
 	expect(t, a.Query(t, admin, centre, map[string]any{"in": map[string]any{"name": "X", "postalCode": strings.Repeat("9", 30)}}), "VALIDATION_FAILED", "postalCode")
-	var ce struct{ CreateTrainingCentre struct{ ID, Name, City string } }
+	var ce struct {
+		CreateTrainingCentre struct{ ID, Name, City string }
+	}
 	a.Query(t, admin, centre, map[string]any{"in": map[string]any{"name": "IFAPME Liège", "city": "Liège"}}).Decode(t, &ce)
 	if ce.CreateTrainingCentre.City != "Liège" || a.AuditCount(t, "centre.created", ce.CreateTrainingCentre.ID) != 1 {
 		t.Fatalf("centre %+v", ce)
