@@ -194,20 +194,6 @@ func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (users.User,
 	return users.Get(ctx, s.db, id)
 }
 
-// SetPasswordWhereMissing gives every user without a password the hash of
-// password (demo data). It returns how many users changed.
-func (s *Service) SetPasswordWhereMissing(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, password string) (int64, error) {
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return 0, err
-	}
-	tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = ANY($1) AND password_hash IS NULL`, ids, hash)
-	if err != nil {
-		return 0, fmt.Errorf("set passwords: %w", err)
-	}
-	return tag.RowsAffected(), nil
-}
-
 func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Time) error {
 	if len(u.Email) > 254 || !strings.Contains(u.Email, "@") {
 		return apperr.Invalid("email", "not an e-mail address")
