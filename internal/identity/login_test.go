@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"jalon/internal/auth"
+	"jalon/internal/config"
 	"jalon/internal/identity"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
@@ -207,4 +208,25 @@ func TestConcurrentBurstCannotExceedTheLimit(t *testing.T) {
 	if tried > 5 {
 		t.Fatalf("%d passwords were tried in a burst; the limit is 5", tried)
 	}
+}
+
+func TestForwardedForIsUsedOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) {
+		c.Identity.TrustForwardedFor = true
+		c.Identity.LoginMaxPerAddress = 3
+	})
+	from := func(addr, email string) testapp.Response {
+		body, _ := json.Marshal(map[string]any{"query": testapp.LoginMutation, "variables": map[string]any{"email": email, "password": "x"}})
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "198.51.100.7, "+addr) // the proxy appends the peer last
+		return a.Do(t, req)
+	}
+	for i := 0; i < 3; i++ {
+		from("203.0.113.1", "a"+string(rune('a'+i))+"@example.test").RequireCode(t, "UNAUTHENTICATED")
+	}
+	retryAfter(t, from("203.0.113.1", "other@example.test"))
+	// Another client behind the same proxy is not blocked.
+	from("203.0.113.2", "other@example.test").RequireCode(t, "UNAUTHENTICATED")
 }
