@@ -4,6 +4,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,21 +129,56 @@ func (a *App) buildHandler() http.Handler {
 // timeoutBody is the answer to a request that ran out of time.
 const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL"}}]}`
 
-// withTimeout bounds a request: its context is cancelled after d and, if the
-// handler has not answered by then, the client gets 503 with a GraphQL error
-// (gqlgen itself answers nothing once the context is done). Websocket
-// upgrades are excepted: a subscription lives as long as its connection.
+// withTimeout bounds a request: its context is cancelled after d and, if
+// the deadline passed before the handler finished, the client gets 503 with a
+// GraphQL error instead of whatever the handler wrote (gqlgen answers "null"
+// once the context is done). The handler runs in the request's goroutine and
+// its answer is buffered until it returns (responses are small JSON
+// documents). Websocket upgrades are excepted: a subscription lives as long
+// as its connection.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
-	th := http.TimeoutHandler(next, d, timeoutBody)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		// Kept for the timeout answer; a normal answer sets its own.
-		w.Header().Set("Content-Type", "application/json")
-		th.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(buf, r.WithContext(ctx))
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, timeoutBody)
+			return
+		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(buf.status)
+		w.Write(buf.body.Bytes())
 	})
+}
+
+// bufferedWriter holds a response until the handler returns.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wrote {
+		b.status, b.wrote = code, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.wrote = true
+	return b.body.Write(p)
 }
 
 // Ready reports whether the database answers and every migration is applied.
