@@ -72,8 +72,24 @@ func TestProductionModeHidesSchema(t *testing.T) {
 	if res.Code() == "" {
 		t.Fatal("introspection answered in production")
 	}
+	if r, err := http.Get(a.URL + "/"); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Fatalf("explorer page in production: %v %v", err, r.Status)
+	}
 	res = a.Query(t, tok, `{ contrcts { nodes { id } } }`, nil)
 	if res.Code() != "VALIDATION_FAILED" || strings.Contains(res.Errors[0].Message, "Did you mean") {
 		t.Fatalf("field suggestion leaked: %+v", res.Errors)
+	}
+}
+
+func TestParserTokenLimit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.GraphQL.MaxTokens = 200 })
+	tok := a.Token(t, a.NewUser(t, auth.Admin))
+	a.Query(t, tok, `{ me { id email } }`, nil).Decode(t, &struct{}{})
+	// 300 tokens, within every other limit (one field, repeated: no alias,
+	// no depth).
+	res := a.Query(t, tok, "{ "+strings.Repeat("__typename ", 300)+"}", nil)
+	if res.Code() != "VALIDATION_FAILED" || !strings.Contains(res.Errors[0].Message, "token") {
+		t.Fatalf("want the token limit: %+v", res.Errors)
 	}
 }
