@@ -275,7 +275,8 @@ func RevokeUserSessions(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, 
 
 // ChangePassword sets the caller's password after checking the current one,
 // and revokes the caller's other sessions. A wrong current password is
-// VALIDATION_FAILED on currentPassword.
+// VALIDATION_FAILED on currentPassword; wrong guesses count as failed logins
+// (RATE_LIMITED past the limit).
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -284,9 +285,20 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err := CheckPassword("newPassword", next); err != nil {
 		return err
 	}
+	var email string
 	var hash *string
-	if err := s.db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, p.UserID).Scan(&hash); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT lower(email), password_hash FROM users WHERE id = $1`, p.UserID).Scan(&email, &hash); err != nil {
 		return postgres.NotFound(err, "user", "change password")
+	}
+	// Guessing the current password with a stolen access token is throttled
+	// like logins, on the same counters.
+	address := ClientAddr(ctx)
+	if address == "" {
+		address = "unknown"
+	}
+	at, err := s.throttle.begin(ctx, s.db, email, address, s.clock.Now())
+	if err != nil {
+		return err
 	}
 	stored := ""
 	if hash != nil {
@@ -297,7 +309,13 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		return err
 	}
 	if !ok {
+		if err := s.failed(ctx, at, true, p.UserID); err != nil {
+			return err
+		}
 		return apperr.Invalid("currentPassword", "the current password is wrong")
+	}
+	if err := s.throttle.succeeded(ctx, s.db, at); err != nil {
+		return err
 	}
 	newHash, err := s.hasher.Hash(ctx, next)
 	if err != nil {

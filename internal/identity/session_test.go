@@ -243,4 +243,9 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 	if n := a.AuditCount(t, "user.password_changed", u.ID.String()); n != 1 {
 		t.Fatalf("audit rows: %d", n)
 	}
+	// Guessing the current password is throttled like a login.
+	for i := 0; i < 5; i++ {
+		a.Query(t, mine.AccessToken, change, map[string]any{"c": "guess", "n": "yet another password"}).RequireCode(t, "VALIDATION_FAILED")
+	}
+	retryAfter(t, a.Query(t, mine.AccessToken, change, map[string]any{"c": "a brand new password", "n": "yet another password"}))
 }
