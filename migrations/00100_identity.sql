@@ -19,6 +19,8 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_family_idx ON sessions (family_id);
 CREATE INDEX sessions_user_live_idx ON sessions (user_id) WHERE revoked_at IS NULL;
+-- Expired sessions are pruned a few at a time as new ones start.
+CREATE INDEX sessions_expires_idx ON sessions (expires_at);
 
 -- Failed login attempts, by account (lower-cased e-mail, known or not) and by
 -- client address. Kept in PostgreSQL so throttling holds across processes.
@@ -29,6 +31,8 @@ CREATE TABLE login_failures (
     at    timestamptz NOT NULL
 );
 CREATE INDEX login_failures_key_idx ON login_failures (scope, key, at DESC);
+-- Failures older than the window are pruned a few at a time by later attempts.
+CREATE INDEX login_failures_at_idx ON login_failures (at);
 
 -- +goose Down
 DROP TABLE login_failures;

@@ -164,6 +164,11 @@ func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID
 	if err != nil {
 		return Session{}, err
 	}
+	// Expired sessions serve no purpose, not even reuse detection: drop a few.
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)`, now); err != nil {
+		return Session{}, fmt.Errorf("prune sessions: %w", err)
+	}
 	tok, hash := newRefreshToken()
 	_, err = tx.Exec(ctx, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, family, userID, hash, now, now.Add(s.refreshTTL))

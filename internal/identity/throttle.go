@@ -51,6 +51,11 @@ func (t throttle) begin(ctx context.Context, db postgres.DB, account, address st
 		return at, fmt.Errorf("record login attempt: %w", err)
 	}
 	since := now.Add(-t.window)
+	// Keep the table small: each attempt drops a few rows nobody counts any more.
+	if _, err := db.Exec(ctx, `DELETE FROM login_failures WHERE id IN (
+		SELECT id FROM login_failures WHERE at <= $1 ORDER BY at LIMIT 20)`, since); err != nil {
+		return at, fmt.Errorf("prune login failures: %w", err)
+	}
 	err = db.QueryRow(ctx, `SELECT
 			count(*) FILTER (WHERE scope = 'account' AND key = $1),
 			count(*) FILTER (WHERE scope = 'address' AND key = $2)
