@@ -120,16 +120,17 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	return out, err
 }
 
-// failed audits the failure that makes a burst reach a limit.
+// failed audits the failure that makes a burst reach a limit. The actor is
+// unknown (whoever guesses is not the account's owner); the account's user id,
+// when the e-mail exists, goes in the details.
 func (s *Service) failed(ctx context.Context, at attempt, known bool, id uuid.UUID) error {
-	var actor *uuid.UUID
-	if known {
-		actor = &id
-	}
 	if at.nAccount == s.throttle.maxAccount {
-		if err := audit.RecordAs(ctx, s.db, actor, audit.Entry{
-			Action: "auth.login_throttled", TargetType: "account", TargetID: at.account,
-			Details: map[string]any{"failures": at.nAccount, "window": s.throttle.window.String(), "address": at.address},
+		details := map[string]any{"failures": at.nAccount, "window": s.throttle.window.String(), "address": at.address}
+		if known {
+			details["userId"] = id
+		}
+		if err := audit.RecordAs(ctx, s.db, nil, audit.Entry{
+			Action: "auth.login_throttled", TargetType: "account", TargetID: at.account, Details: details,
 		}); err != nil {
 			return err
 		}
