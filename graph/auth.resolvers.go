@@ -7,28 +7,42 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"jalon/graph/generated"
 	"jalon/graph/loaders"
 	"jalon/graph/model"
+	"jalon/internal/identity"
 	"jalon/internal/orgs"
 	"jalon/internal/users"
 )
 
-func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: Login - login"))
+func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*identity.Session, error) {
+	s, err := r.Identity.Login(ctx, input.Email, input.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
-func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: RefreshSession - refreshSession"))
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*identity.Session, error) {
+	s, err := r.Identity.Refresh(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (bool, error) {
-	panic(fmt.Errorf("not implemented: Logout - logout"))
+	if err := r.Identity.Logout(ctx, refreshToken); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error) {
-	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+	if err := r.Identity.ChangePassword(ctx, input.CurrentPassword, input.NewPassword); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *userResolver) Company(ctx context.Context, obj *users.User) (*orgs.Company, error) {

@@ -8,6 +8,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
+	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/signedurl"
@@ -28,4 +29,6 @@ type Resolver struct {
 	EvaluationService *evaluations.Service
 	Visits            *visits.Service
 	Logbook           *logbook.Service
+	// Identity signs users in and manages sessions, passwords and users.
+	Identity *identity.Service
 }

@@ -36,7 +36,12 @@ type ServerOptions struct {
 // NewServer builds the GraphQL handler: transports, limits checked before
 // execution, automatic persisted queries, and the error presenter.
 func NewServer(r *Resolver, o ServerOptions) *handler.Server {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
+	cfg := generated.Config{Resolvers: r}
+	if _, err := countFirst(&cfg.Complexity, generated.NewExecutableSchema(cfg).Schema()); err != nil {
+		// The schema and the generated code disagree: a build problem.
+		panic(err)
+	}
+	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,

@@ -4,6 +4,8 @@
 //	jalon dev                      local database + migrations + demo data + serve
 //	jalon migrate up|down|status   manage the schema
 //	jalon seed-demo                load the demo data set (idempotent)
+//	jalon user add --role R ...    create a user, password on standard input
+//	jalon import contracts F.csv   check every row, then import all or nothing
 package main
 
 import (
@@ -31,6 +33,9 @@ commands:
   dev                         start a local database if needed, migrate, seed demo data, serve
   migrate up|down|status      apply, roll back one, or list migrations
   seed-demo                   load the demo data set (safe to run again)
+  user add --role ROLE --email E --first-name F --last-name L [--locale FR] [--company-id ID]
+                              create a user; the password is read from standard input
+  import contracts FILE.csv   check every row, report all bad rows, then import all or nothing
 `
 
 func main() {
@@ -60,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return migrate(ctx, cfg, args[1:], stdout)
 	case "seed-demo":
 		return seedDemo(ctx, cfg, stdout)
+	case "user":
+		return userCmd(ctx, cfg, args[1:], stdin, stdout)
+	case "import":
+		return importCmd(ctx, cfg, args[1:], stdout)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])

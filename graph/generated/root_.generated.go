@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"jalon/graph/model"
+	"jalon/internal/admin"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/visits"
 	"sync/atomic"
@@ -260,8 +262,14 @@ type ComplexityRoot struct {
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteVisit            func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
 		ConfirmVisit             func(childComplexity int, id uuid.UUID) int
+		CreateCompany            func(childComplexity int, input admin.CompanyInput) int
+		CreateContract           func(childComplexity int, input admin.ContractInput) int
 		CreateEvaluationTemplate func(childComplexity int, input model.CreateEvaluationTemplateInput) int
 		CreateLogEntry           func(childComplexity int, input model.CreateLogEntryInput) int
+		CreateTrade              func(childComplexity int, input admin.TradeInput) int
+		CreateTrainingCentre     func(childComplexity int, input admin.CentreInput) int
+		CreateUser               func(childComplexity int, input identity.NewUser) int
+		DeactivateUser           func(childComplexity int, id uuid.UUID) int
 		DeleteLogEntry           func(childComplexity int, id uuid.UUID) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		Logout                   func(childComplexity int, refreshToken string) int
@@ -275,7 +283,9 @@ type ComplexityRoot struct {
 		ScheduleVisit            func(childComplexity int, input model.ScheduleVisitInput) int
 		SignEvaluation           func(childComplexity int, id uuid.UUID) int
 		SubmitLogEntry           func(childComplexity int, id uuid.UUID) int
+		UpdateContractStatus     func(childComplexity int, id uuid.UUID, status contracts.Status) int
 		UpdateLogEntry           func(childComplexity int, id uuid.UUID, input model.UpdateLogEntryInput) int
+		UpdateUser               func(childComplexity int, id uuid.UUID, input identity.UserChanges) int
 	}
 
 	PageInfo struct {
@@ -1296,6 +1306,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmVisit(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.createCompany":
+		if e.ComplexityRoot.Mutation.CreateCompany == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCompany_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCompany(childComplexity, args["input"].(admin.CompanyInput)), true
+	case "Mutation.createContract":
+		if e.ComplexityRoot.Mutation.CreateContract == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContract(childComplexity, args["input"].(admin.ContractInput)), true
 	case "Mutation.createEvaluationTemplate":
 		if e.ComplexityRoot.Mutation.CreateEvaluationTemplate == nil {
 			break
@@ -1318,6 +1350,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLogEntry(childComplexity, args["input"].(model.CreateLogEntryInput)), true
+	case "Mutation.createTrade":
+		if e.ComplexityRoot.Mutation.CreateTrade == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTrade_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTrade(childComplexity, args["input"].(admin.TradeInput)), true
+	case "Mutation.createTrainingCentre":
+		if e.ComplexityRoot.Mutation.CreateTrainingCentre == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTrainingCentre_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTrainingCentre(childComplexity, args["input"].(admin.CentreInput)), true
+	case "Mutation.createUser":
+		if e.ComplexityRoot.Mutation.CreateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(identity.NewUser)), true
+	case "Mutation.deactivateUser":
+		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteLogEntry":
 		if e.ComplexityRoot.Mutation.DeleteLogEntry == nil {
 			break
@@ -1451,6 +1527,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitLogEntry(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.updateContractStatus":
+		if e.ComplexityRoot.Mutation.UpdateContractStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContractStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContractStatus(childComplexity, args["id"].(uuid.UUID), args["status"].(contracts.Status)), true
 	case "Mutation.updateLogEntry":
 		if e.ComplexityRoot.Mutation.UpdateLogEntry == nil {
 			break
@@ -1462,6 +1549,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLogEntry(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLogEntryInput)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(identity.UserChanges)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1943,9 +2041,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("CompetencyInput", ec.unmarshalInputCompetencyInput),
 			graphql.NewInputUnmarshaler("CompleteVisitInput", ec.unmarshalInputCompleteVisitInput),
+			graphql.NewInputUnmarshaler("CreateCompanyInput", ec.unmarshalInputCreateCompanyInput),
+			graphql.NewInputUnmarshaler("CreateContractInput", ec.unmarshalInputCreateContractInput),
 			graphql.NewInputUnmarshaler("CreateEvaluationTemplateInput", ec.unmarshalInputCreateEvaluationTemplateInput),
 			graphql.NewInputUnmarshaler("CreateLogEntryInput", ec.unmarshalInputCreateLogEntryInput),
+			graphql.NewInputUnmarshaler("CreateTradeInput", ec.unmarshalInputCreateTradeInput),
+			graphql.NewInputUnmarshaler("CreateTrainingCentreInput", ec.unmarshalInputCreateTrainingCentreInput),
+			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("EvaluationScoreInput", ec.unmarshalInputEvaluationScoreInput),
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
@@ -1956,6 +2060,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ScaleLabelInput", ec.unmarshalInputScaleLabelInput),
 			graphql.NewInputUnmarshaler("ScheduleVisitInput", ec.unmarshalInputScheduleVisitInput),
 			graphql.NewInputUnmarshaler("UpdateLogEntryInput", ec.unmarshalInputUpdateLogEntryInput),
+			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 		)
 	}
 	first := true
@@ -2032,6 +2137,96 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/admin.graphqls", Input: `# Administration: users, companies, training centres, trades, contracts.
+# ADMIN only; every other role gets FORBIDDEN. Input names are a contract
+# with the back-office and import scripts (DESIGN.md).
+
+input CreateUserInput @goModel(model: "jalon/internal/identity.NewUser") {
+  email: String!
+  firstName: String!
+  lastName: String!
+  role: Role!
+  "Default FR."
+  locale: Locale
+  phone: String
+  "Apprentices only."
+  birthDate: Date
+  "Tutors only, and required for them: the company that employs them."
+  companyId: ID
+  "When given, the user can sign in at once (at least 10 characters)."
+  password: String
+}
+
+"Fields left out stay as they are."
+input UpdateUserInput @goModel(model: "jalon/internal/identity.UserChanges") {
+  email: String
+  firstName: String
+  lastName: String
+  phone: String
+  locale: Locale
+  "Refused (CONFLICT) for a user who is party to a contract."
+  role: Role
+  birthDate: Date
+  companyId: ID
+}
+
+input CreateCompanyInput @goModel(model: "jalon/internal/admin.CompanyInput") {
+  name: String!
+  "Belgian enterprise number, e.g. 0417.497.106 or BE0417497106; stored as 10 digits."
+  enterpriseNumber: String!
+  street: String
+  postalCode: String
+  city: String
+  "ISO 3166 two-letter code, default BE."
+  country: String
+  latitude: Float
+  longitude: Float
+}
+
+input CreateTrainingCentreInput @goModel(model: "jalon/internal/admin.CentreInput") {
+  name: String!
+  street: String
+  postalCode: String
+  city: String
+}
+
+input CompetencyInput @goModel(model: "jalon/internal/admin.CompetencyInput") {
+  code: String!
+  title: String!
+  group: String
+}
+
+input CreateTradeInput @goModel(model: "jalon/internal/admin.TradeInput") {
+  code: String!
+  name: String!
+  competencies: [CompetencyInput!]!
+}
+
+input CreateContractInput @goModel(model: "jalon/internal/admin.ContractInput") {
+  apprenticeId: ID!
+  tutorId: ID!
+  adviserId: ID!
+  companyId: ID!
+  centreId: ID!
+  tradeId: ID!
+  startDate: Date!
+  endDate: Date!
+  weeklyHours: Float!
+}
+
+extend type Mutation {
+  createUser(input: CreateUserInput!): User!
+  updateUser(id: ID!, input: UpdateUserInput!): User!
+  "Revokes the user's sessions; their access tokens fail from the next request on."
+  deactivateUser(id: ID!): User!
+  createCompany(input: CreateCompanyInput!): Company!
+  createTrainingCentre(input: CreateTrainingCentreInput!): TrainingCentre!
+  createTrade(input: CreateTradeInput!): Trade!
+  "Creates an ACTIVE contract."
+  createContract(input: CreateContractInput!): Contract!
+  updateContractStatus(id: ID!, status: ContractStatus!): Contract!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/auth.graphqls", Input: `# Identity: users, login and sessions.
 
 enum Role @goModel(model: "jalon/internal/auth.Role") {
@@ -2068,7 +2263,7 @@ input LoginInput {
   password: String!
 }
 
-type AuthPayload {
+type AuthPayload @goModel(model: "jalon/internal/identity.Session") {
   accessToken: String!
   accessTokenExpiresAt: Time!
   refreshToken: String!

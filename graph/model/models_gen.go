@@ -6,19 +6,11 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/logbook"
-	"jalon/internal/users"
 	"jalon/internal/visits"
 	"time"
 
 	"github.com/google/uuid"
 )
-
-type AuthPayload struct {
-	AccessToken          string      `json:"accessToken"`
-	AccessTokenExpiresAt time.Time   `json:"accessTokenExpiresAt"`
-	RefreshToken         string      `json:"refreshToken"`
-	User                 *users.User `json:"user"`
-}
 
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`

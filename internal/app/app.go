@@ -4,6 +4,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
+	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
@@ -39,6 +41,8 @@ type App struct {
 	Clock   clock.Clock
 	Tokens  *auth.Tokens
 	Handler http.Handler
+	// Identity signs users in; operator tools create users through it.
+	Identity *identity.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -86,6 +90,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
 	blobs, err := blobstore.NewDir(cfg.BlobDir)
 	if err != nil {
 		a.Close()
@@ -102,15 +107,16 @@ func (a *App) buildHandler() http.Handler {
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config:  a.Config,
-		DB:      a.Pool,
-		Clock:   a.Clock,
-		Tokens:  a.Tokens,
-		Log:     a.Log,
-		Notify:  notifier,
-		URLs:    urls,
-		Visits:  &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook: logbookService,
+		Config:   a.Config,
+		DB:       a.Pool,
+		Clock:    a.Clock,
+		Tokens:   a.Tokens,
+		Log:      a.Log,
+		Notify:   notifier,
+		URLs:     urls,
+		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook:  logbookService,
+		Identity: a.Identity,
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
@@ -122,6 +128,7 @@ func (a *App) buildHandler() http.Handler {
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = authn.Middleware(endpoint)
+	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 
@@ -139,8 +146,16 @@ func (a *App) buildHandler() http.Handler {
 	})
 }
 
-// withTimeout bounds a request's context (websocket upgrades excepted: a
-// subscription lives as long as its connection).
+// timeoutBody is the answer to a request that ran out of time.
+const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL"}}]}`
+
+// withTimeout bounds a request: its context is cancelled after d and, if
+// the deadline passed before the handler finished, the client gets 503 with a
+// GraphQL error instead of whatever the handler wrote (gqlgen answers "null"
+// once the context is done). The handler runs in the request's goroutine and
+// its answer is buffered until it returns (responses are small JSON
+// documents). Websocket upgrades are excepted: a subscription lives as long
+// as its connection.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
@@ -149,8 +164,41 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(buf, r.WithContext(ctx))
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, timeoutBody)
+			return
+		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(buf.status)
+		w.Write(buf.body.Bytes())
 	})
+}
+
+// bufferedWriter holds a response until the handler returns.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wrote {
+		b.status, b.wrote = code, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.wrote = true
+	return b.body.Write(p)
 }
 
 // Ready reports whether the database answers and every migration is applied.

@@ -34,6 +34,9 @@ func (r Role) Valid() bool {
 type Principal struct {
 	UserID uuid.UUID
 	Role   Role
+	// SessionID is the session family of the access token (uuid.Nil for
+	// tokens minted outside a session).
+	SessionID uuid.UUID
 }
 
 // IsAdmin reports whether the caller is an administrator.

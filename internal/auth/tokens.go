@@ -32,15 +32,28 @@ func NewTokens(cfg config.JWTConfig, c clock.Clock) *Tokens {
 // Claims are the access token's claims.
 type Claims struct {
 	Role Role `json:"role"`
+	// SessionID is the session family the token was issued for (login or
+	// refresh), so changePassword can keep the caller's own session.
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
 // Issue returns a signed access token for the user and its expiry.
 func (t *Tokens) Issue(userID uuid.UUID, role Role) (string, time.Time, error) {
+	return t.IssueForSession(userID, role, uuid.Nil)
+}
+
+// IssueForSession is Issue for a token belonging to a session family.
+func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID) (string, time.Time, error) {
 	now := t.clock.Now()
 	exp := now.Add(t.ttl)
+	var sid string
+	if session != uuid.Nil {
+		sid = session.String()
+	}
 	claims := Claims{
-		Role: role,
+		Role:      role,
+		SessionID: sid,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   userID.String(),
 			Issuer:    t.issuer,
@@ -86,5 +99,11 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 	if err != nil || !claims.Role.Valid() {
 		return Principal{}, errors.New("verify access token: bad subject or role")
 	}
-	return Principal{UserID: id, Role: claims.Role}, nil
+	var session uuid.UUID
+	if claims.SessionID != "" {
+		if session, err = uuid.Parse(claims.SessionID); err != nil {
+			return Principal{}, errors.New("verify access token: bad session id")
+		}
+	}
+	return Principal{UserID: id, Role: claims.Role, SessionID: session}, nil
 }

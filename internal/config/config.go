@@ -39,6 +39,26 @@ type Config struct {
 	Firebase FirebaseConfig
 	Worker   WorkerConfig
 	BlobDir  string
+
+	Identity IdentityConfig
+}
+
+// IdentityConfig holds password hashing and login throttling settings.
+type IdentityConfig struct {
+	// Argon2id cost; raising them re-hashes each password at its next login.
+	ArgonMemoryKiB int
+	ArgonTime      int
+	ArgonThreads   int
+	// HashConcurrency bounds the password hashes running at once.
+	HashConcurrency int
+	// Login throttling: failures allowed per account and per client address
+	// within LoginWindow before further attempts answer RATE_LIMITED.
+	LoginMaxPerAccount int
+	LoginMaxPerAddress int
+	LoginWindow        time.Duration
+	// TrustForwardedFor takes the client address from X-Forwarded-For (its
+	// last entry, written by the trusted proxy) instead of the connection.
+	TrustForwardedFor bool
 }
 
 // JWTConfig holds the access-token keys. Keys maps a key id to its HMAC-SHA256
@@ -130,6 +150,16 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		Enabled:            r.boolean("JALON_WORKER", true),
 		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
 	}
+	c.Identity = IdentityConfig{
+		ArgonMemoryKiB:     r.integer("JALON_ARGON2_MEMORY_KIB", 19*1024),
+		ArgonTime:          r.integer("JALON_ARGON2_TIME", 2),
+		ArgonThreads:       r.integer("JALON_ARGON2_THREADS", 1),
+		HashConcurrency:    r.integer("JALON_PASSWORD_HASH_CONCURRENCY", 2),
+		LoginMaxPerAccount: r.integer("JALON_LOGIN_MAX_PER_ACCOUNT", 5),
+		LoginMaxPerAddress: r.integer("JALON_LOGIN_MAX_PER_ADDRESS", 20),
+		LoginWindow:        r.duration("JALON_LOGIN_WINDOW", 15*time.Minute),
+		TrustForwardedFor:  r.boolean("JALON_TRUST_FORWARDED_FOR", false),
+	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -156,6 +186,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("JALON_JWT_SIGNING_KEY_ID: no key %q in JALON_JWT_KEYS", c.JWT.SigningKeyID)
 	case c.GraphQL.MaxDepth < 1, c.GraphQL.MaxAliases < 0, c.GraphQL.MaxComplexity < 1:
 		return errors.New("JALON_GRAPHQL_*: limits must be positive")
+	case c.Identity.ArgonMemoryKiB < 19*1024 || c.Identity.ArgonTime < 2 || c.Identity.ArgonThreads < 1 || c.Identity.ArgonThreads > 255:
+		return errors.New("JALON_ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2, p=1)")
+	case c.Identity.HashConcurrency < 1:
+		return errors.New("JALON_PASSWORD_HASH_CONCURRENCY: must be at least 1")
+	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
+		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {

@@ -31,6 +31,7 @@ var steps = []step{
 	{"evaluations", seedEvaluations},
 	{"visits", seedVisits},
 	{"logbook", seedLogbook},
+	{"identity", seedIdentity},
 }
 
 // Demo loads the demo data set into the database.

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"jalon/internal/admin"
+	"jalon/internal/config"
+	"jalon/internal/postgres"
+)
+
+// importCmd runs `jalon import contracts FILE.csv`: every row is checked
+// first and all bad rows are reported with their line numbers; only a file
+// without a bad row is imported, all of it in one transaction.
+func importCmd(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	if len(args) != 2 || args[0] != "contracts" {
+		return errors.New("usage: jalon import contracts FILE.csv")
+	}
+	f, err := os.Open(args[1])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := postgres.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Up(ctx, io.Discard); err != nil {
+		return err
+	}
+	n, err := admin.ImportContracts(ctx, pool, f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d contracts from %s\n", n, args[1])
+	return nil
+}

@@ -1,0 +1,95 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"jalon/internal/auth"
+	"jalon/internal/config"
+	"jalon/internal/testapp"
+)
+
+func TestComplexityCountsFirst(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.GraphQL.MaxComplexity = 300 })
+	tok := a.Token(t, a.NewUser(t, auth.Admin))
+	// The same selection: 5 items fit the budget, 100 do not.
+	a.Query(t, tok, `{ contracts(first: 5) { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, nil).Decode(t, &struct{}{})
+	res := a.Query(t, tok, `{ contracts(first: 100) { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, nil)
+	if res.Code() == "" || !strings.Contains(res.Errors[0].Message, "complexity") {
+		t.Fatalf("first: 100 should exceed the budget: %+v", res.Errors)
+	}
+	// Without first, the default page size (20) counts.
+	a.Query(t, tok, `{ contracts { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, nil).Decode(t, &struct{}{})
+	res = a.Query(t, tok, `{ contracts { nodes { id status apprentice { id email firstName lastName phone } tutor { id email firstName lastName phone } adviser { id email firstName lastName } trade { code name } company { name city } } } }`, nil)
+	if res.Code() == "" {
+		t.Fatal("a wide selection of 20 items should exceed a budget of 300")
+	}
+	// Variables count as well as literals.
+	res = a.Query(t, tok, `query($n: Int) { contracts(first: $n) { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, map[string]any{"n": 100})
+	if res.Code() == "" {
+		t.Fatal("first from a variable is not counted")
+	}
+}
+
+func TestDefaultComplexityBudgetRefusesNestedPages(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	tok := a.Token(t, a.NewUser(t, auth.Admin))
+	// Fifteen aliased pages of 100 wide items: allowed by depth and alias
+	// limits, refused by the default budget before anything runs.
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 15; i++ {
+		b.WriteString(" c" + string(rune('a'+i)) + `: contracts(first: 100) { nodes { id apprentice { id email firstName } tutor { id email } adviser { id } trade { code competencies { code title } } } }`)
+	}
+	b.WriteString(" }")
+	res := a.Query(t, tok, b.String(), nil)
+	if res.Code() == "" || !strings.Contains(res.Errors[0].Message, "complexity") || string(res.Data) != "" && string(res.Data) != "null" {
+		t.Fatalf("want a complexity error and no data: %+v %s", res.Errors, res.Data)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.GraphQL.RequestTimeout = time.Nanosecond })
+	res := a.Query(t, "", `mutation { login(input: {email: "x@example.test", password: "whatever"}) { accessToken } }`, nil)
+	res.RequireCode(t, "INTERNAL")
+	if res.Status != http.StatusServiceUnavailable || res.Errors[0].Message != "request timed out" {
+		t.Fatalf("message %q", res.Errors[0].Message)
+	}
+}
+
+func TestProductionModeHidesSchema(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) {
+		c.Env = "production"
+	})
+	tok := a.Token(t, a.NewUser(t, auth.Admin))
+	res := a.Query(t, tok, `{ __schema { types { name } } }`, nil)
+	if res.Code() == "" {
+		t.Fatal("introspection answered in production")
+	}
+	if r, err := http.Get(a.URL + "/"); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Fatalf("explorer page in production: %v %v", err, r.Status)
+	}
+	res = a.Query(t, tok, `{ contrcts { nodes { id } } }`, nil)
+	if res.Code() != "VALIDATION_FAILED" || strings.Contains(res.Errors[0].Message, "Did you mean") {
+		t.Fatalf("field suggestion leaked: %+v", res.Errors)
+	}
+}
+
+func TestParserTokenLimit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.GraphQL.MaxTokens = 200 })
+	tok := a.Token(t, a.NewUser(t, auth.Admin))
+	a.Query(t, tok, `{ me { id email } }`, nil).Decode(t, &struct{}{})
+	// 300 tokens, within every other limit (one field, repeated: no alias,
+	// no depth).
+	res := a.Query(t, tok, "{ "+strings.Repeat("__typename ", 300)+"}", nil)
+	if res.Code() != "VALIDATION_FAILED" || !strings.Contains(res.Errors[0].Message, "token") {
+		t.Fatalf("want the token limit: %+v", res.Errors)
+	}
+}

@@ -1,0 +1,237 @@
+package identity_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"jalon/internal/auth"
+	"jalon/internal/config"
+	"jalon/internal/identity"
+	"jalon/internal/testapp"
+	"jalon/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+const pw = "correct horse battery"
+
+func login(a *testapp.TestApp, t *testing.T, email, password string) testapp.Response {
+	t.Helper()
+	return a.Query(t, "", testapp.LoginMutation, map[string]any{"email": email, "password": password})
+}
+
+func TestLoginSucceedsAndTheTokenWorks(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+
+	// E-mail is matched whatever its case and surrounding spaces.
+	s := a.Login(t, "  "+strings.ToUpper(u.Email)+" ", pw)
+	if s.User.ID != u.ID.String() || s.User.Role != "TUTOR" || s.RefreshToken == "" || len(s.RefreshToken) < 43 {
+		t.Fatalf("session: %+v", s)
+	}
+	exp, err := time.Parse(time.RFC3339, s.AccessTokenExpiresAt)
+	if err != nil || !exp.Equal(testapp.Start.Add(15*time.Minute)) {
+		t.Fatalf("accessTokenExpiresAt %q: want 15 minutes after now", s.AccessTokenExpiresAt)
+	}
+	var me struct{ Me struct{ ID string } }
+	a.Query(t, s.AccessToken, `{ me { id } }`, nil).Decode(t, &me)
+	if me.Me.ID != u.ID.String() {
+		t.Fatalf("me = %s", me.Me.ID)
+	}
+	// The refresh token is stored only as a hash.
+	var n int
+	a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE user_id = $1 AND token_hash <> convert_to($2, 'UTF8')`,
+		u.ID, s.RefreshToken).Scan(&n)
+	if n != 1 {
+		t.Fatalf("want one stored session, got %d", n)
+	}
+}
+
+func TestWrongPasswordUnknownEmailAndInactiveAnswerAlike(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+	off := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, off, pw)
+	a.Exec(t, `UPDATE users SET active = false WHERE id = $1`, off.ID)
+	nopw := a.NewUser(t, auth.Apprentice) // no password set at all
+
+	timed := func(email, password string) (testapp.Response, time.Duration) {
+		start := time.Now()
+		res := login(a, t, email, password)
+		return res, time.Since(start)
+	}
+	wrong, dWrong := timed(u.Email, "not the password")
+	unknown, dUnknown := timed("nobody@example.test", "not the password")
+	inactive, _ := timed(off.Email, pw)
+	none, _ := timed(nopw.Email, "")
+	for name, res := range map[string]testapp.Response{"wrong password": wrong, "unknown e-mail": unknown, "inactive": inactive, "no password": none} {
+		res.RequireCode(t, "UNAUTHENTICATED")
+		if res.Errors[0].Message != wrong.Errors[0].Message {
+			t.Fatalf("%s answers %q, wrong password %q", name, res.Errors[0].Message, wrong.Errors[0].Message)
+		}
+		if string(res.Data) != string(wrong.Data) {
+			t.Fatalf("%s data %s differs from %s", name, res.Data, wrong.Data)
+		}
+	}
+	// An unknown e-mail costs a password hash too: the fastest of a few
+	// tries of each is within a factor 3 (skipping the hash would be ~20×
+	// faster).
+	for i := 0; i < 2; i++ {
+		_, d := timed(u.Email, "not the password")
+		dWrong = min(dWrong, d)
+		_, d = timed("nobody@example.test", "not the password")
+		dUnknown = min(dUnknown, d)
+	}
+	if dUnknown*3 < dWrong || dWrong*3 < dUnknown {
+		t.Fatalf("unknown e-mail answered in %v, wrong password in %v", dUnknown, dWrong)
+	}
+}
+
+func TestLoginRehashesWhenParametersChange(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Adviser)
+	weak := identity.NewHasher(identity.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 1)
+	old, err := weak.Hash(context.Background(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Exec(t, `UPDATE users SET password_hash = $2 WHERE id = $1`, u.ID, old)
+	a.Login(t, u.Email, pw)
+	var stored string
+	a.Pool.QueryRow(context.Background(), `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&stored)
+	if !strings.HasPrefix(stored, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("not re-hashed with the current parameters: %s", stored[:30])
+	}
+	a.Login(t, u.Email, pw) // still the same password
+}
+
+// retryAfter checks a RATE_LIMITED answer and returns its hint.
+func retryAfter(t *testing.T, res testapp.Response) float64 {
+	t.Helper()
+	res.RequireCode(t, "RATE_LIMITED")
+	secs, ok := res.Errors[0].Extensions["retryAfter"].(float64)
+	if !ok || secs <= 0 {
+		t.Fatalf("RATE_LIMITED without a retryAfter hint: %+v", res.Errors[0])
+	}
+	return secs
+}
+
+func TestAccountThrottlingHoldsAcrossServers(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	b := testapp.NewOn(t, a.Pool, a.DBURL) // a second server process on the same database
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+
+	servers := []*testapp.TestApp{a, b}
+	for i := 0; i < 5; i++ {
+		login(servers[i%2], t, u.Email, "guess "+string(rune('a'+i))).RequireCode(t, "UNAUTHENTICATED")
+	}
+	// The sixth attempt is refused on either server, even with the right password.
+	secs := retryAfter(t, login(b, t, u.Email, pw))
+	if secs > 15*60 || secs < 14*60 {
+		t.Fatalf("retryAfter %v s: want about 15 minutes", secs)
+	}
+	retryAfter(t, login(a, t, strings.ToUpper(u.Email), pw))
+	if n := a.AuditCount(t, "auth.login_throttled", strings.ToLower(u.Email)); n != 1 {
+		t.Fatalf("want one audit entry for the burst, got %d", n)
+	}
+	// Another account from the same address is not locked by this one.
+	v := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, v, pw)
+	a.Login(t, v.Email, pw)
+
+	// Once the window has passed, the right password works again, and a
+	// success clears the account's failures.
+	a.Clock.Advance(15*time.Minute + time.Second)
+	b.Clock.Advance(15*time.Minute + time.Second)
+	b.Login(t, u.Email, pw)
+	for i := 0; i < 4; i++ {
+		login(a, t, u.Email, "wrong again").RequireCode(t, "UNAUTHENTICATED")
+	}
+	a.Login(t, u.Email, pw)
+}
+
+func TestAddressThrottlingHoldsAcrossServers(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	b := testapp.NewOn(t, a.Pool, a.DBURL)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+
+	// 20 failures from this address, on 20 different (mostly unknown) accounts.
+	servers := []*testapp.TestApp{a, b}
+	for i := 0; i < 20; i++ {
+		login(servers[i%2], t, "someone"+string(rune('a'+i))+"@example.test", "x").RequireCode(t, "UNAUTHENTICATED")
+	}
+	retryAfter(t, login(a, t, u.Email, pw))
+	retryAfter(t, login(b, t, "fresh@example.test", "x"))
+	var n int
+	a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'auth.login_throttled' AND target_type = 'address'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("want one audit entry for the address burst, got %d", n)
+	}
+	// A forwarded-for header does not get around it (not trusted by default).
+	b.Clock.Advance(time.Minute)
+	body, _ := json.Marshal(map[string]any{"query": testapp.LoginMutation, "variables": map[string]any{"email": u.Email, "password": pw}})
+	req, _ := http.NewRequest(http.MethodPost, b.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	retryAfter(t, b.Do(t, req))
+	a.Clock.Advance(15 * time.Minute)
+	a.Login(t, u.Email, pw)
+}
+
+func TestConcurrentBurstCannotExceedTheLimit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+	results := make(chan string, 12)
+	for i := 0; i < 12; i++ {
+		go func() {
+			res := a.Query(t, "", testapp.LoginMutation, map[string]any{"email": u.Email, "password": "burst"})
+			results <- res.Code()
+		}()
+	}
+	tried := 0
+	for i := 0; i < 12; i++ {
+		if <-results == "UNAUTHENTICATED" {
+			tried++
+		}
+	}
+	if tried > 5 {
+		t.Fatalf("%d passwords were tried in a burst; the limit is 5", tried)
+	}
+}
+
+func TestForwardedForIsUsedOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) {
+		c.Identity.TrustForwardedFor = true
+		c.Identity.LoginMaxPerAddress = 3
+	})
+	from := func(addr, email string) testapp.Response {
+		body, _ := json.Marshal(map[string]any{"query": testapp.LoginMutation, "variables": map[string]any{"email": email, "password": "x"}})
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "198.51.100.7, "+addr) // the proxy appends the peer last
+		return a.Do(t, req)
+	}
+	for i := 0; i < 3; i++ {
+		from("203.0.113.1", "a"+string(rune('a'+i))+"@example.test").RequireCode(t, "UNAUTHENTICATED")
+	}
+	retryAfter(t, from("203.0.113.1", "other@example.test"))
+	// Another client behind the same proxy is not blocked.
+	from("203.0.113.2", "other@example.test").RequireCode(t, "UNAUTHENTICATED")
+}

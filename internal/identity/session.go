@@ -1,0 +1,341 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"jalon/internal/apperr"
+	"jalon/internal/audit"
+	"jalon/internal/auth"
+	"jalon/internal/postgres"
+	"jalon/internal/users"
+)
+
+// Session is what login and refreshSession hand to the client.
+type Session struct {
+	AccessToken          string
+	AccessTokenExpiresAt time.Time
+	RefreshToken         string
+	User                 users.User
+}
+
+// errBadCredentials is the one answer to a wrong e-mail, a wrong password or
+// an inactive account.
+var errBadCredentials = apperr.New(apperr.Unauthenticated, "wrong e-mail or password")
+
+// errBadRefresh is the one answer to an unknown, rotated, revoked or expired
+// refresh token.
+var errBadRefresh = apperr.New(apperr.Unauthenticated, "invalid or expired refresh token")
+
+// MinPasswordLength is the shortest password accepted.
+const MinPasswordLength = 10
+
+// MaxPasswordLength bounds the work a password costs to hash.
+const MaxPasswordLength = 256
+
+// CheckPassword validates a new password, naming field when it is refused.
+func CheckPassword(field, pw string) error {
+	switch {
+	case len([]rune(pw)) < MinPasswordLength:
+		return apperr.Invalid(field, "password must have at least %d characters", MinPasswordLength)
+	case len(pw) > MaxPasswordLength:
+		return apperr.Invalid(field, "password must have at most %d bytes", MaxPasswordLength)
+	}
+	return nil
+}
+
+// Login checks e-mail and password and starts a session. Wrong e-mail, wrong
+// password and inactive account give the same UNAUTHENTICATED answer after the
+// same work (an unknown account is checked against a dummy hash). Failures
+// are throttled per account and per client address: RATE_LIMITED with
+// extensions.retryAfter (seconds).
+func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
+	account := strings.ToLower(strings.TrimSpace(email))
+	address := ClientAddr(ctx)
+	if address == "" {
+		address = "unknown"
+	}
+	if len(account) > 254 || len(password) > MaxPasswordLength {
+		return Session{}, errBadCredentials
+	}
+	now := s.clock.Now()
+	at, err := s.throttle.begin(ctx, s.db, account, address, now)
+	if err != nil {
+		return Session{}, err
+	}
+	var (
+		id     uuid.UUID
+		role   auth.Role
+		active bool
+		hash   *string
+	)
+	err = s.db.QueryRow(ctx, `SELECT id, role, active, password_hash FROM users WHERE lower(email) = $1`, account).
+		Scan(&id, &role, &active, &hash)
+	known := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Session{}, fmt.Errorf("login: %w", err)
+	}
+	stored := ""
+	if known && hash != nil {
+		stored = *hash
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, stored, password)
+	if err != nil {
+		return Session{}, err
+	}
+	if !ok || !active {
+		if err := s.failed(ctx, at, known, id); err != nil {
+			return Session{}, err
+		}
+		return Session{}, errBadCredentials
+	}
+	if err := s.throttle.succeeded(ctx, s.db, at); err != nil {
+		return Session{}, err
+	}
+	var newHash string
+	if rehash {
+		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
+			return Session{}, err
+		}
+	}
+	var out Session
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if newHash != "" {
+			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, newHash); err != nil {
+				return fmt.Errorf("login: rehash: %w", err)
+			}
+		}
+		out, err = s.start(ctx, tx, id, uuid.New(), now)
+		return err
+	})
+	return out, err
+}
+
+// failed audits the failure that makes a burst reach a limit. The actor is
+// unknown (whoever guesses is not the account's owner); the account's user id,
+// when the e-mail exists, goes in the details.
+func (s *Service) failed(ctx context.Context, at attempt, known bool, id uuid.UUID) error {
+	if at.nAccount == s.throttle.maxAccount {
+		details := map[string]any{"failures": at.nAccount, "window": s.throttle.window.String(), "address": at.address}
+		if known {
+			details["userId"] = id
+		}
+		if err := audit.RecordAs(ctx, s.db, nil, audit.Entry{
+			Action: "auth.login_throttled", TargetType: "account", TargetID: at.account, Details: details,
+		}); err != nil {
+			return err
+		}
+	}
+	if at.nAddress == s.throttle.maxAddress {
+		if err := audit.RecordAs(ctx, s.db, nil, audit.Entry{
+			Action: "auth.login_throttled", TargetType: "address", TargetID: at.address,
+			Details: map[string]any{"failures": at.nAddress, "window": s.throttle.window.String()},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newRefreshToken returns a 256-bit random token and its stored hash.
+func newRefreshToken() (string, []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	return tok, hashToken(tok)
+}
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// start issues a refresh token in family and an access token for the user.
+func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID, now time.Time) (Session, error) {
+	u, err := users.Get(ctx, tx, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	// Expired sessions serve no purpose, not even reuse detection: drop a few.
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)`, now); err != nil {
+		return Session{}, fmt.Errorf("prune sessions: %w", err)
+	}
+	tok, hash := newRefreshToken()
+	_, err = tx.Exec(ctx, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, family, userID, hash, now, now.Add(s.refreshTTL))
+	if err != nil {
+		return Session{}, fmt.Errorf("start session: %w", err)
+	}
+	access, exp, err := s.tokens.IssueForSession(u.ID, u.Role, family)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{AccessToken: access, AccessTokenExpiresAt: exp, RefreshToken: tok, User: u}, nil
+}
+
+// Refresh exchanges a refresh token for a new session (access token and
+// refresh token); the old refresh token stops working. Presenting a token
+// that was already exchanged revokes its whole family (someone holds a copy)
+// and is written to the audit log. Unknown, revoked, expired or reused tokens
+// all answer UNAUTHENTICATED.
+func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
+	now := s.clock.Now()
+	var out Session
+	var reused bool
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		var (
+			id, family, userID uuid.UUID
+			expires            time.Time
+			rotated, revoked   *time.Time
+			active             bool
+		)
+		err := tx.QueryRow(ctx, `SELECT s.id, s.family_id, s.user_id, s.expires_at, s.rotated_at, s.revoked_at, u.active
+			FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.token_hash = $1 FOR UPDATE OF s`, hashToken(token)).
+			Scan(&id, &family, &userID, &expires, &rotated, &revoked, &active)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errBadRefresh
+		}
+		if err != nil {
+			return fmt.Errorf("refresh session: %w", err)
+		}
+		switch {
+		case revoked != nil:
+			return errBadRefresh
+		case rotated != nil:
+			reused = true
+			n, err := revokeFamily(ctx, tx, family, now)
+			if err != nil {
+				return err
+			}
+			return audit.RecordAs(ctx, tx, &userID, audit.Entry{
+				Action: "session.refresh_token_reused", TargetType: "user", TargetID: userID.String(),
+				Details: map[string]any{"family": family.String(), "revoked": n, "address": ClientAddr(ctx)},
+			})
+		case !now.Before(expires), !active:
+			return errBadRefresh
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET rotated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("refresh session: %w", err)
+		}
+		out, err = s.start(ctx, tx, userID, family, now)
+		return err
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	if reused {
+		// The revocation and its audit entry are committed; the answer is
+		// the same as for any other bad token.
+		return Session{}, errBadRefresh
+	}
+	return out, nil
+}
+
+func revokeFamily(ctx context.Context, tx pgx.Tx, family uuid.UUID, now time.Time) (int64, error) {
+	tag, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, family, now)
+	if err != nil {
+		return 0, fmt.Errorf("revoke session family: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Logout revokes the family of a refresh token. It answers the same whether
+// or not the token was known.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	now := s.clock.Now()
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		var family uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT family_id FROM sessions WHERE token_hash = $1`, hashToken(token)).Scan(&family)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("logout: %w", err)
+		}
+		_, err = revokeFamily(ctx, tx, family, now)
+		return err
+	})
+}
+
+// RevokeUserSessions revokes every live session of a user except keep
+// (uuid.Nil to revoke all), in tx.
+func RevokeUserSessions(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $3
+		WHERE user_id = $1 AND revoked_at IS NULL AND family_id <> $2`, userID, keep, now)
+	if err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
+// ChangePassword sets the caller's password after checking the current one,
+// and revokes the caller's other sessions. A wrong current password is
+// VALIDATION_FAILED on currentPassword; wrong guesses count as failed logins
+// (RATE_LIMITED past the limit).
+func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword("newPassword", next); err != nil {
+		return err
+	}
+	var email string
+	var hash *string
+	if err := s.db.QueryRow(ctx, `SELECT lower(email), password_hash FROM users WHERE id = $1`, p.UserID).Scan(&email, &hash); err != nil {
+		return postgres.NotFound(err, "user", "change password")
+	}
+	// Guessing the current password with a stolen access token is throttled
+	// like logins, on the same counters.
+	address := ClientAddr(ctx)
+	if address == "" {
+		address = "unknown"
+	}
+	at, err := s.throttle.begin(ctx, s.db, email, address, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	stored := ""
+	if hash != nil {
+		stored = *hash
+	}
+	ok, _, err := s.hasher.Verify(ctx, stored, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.failed(ctx, at, true, p.UserID); err != nil {
+			return err
+		}
+		return apperr.Invalid("currentPassword", "the current password is wrong")
+	}
+	if err := s.throttle.succeeded(ctx, s.db, at); err != nil {
+		return err
+	}
+	newHash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`,
+			p.UserID, newHash, now); err != nil {
+			return fmt.Errorf("change password: %w", err)
+		}
+		if err := RevokeUserSessions(ctx, tx, p.UserID, p.SessionID, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "user.password_changed", TargetType: "user", TargetID: p.UserID.String()})
+	})
+}

@@ -1,0 +1,251 @@
+package identity_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"jalon/internal/auth"
+	"jalon/internal/config"
+	"jalon/internal/testapp"
+)
+
+const meQuery = `{ me { id } }`
+
+func requireMeRefused(t *testing.T, a *testapp.TestApp, token, what string) {
+	t.Helper()
+	res := a.Query(t, token, meQuery, nil)
+	if res.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("%s: want UNAUTHENTICATED, got %+v %s", what, res.Errors, res.Data)
+	}
+}
+
+func TestForgedAndStaleTokensAreUnauthenticated(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Admin)
+	cfg := a.Config.JWT
+	key := cfg.Keys[cfg.SigningKeyID]
+	now := a.Clock.Now()
+	claims := func(mod func(*auth.Claims)) *auth.Claims {
+		c := &auth.Claims{Role: auth.Admin, RegisteredClaims: jwt.RegisteredClaims{
+			Subject: u.ID.String(), Issuer: cfg.Issuer, Audience: jwt.ClaimStrings{cfg.Audience},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), ID: uuid.NewString(),
+		}}
+		if mod != nil {
+			mod(c)
+		}
+		return c
+	}
+	sign := func(m jwt.SigningMethod, c *auth.Claims, k any) string {
+		tok := jwt.NewWithClaims(m, c)
+		tok.Header["kid"] = cfg.SigningKeyID
+		s, err := tok.SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	// The control: a token made the same way is accepted.
+	good := sign(jwt.SigningMethodHS256, claims(nil), key)
+	a.Query(t, good, meQuery, nil).Decode(t, &struct{}{})
+
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(nil), []byte(strings.Repeat("k", 32))), "wrong signature")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other-app"} }), key), "wrong audience")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.Issuer = "someone-else" }), key), "wrong issuer")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.ExpiresAt = nil }), key), "no expiry")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS512, claims(nil), key), "HS512 with the right key")
+	requireMeRefused(t, a, sign(jwt.SigningMethodNone, claims(nil), jwt.UnsafeAllowNoneSignatureType), "alg none")
+	// alg none with the signature stripped by hand, too.
+	parts := strings.Split(good, ".")
+	noneHeader := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0" // {"alg":"none","typ":"JWT"}
+	requireMeRefused(t, a, noneHeader+"."+parts[1]+".", "hand-made alg none")
+	// HS/RS confusion: an RS256 token (whatever key signed it) is refused,
+	// and so is an HS256 token keyed with an RSA public key.
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireMeRefused(t, a, sign(jwt.SigningMethodRS256, claims(nil), rsaKey), "RS256")
+	pubBytes := rsaKey.PublicKey.N.Bytes()
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(nil), pubBytes), "HS256 keyed with an RSA public key")
+	// Unknown key id.
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(nil))
+	tok.Header["kid"] = "retired"
+	s, _ := tok.SignedString(key)
+	requireMeRefused(t, a, s, "unknown kid")
+	// An unknown user.
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.Subject = uuid.NewString() }), key), "unknown user")
+
+	// Expired: the real token stops working 15 minutes (+30 s leeway) later.
+	a.SetPassword(t, u, pw)
+	sess := a.Login(t, u.Email, pw)
+	a.Clock.Advance(15*time.Minute + 10*time.Second)
+	a.Query(t, sess.AccessToken, meQuery, nil).Decode(t, &struct{}{}) // within the leeway
+	a.Clock.Advance(time.Minute)
+	requireMeRefused(t, a, sess.AccessToken, "expired")
+	requireMeRefused(t, a, good, "expired control")
+}
+
+func TestRotatedKeysStillVerify(t *testing.T) {
+	t.Parallel()
+	old := []byte(strings.Repeat("o", 32))
+	a := testapp.New(t, func(c *config.Config) {
+		c.JWT.Keys = map[string][]byte{"k1": old}
+		c.JWT.SigningKeyID = "k1"
+	})
+	u := a.NewUser(t, auth.Apprentice)
+	tok := a.Token(t, u)
+	b := testapp.NewOn(t, a.Pool, a.DBURL, func(c *config.Config) {
+		c.JWT.Keys = map[string][]byte{"k1": old, "k2": []byte(strings.Repeat("n", 32))}
+		c.JWT.SigningKeyID = "k2"
+	})
+	b.Query(t, tok, meQuery, nil).Decode(t, &struct{}{})
+	b.Query(t, b.Token(t, u), meQuery, nil).Decode(t, &struct{}{})
+	requireMeRefused(t, a, b.Token(t, u), "signed with a key a does not know")
+}
+
+const refreshMutation = `mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken user { id } } }`
+
+func refresh(t *testing.T, a *testapp.TestApp, token string) (testapp.Session, testapp.Response) {
+	t.Helper()
+	res := a.Query(t, "", refreshMutation, map[string]any{"t": token})
+	var out struct{ RefreshSession testapp.Session }
+	if len(res.Errors) == 0 {
+		res.Decode(t, &out)
+	}
+	return out.RefreshSession, res
+}
+
+func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+	first := a.Login(t, u.Email, pw)
+	other := a.Login(t, u.Email, pw) // another device: another family
+
+	a.Clock.Advance(10 * time.Minute)
+	second, res := refresh(t, a, first.RefreshToken)
+	if len(res.Errors) > 0 || second.RefreshToken == first.RefreshToken || second.AccessToken == "" || second.User.ID != u.ID.String() {
+		t.Fatalf("rotation: %+v %+v", second, res.Errors)
+	}
+	third, res := refresh(t, a, second.RefreshToken)
+	if len(res.Errors) > 0 {
+		t.Fatalf("second rotation: %+v", res.Errors)
+	}
+	// The rotated token is presented again: theft. The whole family dies.
+	_, res = refresh(t, a, first.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	_, res = refresh(t, a, third.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	if n := a.AuditCount(t, "session.refresh_token_reused", u.ID.String()); n != 1 {
+		t.Fatalf("want one security audit entry, got %d", n)
+	}
+	// The other device's family is untouched.
+	if _, res := refresh(t, a, other.RefreshToken); len(res.Errors) > 0 {
+		t.Fatalf("other family: %+v", res.Errors)
+	}
+	// Garbage and expired tokens.
+	_, res = refresh(t, a, "not-a-token")
+	res.RequireCode(t, "UNAUTHENTICATED")
+	fresh := a.Login(t, u.Email, pw)
+	a.Clock.Advance(30*24*time.Hour + time.Minute)
+	_, res = refresh(t, a, fresh.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+}
+
+func TestLogoutRevokesTheFamily(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+	s := a.Login(t, u.Email, pw)
+	next, _ := refresh(t, a, s.RefreshToken)
+	var out struct{ Logout bool }
+	a.Query(t, "", `mutation($t: String!) { logout(refreshToken: $t) }`, map[string]any{"t": next.RefreshToken}).Decode(t, &out)
+	if !out.Logout {
+		t.Fatal("logout answered false")
+	}
+	_, res := refresh(t, a, next.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	// An unknown token gets the same answer (nothing to learn).
+	a.Query(t, "", `mutation { logout(refreshToken: "whatever") }`, nil).Decode(t, &out)
+	if !out.Logout {
+		t.Fatal("logout of an unknown token answered false")
+	}
+}
+
+func TestDeactivationEndsAccessAtOnce(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	admin := a.NewUser(t, auth.Admin)
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+	s := a.Login(t, u.Email, pw)
+	a.Query(t, s.AccessToken, meQuery, nil).Decode(t, &struct{}{})
+
+	var out struct{ DeactivateUser struct{ Active bool } }
+	a.Query(t, a.Token(t, admin), `mutation($id: ID!) { deactivateUser(id: $id) { active } }`,
+		map[string]any{"id": u.ID}).Decode(t, &out)
+	if out.DeactivateUser.Active {
+		t.Fatal("still active")
+	}
+	requireMeRefused(t, a, s.AccessToken, "deactivated user's access token")
+	_, res := refresh(t, a, s.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	login(a, t, u.Email, pw).RequireCode(t, "UNAUTHENTICATED")
+	if n := a.AuditCount(t, "user.deactivated", u.ID.String()); n != 1 {
+		t.Fatalf("audit rows: %d", n)
+	}
+	// Admins cannot lock themselves out by mistake.
+	a.Query(t, a.Token(t, admin), `mutation($id: ID!) { deactivateUser(id: $id) { id } }`,
+		map[string]any{"id": admin.ID}).RequireCode(t, "VALIDATION_FAILED")
+}
+
+func TestChangePasswordRevokesOtherSessions(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Adviser)
+	a.SetPassword(t, u, pw)
+	mine := a.Login(t, u.Email, pw)
+	other := a.Login(t, u.Email, pw)
+	change := `mutation($c: String!, $n: String!) { changePassword(input: {currentPassword: $c, newPassword: $n}) }`
+
+	a.Query(t, "", change, map[string]any{"c": pw, "n": "a brand new password"}).RequireCode(t, "UNAUTHENTICATED")
+	res := a.Query(t, mine.AccessToken, change, map[string]any{"c": "wrong", "n": "a brand new password"})
+	res.RequireCode(t, "VALIDATION_FAILED")
+	if res.Field() != "currentPassword" {
+		t.Fatalf("field %q", res.Field())
+	}
+	res = a.Query(t, mine.AccessToken, change, map[string]any{"c": pw, "n": "short"})
+	res.RequireCode(t, "VALIDATION_FAILED")
+	if res.Field() != "newPassword" {
+		t.Fatalf("field %q", res.Field())
+	}
+	var out struct{ ChangePassword bool }
+	a.Query(t, mine.AccessToken, change, map[string]any{"c": pw, "n": "a brand new password"}).Decode(t, &out)
+
+	login(a, t, u.Email, pw).RequireCode(t, "UNAUTHENTICATED")
+	a.Login(t, u.Email, "a brand new password")
+	if _, res := refresh(t, a, other.RefreshToken); res.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("the other session survived: %+v", res.Errors)
+	}
+	if _, res := refresh(t, a, mine.RefreshToken); len(res.Errors) > 0 {
+		t.Fatalf("the caller's own session was revoked: %+v", res.Errors)
+	}
+	if n := a.AuditCount(t, "user.password_changed", u.ID.String()); n != 1 {
+		t.Fatalf("audit rows: %d", n)
+	}
+	// Guessing the current password is throttled like a login.
+	for i := 0; i < 5; i++ {
+		a.Query(t, mine.AccessToken, change, map[string]any{"c": "guess", "n": "yet another password"}).RequireCode(t, "VALIDATION_FAILED")
+	}
+	retryAfter(t, a.Query(t, mine.AccessToken, change, map[string]any{"c": "a brand new password", "n": "yet another password"}))
+}

@@ -1,0 +1,282 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"jalon/internal/apperr"
+	"jalon/internal/audit"
+	"jalon/internal/auth"
+	"jalon/internal/postgres"
+	"jalon/internal/users"
+)
+
+// NewUser is the input of CreateUser (GraphQL CreateUserInput).
+type NewUser struct {
+	Email     string
+	FirstName string
+	LastName  string
+	Role      auth.Role
+	Locale    *users.Locale
+	Phone     *string
+	BirthDate *time.Time
+	// CompanyID: tutors only, required for them.
+	CompanyID *uuid.UUID
+	// Password, when set, lets the user sign in at once.
+	Password *string
+}
+
+// UserChanges is the input of UpdateUser: nil fields stay as they are.
+type UserChanges struct {
+	Email     *string
+	FirstName *string
+	LastName  *string
+	Phone     *string
+	Locale    *users.Locale
+	Role      *auth.Role
+	BirthDate *time.Time
+	CompanyID *uuid.UUID
+}
+
+// CreateUser creates a user (ADMIN only). VALIDATION_FAILED names the field
+// at fault; an e-mail already used (whatever its case) is CONFLICT on email.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (users.User, error) {
+	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
+		return users.User{}, err
+	}
+	return s.AddUser(ctx, in)
+}
+
+// AddUser creates a user without a caller (operator tools such as
+// `jalon user add`); CreateUser is the API's door to it.
+func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
+	u := users.User{
+		Email: strings.TrimSpace(in.Email), FirstName: strings.TrimSpace(in.FirstName),
+		LastName: strings.TrimSpace(in.LastName), Role: in.Role, Locale: users.French,
+		Active: true, BirthDate: in.BirthDate, CompanyID: in.CompanyID,
+	}
+	if in.Locale != nil {
+		u.Locale = *in.Locale
+	}
+	if in.Phone != nil {
+		u.Phone = strings.TrimSpace(*in.Phone)
+	}
+	now := s.clock.Now()
+	if err := validateUser(ctx, s.db, u, now); err != nil {
+		return users.User{}, err
+	}
+	var hash *string
+	if in.Password != nil {
+		if err := CheckPassword("password", *in.Password); err != nil {
+			return users.User{}, err
+		}
+		h, err := s.hasher.Hash(ctx, *in.Password)
+		if err != nil {
+			return users.User{}, err
+		}
+		hash = &h
+	}
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO users (email, first_name, last_name, phone, locale, role,
+				birth_date, company_id, password_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+			u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, hash, now).Scan(&u.ID)
+		if err != nil {
+			return userWriteError(err, "create user")
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "user.created", TargetType: "user", TargetID: u.ID.String(),
+			Details: map[string]any{"role": u.Role, "email": u.Email}})
+	})
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.Get(ctx, s.db, u.ID)
+}
+
+// UpdateUser changes a user (ADMIN only). A role change of someone who is
+// party to a contract is CONFLICT: the contract's parts must keep their roles.
+func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) (users.User, error) {
+	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
+		return users.User{}, err
+	}
+	now := s.clock.Now()
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		u, err := users.Scan(tx.QueryRow(ctx, `SELECT `+users.Columns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return postgres.NotFound(err, "user", "update user")
+		}
+		before := u
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = strings.TrimSpace(*v)
+			}
+		}
+		set(&u.Email, ch.Email)
+		set(&u.FirstName, ch.FirstName)
+		set(&u.LastName, ch.LastName)
+		set(&u.Phone, ch.Phone)
+		if ch.Locale != nil {
+			u.Locale = *ch.Locale
+		}
+		if ch.BirthDate != nil {
+			u.BirthDate = ch.BirthDate
+		}
+		if ch.Role != nil && *ch.Role != u.Role {
+			var inContract bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contracts
+				WHERE apprentice_id = $1 OR tutor_id = $1 OR adviser_id = $1)`, id).Scan(&inContract); err != nil {
+				return fmt.Errorf("update user: %w", err)
+			}
+			if inContract {
+				return apperr.New(apperr.Conflict, "the user is party to a contract; their role cannot change")
+			}
+			u.Role = *ch.Role
+			if u.Role != auth.Tutor {
+				u.CompanyID = nil
+			}
+		}
+		if ch.CompanyID != nil {
+			u.CompanyID = ch.CompanyID
+		}
+		if err := validateUser(ctx, tx, u, now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE users SET email = $2, first_name = $3, last_name = $4, phone = $5,
+				locale = $6, role = $7, birth_date = $8, company_id = $9, updated_at = $10
+			WHERE id = $1`, id, u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, now)
+		if err != nil {
+			return userWriteError(err, "update user")
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "user.updated", TargetType: "user", TargetID: id.String(),
+			Details: userDiff(before, u)})
+	})
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.Get(ctx, s.db, id)
+}
+
+// DeactivateUser turns a user off (ADMIN only): their sessions are revoked
+// and their access tokens fail from the next request on (the authenticator
+// checks the active flag on every request).
+func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (users.User, error) {
+	p, err := auth.RequireRole(ctx, auth.Admin)
+	if err != nil {
+		return users.User{}, err
+	}
+	if id == p.UserID {
+		return users.User{}, apperr.Invalid("id", "you cannot deactivate yourself")
+	}
+	now := s.clock.Now()
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET active = false, updated_at = $2 WHERE id = $1`, id, now)
+		if err != nil {
+			return fmt.Errorf("deactivate user: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apperr.NotFoundf("user")
+		}
+		if err := RevokeUserSessions(ctx, tx, id, uuid.Nil, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "user.deactivated", TargetType: "user", TargetID: id.String()})
+	})
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.Get(ctx, s.db, id)
+}
+
+func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Time) error {
+	if len(u.Email) > 254 || !strings.Contains(u.Email, "@") {
+		return apperr.Invalid("email", "not an e-mail address")
+	}
+	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
+		return apperr.Invalid("email", "not an e-mail address")
+	}
+	if u.FirstName == "" || len(u.FirstName) > 100 {
+		return apperr.Invalid("firstName", "must have 1 to 100 characters")
+	}
+	if u.LastName == "" || len(u.LastName) > 100 {
+		return apperr.Invalid("lastName", "must have 1 to 100 characters")
+	}
+	if len(u.Phone) > 40 {
+		return apperr.Invalid("phone", "must have at most 40 characters")
+	}
+	if !u.Role.Valid() {
+		return apperr.Invalid("role", "unknown role")
+	}
+	if !u.Locale.Valid() {
+		return apperr.Invalid("locale", "unknown locale")
+	}
+	if u.BirthDate != nil {
+		if u.Role != auth.Apprentice {
+			return apperr.Invalid("birthDate", "only apprentices have a birth date")
+		}
+		if !u.BirthDate.Before(now) || u.BirthDate.Year() < 1900 {
+			return apperr.Invalid("birthDate", "must be in the past")
+		}
+	}
+	switch {
+	case u.Role == auth.Tutor && u.CompanyID == nil:
+		return apperr.Invalid("companyId", "a tutor belongs to a company")
+	case u.Role != auth.Tutor && u.CompanyID != nil:
+		return apperr.Invalid("companyId", "only tutors belong to a company")
+	case u.CompanyID != nil:
+		var ok bool
+		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1)`, *u.CompanyID).Scan(&ok); err != nil {
+			return fmt.Errorf("check company: %w", err)
+		}
+		if !ok {
+			return apperr.Invalid("companyId", "no such company")
+		}
+	}
+	return nil
+}
+
+// userWriteError translates the users table's constraints.
+func userWriteError(err error, op string) error {
+	switch postgres.ConstraintName(err) {
+	case "users_email_key":
+		return &apperr.Error{Code: apperr.Conflict, Field: "email", Message: "this e-mail address is already used"}
+	case "users_company_id_fkey":
+		return apperr.Invalid("companyId", "no such company")
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFoundf("user")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func userDiff(a, b users.User) map[string]any {
+	d := map[string]any{}
+	if a.Email != b.Email {
+		d["email"] = b.Email
+	}
+	if a.FirstName != b.FirstName || a.LastName != b.LastName {
+		d["name"] = true
+	}
+	if a.Phone != b.Phone {
+		d["phone"] = true
+	}
+	if a.Locale != b.Locale {
+		d["locale"] = b.Locale
+	}
+	if a.Role != b.Role {
+		d["role"] = b.Role
+	}
+	if (a.CompanyID == nil) != (b.CompanyID == nil) || (a.CompanyID != nil && *a.CompanyID != *b.CompanyID) {
+		d["companyId"] = b.CompanyID
+	}
+	if (a.BirthDate == nil) != (b.BirthDate == nil) || (a.BirthDate != nil && !a.BirthDate.Equal(*b.BirthDate)) {
+		d["birthDate"] = true
+	}
+	return d
+}
