@@ -9,7 +9,6 @@ import (
 
 	"jalon/internal/admin"
 	"jalon/internal/config"
-	"jalon/internal/postgres"
 )
 
 // importCmd runs `jalon import contracts FILE.csv`: every row is checked
@@ -24,19 +23,11 @@ func importCmd(ctx context.Context, cfg config.Config, args []string, out io.Wri
 		return err
 	}
 	defer f.Close()
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	m, err := postgres.NewMigrator(pool)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if err := m.Up(ctx, io.Discard); err != nil {
-		return err
-	}
 	n, err := admin.ImportContracts(ctx, pool, f)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"jalon/internal/app"
 	"jalon/internal/config"
 	"jalon/internal/logging"
@@ -122,19 +124,30 @@ func migrate(ctx context.Context, cfg config.Config, args []string, out io.Write
 	return fmt.Errorf("unknown migrate command %q (up, down, status)", args[0])
 }
 
-func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
+// connectMigrated opens the database of cfg with every migration applied:
+// operator commands work on a database in the current schema.
+func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	m, err := postgres.NewMigrator(pool)
+	if err == nil {
+		err = m.Up(ctx, io.Discard)
+		m.Close()
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
+	pool, err := connectMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	m, err := postgres.NewMigrator(pool)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if err := m.Up(ctx, io.Discard); err != nil {
-		return err
-	}
 	return seed.Demo(ctx, pool, out)
 }

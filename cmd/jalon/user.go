@@ -15,7 +15,6 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/identity"
-	"jalon/internal/postgres"
 	"jalon/internal/users"
 )
 
@@ -54,19 +53,11 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		}
 		in.CompanyID = &id
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	m, err := postgres.NewMigrator(pool)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if err := m.Up(ctx, io.Discard); err != nil {
-		return err
-	}
 	svc := identity.NewService(pool, cfg, auth.NewTokens(cfg.JWT, clock.Real{}), clock.Real{}, identity.HasherFrom(cfg.Identity))
 	u, err := svc.AddUser(ctx, in)
 	if err != nil {
