@@ -21,4 +21,5 @@ type Resolver struct {
 	Log    zerolog.Logger
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
+	Hub    *notify.Hub
 }

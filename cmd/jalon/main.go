@@ -1,6 +1,7 @@
 // Command jalon is Jalon's one binary: the API server and its operator tools.
 //
 //	jalon serve [--no-migrate]     serve the API (migrates first unless told not to)
+//	jalon worker [--no-migrate]    work the job queue only (no HTTP)
 //	jalon dev                      local database + migrations + demo data + serve
 //	jalon migrate up|down|status   manage the schema
 //	jalon seed-demo                load the demo data set (idempotent)
@@ -27,7 +28,8 @@ import (
 const usage = `usage: jalon <command> [arguments]
 
 commands:
-  serve [--no-migrate]        serve the GraphQL API on JALON_ADDR
+  serve [--no-migrate]        serve the GraphQL API on JALON_ADDR (and work jobs unless JALON_WORKER=false)
+  worker [--no-migrate]       work the job queue only: push delivery, follow-up scans
   dev                         start a local database if needed, migrate, seed demo data, serve
   migrate up|down|status      apply, roll back one, or list migrations
   seed-demo                   load the demo data set (safe to run again)
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	switch args[0] {
 	case "serve":
 		return serve(ctx, cfg, args[1:])
+	case "worker":
+		return worker(ctx, cfg, args[1:])
 	case "dev":
 		return dev(ctx, cfg)
 	case "migrate":

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"jalon/graph/model"
 	"jalon/internal/contracts"
+	"jalon/internal/followup"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,8 +26,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Contract() ContractResolver
+	FollowUp() FollowUpResolver
 	Mutation() MutationResolver
+	NotificationPreferences() NotificationPreferencesResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	Trade() TradeResolver
 	User() UserResolver
 }
@@ -87,11 +91,78 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Device struct {
+		AppVersion func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		Locale     func(childComplexity int) int
+		Platform   func(childComplexity int) int
+	}
+
+	FollowUp struct {
+		Contract  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		DueAt     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Owner     func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
+	FollowUpConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FollowUpEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		ChangePassword func(childComplexity int, input model.ChangePasswordInput) int
-		Login          func(childComplexity int, input model.LoginInput) int
-		Logout         func(childComplexity int, refreshToken string) int
-		RefreshSession func(childComplexity int, refreshToken string) int
+		ChangePassword                func(childComplexity int, input model.ChangePasswordInput) int
+		DismissFollowUp               func(childComplexity int, id uuid.UUID) int
+		Login                         func(childComplexity int, input model.LoginInput) int
+		Logout                        func(childComplexity int, refreshToken string) int
+		MarkAllNotificationsRead      func(childComplexity int) int
+		MarkNotificationsRead         func(childComplexity int, ids []uuid.UUID) int
+		RefreshSession                func(childComplexity int, refreshToken string) int
+		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
+		UnregisterDevice              func(childComplexity int, token string) int
+		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+	}
+
+	Notification struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Link      func(childComplexity int) int
+		ReadAt    func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		MutedKinds      func(childComplexity int) int
+		QuietHoursEnd   func(childComplexity int) int
+		QuietHoursStart func(childComplexity int) int
+		Timezone        func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -100,10 +171,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contract  func(childComplexity int, id uuid.UUID) int
-		Contracts func(childComplexity int, status *contracts.Status, first *int, after *string) int
-		Me        func(childComplexity int) int
-		Trades    func(childComplexity int) int
+		Contract                func(childComplexity int, id uuid.UUID) int
+		Contracts               func(childComplexity int, status *contracts.Status, first *int, after *string) int
+		Devices                 func(childComplexity int) int
+		FollowUps               func(childComplexity int, status *followup.Status, first *int, after *string) int
+		Me                      func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
+		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		Trades                  func(childComplexity int) int
+		UnreadNotificationCount func(childComplexity int) int
+	}
+
+	Subscription struct {
+		NotificationAdded func(childComplexity int) int
 	}
 
 	Trade struct {
@@ -359,6 +439,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
 
+	case "Device.appVersion":
+		if e.ComplexityRoot.Device.AppVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.AppVersion(childComplexity), true
+	case "Device.createdAt":
+		if e.ComplexityRoot.Device.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.CreatedAt(childComplexity), true
+	case "Device.id":
+		if e.ComplexityRoot.Device.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.ID(childComplexity), true
+	case "Device.lastSeenAt":
+		if e.ComplexityRoot.Device.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.LastSeenAt(childComplexity), true
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
+
+	case "FollowUp.contract":
+		if e.ComplexityRoot.FollowUp.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Contract(childComplexity), true
+	case "FollowUp.createdAt":
+		if e.ComplexityRoot.FollowUp.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.CreatedAt(childComplexity), true
+	case "FollowUp.dueAt":
+		if e.ComplexityRoot.FollowUp.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.DueAt(childComplexity), true
+	case "FollowUp.id":
+		if e.ComplexityRoot.FollowUp.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.ID(childComplexity), true
+	case "FollowUp.kind":
+		if e.ComplexityRoot.FollowUp.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Kind(childComplexity), true
+	case "FollowUp.link":
+		if e.ComplexityRoot.FollowUp.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Link(childComplexity), true
+	case "FollowUp.owner":
+		if e.ComplexityRoot.FollowUp.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Owner(childComplexity), true
+	case "FollowUp.status":
+		if e.ComplexityRoot.FollowUp.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Status(childComplexity), true
+
+	case "FollowUpConnection.edges":
+		if e.ComplexityRoot.FollowUpConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.Edges(childComplexity), true
+	case "FollowUpConnection.nodes":
+		if e.ComplexityRoot.FollowUpConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.Nodes(childComplexity), true
+	case "FollowUpConnection.pageInfo":
+		if e.ComplexityRoot.FollowUpConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.PageInfo(childComplexity), true
+	case "FollowUpConnection.totalCount":
+		if e.ComplexityRoot.FollowUpConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.TotalCount(childComplexity), true
+
+	case "FollowUpEdge.cursor":
+		if e.ComplexityRoot.FollowUpEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpEdge.Cursor(childComplexity), true
+	case "FollowUpEdge.node":
+		if e.ComplexityRoot.FollowUpEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
+
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -370,6 +574,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.dismissFollowUp":
+		if e.ComplexityRoot.Mutation.DismissFollowUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissFollowUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissFollowUp(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -392,6 +607,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.markAllNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkAllNotificationsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationsRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]uuid.UUID)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -403,6 +635,145 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["token"].(string)), true
+	case "Mutation.updateNotificationPreferences":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.link":
+		if e.ComplexityRoot.Notification.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Link(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.nodes":
+		if e.ComplexityRoot.NotificationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Nodes(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPreferences.mutedKinds":
+		if e.ComplexityRoot.NotificationPreferences.MutedKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.MutedKinds(childComplexity), true
+	case "NotificationPreferences.quietHoursEnd":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursEnd(childComplexity), true
+	case "NotificationPreferences.quietHoursStart":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursStart(childComplexity), true
+	case "NotificationPreferences.timezone":
+		if e.ComplexityRoot.NotificationPreferences.Timezone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Timezone(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -439,6 +810,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contracts(childComplexity, args["status"].(*contracts.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.devices":
+		if e.ComplexityRoot.Query.Devices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Devices(childComplexity), true
+	case "Query.followUps":
+		if e.ComplexityRoot.Query.FollowUps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_followUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["status"].(*followup.Status), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -446,12 +834,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.trades":
 		if e.ComplexityRoot.Query.Trades == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Trades(childComplexity), true
+	case "Query.unreadNotificationCount":
+		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
+
+	case "Subscription.notificationAdded":
+		if e.ComplexityRoot.Subscription.NotificationAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity), true
 
 	case "Trade.code":
 		if e.ComplexityRoot.Trade.Code == nil {
@@ -581,6 +999,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 		)
 	}
 	first := true
@@ -625,6 +1045,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -820,6 +1257,141 @@ extend type Query {
   trades: [Trade!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/notifications.graphqls", Input: `# Notifications (inbox, live subscription, devices, push preferences) and
+# follow-ups (what the caller must do next).
+
+"A notification in the caller's inbox, in their language."
+type Notification @goModel(model: "jalon/internal/notify.Notification") {
+  id: ID!
+  "What happened, e.g. LOG_SUBMITTED, VISIT_MOVED, CONTRACT_ENDING. New kinds may appear."
+  kind: String!
+  title: String!
+  body: String!
+  "Deep link into the app, e.g. jalon://log-entries/{id}."
+  link: String!
+  createdAt: Time!
+  readAt: Time
+}
+
+type NotificationEdge {
+  cursor: String!
+  node: Notification!
+}
+
+type NotificationConnection @goModel(model: "jalon/graph/model.NotificationConnection") {
+  edges: [NotificationEdge!]!
+  nodes: [Notification!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum DevicePlatform @goModel(model: "jalon/internal/notify.Platform") {
+  ANDROID @goEnum(value: "jalon/internal/notify.Android")
+  IOS @goEnum(value: "jalon/internal/notify.IOS")
+  WEB @goEnum(value: "jalon/internal/notify.Web")
+}
+
+"A phone or browser that receives push notifications."
+type Device @goModel(model: "jalon/internal/notify.Device") {
+  id: ID!
+  platform: DevicePlatform!
+  locale: String!
+  appVersion: String!
+  createdAt: Time!
+  lastSeenAt: Time!
+}
+
+input RegisterDeviceInput {
+  "The FCM registration token."
+  token: String!
+  platform: DevicePlatform!
+  "FR, NL, DE or EN (default FR)."
+  locale: String
+  appVersion: String
+}
+
+"When and what the caller wants pushed. Quiet hours delay push, never the inbox."
+type NotificationPreferences @goModel(model: "jalon/internal/notify.Preferences") {
+  "HH:MM, local time in timezone (default 21:00)."
+  quietHoursStart: String! @goField(forceResolver: true)
+  "HH:MM (default 07:00). Equal to quietHoursStart: no quiet hours."
+  quietHoursEnd: String! @goField(forceResolver: true)
+  "IANA time zone (default Europe/Brussels)."
+  timezone: String!
+  "Kinds never pushed (they still reach the inbox)."
+  mutedKinds: [String!]!
+}
+
+"Omitted fields keep their value."
+input NotificationPreferencesInput {
+  quietHoursStart: String
+  quietHoursEnd: String
+  timezone: String
+  mutedKinds: [String!]
+}
+
+enum FollowUpStatus @goModel(model: "jalon/internal/followup.Status") {
+  OPEN @goEnum(value: "jalon/internal/followup.Open")
+  DONE @goEnum(value: "jalon/internal/followup.Done")
+  DISMISSED @goEnum(value: "jalon/internal/followup.Dismissed")
+}
+
+"Something the owner must do, derived from the data; it closes itself (DONE) when done."
+type FollowUp @goModel(model: "jalon/internal/followup.FollowUp") {
+  id: ID!
+  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING or CONTRACT_ENDING. New kinds may appear."
+  kind: String!
+  contract: Contract!
+  owner: User!
+  dueAt: Time!
+  status: FollowUpStatus!
+  "Deep link into the app."
+  link: String!
+  createdAt: Time!
+}
+
+type FollowUpEdge {
+  cursor: String!
+  node: FollowUp!
+}
+
+type FollowUpConnection @goModel(model: "jalon/graph/model.FollowUpConnection") {
+  edges: [FollowUpEdge!]!
+  nodes: [FollowUp!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "The caller's notifications, newest first."
+  notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!
+  unreadNotificationCount: Int!
+  notificationPreferences: NotificationPreferences!
+  "The caller's registered devices, most recently seen first."
+  devices: [Device!]!
+  "The caller's follow-ups (all statuses unless given), soonest due first."
+  followUps(status: FollowUpStatus, first: Int, after: String): FollowUpConnection!
+}
+
+extend type Mutation {
+  "Marks the caller's notifications read; NOT_FOUND (and nothing changes) if one is not theirs."
+  markNotificationsRead(ids: [ID!]!): [Notification!]!
+  "Marks every unread notification of the caller read; returns how many changed."
+  markAllNotificationsRead: Int!
+  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+  "Registers the caller's device; the same token registered again moves to the caller. At most 10 devices per user (the least recently seen is dropped)."
+  registerDevice(input: RegisterDeviceInput!): Device!
+  "Removes the caller's device with this token; false when the caller has none."
+  unregisterDevice(token: String!): Boolean!
+  "Dismisses the caller's follow-up; FORBIDDEN for another member of its contract."
+  dismissFollowUp(id: ID!): FollowUp!
+}
+
+type Subscription {
+  "New notifications of the caller, live (authenticate in the connection's init payload)."
+  notificationAdded: Notification!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -929,6 +1501,128 @@ func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field 
 		return ec.fieldContext_ContractEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Device_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "appVersion":
+		return ec.fieldContext_Device_appVersion(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Device_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Device_lastSeenAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FollowUp_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_FollowUp_kind(ctx, field)
+	case "contract":
+		return ec.fieldContext_FollowUp_contract(ctx, field)
+	case "owner":
+		return ec.fieldContext_FollowUp_owner(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_FollowUp_dueAt(ctx, field)
+	case "status":
+		return ec.fieldContext_FollowUp_status(ctx, field)
+	case "link":
+		return ec.fieldContext_FollowUp_link(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FollowUp_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUp", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUpConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FollowUpConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_FollowUpConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FollowUpConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FollowUpConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUpConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FollowUpEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FollowUpEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "link":
+		return ec.fieldContext_Notification_link(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NotificationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quietHoursStart":
+		return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
+	case "quietHoursEnd":
+		return ec.fieldContext_NotificationPreferences_quietHoursEnd(ctx, field)
+	case "timezone":
+		return ec.fieldContext_NotificationPreferences_timezone(ctx, field)
+	case "mutedKinds":
+		return ec.fieldContext_NotificationPreferences_mutedKinds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

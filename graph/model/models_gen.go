@@ -4,6 +4,8 @@ package model
 
 import (
 	"jalon/internal/contracts"
+	"jalon/internal/followup"
+	"jalon/internal/notify"
 	"jalon/internal/users"
 	"time"
 )
@@ -25,12 +27,30 @@ type ContractEdge struct {
 	Node   *contracts.Contract `json:"node"`
 }
 
+type FollowUpEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *followup.FollowUp `json:"node"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
 type Mutation struct {
+}
+
+type NotificationEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *notify.Notification `json:"node"`
+}
+
+// Omitted fields keep their value.
+type NotificationPreferencesInput struct {
+	QuietHoursStart *string  `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd   *string  `json:"quietHoursEnd,omitempty"`
+	Timezone        *string  `json:"timezone,omitempty"`
+	MutedKinds      []string `json:"mutedKinds,omitempty"`
 }
 
 // Relay page information.
@@ -40,4 +60,16 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type RegisterDeviceInput struct {
+	// The FCM registration token.
+	Token    string          `json:"token"`
+	Platform notify.Platform `json:"platform"`
+	// FR, NL, DE or EN (default FR).
+	Locale     *string `json:"locale,omitempty"`
+	AppVersion *string `json:"appVersion,omitempty"`
+}
+
+type Subscription struct {
 }

@@ -8,12 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
+	"google.golang.org/api/option"
 
 	"jalon/graph"
 	"jalon/graph/loaders"
@@ -21,6 +26,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/httpserver"
+	"jalon/internal/jobs"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
@@ -35,9 +41,16 @@ type App struct {
 	Clock   clock.Clock
 	Tokens  *auth.Tokens
 	Handler http.Handler
+	// Jobs is the River client: it works the queue when Config.Worker.Enabled
+	// (after StartWorkers), and only inserts jobs otherwise.
+	Jobs   *river.Client[pgx.Tx]
+	Notify *notify.Notifier
+	Push   *notify.Pusher
+	Hub    *notify.Hub
 
 	migrator *postgres.Migrator
 	ownsPool bool
+	working  bool
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -48,6 +61,9 @@ type Options struct {
 	Pool *pgxpool.Pool
 	// MigrationLog receives migration progress (default: discarded).
 	MigrationLog io.Writer
+	// FCMOptions, when set, enable push with these Firebase client options
+	// (tests point the real SDK at a fake FCM server on loopback).
+	FCMOptions []option.ClientOption
 }
 
 // New connects to the database, applies pending migrations when configured
@@ -81,8 +97,86 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	if err := a.buildJobs(ctx, o); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Handler = a.buildHandler()
 	return a, nil
+}
+
+// buildJobs assembles notifications, push and the River client. The client
+// works the queue only in a process configured to (Worker.Enabled); every
+// process can enqueue.
+func (a *App) buildJobs(ctx context.Context, o Options) error {
+	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	a.Hub = notify.NewHub(a.Pool, a.Log)
+	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
+	if err != nil {
+		return err
+	}
+	a.Push = push
+	cfg := &river.Config{
+		Logger: slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
+	}
+	if a.Config.Worker.Enabled {
+		if !push.Enabled() {
+			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
+		}
+		workers, periodic := jobs.Register(jobs.Deps{
+			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
+			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
+		})
+		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
+	}
+	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	a.Jobs = client
+	a.Notify.SetQueue(client)
+	return nil
+}
+
+// StartWorkers starts working the job queue (Config.Worker.Enabled only).
+func (a *App) StartWorkers(ctx context.Context) error {
+	if !a.Config.Worker.Enabled {
+		return errors.New("workers are disabled (JALON_WORKER=false)")
+	}
+	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	a.working = true
+	a.Log.Info().Msg("working the job queue")
+	return nil
+}
+
+// StopWorkers stops fetching jobs and waits for those running to finish,
+// bounded by JALON_SHUTDOWN_TIMEOUT (then cancels them; River retries them).
+func (a *App) StopWorkers() {
+	if !a.working {
+		return
+	}
+	a.working = false
+	ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := a.Jobs.Stop(ctx); err != nil {
+		a.Log.Warn().Err(err).Msg("workers did not stop in time: cancelling running jobs")
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Jobs.StopAndCancel(hard)
+	}
+}
+
+// Work runs only the job queue until ctx is cancelled (`jalon worker`).
+func (a *App) Work(ctx context.Context) error {
+	if err := a.StartWorkers(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	a.Log.Info().Msg("shutting down: finishing running jobs")
+	a.StopWorkers()
+	return nil
 }
 
 func (a *App) buildHandler() http.Handler {
@@ -93,8 +187,9 @@ func (a *App) buildHandler() http.Handler {
 		Clock:  a.Clock,
 		Tokens: a.Tokens,
 		Log:    a.Log,
-		Notify: notify.New(),
+		Notify: a.Notify,
 		URLs:   signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock),
+		Hub:    a.Hub,
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
@@ -156,6 +251,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if a.Config.Worker.Enabled {
+		if err := a.StartWorkers(ctx); err != nil {
+			return err
+		}
+		defer a.StopWorkers()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
@@ -176,8 +277,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // Migrator returns the process's migrator.
 func (a *App) Migrator() *postgres.Migrator { return a.migrator }
 
-// Close releases the database pool (when the App opened it).
+// Close stops the workers and the live-notification listener and releases
+// the database pool (when the App opened it).
 func (a *App) Close() {
+	a.StopWorkers()
+	if a.Hub != nil {
+		a.Hub.Close()
+	}
 	if a.migrator != nil {
 		a.migrator.Close()
 	}
