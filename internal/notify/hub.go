@@ -116,6 +116,13 @@ func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan *Notification, error)
 	return h.Subscribe(ctx, p.UserID)
 }
 
+// Subscribers returns how many live subscriptions user has in this process.
+func (h *Hub) Subscribers(user uuid.UUID) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[user])
+}
+
 func (h *Hub) run() {
 	defer close(h.done)
 	backoff := 100 * time.Millisecond
