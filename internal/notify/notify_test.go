@@ -478,7 +478,9 @@ func TestDevices(t *testing.T) {
 	const unreg = `mutation($t: String!) { unregisterDevice(token: $t) }`
 	type devs struct{ Devices []struct{ ID string } }
 
-	var r struct{ RegisterDevice struct{ ID, Platform, Locale, AppVersion string } }
+	var r struct {
+		RegisterDevice struct{ ID, Platform, Locale, AppVersion string }
+	}
 	a.Query(t, a.Token(t, parent), reg, map[string]any{"in": map[string]any{"token": "family-phone", "platform": "ANDROID", "locale": "nl", "appVersion": "1.4.0"}}).Decode(t, &r)
 	if r.RegisterDevice.Platform != "ANDROID" || r.RegisterDevice.Locale != "NL" || r.RegisterDevice.AppVersion != "1.4.0" {
 		t.Fatalf("registered %+v", r)
