@@ -128,6 +128,9 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
 		})
 		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
+		// Pushes are short and I/O-bound: fetch again soon after a batch
+		// (River's default waits 100 ms between fetches).
+		cfg.FetchCooldown = jobs.FetchCooldown
 	}
 	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
 	if err != nil {

@@ -31,8 +31,11 @@ type Deps struct {
 // it runs at once.
 var Queues = map[string]river.QueueConfig{
 	river.QueueDefault: {MaxWorkers: 10},
-	notify.QueuePush:   {MaxWorkers: 50},
+	notify.QueuePush:   {MaxWorkers: 100},
 }
+
+// FetchCooldown is the shortest pause between two fetches of a queue.
+const FetchCooldown = 20 * time.Millisecond
 
 // Register returns every worker and periodic job. Add yours here.
 func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {

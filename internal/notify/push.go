@@ -14,6 +14,7 @@ import (
 	"firebase.google.com/go/v4/messaging"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
@@ -112,17 +113,21 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) 
 	if !w.Push.Enabled() {
 		return nil
 	}
-	n, err := get(ctx, w.DB, job.Args.NotificationID)
+	var n Notification
+	var prefs Preferences
+	var start, end pgtype.Time
+	err := w.DB.QueryRow(ctx, `SELECT `+columns+`, `+prefsColumns+`
+		FROM notifications n LEFT JOIN notification_preferences p ON p.user_id = n.user_id
+		WHERE n.id = $1`, job.Args.NotificationID).
+		Scan(&n.ID, &n.UserID, &n.Kind, &n.Title, &n.Body, &n.Link, &n.CreatedAt, &n.ReadAt,
+			&start, &end, &prefs.Timezone, &prefs.MutedKinds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // gone (user erased): nothing to push
 	}
 	if err != nil {
 		return fmt.Errorf("deliver: load notification: %w", err)
 	}
-	prefs, err := preferencesOf(ctx, w.DB, n.UserID)
-	if err != nil {
-		return err
-	}
+	prefs.QuietHoursStart, prefs.QuietHoursEnd = clockOf(start), clockOf(end)
 	if prefs.Muted(n.Kind) {
 		return nil
 	}
