@@ -28,6 +28,7 @@ type step struct {
 // steps run in order, in one transaction. Areas append theirs.
 var steps = []step{
 	{"people, companies, trade and contracts", seedCore},
+	{"notifications", seedNotifications},
 }
 
 // Demo loads the demo data set into the database.
