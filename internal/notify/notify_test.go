@@ -528,3 +528,46 @@ func TestDevices(t *testing.T) {
 		t.Fatalf("field %q", res.Field())
 	}
 }
+
+func TestTwoWorkerProcessesPushOnce(t *testing.T) {
+	t.Parallel()
+	fake := testapp.NewFakeFCM(t)
+	a1 := testapp.NewWithPush(t, fake, testapp.WithWorker)
+	a2 := testapp.NewOnWithPush(t, a1.Pool, a1.DBURL, fake, testapp.WithWorker)
+	const users = 40
+	var ids []uuid.UUID
+	for i := 0; i < users; i++ {
+		u := a1.NewUser(t, auth.Apprentice)
+		a1.NewDevice(t, u.ID, "two-workers-"+u.ID.String(), "ANDROID")
+		ids = append(ids, u.ID)
+	}
+	for _, a := range []*testapp.TestApp{a1, a2} {
+		if err := a.StartWorkers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a1.Notify(t, logSubmitted, ids...)
+	testapp.Eventually(t, 20*time.Second, "every push", func() bool { return fake.Count("") >= users })
+	time.Sleep(200 * time.Millisecond) // a duplicate would show up now
+	if n := fake.Count(""); n != users {
+		t.Fatalf("%d pushes for %d devices", n, users)
+	}
+	for _, id := range ids {
+		if fake.Count("two-workers-"+id.String()) != 1 {
+			t.Fatalf("device of %s pushed %d times", id, fake.Count("two-workers-"+id.String()))
+		}
+	}
+}
+
+func TestStalePushIsDropped(t *testing.T) {
+	t.Parallel()
+	fake := testapp.NewFakeFCM(t)
+	a := testapp.NewWithPush(t, fake)
+	u := a.NewUser(t, auth.Tutor)
+	a.NewDevice(t, u.ID, "tok-stale", "ANDROID")
+	id := a.Notify(t, logSubmitted, u.ID)[0]
+	a.Clock.Advance(notify.PushTTL + time.Minute)
+	if err := work(t, a, id, 1); err != nil || fake.Count("") != 0 {
+		t.Fatalf("a day-old notification was pushed: %v %d", err, fake.Count(""))
+	}
+}

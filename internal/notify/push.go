@@ -132,6 +132,9 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) 
 		return nil
 	}
 	now := w.Clock.Now()
+	if now.Sub(n.CreatedAt) > PushTTL {
+		return nil // stale (snoozed by quotas for a day): the inbox has it
+	}
 	if until, quiet := prefs.QuietUntil(now); quiet {
 		return river.JobSnooze(until.Sub(now))
 	}
