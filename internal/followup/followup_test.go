@@ -2,6 +2,8 @@ package followup_test
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 
 	"jalon/internal/auth"
 	"jalon/internal/followup"
+	"jalon/internal/notify"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
@@ -209,10 +212,24 @@ func TestPeriodicScanRunsOnTheQueue(t *testing.T) {
 func TestTODORulesNameWhatTheyNeed(t *testing.T) {
 	t.Parallel()
 	kinds := map[followup.Kind]bool{}
+	placeholder := regexp.MustCompile(`\{([a-z]+)\}`)
 	for _, r := range followup.Rules {
 		kinds[r.Kind] = true
 		if r.Query == "" {
 			t.Errorf("%s: no query", r.Kind)
+		}
+		if r.TODO != "" && !strings.Contains(r.TODO, "needs ") {
+			t.Errorf("%s: the TODO should name the tables it needs: %q", r.Kind, r.TODO)
+		}
+		// Every placeholder of the notification text is a param of the rule.
+		tpl, ok := notify.CatalogueTemplate(notify.DefaultLocale, string(r.Kind))
+		if !ok {
+			t.Errorf("%s: no message in the catalogue", r.Kind)
+		}
+		for _, m := range placeholder.FindAllStringSubmatch(tpl.Title+tpl.Body, -1) {
+			if !strings.Contains(r.Query, "'"+m[1]+"'") {
+				t.Errorf("%s: the rule's params lack %q", r.Kind, m[1])
+			}
 		}
 	}
 	for _, k := range []followup.Kind{followup.LogMissing, followup.LogReviewPending, followup.EvaluationDue,

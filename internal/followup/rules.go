@@ -6,8 +6,9 @@ package followup
 // NOTHING and one set-based auto-close, so adding a rule is adding one entry
 // here.
 //
-// The query gets $1 = now (timestamptz) and $2 = today in Brussels (date),
-// and returns exactly these columns:
+// The query gets $1 = now (timestamptz) and $2 = today in Brussels (date) —
+// it must mention both, cast ($1::timestamptz, $2::date), so PostgreSQL
+// knows their types — and returns exactly these columns, in this order:
 //
 //	contract_id uuid, owner_id uuid, subject_id uuid,
 //	period text      -- the period key: one follow-up per rule, subject, owner and period
