@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,9 @@ import (
 // Channel is the PostgreSQL channel on which every new notification is
 // announced ("<user id>:<notification id>", by a trigger on notifications).
 const Channel = "jalon_notification"
+
+// listenTimeout bounds how long a subscription waits for the first LISTEN.
+const listenTimeout = 10 * time.Second
 
 // Hub delivers new notifications live to the subscribers of this process,
 // whichever process created them: one LISTEN connection per process (opened
@@ -77,6 +81,8 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notificati
 		return nil, ctx.Err()
 	case <-h.ctx.Done():
 		return nil, h.ctx.Err()
+	case <-time.After(listenTimeout):
+		return nil, errors.New("live notifications unavailable: cannot LISTEN")
 	}
 	ch := make(chan *Notification, 16)
 	h.mu.Lock()
