@@ -42,10 +42,3 @@ func toTemplateInput(in model.CreateEvaluationTemplateInput) evaluations.Templat
 	}
 	return out
 }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}

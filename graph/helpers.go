@@ -31,3 +31,12 @@ func requireCaller(ctx context.Context) error {
 	_, err := auth.Require(ctx)
 	return err
 }
+
+// deref returns *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -31,4 +31,5 @@ type Resolver struct {
 	Logbook           *logbook.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
+	Hub      *notify.Hub
 }

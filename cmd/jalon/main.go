@@ -1,6 +1,8 @@
 // Command jalon is Jalon's one binary: the API server and its operator tools.
 //
-//	jalon serve [--no-migrate]     serve the API (migrates first unless told not to)
+//	jalon serve [--no-migrate] [--no-worker]
+//	                               serve the API (migrates first unless told not to)
+//	jalon worker [--no-migrate]    work the job queue only (no HTTP)
 //	jalon dev                      local database + migrations + demo data + serve
 //	jalon migrate up|down|status   manage the schema
 //	jalon seed-demo                load the demo data set (idempotent)
@@ -31,7 +33,10 @@ import (
 const usage = `usage: jalon <command> [arguments]
 
 commands:
-  serve [--no-migrate]        serve the GraphQL API on JALON_ADDR
+  serve [--no-migrate] [--no-worker]
+                              serve the GraphQL API on JALON_ADDR (and work jobs unless
+                              --no-worker or JALON_WORKER=false)
+  worker [--no-migrate]       work the job queue only: push delivery, follow-up scans
   dev                         start a local database if needed, migrate, seed demo data, serve
   migrate up|down|status      apply, roll back one, or list migrations
   seed-demo                   load the demo data set (safe to run again)
@@ -61,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	switch args[0] {
 	case "serve":
 		return serve(ctx, cfg, args[1:])
+	case "worker":
+		return worker(ctx, cfg, args[1:])
 	case "dev":
 		return dev(ctx, cfg)
 	case "migrate":
@@ -80,11 +87,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 func serve(ctx context.Context, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
+	noWorker := fs.Bool("no-worker", false, "do not work the job queue in this process (same as JALON_WORKER=false)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *noMigrate {
 		cfg.AutoMigrate = false
+	}
+	if *noWorker {
+		cfg.Worker.Enabled = false
 	}
 	log := logging.New(cfg, os.Stderr)
 	a, err := app.New(ctx, cfg, log, app.Options{MigrationLog: os.Stderr})

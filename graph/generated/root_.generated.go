@@ -10,6 +10,7 @@ import (
 	"jalon/internal/admin"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/visits"
@@ -38,11 +39,14 @@ type ResolverRoot interface {
 	EvaluationSignature() EvaluationSignatureResolver
 	EvaluationTemplate() EvaluationTemplateResolver
 	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
+	FollowUp() FollowUpResolver
 	LogEntry() LogEntryResolver
 	LogReview() LogReviewResolver
 	Mutation() MutationResolver
+	NotificationPreferences() NotificationPreferencesResolver
 	Query() QueryResolver
 	ScaleLabel() ScaleLabelResolver
+	Subscription() SubscriptionResolver
 	Trade() TradeResolver
 	User() UserResolver
 	Visit() VisitResolver
@@ -133,6 +137,15 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 	}
 
+	Device struct {
+		AppVersion func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		Locale     func(childComplexity int) int
+		Platform   func(childComplexity int) int
+	}
+
 	Evaluation struct {
 		Contract       func(childComplexity int) int
 		Criteria       func(childComplexity int) int
@@ -210,6 +223,29 @@ type ComplexityRoot struct {
 		Label       func(childComplexity int) int
 	}
 
+	FollowUp struct {
+		Contract  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		DueAt     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Owner     func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
+	FollowUpConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FollowUpEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	HoursWeek struct {
 		IsoWeek   func(childComplexity int) int
 		IsoYear   func(childComplexity int) int
@@ -257,35 +293,70 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddLogAttachment         func(childComplexity int, logEntryID uuid.UUID, file graphql.Upload) int
-		CancelVisit              func(childComplexity int, id uuid.UUID, reason string) int
-		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
-		CompleteVisit            func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
-		ConfirmVisit             func(childComplexity int, id uuid.UUID) int
-		CreateCompany            func(childComplexity int, input admin.CompanyInput) int
-		CreateContract           func(childComplexity int, input admin.ContractInput) int
-		CreateEvaluationTemplate func(childComplexity int, input model.CreateEvaluationTemplateInput) int
-		CreateLogEntry           func(childComplexity int, input model.CreateLogEntryInput) int
-		CreateTrade              func(childComplexity int, input admin.TradeInput) int
-		CreateTrainingCentre     func(childComplexity int, input admin.CentreInput) int
-		CreateUser               func(childComplexity int, input identity.NewUser) int
-		DeactivateUser           func(childComplexity int, id uuid.UUID) int
-		DeleteLogEntry           func(childComplexity int, id uuid.UUID) int
-		Login                    func(childComplexity int, input model.LoginInput) int
-		Logout                   func(childComplexity int, refreshToken string) int
-		RefreshSession           func(childComplexity int, refreshToken string) int
-		RescheduleVisit          func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
-		ReviewLogEntries         func(childComplexity int, ids []uuid.UUID, input model.ReviewLogEntryInput) int
-		ReviewLogEntry           func(childComplexity int, id uuid.UUID, input model.ReviewLogEntryInput) int
-		RevokeCalendarFeed       func(childComplexity int) int
-		RotateCalendarFeed       func(childComplexity int) int
-		SaveEvaluation           func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
-		ScheduleVisit            func(childComplexity int, input model.ScheduleVisitInput) int
-		SignEvaluation           func(childComplexity int, id uuid.UUID) int
-		SubmitLogEntry           func(childComplexity int, id uuid.UUID) int
-		UpdateContractStatus     func(childComplexity int, id uuid.UUID, status contracts.Status) int
-		UpdateLogEntry           func(childComplexity int, id uuid.UUID, input model.UpdateLogEntryInput) int
-		UpdateUser               func(childComplexity int, id uuid.UUID, input identity.UserChanges) int
+		AddLogAttachment              func(childComplexity int, logEntryID uuid.UUID, file graphql.Upload) int
+		CancelVisit                   func(childComplexity int, id uuid.UUID, reason string) int
+		ChangePassword                func(childComplexity int, input model.ChangePasswordInput) int
+		CompleteVisit                 func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
+		ConfirmVisit                  func(childComplexity int, id uuid.UUID) int
+		CreateCompany                 func(childComplexity int, input admin.CompanyInput) int
+		CreateContract                func(childComplexity int, input admin.ContractInput) int
+		CreateEvaluationTemplate      func(childComplexity int, input model.CreateEvaluationTemplateInput) int
+		CreateLogEntry                func(childComplexity int, input model.CreateLogEntryInput) int
+		CreateTrade                   func(childComplexity int, input admin.TradeInput) int
+		CreateTrainingCentre          func(childComplexity int, input admin.CentreInput) int
+		CreateUser                    func(childComplexity int, input identity.NewUser) int
+		DeactivateUser                func(childComplexity int, id uuid.UUID) int
+		DeleteLogEntry                func(childComplexity int, id uuid.UUID) int
+		DismissFollowUp               func(childComplexity int, id uuid.UUID) int
+		Login                         func(childComplexity int, input model.LoginInput) int
+		Logout                        func(childComplexity int, refreshToken string) int
+		MarkAllNotificationsRead      func(childComplexity int) int
+		MarkNotificationsRead         func(childComplexity int, ids []uuid.UUID) int
+		RefreshSession                func(childComplexity int, refreshToken string) int
+		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
+		RescheduleVisit               func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
+		ReviewLogEntries              func(childComplexity int, ids []uuid.UUID, input model.ReviewLogEntryInput) int
+		ReviewLogEntry                func(childComplexity int, id uuid.UUID, input model.ReviewLogEntryInput) int
+		RevokeCalendarFeed            func(childComplexity int) int
+		RotateCalendarFeed            func(childComplexity int) int
+		SaveEvaluation                func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
+		ScheduleVisit                 func(childComplexity int, input model.ScheduleVisitInput) int
+		SignEvaluation                func(childComplexity int, id uuid.UUID) int
+		SubmitLogEntry                func(childComplexity int, id uuid.UUID) int
+		UnregisterDevice              func(childComplexity int, token string) int
+		UpdateContractStatus          func(childComplexity int, id uuid.UUID, status contracts.Status) int
+		UpdateLogEntry                func(childComplexity int, id uuid.UUID, input model.UpdateLogEntryInput) int
+		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpdateUser                    func(childComplexity int, id uuid.UUID, input identity.UserChanges) int
+	}
+
+	Notification struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Link      func(childComplexity int) int
+		ReadAt    func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		MutedKinds      func(childComplexity int) int
+		QuietHoursEnd   func(childComplexity int) int
+		QuietHoursStart func(childComplexity int) int
+		Timezone        func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -294,18 +365,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contract          func(childComplexity int, id uuid.UUID) int
-		Contracts         func(childComplexity int, status *contracts.Status, first *int, after *string) int
-		DeletedLogEntries func(childComplexity int, contractID *uuid.UUID, since time.Time) int
-		Evaluation        func(childComplexity int, id uuid.UUID) int
-		Evaluations       func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
-		LogEntries        func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
-		LogEntry          func(childComplexity int, id uuid.UUID) int
-		Me                func(childComplexity int) int
-		Trades            func(childComplexity int) int
-		Visit             func(childComplexity int, id uuid.UUID) int
-		VisitPlanning     func(childComplexity int, first *int, near *model.GeoPointInput) int
-		Visits            func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
+		Contract                func(childComplexity int, id uuid.UUID) int
+		Contracts               func(childComplexity int, status *contracts.Status, first *int, after *string) int
+		DeletedLogEntries       func(childComplexity int, contractID *uuid.UUID, since time.Time) int
+		Devices                 func(childComplexity int) int
+		Evaluation              func(childComplexity int, id uuid.UUID) int
+		Evaluations             func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
+		FollowUps               func(childComplexity int, status *followup.Status, first *int, after *string) int
+		LogEntries              func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
+		LogEntry                func(childComplexity int, id uuid.UUID) int
+		Me                      func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
+		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		Trades                  func(childComplexity int) int
+		UnreadNotificationCount func(childComplexity int) int
+		Visit                   func(childComplexity int, id uuid.UUID) int
+		VisitPlanning           func(childComplexity int, first *int, near *model.GeoPointInput) int
+		Visits                  func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 	}
 
 	ScaleLabel struct {
@@ -315,6 +391,10 @@ type ComplexityRoot struct {
 		Label func(childComplexity int) int
 		NL    func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	Subscription struct {
+		NotificationAdded func(childComplexity int) int
 	}
 
 	Trade struct {
@@ -751,6 +831,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletedLogEntry.ID(childComplexity), true
 
+	case "Device.appVersion":
+		if e.ComplexityRoot.Device.AppVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.AppVersion(childComplexity), true
+	case "Device.createdAt":
+		if e.ComplexityRoot.Device.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.CreatedAt(childComplexity), true
+	case "Device.id":
+		if e.ComplexityRoot.Device.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.ID(childComplexity), true
+	case "Device.lastSeenAt":
+		if e.ComplexityRoot.Device.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.LastSeenAt(childComplexity), true
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
+
 	case "Evaluation.contract":
 		if e.ComplexityRoot.Evaluation.Contract == nil {
 			break
@@ -1059,6 +1176,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EvaluationTemplateCriterion.Label(childComplexity), true
+
+	case "FollowUp.contract":
+		if e.ComplexityRoot.FollowUp.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Contract(childComplexity), true
+	case "FollowUp.createdAt":
+		if e.ComplexityRoot.FollowUp.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.CreatedAt(childComplexity), true
+	case "FollowUp.dueAt":
+		if e.ComplexityRoot.FollowUp.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.DueAt(childComplexity), true
+	case "FollowUp.id":
+		if e.ComplexityRoot.FollowUp.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.ID(childComplexity), true
+	case "FollowUp.kind":
+		if e.ComplexityRoot.FollowUp.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Kind(childComplexity), true
+	case "FollowUp.link":
+		if e.ComplexityRoot.FollowUp.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Link(childComplexity), true
+	case "FollowUp.owner":
+		if e.ComplexityRoot.FollowUp.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Owner(childComplexity), true
+	case "FollowUp.status":
+		if e.ComplexityRoot.FollowUp.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Status(childComplexity), true
+
+	case "FollowUpConnection.edges":
+		if e.ComplexityRoot.FollowUpConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.Edges(childComplexity), true
+	case "FollowUpConnection.nodes":
+		if e.ComplexityRoot.FollowUpConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.Nodes(childComplexity), true
+	case "FollowUpConnection.pageInfo":
+		if e.ComplexityRoot.FollowUpConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.PageInfo(childComplexity), true
+	case "FollowUpConnection.totalCount":
+		if e.ComplexityRoot.FollowUpConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpConnection.TotalCount(childComplexity), true
+
+	case "FollowUpEdge.cursor":
+		if e.ComplexityRoot.FollowUpEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpEdge.Cursor(childComplexity), true
+	case "FollowUpEdge.node":
+		if e.ComplexityRoot.FollowUpEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
 
 	case "HoursWeek.isoWeek":
 		if e.ComplexityRoot.HoursWeek.IsoWeek == nil {
@@ -1405,6 +1609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteLogEntry(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.dismissFollowUp":
+		if e.ComplexityRoot.Mutation.DismissFollowUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissFollowUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissFollowUp(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1427,6 +1642,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.markAllNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkAllNotificationsRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAllNotificationsRead(childComplexity), true
+	case "Mutation.markNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationsRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]uuid.UUID)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -1438,6 +1670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshSession(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.rescheduleVisit":
 		if e.ComplexityRoot.Mutation.RescheduleVisit == nil {
 			break
@@ -1527,6 +1770,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitLogEntry(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["token"].(string)), true
 	case "Mutation.updateContractStatus":
 		if e.ComplexityRoot.Mutation.UpdateContractStatus == nil {
 			break
@@ -1549,6 +1803,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLogEntry(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLogEntryInput)), true
+	case "Mutation.updateNotificationPreferences":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -1560,6 +1825,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(identity.UserChanges)), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.link":
+		if e.ComplexityRoot.Notification.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Link(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.nodes":
+		if e.ComplexityRoot.NotificationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Nodes(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPreferences.mutedKinds":
+		if e.ComplexityRoot.NotificationPreferences.MutedKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.MutedKinds(childComplexity), true
+	case "NotificationPreferences.quietHoursEnd":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursEnd(childComplexity), true
+	case "NotificationPreferences.quietHoursStart":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursStart(childComplexity), true
+	case "NotificationPreferences.timezone":
+		if e.ComplexityRoot.NotificationPreferences.Timezone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Timezone(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1607,6 +1978,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DeletedLogEntries(childComplexity, args["contractId"].(*uuid.UUID), args["since"].(time.Time)), true
+	case "Query.devices":
+		if e.ComplexityRoot.Query.Devices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Devices(childComplexity), true
 	case "Query.evaluation":
 		if e.ComplexityRoot.Query.Evaluation == nil {
 			break
@@ -1629,6 +2006,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Evaluations(childComplexity, args["contractId"].(*uuid.UUID), args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.followUps":
+		if e.ComplexityRoot.Query.FollowUps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_followUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["status"].(*followup.Status), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.logEntries":
 		if e.ComplexityRoot.Query.LogEntries == nil {
@@ -1658,12 +2046,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
+	case "Query.notifications":
+		if e.ComplexityRoot.Query.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.trades":
 		if e.ComplexityRoot.Query.Trades == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Trades(childComplexity), true
+	case "Query.unreadNotificationCount":
+		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
 	case "Query.visit":
 		if e.ComplexityRoot.Query.Visit == nil {
 			break
@@ -1734,6 +2145,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScaleLabel.Value(childComplexity), true
+
+	case "Subscription.notificationAdded":
+		if e.ComplexityRoot.Subscription.NotificationAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity), true
 
 	case "Trade.code":
 		if e.ComplexityRoot.Trade.Code == nil {
@@ -2054,6 +2472,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
 			graphql.NewInputUnmarshaler("ReviewLogEntryInput", ec.unmarshalInputReviewLogEntryInput),
 			graphql.NewInputUnmarshaler("SaveEvaluationInput", ec.unmarshalInputSaveEvaluationInput),
@@ -2105,6 +2525,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2729,6 +3166,141 @@ extend type Contract {
   hoursSummary(from: Date!, to: Date!): [HoursWeek!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/notifications.graphqls", Input: `# Notifications (inbox, live subscription, devices, push preferences) and
+# follow-ups (what the caller must do next).
+
+"A notification in the caller's inbox, in their language."
+type Notification @goModel(model: "jalon/internal/notify.Notification") {
+  id: ID!
+  "What happened, e.g. LOG_SUBMITTED, VISIT_MOVED, CONTRACT_ENDING. New kinds may appear."
+  kind: String!
+  title: String!
+  body: String!
+  "Deep link into the app, e.g. jalon://log-entries/{id}."
+  link: String!
+  createdAt: Time!
+  readAt: Time
+}
+
+type NotificationEdge {
+  cursor: String!
+  node: Notification!
+}
+
+type NotificationConnection @goModel(model: "jalon/graph/model.NotificationConnection") {
+  edges: [NotificationEdge!]!
+  nodes: [Notification!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum DevicePlatform @goModel(model: "jalon/internal/notify.Platform") {
+  ANDROID @goEnum(value: "jalon/internal/notify.Android")
+  IOS @goEnum(value: "jalon/internal/notify.IOS")
+  WEB @goEnum(value: "jalon/internal/notify.Web")
+}
+
+"A phone or browser that receives push notifications."
+type Device @goModel(model: "jalon/internal/notify.Device") {
+  id: ID!
+  platform: DevicePlatform!
+  locale: String!
+  appVersion: String!
+  createdAt: Time!
+  lastSeenAt: Time!
+}
+
+input RegisterDeviceInput {
+  "The FCM registration token."
+  token: String!
+  platform: DevicePlatform!
+  "FR, NL, DE or EN (default FR)."
+  locale: String
+  appVersion: String
+}
+
+"When and what the caller wants pushed. Quiet hours delay push, never the inbox."
+type NotificationPreferences @goModel(model: "jalon/internal/notify.Preferences") {
+  "HH:MM, local time in timezone (default 21:00)."
+  quietHoursStart: String! @goField(forceResolver: true)
+  "HH:MM (default 07:00). Equal to quietHoursStart: no quiet hours."
+  quietHoursEnd: String! @goField(forceResolver: true)
+  "IANA time zone (default Europe/Brussels)."
+  timezone: String!
+  "Kinds never pushed (they still reach the inbox)."
+  mutedKinds: [String!]!
+}
+
+"Omitted fields keep their value."
+input NotificationPreferencesInput {
+  quietHoursStart: String
+  quietHoursEnd: String
+  timezone: String
+  mutedKinds: [String!]
+}
+
+enum FollowUpStatus @goModel(model: "jalon/internal/followup.Status") {
+  OPEN @goEnum(value: "jalon/internal/followup.Open")
+  DONE @goEnum(value: "jalon/internal/followup.Done")
+  DISMISSED @goEnum(value: "jalon/internal/followup.Dismissed")
+}
+
+"Something the owner must do, derived from the data; it closes itself (DONE) when done."
+type FollowUp @goModel(model: "jalon/internal/followup.FollowUp") {
+  id: ID!
+  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING or CONTRACT_ENDING. New kinds may appear."
+  kind: String!
+  contract: Contract!
+  owner: User!
+  dueAt: Time!
+  status: FollowUpStatus!
+  "Deep link into the app."
+  link: String!
+  createdAt: Time!
+}
+
+type FollowUpEdge {
+  cursor: String!
+  node: FollowUp!
+}
+
+type FollowUpConnection @goModel(model: "jalon/graph/model.FollowUpConnection") {
+  edges: [FollowUpEdge!]!
+  nodes: [FollowUp!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "The caller's notifications, newest first."
+  notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!
+  unreadNotificationCount: Int!
+  notificationPreferences: NotificationPreferences!
+  "The caller's registered devices, most recently seen first."
+  devices: [Device!]!
+  "The caller's follow-ups (all statuses unless given), soonest due first."
+  followUps(status: FollowUpStatus, first: Int, after: String): FollowUpConnection!
+}
+
+extend type Mutation {
+  "Marks the caller's notifications read; NOT_FOUND (and nothing changes) if one is not theirs."
+  markNotificationsRead(ids: [ID!]!): [Notification!]!
+  "Marks every unread notification of the caller read; returns how many changed."
+  markAllNotificationsRead: Int!
+  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+  "Registers the caller's device; the same token registered again moves to the caller. At most 10 devices per user (the least recently seen is dropped)."
+  registerDevice(input: RegisterDeviceInput!): Device!
+  "Removes the caller's device with this token; false when the caller has none."
+  unregisterDevice(token: String!): Boolean!
+  "Dismisses the caller's follow-up; FORBIDDEN for another member of its contract."
+  dismissFollowUp(id: ID!): FollowUp!
+}
+
+type Subscription {
+  "New notifications of the caller, live (authenticate in the connection's init payload)."
+  notificationAdded: Notification!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
 enum VisitStatus @goModel(model: "jalon/internal/visits.Status") {
@@ -3029,6 +3601,24 @@ func (ec *executionContext) childFields_DeletedLogEntry(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DeletedLogEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Device_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "appVersion":
+		return ec.fieldContext_Device_appVersion(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Device_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Device_lastSeenAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
 func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3183,6 +3773,52 @@ func (ec *executionContext) childFields_EvaluationTemplateCriterion(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationTemplateCriterion", field.Name)
 }
 
+func (ec *executionContext) childFields_FollowUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FollowUp_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_FollowUp_kind(ctx, field)
+	case "contract":
+		return ec.fieldContext_FollowUp_contract(ctx, field)
+	case "owner":
+		return ec.fieldContext_FollowUp_owner(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_FollowUp_dueAt(ctx, field)
+	case "status":
+		return ec.fieldContext_FollowUp_status(ctx, field)
+	case "link":
+		return ec.fieldContext_FollowUp_link(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FollowUp_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUp", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUpConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FollowUpConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_FollowUpConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FollowUpConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FollowUpConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUpConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FollowUpEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FollowUpEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "weekStart":
@@ -3273,6 +3909,64 @@ func (ec *executionContext) childFields_LogReview(ctx context.Context, field gra
 		return ec.fieldContext_LogReview_reviewedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogReview", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "link":
+		return ec.fieldContext_Notification_link(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_NotificationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quietHoursStart":
+		return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
+	case "quietHoursEnd":
+		return ec.fieldContext_NotificationPreferences_quietHoursEnd(ctx, field)
+	case "timezone":
+		return ec.fieldContext_NotificationPreferences_timezone(ctx, field)
+	case "mutedKinds":
+		return ec.fieldContext_NotificationPreferences_mutedKinds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -5,7 +5,9 @@ package model
 import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/logbook"
+	"jalon/internal/notify"
 	"jalon/internal/visits"
 	"time"
 
@@ -80,6 +82,11 @@ type EvaluationTemplateCriterionInput struct {
 	Description *string `json:"description,omitempty"`
 }
 
+type FollowUpEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *followup.FollowUp `json:"node"`
+}
+
 type GeoPointInput struct {
 	Lat float64 `json:"lat"`
 	Lng float64 `json:"lng"`
@@ -98,6 +105,19 @@ type LoginInput struct {
 type Mutation struct {
 }
 
+type NotificationEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *notify.Notification `json:"node"`
+}
+
+// Omitted fields keep their value.
+type NotificationPreferencesInput struct {
+	QuietHoursStart *string  `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd   *string  `json:"quietHoursEnd,omitempty"`
+	Timezone        *string  `json:"timezone,omitempty"`
+	MutedKinds      []string `json:"mutedKinds,omitempty"`
+}
+
 // Relay page information.
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
@@ -105,6 +125,15 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type RegisterDeviceInput struct {
+	// The FCM registration token.
+	Token    string          `json:"token"`
+	Platform notify.Platform `json:"platform"`
+	// FR, NL, DE or EN (default FR).
+	Locale     *string `json:"locale,omitempty"`
+	AppVersion *string `json:"appVersion,omitempty"`
 }
 
 type RescheduleVisitInput struct {
@@ -141,6 +170,9 @@ type ScheduleVisitInput struct {
 	Purpose    string    `json:"purpose"`
 	// Defaults to the company's address.
 	Place *string `json:"place,omitempty"`
+}
+
+type Subscription struct {
 }
 
 // Fields left out keep their value.

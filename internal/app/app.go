@@ -9,12 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
+	"google.golang.org/api/option"
 
 	"jalon/graph"
 	"jalon/graph/loaders"
@@ -25,6 +30,7 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
 	"jalon/internal/identity"
+	"jalon/internal/jobs"
 	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
@@ -43,9 +49,16 @@ type App struct {
 	Handler http.Handler
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
+	// Jobs is the River client: it works the queue when Config.Worker.Enabled
+	// (after StartWorkers), and only inserts jobs otherwise.
+	Jobs   *river.Client[pgx.Tx]
+	Notify *notify.Notifier
+	Push   *notify.Pusher
+	Hub    *notify.Hub
 
 	migrator *postgres.Migrator
 	ownsPool bool
+	working  bool
 	blobs    blobstore.Store
 }
 
@@ -57,6 +70,9 @@ type Options struct {
 	Pool *pgxpool.Pool
 	// MigrationLog receives migration progress (default: discarded).
 	MigrationLog io.Writer
+	// FCMOptions, when set, enable push with these Firebase client options
+	// (tests point the real SDK at a fake FCM server on loopback).
+	FCMOptions []option.ClientOption
 }
 
 // New connects to the database, applies pending migrations when configured
@@ -97,13 +113,94 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		return nil, err
 	}
 	a.blobs = blobs
+	if err := a.buildJobs(ctx, o); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Handler = a.buildHandler()
 	return a, nil
 }
 
+// buildJobs assembles notifications, push and the River client. The client
+// works the queue only in a process configured to (Worker.Enabled); every
+// process can enqueue.
+func (a *App) buildJobs(ctx context.Context, o Options) error {
+	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	a.Hub = notify.NewHub(a.Pool, a.Log)
+	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
+	if err != nil {
+		return err
+	}
+	a.Push = push
+	cfg := &river.Config{
+		Logger: slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
+	}
+	if a.Config.Worker.Enabled {
+		if !push.Enabled() {
+			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
+		}
+		workers, periodic := jobs.Register(jobs.Deps{
+			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
+			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
+		})
+		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
+		// Pushes are short and I/O-bound: fetch again soon after a batch
+		// (River's default waits 100 ms between fetches).
+		cfg.FetchCooldown = jobs.FetchCooldown
+	}
+	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	a.Jobs = client
+	a.Notify.SetQueue(client)
+	return nil
+}
+
+// StartWorkers starts working the job queue (Config.Worker.Enabled only).
+func (a *App) StartWorkers(ctx context.Context) error {
+	if !a.Config.Worker.Enabled {
+		return errors.New("workers are disabled (JALON_WORKER=false)")
+	}
+	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	a.working = true
+	a.Log.Info().Msg("working the job queue")
+	return nil
+}
+
+// StopWorkers stops fetching jobs and waits for those running to finish,
+// bounded by JALON_SHUTDOWN_TIMEOUT (then cancels them; River retries them).
+func (a *App) StopWorkers() {
+	if !a.working {
+		return
+	}
+	a.working = false
+	ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := a.Jobs.Stop(ctx); err != nil {
+		a.Log.Warn().Err(err).Msg("workers did not stop in time: cancelling running jobs")
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Jobs.StopAndCancel(hard)
+	}
+}
+
+// Work runs only the job queue until ctx is cancelled (`jalon worker`).
+func (a *App) Work(ctx context.Context) error {
+	if err := a.StartWorkers(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	a.Log.Info().Msg("shutting down: finishing running jobs")
+	a.StopWorkers()
+	return nil
+}
+
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
-	notifier := notify.New()
+	notifier := a.Notify
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
@@ -117,6 +214,7 @@ func (a *App) buildHandler() http.Handler {
 		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
 		Logbook:  logbookService,
 		Identity: a.Identity,
+		Hub:      a.Hub,
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
@@ -225,6 +323,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if a.Config.Worker.Enabled {
+		if err := a.StartWorkers(ctx); err != nil {
+			return err
+		}
+		defer a.StopWorkers()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
@@ -245,8 +349,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // Migrator returns the process's migrator.
 func (a *App) Migrator() *postgres.Migrator { return a.migrator }
 
-// Close releases the database pool (when the App opened it).
+// Close stops the workers and the live-notification listener and releases
+// the database pool (when the App opened it).
 func (a *App) Close() {
+	a.StopWorkers()
+	if a.Hub != nil {
+		a.Hub.Close()
+	}
 	if a.migrator != nil {
 		a.migrator.Close()
 	}

@@ -32,6 +32,7 @@ var steps = []step{
 	{"visits", seedVisits},
 	{"logbook", seedLogbook},
 	{"identity", seedIdentity},
+	{"notifications", seedNotifications},
 }
 
 // Demo loads the demo data set into the database.

@@ -51,6 +51,12 @@ func New(t testing.TB, opts ...Option) *TestApp {
 // tests of behaviour across server processes).
 func NewOn(t testing.TB, pool *pgxpool.Pool, dbURL string, opts ...Option) *TestApp {
 	t.Helper()
+	return newOn(t, pool, dbURL, app.Options{}, opts...)
+}
+
+// newOn is NewOn with app options (fakes injected by area fixtures).
+func newOn(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, opts ...Option) *TestApp {
+	t.Helper()
 	cfg, err := config.LoadFrom(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +70,8 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, dbURL string, opts ...Option) *Test
 	}
 	clk := clock.NewManual(Start)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	a, err := app.New(context.Background(), cfg, log, app.Options{Clock: clk, Pool: pool})
+	ao.Clock, ao.Pool = clk, pool
+	a, err := app.New(context.Background(), cfg, log, ao)
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}

@@ -1,0 +1,158 @@
+package followup
+
+// A Rule says when something is due, as one SQL SELECT over the current data:
+// every row it returns is a follow-up that should be OPEN now. The engine
+// (Scan) turns it into one set-based INSERT ... SELECT ... ON CONFLICT DO
+// NOTHING and one set-based auto-close, so adding a rule is adding one entry
+// here.
+//
+// The query gets $1 = now (timestamptz) and $2 = today in Brussels (date) —
+// it must mention both, cast ($1::timestamptz, $2::date), so PostgreSQL
+// knows their types — and returns exactly these columns, in this order:
+//
+//	contract_id uuid, owner_id uuid, subject_id uuid,
+//	period text      -- the period key: one follow-up per rule, subject, owner and period
+//	due_at timestamptz,
+//	params jsonb     -- the placeholders of the notification text (messages/*.json)
+//	link text        -- the deep link of the follow-up and its notification
+type Rule struct {
+	Kind  Kind
+	Query string
+	// TODO, when set, says what the rule waits for: the engine skips it.
+	TODO string
+}
+
+// Rules are evaluated by every scan, in order.
+var Rules = []Rule{
+	{
+		// A contract ending within 30 days: the adviser plans what comes next.
+		// Period: the end date (a moved end date is a new follow-up).
+		Kind: ContractEnding,
+		Query: `
+			SELECT c.id AS contract_id, c.adviser_id AS owner_id, c.id AS subject_id,
+			       c.end_date::text AS period,
+			       (c.end_date::timestamp AT TIME ZONE 'Europe/Brussels') AS due_at,
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(c.end_date, 'DD/MM/YYYY')) AS params,
+			       'jalon://contracts/' || c.id AS link
+			FROM contracts c JOIN users a ON a.id = c.apprentice_id
+			WHERE c.status = 'ACTIVE'
+			  AND c.end_date >= $2::date AND c.end_date <= $2::date + 30
+			  AND $1::timestamptz IS NOT NULL`,
+	},
+	{
+		// No log entry for the previous working week (Monday–Friday) of an
+		// active contract that covered that week; owner: the apprentice.
+		// Period: the ISO week, e.g. "2026-W11".
+		Kind: LogMissing,
+		TODO: "needs log_entries(contract_id, date, status): added when the log book is merged",
+		Query: `
+			SELECT c.id, c.apprentice_id, c.id, to_char(w.monday, 'IYYY-"W"IW'),
+			       ((w.monday + 7)::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('week', to_char(w.monday, 'DD/MM/YYYY')),
+			       'jalon://contracts/' || c.id || '/log-entries'
+			FROM contracts c
+			CROSS JOIN (SELECT date_trunc('week', $2::date)::date - 7 AS monday) w
+			WHERE c.status = 'ACTIVE' AND c.start_date <= w.monday AND c.end_date >= w.monday + 4
+			  AND $1::timestamptz IS NOT NULL
+			  AND NOT EXISTS (SELECT 1 FROM log_entries e
+			                  WHERE e.contract_id = c.id AND e.date BETWEEN w.monday AND w.monday + 4)`,
+	},
+	{
+		// A log entry SUBMITTED more than 7 days ago: owner the tutor; after
+		// 14 days a second follow-up escalates to the adviser. Period: the
+		// submission time (a resubmission is a new period).
+		Kind: LogReviewPending,
+		TODO: "needs log_entries(id, contract_id, date, status, submitted_at): added when the log book is merged",
+		Query: `
+			SELECT c.id, o.owner_id, e.id, e.submitted_at::text, e.submitted_at + o.after,
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(e.date, 'DD/MM/YYYY'),
+			                          'since', to_char(e.submitted_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://log-entries/' || e.id
+			FROM log_entries e
+			JOIN contracts c ON c.id = e.contract_id
+			JOIN users a ON a.id = c.apprentice_id
+			CROSS JOIN LATERAL (VALUES (c.tutor_id, interval '7 days'), (c.adviser_id, interval '14 days')) o(owner_id, after)
+			WHERE e.status = 'SUBMITTED' AND e.submitted_at + o.after <= $1::timestamptz`,
+	},
+	{
+		// An evaluation due within 7 days, not yet signed by the tutor; owner:
+		// the tutor. Period: the due date.
+		Kind: EvaluationDue,
+		TODO: "needs evaluations(id, contract_id, title, due_date, status): added when evaluations are merged",
+		Query: `
+			SELECT c.id, c.tutor_id, ev.id, ev.due_date::text,
+			       (ev.due_date::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(ev.due_date, 'DD/MM/YYYY')),
+			       'jalon://evaluations/' || ev.id
+			FROM evaluations ev JOIN contracts c ON c.id = ev.contract_id JOIN users a ON a.id = c.apprentice_id
+			WHERE ev.status IN ('SCHEDULED', 'IN_PROGRESS') AND c.status = 'ACTIVE'
+			  AND ev.due_date BETWEEN $2::date AND $2::date + 7 AND $1::timestamptz IS NOT NULL`,
+	},
+	{
+		// An evaluation past its due date and not yet signed by the tutor;
+		// owner: the tutor. Period: the due date.
+		Kind: EvaluationOverdue,
+		TODO: "needs evaluations(id, contract_id, title, due_date, status): added when evaluations are merged",
+		Query: `
+			SELECT c.id, c.tutor_id, ev.id, ev.due_date::text,
+			       (ev.due_date::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(ev.due_date, 'DD/MM/YYYY')),
+			       'jalon://evaluations/' || ev.id
+			FROM evaluations ev JOIN contracts c ON c.id = ev.contract_id JOIN users a ON a.id = c.apprentice_id
+			WHERE ev.status IN ('SCHEDULED', 'IN_PROGRESS') AND c.status = 'ACTIVE'
+			  AND ev.due_date < $2::date AND $1::timestamptz IS NOT NULL`,
+	},
+	{
+		// An evaluation waiting more than 3 days for its next signature;
+		// owner: the next signer (apprentice, then adviser). Period: the
+		// status it waits in.
+		Kind: SignaturePending,
+		TODO: "needs evaluations(id, contract_id, title, status, status_changed_at): added when evaluations are merged",
+		Query: `
+			SELECT c.id, CASE ev.status WHEN 'AWAITING_APPRENTICE' THEN c.apprentice_id ELSE c.adviser_id END,
+			       ev.id, ev.status, ev.status_changed_at + interval '3 days',
+			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
+			                          'since', to_char(ev.status_changed_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://evaluations/' || ev.id
+			FROM evaluations ev JOIN contracts c ON c.id = ev.contract_id JOIN users a ON a.id = c.apprentice_id
+			WHERE ev.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER')
+			  AND ev.status_changed_at + interval '3 days' <= $1::timestamptz AND $2::date IS NOT NULL`,
+	},
+	{
+		// A contract that needs a visit (none in its first 30 days, or none
+		// for 90 days), from the visit planning rules; owner: the adviser.
+		// Period: the date the visit became due.
+		Kind: VisitToPlan,
+		TODO: "needs visits(contract_id, starts_at, status) and the visit planning query of internal/visits: added when visits are merged",
+		Query: `
+			SELECT c.id, c.adviser_id, c.id, due.since::text,
+			       (due.since::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name, 'company', co.name),
+			       'jalon://contracts/' || c.id
+			FROM contracts c JOIN users a ON a.id = c.apprentice_id JOIN companies co ON co.id = c.company_id
+			CROSS JOIN LATERAL (
+			    SELECT coalesce(max(v.starts_at AT TIME ZONE 'Europe/Brussels')::date + 90, c.start_date + 30) AS since
+			    FROM visits v WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED', 'DONE')) due
+			WHERE c.status = 'ACTIVE' AND due.since <= $2::date AND $1::timestamptz IS NOT NULL`,
+	},
+	{
+		// A visit tomorrow; owners: the tutor and the apprentice. Period:
+		// the visit's start (a moved visit is a new follow-up).
+		Kind: VisitUpcoming,
+		TODO: "needs visits(id, contract_id, starts_at, place, status): added when visits are merged",
+		Query: `
+			SELECT c.id, o.owner_id, v.id, v.starts_at::text, v.starts_at,
+			       jsonb_build_object('when', to_char(v.starts_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY HH24:MI'),
+			                          'place', v.place),
+			       'jalon://visits/' || v.id
+			FROM visits v JOIN contracts c ON c.id = v.contract_id
+			CROSS JOIN LATERAL (VALUES (c.tutor_id), (c.apprentice_id)) o(owner_id)
+			WHERE v.status IN ('PROPOSED', 'CONFIRMED')
+			  AND (v.starts_at AT TIME ZONE 'Europe/Brussels')::date = $2::date + 1
+			  AND $1::timestamptz IS NOT NULL`,
+	},
+}

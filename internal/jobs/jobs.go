@@ -1,0 +1,52 @@
+// Package jobs is where Jalon's background work is declared: every River
+// worker and periodic job is registered in Register, in one place, so an area
+// adds its job with one line (e.g. a visits "mark missed" periodic job). The
+// River client itself is built by internal/app.
+package jobs
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/clock"
+	"jalon/internal/followup"
+	"jalon/internal/notify"
+)
+
+// Deps are what the workers need.
+type Deps struct {
+	Pool   *pgxpool.Pool
+	Clock  clock.Clock
+	Log    zerolog.Logger
+	Notify *notify.Notifier
+	Push   *notify.Pusher
+	// FollowUpScanEvery is the period of the follow-up scan (JALON_FOLLOWUP_SCAN_INTERVAL).
+	FollowUpScanEvery time.Duration
+}
+
+// Queues are the queues a working process serves and how many jobs of each
+// it runs at once.
+var Queues = map[string]river.QueueConfig{
+	river.QueueDefault: {MaxWorkers: 10},
+	notify.QueuePush:   {MaxWorkers: 100},
+}
+
+// FetchCooldown is the shortest pause between two fetches of a queue.
+const FetchCooldown = 20 * time.Millisecond
+
+// Register returns every worker and periodic job. Add yours here.
+func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
+	w := river.NewWorkers()
+	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
+	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
+
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return followup.ScanArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "followup.scan", RunOnStart: true}),
+	}
+	return w, periodic
+}

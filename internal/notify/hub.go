@@ -1,0 +1,201 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/auth"
+)
+
+// Channel is the PostgreSQL channel on which every new notification is
+// announced ("<user id>:<notification id>", by a trigger on notifications).
+const Channel = "jalon_notification"
+
+// listenTimeout bounds how long a subscription waits for the first LISTEN.
+const listenTimeout = 10 * time.Second
+
+// Hub delivers new notifications live to the subscribers of this process,
+// whichever process created them: one LISTEN connection per process (opened
+// on first use, outside the pool, reopened when it breaks) fanned out to the
+// subscriptions of each recipient.
+type Hub struct {
+	pool *pgxpool.Pool
+	log  zerolog.Logger
+
+	mu        sync.Mutex
+	subs      map[uuid.UUID]map[chan *Notification]struct{}
+	once      sync.Once
+	ready     chan struct{} // closed once LISTEN is in place
+	readyOnce sync.Once
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+// NewHub returns a hub listening through connections configured like pool's.
+func NewHub(pool *pgxpool.Pool, log zerolog.Logger) *Hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{
+		pool: pool, log: log,
+		subs:  map[uuid.UUID]map[chan *Notification]struct{}{},
+		ready: make(chan struct{}),
+		ctx:   ctx, cancel: cancel,
+		done: make(chan struct{}),
+	}
+}
+
+// Close stops listening and ends every subscription.
+func (h *Hub) Close() {
+	h.cancel()
+	h.once.Do(func() { close(h.done) }) // never started: nothing to wait for
+	select {
+	case <-h.done:
+	case <-time.After(5 * time.Second):
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for user, set := range h.subs {
+		for ch := range set {
+			close(ch)
+		}
+		delete(h.subs, user)
+	}
+}
+
+// Subscribe returns the notifications created for user from now on, until
+// ctx ends. It returns once the hub listens, so nothing created after it
+// returns is missed.
+func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notification, error) {
+	h.once.Do(func() { go h.run() })
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-h.ctx.Done():
+		return nil, h.ctx.Err()
+	case <-time.After(listenTimeout):
+		return nil, errors.New("live notifications unavailable: cannot LISTEN")
+	}
+	ch := make(chan *Notification, 16)
+	h.mu.Lock()
+	if h.subs[user] == nil {
+		h.subs[user] = map[chan *Notification]struct{}{}
+	}
+	h.subs[user][ch] = struct{}{}
+	h.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-h.ctx.Done():
+			return // Close closes the channels
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if set, ok := h.subs[user]; ok {
+			if _, ok := set[ch]; ok {
+				delete(set, ch)
+				close(ch)
+			}
+			if len(set) == 0 {
+				delete(h.subs, user)
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// SubscribeCaller subscribes the authenticated caller to their own
+// notifications. UNAUTHENTICATED without a caller.
+func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan *Notification, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.Subscribe(ctx, p.UserID)
+}
+
+// Subscribers returns how many live subscriptions user has in this process.
+func (h *Hub) Subscribers(user uuid.UUID) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[user])
+}
+
+func (h *Hub) run() {
+	defer close(h.done)
+	backoff := 100 * time.Millisecond
+	for h.ctx.Err() == nil {
+		err := h.listen()
+		if h.ctx.Err() != nil {
+			return
+		}
+		h.log.Warn().Err(err).Dur("retry_in", backoff).Msg("notification listener lost its connection")
+		select {
+		case <-time.After(backoff):
+		case <-h.ctx.Done():
+			return
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (h *Hub) listen() error {
+	conn, err := pgx.ConnectConfig(h.ctx, h.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(h.ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	h.readyOnce.Do(func() { close(h.ready) })
+	for {
+		n, err := conn.WaitForNotification(h.ctx)
+		if err != nil {
+			return err
+		}
+		h.dispatch(n.Payload)
+	}
+}
+
+func (h *Hub) dispatch(payload string) {
+	userPart, idPart, ok := strings.Cut(payload, ":")
+	if !ok {
+		return
+	}
+	user, err1 := uuid.Parse(userPart)
+	id, err2 := uuid.Parse(idPart)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	h.mu.Lock()
+	n := len(h.subs[user])
+	h.mu.Unlock()
+	if n == 0 {
+		return // nobody here waits for it: no query
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	notif, err := get(ctx, h.pool, id)
+	if err != nil {
+		h.log.Warn().Err(err).Msg("live notification: load")
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[user] {
+		c := notif
+		select {
+		case ch <- &c:
+		default: // a subscriber that does not read loses live updates, not the inbox
+		}
+	}
+}

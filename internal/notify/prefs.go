@@ -1,0 +1,171 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+	_ "time/tzdata" // time zones do not depend on the host
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"jalon/internal/apperr"
+	"jalon/internal/auth"
+	"jalon/internal/postgres"
+)
+
+// Preferences say when and what a user wants pushed. Quiet hours delay push
+// (never the inbox entry); muted kinds are never pushed. Start == End means
+// no quiet hours.
+type Preferences struct {
+	QuietHoursStart Clock // time of day
+	QuietHoursEnd   Clock
+	Timezone        string
+	MutedKinds      []string
+}
+
+// Clock is a time of day in minutes after midnight.
+type Clock int
+
+// ParseClock reads "HH:MM".
+func ParseClock(s string) (Clock, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, false
+	}
+	return Clock(t.Hour()*60 + t.Minute()), true
+}
+
+// String formats c as "HH:MM".
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// DefaultPreferences apply to a user who never changed them.
+var DefaultPreferences = Preferences{QuietHoursStart: 21 * 60, QuietHoursEnd: 7 * 60, Timezone: "Europe/Brussels", MutedKinds: []string{}}
+
+// Muted reports whether kind is muted.
+func (p Preferences) Muted(kind string) bool { return slices.Contains(p.MutedKinds, kind) }
+
+// QuietUntil reports whether now falls in the quiet hours and, if so, when
+// they end.
+func (p Preferences) QuietUntil(now time.Time) (time.Time, bool) {
+	if p.QuietHoursStart == p.QuietHoursEnd {
+		return time.Time{}, false
+	}
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	y, m, d := local.Date()
+	at := func(day int, c Clock) time.Time {
+		return time.Date(y, m, day, int(c)/60, int(c)%60, 0, 0, loc)
+	}
+	minute := Clock(local.Hour()*60 + local.Minute())
+	s, e := p.QuietHoursStart, p.QuietHoursEnd
+	switch {
+	case s < e && minute >= s && minute < e: // e.g. 12:00–14:00
+		return at(d, e), true
+	case s > e && minute >= s: // overnight, evening part
+		return at(d+1, e), true
+	case s > e && minute < e: // overnight, morning part
+		return at(d, e), true
+	}
+	return time.Time{}, false
+}
+
+const prefsColumns = `coalesce(p.quiet_hours_start, '21:00'::time), coalesce(p.quiet_hours_end, '07:00'::time),
+	coalesce(p.timezone, 'Europe/Brussels'), coalesce(p.muted_kinds, '{}')`
+
+// GetPreferences returns the caller's preferences (the defaults when never set).
+func GetPreferences(ctx context.Context, db postgres.DB) (Preferences, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return Preferences{}, err
+	}
+	return preferencesOf(ctx, db, p.UserID)
+}
+
+func preferencesOf(ctx context.Context, db postgres.DB, userID uuid.UUID) (Preferences, error) {
+	var out Preferences
+	var start, end pgtype.Time
+	err := db.QueryRow(ctx, `SELECT `+prefsColumns+`
+		FROM (SELECT $1::uuid AS user_id) u LEFT JOIN notification_preferences p ON p.user_id = u.user_id`, userID).
+		Scan(&start, &end, &out.Timezone, &out.MutedKinds)
+	if err != nil {
+		return Preferences{}, fmt.Errorf("notification preferences: %w", err)
+	}
+	out.QuietHoursStart, out.QuietHoursEnd = clockOf(start), clockOf(end)
+	return out, nil
+}
+
+// PreferencesInput changes some preferences; nil fields keep their value.
+type PreferencesInput struct {
+	QuietHoursStart *string
+	QuietHoursEnd   *string
+	Timezone        *string
+	MutedKinds      []string // nil: unchanged
+}
+
+// UpdatePreferences changes the caller's preferences. VALIDATION_FAILED
+// (field quietHoursStart, quietHoursEnd, timezone or mutedKinds) on a bad value.
+func UpdatePreferences(ctx context.Context, db postgres.DB, in PreferencesInput) (Preferences, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return Preferences{}, err
+	}
+	var out Preferences
+	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		cur, err := preferencesOf(ctx, tx, p.UserID)
+		if err != nil {
+			return err
+		}
+		if in.QuietHoursStart != nil {
+			c, ok := ParseClock(*in.QuietHoursStart)
+			if !ok {
+				return apperr.Invalid("quietHoursStart", "expected HH:MM")
+			}
+			cur.QuietHoursStart = c
+		}
+		if in.QuietHoursEnd != nil {
+			c, ok := ParseClock(*in.QuietHoursEnd)
+			if !ok {
+				return apperr.Invalid("quietHoursEnd", "expected HH:MM")
+			}
+			cur.QuietHoursEnd = c
+		}
+		if in.Timezone != nil {
+			if _, err := time.LoadLocation(*in.Timezone); err != nil || *in.Timezone == "" || *in.Timezone == "Local" {
+				return apperr.Invalid("timezone", "unknown time zone (use an IANA name such as Europe/Brussels)")
+			}
+			cur.Timezone = *in.Timezone
+		}
+		if in.MutedKinds != nil {
+			kinds := []string{}
+			for _, k := range in.MutedKinds {
+				if !KnownKind(k) {
+					return apperr.Invalid("mutedKinds", "unknown notification kind %q", k)
+				}
+				if !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+			cur.MutedKinds = kinds
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds, updated_at)
+			VALUES ($1, $2::text::time, $3::text::time, $4, $5, now())
+			ON CONFLICT (user_id) DO UPDATE SET quiet_hours_start = EXCLUDED.quiet_hours_start,
+				quiet_hours_end = EXCLUDED.quiet_hours_end, timezone = EXCLUDED.timezone,
+				muted_kinds = EXCLUDED.muted_kinds, updated_at = now()`,
+			p.UserID, cur.QuietHoursStart.String(), cur.QuietHoursEnd.String(), cur.Timezone, cur.MutedKinds)
+		if err != nil {
+			return fmt.Errorf("update notification preferences: %w", err)
+		}
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+func clockOf(t pgtype.Time) Clock { return Clock(t.Microseconds / 60e6) }
