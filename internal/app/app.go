@@ -301,7 +301,15 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // Ready reports whether the database answers and every migration is applied.
 func (a *App) Ready(ctx context.Context) error {
-	if err := a.Pool.Ping(ctx); err != nil {
+	// After the database restarts, the pool may still hold connections that
+	// died with it: each failed attempt discards one, so try a few.
+	var err error
+	for range 3 {
+		if err = a.Pool.Ping(ctx); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
 	current, err := a.migrator.Current(ctx)
