@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,7 @@ type App struct {
 
 	migrator *postgres.Migrator
 	ownsPool bool
+	workMu   sync.Mutex // guards working
 	working  bool
 	blobs    blobstore.Store
 }
@@ -162,6 +164,8 @@ func (a *App) StartWorkers(ctx context.Context) error {
 	if !a.Config.Worker.Enabled {
 		return errors.New("workers are disabled (JALON_WORKER=false)")
 	}
+	a.workMu.Lock()
+	defer a.workMu.Unlock()
 	if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
@@ -172,7 +176,11 @@ func (a *App) StartWorkers(ctx context.Context) error {
 
 // StopWorkers stops fetching jobs and waits for those running to finish,
 // bounded by JALON_SHUTDOWN_TIMEOUT (then cancels them; River retries them).
+// It is safe to call more than once and from several goroutines (Serve's
+// shutdown and Close): later callers wait for the first to finish.
 func (a *App) StopWorkers() {
+	a.workMu.Lock()
+	defer a.workMu.Unlock()
 	if !a.working {
 		return
 	}

@@ -94,8 +94,12 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	defer a.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go a.Serve(sctx, ln)
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(sctx, ln) }()
+	defer func() {
+		stop()
+		<-served
+	}()
 	url := "http://" + ln.Addr().String()
 
 	status := func(path string) int {
