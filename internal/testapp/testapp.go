@@ -54,8 +54,22 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, dbURL string, opts ...Option) *Test
 	return newOn(t, pool, dbURL, app.Options{}, opts...)
 }
 
+// NewLogged is New with every log line, debug level included, written as
+// JSON to w (for tests of what the logs hold).
+func NewLogged(t testing.TB, w io.Writer, opts ...Option) *TestApp {
+	t.Helper()
+	pool, dbURL := testdb.NewWithURL(t)
+	log := zerolog.New(w).Level(zerolog.DebugLevel)
+	return start(t, pool, dbURL, app.Options{}, log, opts...)
+}
+
 // newOn is NewOn with app options (fakes injected by area fixtures).
 func newOn(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, opts ...Option) *TestApp {
+	t.Helper()
+	return start(t, pool, dbURL, ao, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), opts...)
+}
+
+func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log zerolog.Logger, opts ...Option) *TestApp {
 	t.Helper()
 	cfg, err := config.LoadFrom(func(string) string { return "" })
 	if err != nil {
@@ -69,7 +83,6 @@ func newOn(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, opts 
 		o(&cfg)
 	}
 	clk := clock.NewManual(Start)
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	ao.Clock, ao.Pool = clk, pool
 	a, err := app.New(context.Background(), cfg, log, ao)
 	if err != nil {
