@@ -8,16 +8,11 @@ package graph
 import (
 	"context"
 	"jalon/graph/generated"
-	"jalon/internal/auth"
 	"jalon/internal/users"
 )
 
 func (r *queryResolver) Me(ctx context.Context) (*users.User, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := users.Get(ctx, r.DB, p.UserID)
+	u, err := users.Me(ctx, r.DB)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/vikstrous/dataloadgen"
-
-	"jalon/internal/auth"
 )
 
 // load resolves one related record through a request's dataloader.
@@ -23,13 +21,6 @@ func loadOptional[K comparable, V any](ctx context.Context, l *dataloadgen.Loade
 		return nil, nil
 	}
 	return load(ctx, l, *key)
-}
-
-// requireCaller answers UNAUTHENTICATED for anonymous callers of fields that
-// show no contract-owned data but still need a signed-in user.
-func requireCaller(ctx context.Context) error {
-	_, err := auth.Require(ctx)
-	return err
 }
 
 // deref returns *p, or the zero value for nil.

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"jalon/internal/auth"
 	"jalon/internal/postgres"
 )
 
@@ -109,8 +110,12 @@ func GetTrades(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Trade, [
 	return postgres.InKeyOrder(ids, found, func(t Trade) uuid.UUID { return t.ID }, "trade")
 }
 
-// ListTrades returns every trade, by code.
+// ListTrades returns every trade, by code, to any signed-in user (the
+// frameworks are reference data, not contract data).
 func ListTrades(ctx context.Context, db postgres.DB) ([]Trade, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.Query(ctx, `SELECT id, code, name FROM trades ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("list trades: %w", err)

@@ -64,6 +64,15 @@ func Scan(row pgx.Row) (User, error) {
 	return u, err
 }
 
+// Me returns the authenticated caller (UNAUTHENTICATED without one).
+func Me(ctx context.Context, db postgres.DB) (User, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	return Get(ctx, db, p.UserID)
+}
+
 // Get returns one user, or NOT_FOUND.
 func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (User, error) {
 	u, err := Scan(db.QueryRow(ctx, `SELECT `+Columns+` FROM users u WHERE u.id = $1`, id))
