@@ -109,8 +109,18 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 	adviser := a1.NewUser(t, auth.Adviser)
 	const n = 25
 	for i := 0; i < n; i++ {
-		a1.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: today.AddDate(-1, 0, 0), EndDate: today.AddDate(0, 0, i%30)})
+		c := a1.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: today.AddDate(-1, 0, 0), EndDate: today.AddDate(0, 0, i%30)})
+		// Data for the other rules too: a visit tomorrow, an overdue evaluation.
+		start := testapp.Start.Add(24*time.Hour + time.Duration(i)*20*time.Minute)
+		a1.NewVisit(t, c, testapp.VisitOpts{StartsAt: start, EndsAt: start.Add(15 * time.Minute)})
+		e := a1.NewEvaluation(t, c)
+		a1.Exec(t, `UPDATE evaluations SET due_date = $2 WHERE id = $1`, e.ID, today.AddDate(0, 0, -1))
+		a1.Exec(t, `DELETE FROM evaluations WHERE contract_id = $1 AND id <> $2`, c.ID, e.ID) // the other slots
 	}
+	// Per contract: CONTRACT_ENDING, VISIT_UPCOMING × 2 (tutor, apprentice),
+	// EVALUATION_OVERDUE, LOG_MISSING. (The open visit means no VISIT_TO_PLAN.)
+	want := 5 * n
+	opened := 0
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
 		results := make([]followup.ScanResult, 2)
@@ -118,7 +128,7 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := followup.ScanKinds(context.Background(), a.Pool, a.App.Notify, a.Clock.Now(), followup.ContractEnding)
+				res, err := followup.Scan(context.Background(), a.Pool, a.App.Notify, a.Clock.Now())
 				if err != nil {
 					t.Error(err)
 				}
@@ -126,15 +136,19 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if round == 0 && results[0].Opened+results[1].Opened != n {
-			t.Fatalf("the two scans opened %d + %d, want %d in all", results[0].Opened, results[1].Opened, n)
-		}
+		opened += results[0].Opened + results[1].Opened
+	}
+	if opened != want {
+		t.Fatalf("the scans opened %d in all, want %d", opened, want)
+	}
+	if got := count(t, a1, `SELECT count(*) FROM follow_ups`); got != want {
+		t.Fatalf("%d follow-ups, want %d", got, want)
 	}
 	if got := count(t, a1, `SELECT count(*) FROM follow_ups WHERE owner_id = $1`, adviser.ID); got != n {
-		t.Fatalf("%d follow-ups, want %d", got, n)
+		t.Fatalf("%d follow-ups for the adviser, want %d", got, n)
 	}
-	if got := count(t, a1, `SELECT count(*) FROM notifications WHERE user_id = $1`, adviser.ID); got != n {
-		t.Fatalf("%d notifications, want %d (one per follow-up)", got, n)
+	if got := count(t, a1, `SELECT count(*) FROM notifications`); got != want {
+		t.Fatalf("%d notifications, want %d (one per follow-up)", got, want)
 	}
 }
 
