@@ -455,11 +455,12 @@ type ComplexityRoot struct {
 	}
 
 	VisitPlanningItem struct {
-		Contract    func(childComplexity int) int
-		DaysOverdue func(childComplexity int) int
-		DistanceKm  func(childComplexity int) int
-		DueSince    func(childComplexity int) int
-		Reason      func(childComplexity int) int
+		Contract     func(childComplexity int) int
+		DaysOverdue  func(childComplexity int) int
+		DistanceKm   func(childComplexity int) int
+		DueSince     func(childComplexity int) int
+		FollowUpKind func(childComplexity int) int
+		Reason       func(childComplexity int) int
 	}
 
 	VisitReport struct {
@@ -2417,6 +2418,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitPlanningItem.DueSince(childComplexity), true
+	case "VisitPlanningItem.followUpKind":
+		if e.ComplexityRoot.VisitPlanningItem.FollowUpKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitPlanningItem.FollowUpKind(childComplexity), true
 	case "VisitPlanningItem.reason":
 		if e.ComplexityRoot.VisitPlanningItem.Reason == nil {
 			break
@@ -3324,6 +3331,8 @@ enum VisitPlanningReason @goModel(model: "jalon/internal/visits.Reason") {
   FIRST_VISIT @goEnum(value: "jalon/internal/visits.FirstVisit")
   "The last visit took place (nearly) 90 days ago."
   PERIODIC_VISIT @goEnum(value: "jalon/internal/visits.PeriodicVisit")
+  "An open follow-up flags trouble on the contract (an evaluation overdue, or a log entry unreviewed for 14 days): due at once."
+  FOLLOW_UP @goEnum(value: "jalon/internal/visits.FollowUpFlag")
 }
 
 "The report an adviser writes after a visit."
@@ -3375,6 +3384,8 @@ type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
   daysOverdue: Int!
   "Kilometres from ` + "`" + `near` + "`" + ` to the company, as the crow flies; null without ` + "`" + `near` + "`" + ` or company coordinates."
   distanceKm: Float
+  "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_PENDING)."
+  followUpKind: String
 }
 
 input GeoPointInput {
@@ -4123,6 +4134,8 @@ func (ec *executionContext) childFields_VisitPlanningItem(ctx context.Context, f
 		return ec.fieldContext_VisitPlanningItem_daysOverdue(ctx, field)
 	case "distanceKm":
 		return ec.fieldContext_VisitPlanningItem_distanceKm(ctx, field)
+	case "followUpKind":
+		return ec.fieldContext_VisitPlanningItem_followUpKind(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitPlanningItem", field.Name)
 }

@@ -683,6 +683,29 @@ func (ec *executionContext) fieldContext_VisitPlanningItem_distanceKm(_ context.
 	return graphql.NewScalarFieldContext("VisitPlanningItem", field, false, false, "Float")
 }
 
+func (ec *executionContext) _VisitPlanningItem_followUpKind(ctx context.Context, field graphql.CollectedField, obj *visits.PlanningItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitPlanningItem_followUpKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitPlanningItem_followUpKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitPlanningItem", field, false, false, "String")
+}
+
 func (ec *executionContext) _VisitReport_summary(ctx context.Context, field graphql.CollectedField, obj *visits.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1235,6 +1258,11 @@ func (ec *executionContext) _VisitPlanningItem(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "followUpKind":
+			out.Values[i] = ec._VisitPlanningItem_followUpKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1442,10 +1470,12 @@ var (
 	unmarshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason = map[string]visits.Reason{
 		"FIRST_VISIT":    visits.FirstVisit,
 		"PERIODIC_VISIT": visits.PeriodicVisit,
+		"FOLLOW_UP":      visits.FollowUpFlag,
 	}
 	marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason = map[visits.Reason]string{
 		visits.FirstVisit:    "FIRST_VISIT",
 		visits.PeriodicVisit: "PERIODIC_VISIT",
+		visits.FollowUpFlag:  "FOLLOW_UP",
 	}
 )
 

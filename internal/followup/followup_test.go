@@ -19,9 +19,10 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-func scan(t testing.TB, a *testapp.TestApp) followup.ScanResult {
+// scan runs the rules of the given kinds (every rule when none is given).
+func scan(t testing.TB, a *testapp.TestApp, kinds ...followup.Kind) followup.ScanResult {
 	t.Helper()
-	res, err := followup.Scan(context.Background(), a.Pool, a.App.Notify, a.Clock.Now())
+	res, err := followup.ScanKinds(context.Background(), a.Pool, a.App.Notify, a.Clock.Now(), kinds...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestContractEndingBoundaries(t *testing.T) {
 	ended := a.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: start, EndDate: today.AddDate(0, 0, -1)})
 	suspended := a.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: start, EndDate: today.AddDate(0, 0, 5), Status: "SUSPENDED"})
 
-	if res := scan(t, a); res.Opened != 2 {
+	if res := scan(t, a, followup.ContractEnding); res.Opened != 2 {
 		t.Fatalf("opened %d, want 2 (ending in 30 days and today)", res.Opened)
 	}
 	for _, c := range []testapp.Contract{in30, endsToday} {
@@ -73,7 +74,7 @@ func TestContractEndingBoundaries(t *testing.T) {
 	}
 
 	// Scanning again changes nothing and notifies nobody again.
-	if res := scan(t, a); res.Opened != 0 || res.Closed != 0 {
+	if res := scan(t, a, followup.ContractEnding); res.Opened != 0 || res.Closed != 0 {
 		t.Fatalf("second scan %+v", res)
 	}
 	if n := count(t, a, `SELECT count(*) FROM notifications WHERE user_id = $1`, adviser.ID); n != 2 {
@@ -83,7 +84,7 @@ func TestContractEndingBoundaries(t *testing.T) {
 	// A day later: the 31-day one enters the window, the one ending today
 	// is past its end and closes by itself.
 	a.Clock.Advance(24 * time.Hour)
-	if res := scan(t, a); res.Opened != 1 || res.Closed != 1 {
+	if res := scan(t, a, followup.ContractEnding); res.Opened != 1 || res.Closed != 1 {
 		t.Fatalf("next day %+v, want 1 opened and 1 closed", res)
 	}
 	if n := count(t, a, `SELECT count(*) FROM follow_ups WHERE contract_id = $1 AND status = 'DONE' AND closed_at IS NOT NULL`, endsToday.ID); n != 1 {
@@ -91,12 +92,12 @@ func TestContractEndingBoundaries(t *testing.T) {
 	}
 	// The contract is ended early: its follow-up closes too.
 	a.Exec(t, `UPDATE contracts SET status = 'TERMINATED' WHERE id = $1`, in30.ID)
-	if res := scan(t, a); res.Closed != 1 {
+	if res := scan(t, a, followup.ContractEnding); res.Closed != 1 {
 		t.Fatalf("after termination %+v", res)
 	}
 	// Its end date moved (and it is active again): a new period, a new follow-up.
 	a.Exec(t, `UPDATE contracts SET status = 'ACTIVE', end_date = end_date - 3 WHERE id = $1`, in30.ID)
-	if res := scan(t, a); res.Opened != 1 {
+	if res := scan(t, a, followup.ContractEnding); res.Opened != 1 {
 		t.Fatalf("moved end date %+v", res)
 	}
 }
@@ -108,8 +109,18 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 	adviser := a1.NewUser(t, auth.Adviser)
 	const n = 25
 	for i := 0; i < n; i++ {
-		a1.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: today.AddDate(-1, 0, 0), EndDate: today.AddDate(0, 0, i%30)})
+		c := a1.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: today.AddDate(-1, 0, 0), EndDate: today.AddDate(0, 0, i%30)})
+		// Data for the other rules too: a visit tomorrow, an overdue evaluation.
+		start := testapp.Start.Add(24*time.Hour + time.Duration(i)*20*time.Minute)
+		a1.NewVisit(t, c, testapp.VisitOpts{StartsAt: start, EndsAt: start.Add(15 * time.Minute)})
+		e := a1.NewEvaluation(t, c)
+		a1.Exec(t, `UPDATE evaluations SET due_date = $2 WHERE id = $1`, e.ID, today.AddDate(0, 0, -1))
+		a1.Exec(t, `DELETE FROM evaluations WHERE contract_id = $1 AND id <> $2`, c.ID, e.ID) // the other slots
 	}
+	// Per contract: CONTRACT_ENDING, VISIT_UPCOMING × 2 (tutor, apprentice),
+	// EVALUATION_OVERDUE, LOG_MISSING. (The open visit means no VISIT_TO_PLAN.)
+	want := 5 * n
+	opened := 0
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
 		results := make([]followup.ScanResult, 2)
@@ -125,15 +136,19 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if round == 0 && results[0].Opened+results[1].Opened != n {
-			t.Fatalf("the two scans opened %d + %d, want %d in all", results[0].Opened, results[1].Opened, n)
-		}
+		opened += results[0].Opened + results[1].Opened
+	}
+	if opened != want {
+		t.Fatalf("the scans opened %d in all, want %d", opened, want)
+	}
+	if got := count(t, a1, `SELECT count(*) FROM follow_ups`); got != want {
+		t.Fatalf("%d follow-ups, want %d", got, want)
 	}
 	if got := count(t, a1, `SELECT count(*) FROM follow_ups WHERE owner_id = $1`, adviser.ID); got != n {
-		t.Fatalf("%d follow-ups, want %d", got, n)
+		t.Fatalf("%d follow-ups for the adviser, want %d", got, n)
 	}
-	if got := count(t, a1, `SELECT count(*) FROM notifications WHERE user_id = $1`, adviser.ID); got != n {
-		t.Fatalf("%d notifications, want %d (one per follow-up)", got, n)
+	if got := count(t, a1, `SELECT count(*) FROM notifications`); got != want {
+		t.Fatalf("%d notifications, want %d (one per follow-up)", got, want)
 	}
 }
 
@@ -156,7 +171,7 @@ func TestFollowUpsListAndDismiss(t *testing.T) {
 	a := testapp.New(t)
 	c := a.NewContract(t, testapp.ContractOpts{StartDate: today.AddDate(-1, 0, 0), EndDate: today.AddDate(0, 0, 10)})
 	outsider := a.NewContract(t)
-	scan(t, a)
+	scan(t, a, followup.ContractEnding)
 
 	var l followUps
 	a.Query(t, a.Token(t, c.Adviser), listQuery, map[string]any{"status": "OPEN"}).Decode(t, &l)
@@ -185,7 +200,7 @@ func TestFollowUpsListAndDismiss(t *testing.T) {
 		t.Fatalf("dismissed %+v", d)
 	}
 	// A later scan neither reopens it nor notifies again.
-	if res := scan(t, a); res.Opened != 0 || res.Closed != 0 {
+	if res := scan(t, a, followup.ContractEnding); res.Opened != 0 || res.Closed != 0 {
 		t.Fatalf("scan after dismiss %+v", res)
 	}
 	a.Query(t, a.Token(t, c.Adviser), listQuery, map[string]any{"status": "DISMISSED"}).Decode(t, &l)
@@ -205,11 +220,11 @@ func TestPeriodicScanRunsOnTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	testapp.Eventually(t, 20*time.Second, "the periodic scan", func() bool {
-		return count(t, a, `SELECT count(*) FROM follow_ups WHERE contract_id = $1`, c.ID) == 1
+		return count(t, a, `SELECT count(*) FROM follow_ups WHERE contract_id = $1 AND kind = 'CONTRACT_ENDING'`, c.ID) == 1
 	})
 }
 
-func TestTODORulesNameWhatTheyNeed(t *testing.T) {
+func TestRulesHaveTheirMessages(t *testing.T) {
 	t.Parallel()
 	kinds := map[followup.Kind]bool{}
 	placeholder := regexp.MustCompile(`\{([a-z]+)\}`)
@@ -217,9 +232,6 @@ func TestTODORulesNameWhatTheyNeed(t *testing.T) {
 		kinds[r.Kind] = true
 		if r.Query == "" {
 			t.Errorf("%s: no query", r.Kind)
-		}
-		if r.TODO != "" && !strings.Contains(r.TODO, "needs ") {
-			t.Errorf("%s: the TODO should name the tables it needs: %q", r.Kind, r.TODO)
 		}
 		// Every placeholder of the notification text is a param of the rule.
 		tpl, ok := notify.CatalogueTemplate(notify.DefaultLocale, string(r.Kind))

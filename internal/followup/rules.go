@@ -12,14 +12,13 @@ package followup
 //
 //	contract_id uuid, owner_id uuid, subject_id uuid,
 //	period text      -- the period key: one follow-up per rule, subject, owner and period
+//	                    (timestamps in it are written in UTC, whatever the session's TimeZone)
 //	due_at timestamptz,
 //	params jsonb     -- the placeholders of the notification text (messages/*.json)
 //	link text        -- the deep link of the follow-up and its notification
 type Rule struct {
 	Kind  Kind
 	Query string
-	// TODO, when set, says what the rule waits for: the engine skips it.
-	TODO string
 }
 
 // Rules are evaluated by every scan, in order.
@@ -41,11 +40,13 @@ var Rules = []Rule{
 			  AND $1::timestamptz IS NOT NULL`,
 	},
 	{
-		// No log entry for the previous working week (Monday–Friday) of an
-		// active contract that covered that week; owner: the apprentice.
-		// Period: the ISO week, e.g. "2026-W11".
+		// No log entry (in any status: a draft counts, it is written) dated
+		// in the previous working week, Monday–Friday, of an active contract
+		// that covered that whole week; owner: the apprentice. Period: the ISO
+		// week, e.g. "2026-W11"; due the Monday after it. It closes when an
+		// entry for that week is logged, or when the next week begins (the
+		// rule then looks at another week).
 		Kind: LogMissing,
-		TODO: "needs log_entries(contract_id, date, status): added when the log book is merged",
 		Query: `
 			SELECT c.id, c.apprentice_id, c.id, to_char(w.monday, 'IYYY-"W"IW'),
 			       ((w.monday + 7)::timestamp AT TIME ZONE 'Europe/Brussels'),
@@ -56,31 +57,34 @@ var Rules = []Rule{
 			WHERE c.status = 'ACTIVE' AND c.start_date <= w.monday AND c.end_date >= w.monday + 4
 			  AND $1::timestamptz IS NOT NULL
 			  AND NOT EXISTS (SELECT 1 FROM log_entries e
-			                  WHERE e.contract_id = c.id AND e.date BETWEEN w.monday AND w.monday + 4)`,
+			                  WHERE e.contract_id = c.id AND e.entry_date BETWEEN w.monday AND w.monday + 4)`,
 	},
 	{
-		// A log entry SUBMITTED more than 7 days ago: owner the tutor; after
-		// 14 days a second follow-up escalates to the adviser. Period: the
-		// submission time (a resubmission is a new period).
+		// A log entry SUBMITTED 7 days ago or more: owner the tutor; from 14
+		// days a second follow-up escalates to the adviser. Period: the
+		// submission time (a resubmission is a new period). Both close when
+		// the entry is reviewed (or sent back to draft).
 		Kind: LogReviewPending,
-		TODO: "needs log_entries(id, contract_id, date, status, submitted_at): added when the log book is merged",
 		Query: `
-			SELECT c.id, o.owner_id, e.id, e.submitted_at::text, e.submitted_at + o.after,
+			SELECT c.id, o.owner_id, e.id,
+			       to_char(e.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+			       e.submitted_at + o.after,
 			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
-			                          'date', to_char(e.date, 'DD/MM/YYYY'),
+			                          'date', to_char(e.entry_date, 'DD/MM/YYYY'),
 			                          'since', to_char(e.submitted_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
 			       'jalon://log-entries/' || e.id
 			FROM log_entries e
 			JOIN contracts c ON c.id = e.contract_id
 			JOIN users a ON a.id = c.apprentice_id
 			CROSS JOIN LATERAL (VALUES (c.tutor_id, interval '7 days'), (c.adviser_id, interval '14 days')) o(owner_id, after)
-			WHERE e.status = 'SUBMITTED' AND e.submitted_at + o.after <= $1::timestamptz`,
+			WHERE e.status = 'SUBMITTED' AND e.submitted_at + o.after <= $1::timestamptz AND $2::date IS NOT NULL`,
 	},
 	{
-		// An evaluation due within 7 days, not yet signed by the tutor; owner:
-		// the tutor. Period: the due date.
+		// An evaluation of an active contract due within 7 days (today
+		// included) that the tutor has not signed yet; owner: the tutor.
+		// Period: the due date. When the day passes it closes and
+		// EVALUATION_OVERDUE takes over; the tutor's signature closes it.
 		Kind: EvaluationDue,
-		TODO: "needs evaluations(id, contract_id, title, due_date, status): added when evaluations are merged",
 		Query: `
 			SELECT c.id, c.tutor_id, ev.id, ev.due_date::text,
 			       (ev.due_date::timestamp AT TIME ZONE 'Europe/Brussels'),
@@ -92,10 +96,9 @@ var Rules = []Rule{
 			  AND ev.due_date BETWEEN $2::date AND $2::date + 7 AND $1::timestamptz IS NOT NULL`,
 	},
 	{
-		// An evaluation past its due date and not yet signed by the tutor;
-		// owner: the tutor. Period: the due date.
+		// An evaluation of an active contract past its due date that the
+		// tutor has not signed yet; owner: the tutor. Period: the due date.
 		Kind: EvaluationOverdue,
-		TODO: "needs evaluations(id, contract_id, title, due_date, status): added when evaluations are merged",
 		Query: `
 			SELECT c.id, c.tutor_id, ev.id, ev.due_date::text,
 			       (ev.due_date::timestamp AT TIME ZONE 'Europe/Brussels'),
@@ -107,52 +110,57 @@ var Rules = []Rule{
 			  AND ev.due_date < $2::date AND $1::timestamptz IS NOT NULL`,
 	},
 	{
-		// An evaluation waiting more than 3 days for its next signature;
-		// owner: the next signer (apprentice, then adviser). Period: the
-		// status it waits in.
+		// An evaluation waiting 3 days or more for its next signature (since
+		// the latest signature); owner: the next signer (the apprentice, then
+		// the adviser). Period: the status it waits in. The awaited
+		// signature closes it.
 		Kind: SignaturePending,
-		TODO: "needs evaluations(id, contract_id, title, status, status_changed_at): added when evaluations are merged",
 		Query: `
 			SELECT c.id, CASE ev.status WHEN 'AWAITING_APPRENTICE' THEN c.apprentice_id ELSE c.adviser_id END,
-			       ev.id, ev.status, ev.status_changed_at + interval '3 days',
+			       ev.id, ev.status, s.last_signed_at + interval '3 days',
 			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
-			                          'since', to_char(ev.status_changed_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			                          'since', to_char(s.last_signed_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
 			       'jalon://evaluations/' || ev.id
 			FROM evaluations ev JOIN contracts c ON c.id = ev.contract_id JOIN users a ON a.id = c.apprentice_id
+			CROSS JOIN LATERAL (SELECT max(sg.signed_at) AS last_signed_at
+			                    FROM evaluation_signatures sg WHERE sg.evaluation_id = ev.id) s
 			WHERE ev.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER')
-			  AND ev.status_changed_at + interval '3 days' <= $1::timestamptz AND $2::date IS NOT NULL`,
+			  AND s.last_signed_at + interval '3 days' <= $1::timestamptz AND $2::date IS NOT NULL`,
 	},
 	{
-		// A contract that needs a visit (none in its first 30 days, or none
-		// for 90 days), from the visit planning rules; owner: the adviser.
-		// Period: the date the visit became due.
+		// A contract in the visit planning queue (the view visit_planning_due,
+		// which visits.Planning reads too: no visit by day 30, or none for 90
+		// days, and no open visit), from the first day of its 7-day warning
+		// window; owner: the adviser. Period: the date the visit falls due.
+		// Scheduling a visit closes it.
 		Kind: VisitToPlan,
-		TODO: "needs visits(contract_id, starts_at, status) and the visit planning query of internal/visits: added when visits are merged",
 		Query: `
-			SELECT c.id, c.adviser_id, c.id, due.since::text,
-			       (due.since::timestamp AT TIME ZONE 'Europe/Brussels'),
-			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name, 'company', co.name),
+			SELECT c.id, c.adviser_id, c.id, d.due_on::text,
+			       (d.due_on::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name, 'company', co.name,
+			                          'date', to_char(d.due_on, 'DD/MM/YYYY')),
 			       'jalon://contracts/' || c.id
-			FROM contracts c JOIN users a ON a.id = c.apprentice_id JOIN companies co ON co.id = c.company_id
-			CROSS JOIN LATERAL (
-			    SELECT coalesce(max(v.starts_at AT TIME ZONE 'Europe/Brussels')::date + 90, c.start_date + 30) AS since
-			    FROM visits v WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED', 'DONE')) due
-			WHERE c.status = 'ACTIVE' AND due.since <= $2::date AND $1::timestamptz IS NOT NULL`,
+			FROM visit_planning_due d
+			JOIN contracts c ON c.id = d.contract_id
+			JOIN users a ON a.id = c.apprentice_id JOIN companies co ON co.id = c.company_id
+			WHERE d.warn_on <= $2::date AND $1::timestamptz IS NOT NULL`,
 	},
 	{
-		// A visit tomorrow; owners: the tutor and the apprentice. Period:
-		// the visit's start (a moved visit is a new follow-up).
+		// An open visit starting tomorrow (Brussels date); owners: the tutor
+		// and the apprentice. Period: the visit's start (a moved visit is a
+		// new follow-up; the old one closes, as does a cancelled visit's).
 		Kind: VisitUpcoming,
-		TODO: "needs visits(id, contract_id, starts_at, place, status): added when visits are merged",
 		Query: `
-			SELECT c.id, o.owner_id, v.id, v.starts_at::text, v.starts_at,
+			SELECT c.id, o.owner_id, v.id,
+			       to_char(v.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.starts_at,
 			       jsonb_build_object('when', to_char(v.starts_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY HH24:MI'),
 			                          'place', v.place),
 			       'jalon://visits/' || v.id
 			FROM visits v JOIN contracts c ON c.id = v.contract_id
 			CROSS JOIN LATERAL (VALUES (c.tutor_id), (c.apprentice_id)) o(owner_id)
 			WHERE v.status IN ('PROPOSED', 'CONFIRMED')
-			  AND (v.starts_at AT TIME ZONE 'Europe/Brussels')::date = $2::date + 1
+			  AND v.starts_at >= (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Brussels')
+			  AND v.starts_at < (($2::date + 2)::timestamp AT TIME ZONE 'Europe/Brussels')
 			  AND $1::timestamptz IS NOT NULL`,
 	},
 }

@@ -1,7 +1,7 @@
 // Package jobs is where Jalon's background work is declared: every River
 // worker and periodic job is registered in Register, in one place, so an area
-// adds its job with one line (e.g. a visits "mark missed" periodic job). The
-// River client itself is built by internal/app.
+// adds its job with one line (the follow-up scan, the visits' "mark missed").
+// The River client itself is built by internal/app.
 package jobs
 
 import (
@@ -14,6 +14,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/followup"
 	"jalon/internal/notify"
+	"jalon/internal/visits"
 )
 
 // Deps are what the workers need.
@@ -42,11 +43,15 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
+	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return followup.ScanArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "followup.scan", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(visits.MarkMissedEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return visits.MarkMissedArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "visits.mark_missed", RunOnStart: true}),
 	}
 	return w, periodic
 }

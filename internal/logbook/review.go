@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -169,7 +168,8 @@ func (s *Service) notifyReviewed(ctx context.Context, tx pgx.Tx, p auth.Principa
 		}
 		params := map[string]string{
 			"reviewerName": reviewer,
-			"date":         latest.Date.Format(time.DateOnly),
+			"reviewer":     reviewer, // the placeholders of the message catalogue (internal/notify/messages)
+			"date":         latest.Date.Format("02/01/2006"),
 			"count":        strconv.Itoa(len(es)),
 		}
 		if in.Comment != "" {

@@ -392,7 +392,8 @@ func (s *Service) notifySubmitted(ctx context.Context, tx pgx.Tx, c contracts.Co
 		Kind: "LOG_SUBMITTED",
 		Params: map[string]string{
 			"apprenticeName": name,
-			"date":           e.Date.Format(time.DateOnly),
+			"apprentice":     name, // the placeholders of the message catalogue (internal/notify/messages)
+			"date":           e.Date.Format("02/01/2006"),
 			"hours":          fmt.Sprintf("%g", e.Hours),
 		},
 		Link: link(e.ID),

@@ -34,6 +34,10 @@ import (
 //	VISIT_MOVED            when, place
 //	VISIT_CANCELLED        when, reason
 //	follow-up kinds        see internal/followup's rules
+//
+// Dates are written DD/MM/YYYY and times ("when") DD/MM/YYYY HH:MM in
+// Brussels time; names are "First Last". internal/notify/events_test.go
+// checks the texts that the real mutations produce.
 type Message struct {
 	Kind   string
 	Params map[string]string

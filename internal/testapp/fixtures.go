@@ -98,6 +98,8 @@ type ContractOpts struct {
 	Adviser   *User     // reuse an adviser
 	Tutor     *User     // reuse a tutor (and their company)
 	TradeID   *uuid.UUID
+	// Apprentice reuses an apprentice (e.g. one made with a given locale).
+	Apprentice *User
 }
 
 // NewContract inserts a contract with a new apprentice (and new tutor,
@@ -133,7 +135,11 @@ func (a *TestApp) NewContract(t testing.TB, o ...ContractOpts) Contract {
 	} else {
 		c.Adviser = a.NewUser(t, auth.Adviser)
 	}
-	c.Apprentice = a.NewUser(t, auth.Apprentice)
+	if opt.Apprentice != nil {
+		c.Apprentice = *opt.Apprentice
+	} else {
+		c.Apprentice = a.NewUser(t, auth.Apprentice)
+	}
 	if opt.TradeID != nil {
 		c.TradeID = *opt.TradeID
 		rows, _ := a.Pool.Query(context.Background(), `SELECT id FROM competencies WHERE trade_id = $1 ORDER BY position`, c.TradeID)

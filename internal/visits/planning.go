@@ -15,6 +15,8 @@ import (
 )
 
 // Planning rules (DESIGN.md, issue 5). Day counts are Brussels calendar days.
+// They live in SQL, in the view visit_planning_due (migrations/00510), which
+// the VISIT_TO_PLAN follow-up rule reads too: change them there.
 const (
 	// FirstVisitDays: a contract must have had a visit by its 30th day.
 	FirstVisitDays = 30
@@ -33,7 +35,17 @@ const (
 	FirstVisit Reason = "FIRST_VISIT"
 	// PeriodicVisit: the last visit that took place is (nearly) 90 days old.
 	PeriodicVisit Reason = "PERIODIC_VISIT"
+	// FollowUpFlag: an open follow-up says something goes wrong on the
+	// contract (see FlaggingKinds): a visit is due at once.
+	FollowUpFlag Reason = "FOLLOW_UP"
 )
+
+// FlaggingKinds are the follow-up kinds that, while OPEN, put their contract
+// in the planning queue (reason FOLLOW_UP) from their due date: an
+// evaluation past its due date, and a log entry left unreviewed so long that
+// the follow-up escalated to the adviser (LOG_REVIEW_PENDING owned by the
+// adviser). Both are signs the tutor does not follow the apprentice.
+var FlaggingKinds = []string{"EVALUATION_OVERDUE", "LOG_REVIEW_PENDING"}
 
 // PlanningItem is one contract that needs a visit.
 type PlanningItem struct {
@@ -46,6 +58,9 @@ type PlanningItem struct {
 	DaysOverdue int
 	// DistanceKm from Near, when given and the company has coordinates.
 	DistanceKm *float64
+	// FollowUpKind is the kind of the follow-up that flagged the contract
+	// (reason FOLLOW_UP), nil otherwise.
+	FollowUpKind *string
 }
 
 // Point is a position in decimal degrees.
@@ -57,8 +72,15 @@ type Point struct{ Lat, Lng float64 }
 //   - FIRST_VISIT: no DONE visit yet; due on the start date + 30 days;
 //   - PERIODIC_VISIT: due 90 days after the last DONE visit (its local date);
 //
-// listed from WarningDays before the due date. A contract with an open visit
-// (PROPOSED or CONFIRMED) is already planned and left out. The most overdue
+// listed from WarningDays before the due date (the view visit_planning_due);
+//
+//   - FOLLOW_UP: an OPEN follow-up of a FlaggingKinds kind on the contract
+//     (for LOG_REVIEW_PENDING, the one escalated to the adviser); due on the
+//     follow-up's due date (the earliest, when several).
+//
+// A contract in several cases is listed once, with its earliest due date. A
+// contract with an open visit (PROPOSED or CONFIRMED) is already planned and
+// left out. The most overdue
 // come first, by urgency band of one week of lateness; within a band, the
 // nearest to near (great-circle distance to the company) first, then by due
 // date. FORBIDDEN for apprentices and tutors.
@@ -80,37 +102,41 @@ func Planning(ctx context.Context, db postgres.DB, now time.Time, near *Point, l
 	today := clock.Today(now)
 	rows, err := db.Query(ctx, `
 		WITH due AS (
-			SELECT c.id, co.latitude, co.longitude,
-			       CASE WHEN last.day IS NULL THEN 'FIRST_VISIT' ELSE 'PERIODIC_VISIT' END AS reason,
-			       COALESCE(last.day + $4::int, c.start_date + $5::int) AS due_on
-			FROM contracts c
-			JOIN companies co ON co.id = c.company_id
-			LEFT JOIN LATERAL (
-				SELECT max((v.starts_at AT TIME ZONE 'Europe/Brussels')::date) AS day
-				FROM visits v WHERE v.contract_id = c.id AND v.status = 'DONE'
-			) last ON true
-			WHERE c.status = 'ACTIVE'
-			  AND ($2 = 'ADMIN' OR c.adviser_id = $1)
-			  AND NOT EXISTS (SELECT 1 FROM visits v
-			                  WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED'))
+			SELECT DISTINCT ON (contract_id) contract_id, reason, due_on, kind
+			FROM (
+				SELECT d.contract_id, d.reason, d.due_on, NULL::text AS kind
+				FROM visit_planning_due d
+				WHERE d.warn_on <= $3::date AND ($2 = 'ADMIN' OR d.adviser_id = $1)
+				UNION ALL
+				SELECT f.contract_id, 'FOLLOW_UP', (f.due_at AT TIME ZONE 'Europe/Brussels')::date, f.kind
+				FROM follow_ups f JOIN contracts c ON c.id = f.contract_id
+				WHERE f.status = 'OPEN' AND f.kind = ANY($4::text[])
+				  AND (f.kind <> 'LOG_REVIEW_PENDING' OR f.owner_id = c.adviser_id)
+				  AND c.status = 'ACTIVE' AND ($2 = 'ADMIN' OR c.adviser_id = $1)
+				  AND NOT EXISTS (SELECT 1 FROM visits v
+				                  WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED'))
+			) cases
+			ORDER BY contract_id, due_on, reason
 		)
-		SELECT id, reason, due_on, $3::date - due_on AS days_overdue,
-		       CASE WHEN $7::float8 IS NULL OR latitude IS NULL OR longitude IS NULL THEN NULL
+		SELECT due.contract_id, due.reason, due.due_on, $3::date - due.due_on AS days_overdue,
+		       CASE WHEN $5::float8 IS NULL OR co.latitude IS NULL OR co.longitude IS NULL THEN NULL
 		            ELSE 2 * 6371.0088 * asin(sqrt(
-		                power(sin(radians(latitude - $7) / 2), 2) +
-		                cos(radians($7)) * cos(radians(latitude)) * power(sin(radians(longitude - $8) / 2), 2)))
-		       END AS distance_km
+		                power(sin(radians(co.latitude - $5) / 2), 2) +
+		                cos(radians($5)) * cos(radians(co.latitude)) * power(sin(radians(co.longitude - $6) / 2), 2)))
+		       END AS distance_km,
+		       due.kind
 		FROM due
-		WHERE due_on - $6::int <= $3::date
-		ORDER BY floor(($3::date - due_on) / 7.0) DESC, distance_km ASC NULLS LAST, due_on, id
-		LIMIT $9`,
-		p.UserID, p.Role, today, IntervalDays, FirstVisitDays, WarningDays, lat, lng, limit)
+		JOIN contracts c ON c.id = due.contract_id
+		JOIN companies co ON co.id = c.company_id
+		ORDER BY floor(($3::date - due.due_on) / 7.0) DESC, distance_km ASC NULLS LAST, due.due_on, due.contract_id
+		LIMIT $7`,
+		p.UserID, p.Role, today, FlaggingKinds, lat, lng, limit)
 	if err != nil {
 		return nil, fmt.Errorf("visit planning: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PlanningItem, error) {
 		var it PlanningItem
-		err := r.Scan(&it.ContractID, &it.Reason, &it.DueSince, &it.DaysOverdue, &it.DistanceKm)
+		err := r.Scan(&it.ContractID, &it.Reason, &it.DueSince, &it.DaysOverdue, &it.DistanceKm, &it.FollowUpKind)
 		return it, err
 	})
 	if err != nil {

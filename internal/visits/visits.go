@@ -291,6 +291,9 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v
 		"place":       v.Place,
 		"adviserName": adviserName,
 		"companyName": company,
+		// The placeholders of the message catalogue (internal/notify/messages).
+		"adviser": adviserName,
+		"when":    v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"),
 	}
 	for k, val := range extra {
 		params[k] = val

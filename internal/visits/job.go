@@ -1,0 +1,52 @@
+package visits
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/rs/zerolog"
+
+	"jalon/internal/clock"
+)
+
+// MarkMissedEvery is the period of the job that marks missed visits: a
+// visit becomes MISSED at most this long after its 24 hours have passed.
+const MarkMissedEvery = 15 * time.Minute
+
+// MarkMissedArgs is the periodic job that runs MarkMissed.
+type MarkMissedArgs struct{}
+
+// Kind is the River job kind.
+func (MarkMissedArgs) Kind() string { return "visits.mark_missed" }
+
+// InsertOpts: one waiting or running job at a time is enough (MarkMissed is
+// idempotent anyway: a second run finds nothing left to mark).
+func (MarkMissedArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}
+
+// MarkMissedWorker works MarkMissedArgs.
+type MarkMissedWorker struct {
+	river.WorkerDefaults[MarkMissedArgs]
+	DB    *pgxpool.Pool
+	Clock clock.Clock
+	Log   zerolog.Logger
+}
+
+// Work marks the visits missed as of now.
+func (w *MarkMissedWorker) Work(ctx context.Context, job *river.Job[MarkMissedArgs]) error {
+	n, err := MarkMissed(ctx, w.DB, w.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		w.Log.Info().Int("visits", n).Msg("visits marked missed")
+	}
+	return nil
+}
