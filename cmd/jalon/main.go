@@ -114,7 +114,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, out io.Write
 	if len(args) != 1 {
 		return errors.New("usage: jalon migrate up|down|status")
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, out io.Write
 // connectMigrated opens the database of cfg with every migration applied:
 // operator commands work on a database in the current schema.
 func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return nil, err
 	}

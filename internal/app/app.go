@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		a.Clock = clock.Real{}
 	}
 	if a.Pool == nil {
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 		if err != nil {
 			return nil, err
 		}

@@ -25,9 +25,11 @@ type Config struct {
 	Env         string // "development" or "production"
 	Addr        string
 	DatabaseURL string
-	LogLevel    string
-	LogFormat   string // "json" or "console"
-	PublicURL   string // base of absolute URLs handed to clients (signed URLs, feeds)
+	// DBMaxConns bounds the pool shared by requests and job workers.
+	DBMaxConns int
+	LogLevel   string
+	LogFormat  string // "json" or "console"
+	PublicURL  string // base of absolute URLs handed to clients (signed URLs, feeds)
 
 	AutoMigrate     bool
 	ShutdownTimeout time.Duration
@@ -111,6 +113,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		Env:             r.str("JALON_ENV", "development"),
 		Addr:            r.str("JALON_ADDR", ":8080"),
 		DatabaseURL:     r.str("DATABASE_URL", DefaultDatabaseURL),
+		DBMaxConns:      r.integer("JALON_DB_MAX_CONNS", 20),
 		LogLevel:        r.str("JALON_LOG_LEVEL", "info"),
 		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
 		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
@@ -180,6 +183,8 @@ func (c Config) validate() error {
 		return errors.New(`JALON_LOG_FORMAT: must be "json" or "console"`)
 	case c.DatabaseURL == "":
 		return errors.New("DATABASE_URL: required")
+	case c.DBMaxConns < 2:
+		return errors.New("JALON_DB_MAX_CONNS: at least 2")
 	case c.JWT.SigningKeyID == "":
 		return errors.New("JALON_JWT_SIGNING_KEY_ID: required when JALON_JWT_KEYS is set")
 	case c.JWT.Keys[c.JWT.SigningKeyID] == nil:

@@ -26,11 +26,15 @@ type DB interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// Connect opens a pool and checks that the database answers.
-func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+// Connect opens a pool of at most maxConns connections (pgx's default when
+// 0) and checks that the database answers.
+func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = int32(maxConns)
 	}
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
