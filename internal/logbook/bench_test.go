@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
+	"jalon/internal/testdb"
 )
 
 // loadBenchData fills the database with 200 contracts (20 tutors of 10
@@ -163,7 +165,15 @@ func gqlBody(q string, vars map[string]any) []byte {
 //
 //	go test ./internal/logbook/ -run '^$' -bench LogBook -benchtime 2000x
 func BenchmarkLogBook(b *testing.B) {
-	a := testapp.New(b)
+	// The pool a server gets by default (JALON_DB_MAX_CONNS=20), not the
+	// small one tests share.
+	_, dbURL := testdb.NewWithURL(b)
+	pool, err := pgxpool.New(context.Background(), dbURL+"&pool_max_conns=20")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	a := testapp.NewOn(b, pool, dbURL)
 	t0 := time.Now()
 	apprentices, tutors := loadBenchData(b, a)
 	b.Logf("loaded 60000 entries in %s", time.Since(t0).Round(time.Millisecond))
