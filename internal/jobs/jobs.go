@@ -11,9 +11,12 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
+	"jalon/internal/config"
 	"jalon/internal/followup"
 	"jalon/internal/notify"
+	"jalon/internal/privacy"
 )
 
 // Deps are what the workers need.
@@ -25,6 +28,10 @@ type Deps struct {
 	Push   *notify.Pusher
 	// FollowUpScanEvery is the period of the follow-up scan (JALON_FOLLOWUP_SCAN_INTERVAL).
 	FollowUpScanEvery time.Duration
+	// Blobs holds log-book attachments (erased by the retention job).
+	Blobs blobstore.Store
+	// Retention are the retention periods (JALON_RETENTION_*).
+	Retention config.RetentionConfig
 }
 
 // Queues are the queues a working process serves and how many jobs of each
@@ -42,11 +49,15 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
+	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return followup.ScanArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "followup.scan", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(d.Retention.Every),
+			func() (river.JobArgs, *river.InsertOpts) { return privacy.RetentionArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "privacy.retention", RunOnStart: true}),
 	}
 	return w, periodic
 }
