@@ -1,9 +1,11 @@
 package privacy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -72,6 +74,8 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //     unique address; phone, birth date and password hash are cleared; the
 //     account is deactivated and marked erased (erased_at, kept from the first
 //     erasure);
+//   - the user's full name in the texts and params of notifications and
+//     follow-ups of the people of their contracts becomes the pseudonym;
 //   - every session is revoked; devices (and their delivery records), the
 //     inbox, notification preferences, the calendar feed and the account's
 //     login failures are deleted; open follow-ups the user owns are dismissed
@@ -84,12 +88,17 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //     the signed content hash covers ids, not names, so integrity holds;
 //   - the audit log is kept and a user.erased entry is appended.
 func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now time.Time) ([]uuid.UUID, error) {
-	var oldEmail string
-	err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&oldEmail)
+	var oldEmail, oldFirst, oldLast string
+	err := tx.QueryRow(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 FOR UPDATE`, id).
+		Scan(&oldEmail, &oldFirst, &oldLast)
 	if err != nil {
 		return nil, postgres.NotFound(err, "user", "erase user")
 	}
 	first, last := Pseudonym(id)
+	oldName, newName := oldFirst+" "+oldLast, first+" "+last
+	if oldName == newName {
+		oldName = "" // erased before: nothing left to replace
+	}
 	if _, err := tx.Exec(ctx, `UPDATE users SET first_name = $2, last_name = $3, email = $4, phone = '',
 			birth_date = NULL, password_hash = NULL, active = false, updated_at = $5,
 			erased_at = coalesce(erased_at, $5)
@@ -111,6 +120,19 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 		{"calendar feed", `DELETE FROM calendar_feeds WHERE adviser_id = $1`, []any{id}},
 		{"login failures", `DELETE FROM login_failures WHERE scope = 'account' AND key = lower($1)`, []any{oldEmail}},
 		{"follow-ups", `UPDATE follow_ups SET status = 'DISMISSED', closed_at = $2 WHERE owner_id = $1 AND status = 'OPEN'`, []any{id, now}},
+		// Other people's inboxes and follow-ups name the user in their
+		// texts and params (rendered when they were created): within the
+		// user's contracts, the full name becomes the pseudonym.
+		{"partners' notifications", `UPDATE notifications n SET title = replace(n.title, $2, $3), body = replace(n.body, $2, $3),
+				params = replace(n.params::text, $4, $5)::jsonb
+			WHERE $2 <> '' AND n.user_id IN (SELECT unnest(ARRAY[c.apprentice_id, c.tutor_id, c.adviser_id]) FROM contracts c
+			                    WHERE $1 IN (c.apprentice_id, c.tutor_id, c.adviser_id))
+			  AND (strpos(n.title, $2) > 0 OR strpos(n.body, $2) > 0 OR strpos(n.params::text, $4) > 0)`,
+			[]any{id, oldName, newName, jsonText(oldName), jsonText(newName)}},
+		{"partners' follow-ups", `UPDATE follow_ups f SET params = replace(f.params::text, $3, $4)::jsonb
+			WHERE $2 <> '' AND f.contract_id IN (SELECT c.id FROM contracts c WHERE $1 IN (c.apprentice_id, c.tutor_id, c.adviser_id))
+			  AND strpos(f.params::text, $3) > 0`,
+			[]any{id, oldName, jsonText(oldName), jsonText(newName)}},
 		// Phones syncing with updatedSince get the scrubbed text.
 		{"log entries", `UPDATE log_entries e SET activities = $2,
 				review_comment = CASE WHEN e.review_comment IS NULL OR e.review_comment = '' THEN e.review_comment ELSE $2 END,
@@ -137,6 +159,17 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 	err = audit.RecordAs(ctx, tx, actor, audit.Entry{Action: "user.erased", TargetType: "user", TargetID: id.String(),
 		Details: map[string]any{"attachmentsDeleted": len(blobs)}})
 	return blobs, err
+}
+
+// jsonText returns s as it appears inside a JSON string (escaped, without
+// the quotes), to replace it in jsonb rendered as text.
+func jsonText(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return string(b[1 : len(b)-1])
 }
 
 // deleteBlobs removes attachment files after their rows are gone. A failure

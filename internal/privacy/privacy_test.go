@@ -255,6 +255,17 @@ func TestEraseUser(t *testing.T) {
 		t.Fatalf("before erasure: %+v", before)
 	}
 	auditBefore := count(t, a, `SELECT count(*) FROM audit_log`)
+	// The adviser's inbox names the apprentice ("… de Test APPRENTICE
+	// attend ta signature"), so does a follow-up of the tutor.
+	a.Exec(t, `INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at, params)
+		VALUES ('CONTRACT_ENDING', $1, $2, $1, 'END', $3, '{"apprentice": "Test APPRENTICE", "endDate": "2028-01-16"}')`,
+		c.ID, c.Tutor.ID, a.Clock.Now())
+	const naming = `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1
+			AND (title || body || params::text) LIKE '%Test APPRENTICE%')
+		+ (SELECT count(*) FROM follow_ups WHERE owner_id = $2 AND params::text LIKE '%Test APPRENTICE%')`
+	if n := count(t, a, naming, c.Adviser.ID, c.Tutor.ID); n < 2 {
+		t.Fatalf("%d partners' records name the apprentice before erasure", n)
+	}
 
 	var d erased
 	a.Query(t, admin, eraseDoc, vars).Decode(t, &d)
@@ -282,6 +293,13 @@ func TestEraseUser(t *testing.T) {
 		if n := count(t, a, sql, id); n != 0 {
 			t.Errorf("%s left after erasure: %d", what, n)
 		}
+	}
+	if n := count(t, a, naming, c.Adviser.ID, c.Tutor.ID); n != 0 {
+		t.Errorf("%d partners' records still name the apprentice", n)
+	}
+	if n := count(t, a, `SELECT count(*) FROM follow_ups WHERE owner_id = $1 AND params->>'apprentice' = $2 AND params->>'endDate' = '2028-01-16'`,
+		c.Tutor.ID, first+" "+last); n != 1 {
+		t.Error("the tutor's follow-up does not name the pseudonym")
 	}
 	// The tutor's inbox and the entry's facts are kept.
 	if n := count(t, a, `SELECT count(*) FROM notifications WHERE user_id = $1`, c.Tutor.ID); n != 1 {
