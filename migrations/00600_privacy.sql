@@ -7,6 +7,10 @@
 
 ALTER TABLE users ADD COLUMN erased_at timestamptz;
 
+-- What the retention job deletes, found without scanning the tables.
+CREATE INDEX notifications_read_created_idx ON notifications (created_at) WHERE read_at IS NOT NULL;
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -44,4 +48,6 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+DROP INDEX audit_log_at_idx;
+DROP INDEX notifications_read_created_idx;
 ALTER TABLE users DROP COLUMN erased_at;

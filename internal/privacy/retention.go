@@ -29,6 +29,9 @@ type RetentionResult struct {
 // each is erased in its own transaction.
 const eraseBatch = 100
 
+// deleteBatch is how many read notifications one statement deletes.
+const deleteBatch = 5000
+
 // ApplyRetention applies the retention periods of p at now (0 days = keep
 // forever):
 //
@@ -43,12 +46,20 @@ const eraseBatch = 100
 func ApplyRetention(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Store, log zerolog.Logger, p config.RetentionConfig, now time.Time) (RetentionResult, error) {
 	var res RetentionResult
 	if p.NotificationsDays > 0 {
-		tag, err := db.Exec(ctx, `DELETE FROM notifications WHERE read_at IS NOT NULL AND created_at < $1`,
-			now.AddDate(0, 0, -p.NotificationsDays))
-		if err != nil {
-			return res, fmt.Errorf("retention: notifications: %w", err)
+		// A few thousand rows per statement, so no single transaction
+		// holds locks on a whole backlog.
+		for {
+			tag, err := db.Exec(ctx, `DELETE FROM notifications WHERE id IN (
+					SELECT id FROM notifications WHERE read_at IS NOT NULL AND created_at < $1 LIMIT $2)`,
+				now.AddDate(0, 0, -p.NotificationsDays), deleteBatch)
+			if err != nil {
+				return res, fmt.Errorf("retention: notifications: %w", err)
+			}
+			res.Notifications += tag.RowsAffected()
+			if tag.RowsAffected() < deleteBatch {
+				break
+			}
 		}
-		res.Notifications = tag.RowsAffected()
 	}
 	if p.AuditDays > 0 {
 		if err := db.QueryRow(ctx, `SELECT audit_log_prune($1)`, now.AddDate(0, 0, -p.AuditDays)).Scan(&res.AuditEntries); err != nil {

@@ -175,3 +175,21 @@ func TestRetentionJobRuns(t *testing.T) {
 		return n == 0
 	})
 }
+
+// A backlog larger than one delete statement's batch goes in one run.
+func TestRetentionDeletesABacklog(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, "TUTOR")
+	a.Exec(t, `INSERT INTO notifications (user_id, kind, title, body, created_at, read_at)
+		SELECT $1, 'K', 't', '', $2::timestamptz - interval '300 days', $2::timestamptz - interval '299 days'
+		FROM generate_series(1, 12001)`, u.ID, a.Clock.Now())
+	res, err := privacy.ApplyRetention(context.Background(), a.Pool, a.Blobs(t), a.Log,
+		config.RetentionConfig{NotificationsDays: 180}, a.Clock.Now())
+	if err != nil || res.Notifications != 12001 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if n := count(t, a, `SELECT count(*) FROM notifications WHERE user_id = $1`, u.ID); n != 0 {
+		t.Fatalf("%d left", n)
+	}
+}
