@@ -43,8 +43,10 @@ func Pseudonym(id uuid.UUID) (first, last string) {
 // ErasedEmail returns the undeliverable, unique address of an erased user.
 func ErasedEmail(id uuid.UUID) string { return "erased-" + id.String() + "@" + ErasedDomain }
 
-// Erase scrubs user id's personal data (ADMIN only; see erase) and returns
-// the user as they now are.
+// Erase scrubs user id's personal data (see erase) and returns the user as
+// they now are. Errors: UNAUTHENTICATED without a caller, FORBIDDEN unless
+// the caller is an ADMIN, VALIDATION_FAILED (field id) for the caller
+// themself, NOT_FOUND for an unknown id.
 func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 	p, err := auth.RequireRole(ctx, auth.Admin)
 	if err != nil {

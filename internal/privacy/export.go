@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -177,7 +178,7 @@ var sections = []section{
 // object with "format", "exportedAt", "userId", "truncated" (the list
 // sections that reached SectionLimit) and one key per section, in the order
 // of sections. It reads from one repeatable-read snapshot, one statement per
-// section.
+// section. Error: UNAUTHENTICATED without a caller.
 func (s *Service) Export(ctx context.Context) ([]byte, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -195,7 +196,7 @@ func ExportUser(ctx context.Context, db *pgxpool.Pool, id uuid.UUID, now time.Ti
 		for i, sec := range sections {
 			var raw []byte
 			err := tx.QueryRow(ctx, sec.sql, id, limit).Scan(&raw)
-			if err == pgx.ErrNoRows {
+			if errors.Is(err, pgx.ErrNoRows) {
 				raw = []byte("null")
 			} else if err != nil {
 				return fmt.Errorf("export %s: %w", sec.key, err)
