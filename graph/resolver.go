@@ -11,6 +11,7 @@ import (
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
+	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -32,4 +33,6 @@ type Resolver struct {
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	Hub      *notify.Hub
+	// Privacy exports and erases users' data.
+	Privacy *privacy.Service
 }

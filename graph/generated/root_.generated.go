@@ -308,6 +308,7 @@ type ComplexityRoot struct {
 		DeactivateUser                func(childComplexity int, id uuid.UUID) int
 		DeleteLogEntry                func(childComplexity int, id uuid.UUID) int
 		DismissFollowUp               func(childComplexity int, id uuid.UUID) int
+		EraseUser                     func(childComplexity int, id uuid.UUID) int
 		Login                         func(childComplexity int, input model.LoginInput) int
 		Logout                        func(childComplexity int, refreshToken string) int
 		MarkAllNotificationsRead      func(childComplexity int) int
@@ -371,6 +372,7 @@ type ComplexityRoot struct {
 		Devices                 func(childComplexity int) int
 		Evaluation              func(childComplexity int, id uuid.UUID) int
 		Evaluations             func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
+		ExportMyData            func(childComplexity int) int
 		FollowUps               func(childComplexity int, status *followup.Status, first *int, after *string) int
 		LogEntries              func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
 		LogEntry                func(childComplexity int, id uuid.UUID) int
@@ -1621,6 +1623,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DismissFollowUp(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.eraseUser":
+		if e.ComplexityRoot.Mutation.EraseUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2007,6 +2020,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Evaluations(childComplexity, args["contractId"].(*uuid.UUID), args["status"].(*evaluations.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.exportMyData":
+		if e.ComplexityRoot.Query.ExportMyData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ExportMyData(childComplexity), true
 	case "Query.followUps":
 		if e.ComplexityRoot.Query.FollowUps == nil {
 			break
@@ -3306,6 +3325,33 @@ extend type Mutation {
 type Subscription {
   "New notifications of the caller, live (authenticate in the connection's init payload)."
   notificationAdded: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/privacy.graphqls", Input: `# Privacy (DESIGN.md "Privacy (apprentices are often minors)"): a user's
+# export of everything held about them, and an administrator's erasure.
+
+extend type Query {
+  """
+  Everything Jalon holds about the caller, as one JSON document in a string
+  (save it as a .json file as is). Layout "jalon-export/1": format,
+  exportedAt, userId, truncated (list sections that reached 10,000 items and
+  hold the newest 10,000), profile, contracts, logEntries, reviewsWritten,
+  visits, evaluations, notifications, devices (push tokens as a SHA-256
+  prefix only), notificationPreferences, followUps, sessions, auditLog.
+  """
+  exportMyData: String!
+}
+
+extend type Mutation {
+  """
+  ADMIN only. Scrubs a user's personal data in one transaction: pseudonymous
+  name, undeliverable e-mail, phone, birth date and password cleared, account
+  deactivated, sessions revoked, devices, inbox and preferences deleted, log
+  book text replaced by "[effacé]" and attachments deleted. Contracts,
+  visits, signed evaluations and the audit log are kept. Erasing twice is
+  harmless.
+  """
+  eraseUser(id: ID!): User!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.

@@ -36,6 +36,7 @@ import (
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -144,6 +145,8 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		workers, periodic := jobs.Register(jobs.Deps{
 			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
 			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
+			Blobs:             a.blobs,
+			Retention:         a.Config.Retention,
 		})
 		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
 		// Pushes are short and I/O-bound: fetch again soon after a batch
@@ -223,6 +226,7 @@ func (a *App) buildHandler() http.Handler {
 		Logbook:  logbookService,
 		Identity: a.Identity,
 		Hub:      a.Hub,
+		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{

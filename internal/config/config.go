@@ -43,6 +43,20 @@ type Config struct {
 	BlobDir  string
 
 	Identity IdentityConfig
+
+	Retention RetentionConfig
+}
+
+// RetentionConfig holds the retention periods, in days (0 = keep forever),
+// applied by the periodic retention job every Every.
+type RetentionConfig struct {
+	// Read notifications are deleted this many days after they were created.
+	NotificationsDays int
+	// Audit entries are pruned this many days after they were recorded.
+	AuditDays int
+	// Apprentices whose contracts all ended this many days ago are erased.
+	EndedContractsDays int
+	Every              time.Duration
 }
 
 // IdentityConfig holds password hashing and login throttling settings.
@@ -163,6 +177,12 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		LoginWindow:        r.duration("JALON_LOGIN_WINDOW", 15*time.Minute),
 		TrustForwardedFor:  r.boolean("JALON_TRUST_FORWARDED_FOR", false),
 	}
+	c.Retention = RetentionConfig{
+		NotificationsDays:  r.integer("JALON_RETENTION_NOTIFICATIONS", 180),
+		AuditDays:          r.integer("JALON_RETENTION_AUDIT", 3650),
+		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
+		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
+	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -195,6 +215,8 @@ func (c Config) validate() error {
 		return errors.New("JALON_ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2, p=1)")
 	case c.Identity.HashConcurrency < 1:
 		return errors.New("JALON_PASSWORD_HASH_CONCURRENCY: must be at least 1")
+	case c.Retention.NotificationsDays < 0 || c.Retention.AuditDays < 0 || c.Retention.EndedContractsDays < 0:
+		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
 	}

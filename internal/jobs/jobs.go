@@ -11,9 +11,12 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
+	"jalon/internal/config"
 	"jalon/internal/followup"
 	"jalon/internal/notify"
+	"jalon/internal/privacy"
 	"jalon/internal/visits"
 )
 
@@ -26,6 +29,10 @@ type Deps struct {
 	Push   *notify.Pusher
 	// FollowUpScanEvery is the period of the follow-up scan (JALON_FOLLOWUP_SCAN_INTERVAL).
 	FollowUpScanEvery time.Duration
+	// Blobs holds log-book attachments (erased by the retention job).
+	Blobs blobstore.Store
+	// Retention are the retention periods (JALON_RETENTION_*).
+	Retention config.RetentionConfig
 }
 
 // Queues are the queues a working process serves and how many jobs of each
@@ -44,6 +51,7 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
 	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
+	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
@@ -52,6 +60,9 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 		river.NewPeriodicJob(river.PeriodicInterval(visits.MarkMissedEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return visits.MarkMissedArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "visits.mark_missed", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(d.Retention.Every),
+			func() (river.JobArgs, *river.InsertOpts) { return privacy.RetentionArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "privacy.retention", RunOnStart: true}),
 	}
 	return w, periodic
 }
