@@ -387,6 +387,20 @@ func TestMutedKindsAreNotPushed(t *testing.T) {
 	}
 }
 
+func TestDeactivatedUsersGetNoPush(t *testing.T) {
+	t.Parallel()
+	fake := testapp.NewFakeFCM(t)
+	a := testapp.NewWithPush(t, fake)
+	u := a.NewUser(t, auth.Tutor)
+	a.NewDevice(t, u.ID, "tok-closed", "ANDROID")
+	id := a.Notify(t, logSubmitted, u.ID)[0]
+	admin := a.NewUser(t, auth.Admin)
+	a.Query(t, a.Token(t, admin), `mutation($id: ID!) { deactivateUser(id: $id) { id } }`, map[string]any{"id": u.ID}).Decode(t, &struct{}{})
+	if err := work(t, a, id, 1); err != nil || fake.Count("") != 0 {
+		t.Fatalf("a deactivated user's phone was pushed: %v, %d sends", err, fake.Count(""))
+	}
+}
+
 func TestDeadTokensArePruned(t *testing.T) {
 	t.Parallel()
 	fake := testapp.NewFakeFCM(t)

@@ -138,7 +138,9 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) 
 	if until, quiet := prefs.QuietUntil(now); quiet {
 		return river.JobSnooze(until.Sub(now))
 	}
+	// A deactivated (or erased) user's phones get nothing: the account is closed.
 	rows, err := w.DB.Query(ctx, `SELECT d.id, d.token, d.platform FROM devices d
+		JOIN users u ON u.id = d.user_id AND u.active
 		WHERE d.user_id = $1
 		  AND NOT EXISTS (SELECT 1 FROM notification_deliveries nd WHERE nd.notification_id = $2 AND nd.device_id = d.id)
 		ORDER BY d.id`, n.UserID, n.ID)
