@@ -148,11 +148,7 @@ func List(ctx context.Context, db postgres.DB, f Filter, a page.Args) (page.Page
 	if err != nil {
 		return page.Page[Contract]{}, err
 	}
-	var afterTime *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterTime, afterID = &a.After.Time, &a.After.ID
-	}
+	afterTime, afterID := a.AfterKey()
 	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM contracts c
 		WHERE `+VisibleTo+`
 		  AND ($3::text IS NULL OR c.status = $3)

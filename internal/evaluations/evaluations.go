@@ -152,11 +152,7 @@ func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[Ev
 	if err != nil {
 		return page.Page[Evaluation]{}, err
 	}
-	var afterTime *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterTime, afterID = &a.After.Time, &a.After.ID
-	}
+	afterTime, afterID := a.AfterKey()
 	found, err := collect(s.DB.Query(ctx, `SELECT `+columns+`
 		FROM evaluations e JOIN contracts c ON c.id = e.contract_id
 		WHERE `+contracts.VisibleTo+`

@@ -166,11 +166,7 @@ func List(ctx context.Context, db postgres.DB, status *Status, a page.Args) (pag
 	if err != nil {
 		return page.Page[FollowUp]{}, err
 	}
-	var afterTime *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterTime, afterID = &a.After.Time, &a.After.ID
-	}
+	afterTime, afterID := a.AfterKey()
 	rows, err := db.Query(ctx, `SELECT `+columns+` FROM follow_ups f
 		WHERE f.owner_id = $1
 		  AND ($2::text IS NULL OR f.status = $2)

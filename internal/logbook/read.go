@@ -102,11 +102,7 @@ func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[En
 	if err := s.checkFilter(ctx, f); err != nil {
 		return page.Page[Entry]{}, err
 	}
-	var afterDate *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterDate, afterID = &a.After.Time, &a.After.ID
-	}
+	afterDate, afterID := a.AfterKey()
 	var found []Entry
 	if f.ContractID != nil {
 		found, err = collectEntries(s.DB.Query(ctx, listOfContract, *f.ContractID, f.Status, f.From, f.To,

@@ -38,11 +38,7 @@ func List(ctx context.Context, db postgres.DB, unreadOnly bool, a page.Args) (pa
 	if err != nil {
 		return page.Page[Notification]{}, err
 	}
-	var afterTime *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterTime, afterID = &a.After.Time, &a.After.ID
-	}
+	afterTime, afterID := a.AfterKey()
 	found, err := collect(db.Query(ctx, `SELECT `+columns+` FROM notifications n
 		WHERE n.user_id = $1
 		  AND (NOT $2 OR n.read_at IS NULL)

@@ -59,6 +59,16 @@ func NewArgs(first *int, after *string) (Args, error) {
 	return a, nil
 }
 
+// AfterKey returns the time and id of the after cursor, both nil on the
+// first page: the parameters of a keyset query's
+// "($n::timestamptz IS NULL OR (t, id) < ($n, $m))".
+func (a Args) AfterKey() (*time.Time, *uuid.UUID) {
+	if a.After == nil {
+		return nil, nil
+	}
+	return &a.After.Time, &a.After.ID
+}
+
 // Limit is the number of rows to fetch: one more than First, to learn whether
 // there is a next page.
 func (a Args) Limit() int { return a.First + 1 }

@@ -538,11 +538,7 @@ func List(ctx context.Context, db postgres.DB, f Filter, a page.Args) (page.Page
 	if err := f.validate(); err != nil {
 		return page.Page[Visit]{}, err
 	}
-	var afterTime *time.Time
-	var afterID *uuid.UUID
-	if a.After != nil {
-		afterTime, afterID = &a.After.Time, &a.After.ID
-	}
+	afterTime, afterID := a.AfterKey()
 	rows, err := db.Query(ctx, `SELECT `+columns+` FROM visits v JOIN contracts c ON c.id = v.contract_id
 		WHERE `+contracts.VisibleTo+`
 		  AND ($3::timestamptz IS NULL OR v.starts_at >= $3)
