@@ -17,13 +17,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
+	"jalon/internal/jobs/jobopts"
 	"jalon/internal/notify"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
@@ -239,10 +239,7 @@ func (ScanArgs) Kind() string { return "followup.scan" }
 
 // InsertOpts: one waiting or running scan at a time is enough.
 func (ScanArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
+	return jobopts.Singleton()
 }
 
 // ScanWorker works ScanArgs.

@@ -9,12 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/jobs/jobopts"
 	"jalon/internal/postgres"
 )
 
@@ -112,10 +112,7 @@ func (RetentionArgs) Kind() string { return "privacy.retention" }
 
 // InsertOpts: one waiting or running retention run at a time is enough.
 func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
+	return jobopts.Singleton()
 }
 
 // RetentionWorker works RetentionArgs.

@@ -6,10 +6,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"jalon/internal/clock"
+	"jalon/internal/jobs/jobopts"
 )
 
 // MarkMissedEvery is the period of the job that marks missed visits: a
@@ -25,10 +25,7 @@ func (MarkMissedArgs) Kind() string { return "visits.mark_missed" }
 // InsertOpts: one waiting or running job at a time is enough (MarkMissed is
 // idempotent anyway: a second run finds nothing left to mark).
 func (MarkMissedArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
+	return jobopts.Singleton()
 }
 
 // MarkMissedWorker works MarkMissedArgs.
