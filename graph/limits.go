@@ -15,6 +15,9 @@ import (
 type Limits struct {
 	MaxDepth   int
 	MaxAliases int
+	// NoIntrospection refuses __schema and __type (production) with
+	// FORBIDDEN, before execution.
+	NoIntrospection bool
 }
 
 var _ interface {
@@ -32,6 +35,11 @@ func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
 func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	if l.NoIntrospection && introspects(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{}) {
+		e := gqlerror.Errorf("introspection is disabled")
+		e.Extensions = map[string]any{"code": string(apperr.Forbidden)}
+		return e
 	}
 	depth, aliases := measure(oc.Operation.SelectionSet, oc.Doc.Fragments, 1, map[string]bool{})
 	if depth > l.MaxDepth {
@@ -85,4 +93,29 @@ func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int, 
 		}
 	}
 	return depth, aliases
+}
+
+// introspects reports whether a root selection set asks for __schema or
+// __type (they exist only on the query root), through fragments too.
+func introspects(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(s.SelectionSet, frags, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				if introspects(f.SelectionSet, frags, seen) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

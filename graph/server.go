@@ -64,7 +64,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.Use(operationName{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.Limits.APQCacheSize)})
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
-	srv.Use(Limits{MaxDepth: o.Limits.MaxDepth, MaxAliases: o.Limits.MaxAliases})
+	srv.Use(Limits{MaxDepth: o.Limits.MaxDepth, MaxAliases: o.Limits.MaxAliases, NoIntrospection: o.Production})
 
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -40,7 +40,9 @@ type Config struct {
 
 	Firebase FirebaseConfig
 	Worker   WorkerConfig
-	BlobDir  string
+	// databaseURLDefaulted: DATABASE_URL was not set (refused in production).
+	databaseURLDefaulted bool
+	BlobDir              string
 
 	Identity IdentityConfig
 
@@ -134,6 +136,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
 		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
 	}
+	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	defaultFormat := "console"
 	if c.Env == "production" {
 		defaultFormat = "json"
@@ -237,7 +240,7 @@ func (c Config) validate() error {
 		if string(c.URLSigning) == DevSigningSecret {
 			return errors.New("JALON_URL_SIGNING_KEY: the development key is refused in production")
 		}
-		if c.DatabaseURL == DefaultDatabaseURL {
+		if c.databaseURLDefaulted {
 			return errors.New("DATABASE_URL: set it explicitly in production")
 		}
 	}
