@@ -15,6 +15,11 @@ import (
 type Limits struct {
 	MaxDepth   int
 	MaxAliases int
+	// MaxFields bounds the number of fields the operation selects once its
+	// fragments are expanded. Checked before gqlgen's complexity limit, whose
+	// walker expands every fragment spread (2^n work for a chain of
+	// fragments that each spread the next one twice).
+	MaxFields int
 	// NoIntrospection refuses __schema and __type (production) with
 	// FORBIDDEN, before execution.
 	NoIntrospection bool
@@ -41,7 +46,11 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 		e.Extensions = map[string]any{"code": string(apperr.Forbidden)}
 		return e
 	}
-	depth, aliases := measure(oc.Operation.SelectionSet, oc.Doc.Fragments, 1, map[string]bool{})
+	e := measureSet(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]*extent{})
+	if l.MaxFields > 0 && e.fields > l.MaxFields {
+		return limitError("query selects %d fields once its fragments are expanded; the limit is %d", e.fields, l.MaxFields)
+	}
+	depth, aliases := e.depth, e.aliases
 	if depth > l.MaxDepth {
 		return limitError("query is nested %d levels deep; the limit is %d", depth, l.MaxDepth)
 	}
@@ -57,42 +66,57 @@ func limitError(format string, args ...any) *gqlerror.Error {
 	return e
 }
 
-// measure returns the depth of a selection set and the number of aliases in
-// it, following fragments (each fragment once per path, so cycles stop).
-func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int, seen map[string]bool) (depth, aliases int) {
-	depth = level - 1
+// measureSet returns the extent of a selection set, following fragment
+// spreads. Each fragment is measured once (memo), so a chain of fragments
+// spreading the next one twice costs n walks, not 2^n. Counts saturate
+// instead of overflowing.
+// extent is the size of a selection set: how many field levels it nests, how
+// many aliases it uses and how many fields it selects, fragments expanded.
+type extent struct{ depth, aliases, fields int }
+
+const maxCount = 1 << 30
+
+func saturatingAdd(a, b int) int {
+	if a+b > maxCount {
+		return maxCount
+	}
+	return a + b
+}
+
+func measureSet(set ast.SelectionSet, frags ast.FragmentDefinitionList, memo map[string]*extent) extent {
+	var out extent
 	for _, sel := range set {
-		var d, a int
+		var e extent
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Alias != "" && s.Alias != s.Name {
-				aliases++
+				e.aliases = 1
 			}
-			if len(s.SelectionSet) == 0 {
-				d = level
-			} else {
-				d, a = measure(s.SelectionSet, frags, level+1, seen)
-			}
+			inner := measureSet(s.SelectionSet, frags, memo)
+			e.depth, e.aliases = 1+inner.depth, saturatingAdd(e.aliases, inner.aliases)
+			e.fields = saturatingAdd(1, inner.fields)
 		case *ast.InlineFragment:
-			d, a = measure(s.SelectionSet, frags, level, seen)
+			e = measureSet(s.SelectionSet, frags, memo)
 		case *ast.FragmentSpread:
-			if seen[s.Name] {
-				continue
+			if m, ok := memo[s.Name]; ok {
+				if m != nil {
+					e = *m
+				}
+				break // nil: a cycle in progress (validation refuses cycles anyway)
 			}
 			f := frags.ForName(s.Name)
 			if f == nil {
-				continue
+				break
 			}
-			seen[s.Name] = true
-			d, a = measure(f.SelectionSet, frags, level, seen)
-			delete(seen, s.Name)
+			memo[s.Name] = nil
+			e = measureSet(f.SelectionSet, frags, memo)
+			memo[s.Name] = &e
 		}
-		aliases += a
-		if d > depth {
-			depth = d
-		}
+		out.aliases = saturatingAdd(out.aliases, e.aliases)
+		out.fields = saturatingAdd(out.fields, e.fields)
+		out.depth = max(out.depth, e.depth)
 	}
-	return depth, aliases
+	return out
 }
 
 // introspects reports whether a root selection set asks for __schema or

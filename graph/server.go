@@ -63,8 +63,11 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	}
 	srv.Use(operationName{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.Limits.APQCacheSize)})
+	// Our limits first: they are linear in the document and bound the work
+	// of gqlgen's complexity walker, which expands every fragment spread.
+	srv.Use(Limits{MaxDepth: o.Limits.MaxDepth, MaxAliases: o.Limits.MaxAliases,
+		MaxFields: o.Limits.MaxComplexity, NoIntrospection: o.Production})
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
-	srv.Use(Limits{MaxDepth: o.Limits.MaxDepth, MaxAliases: o.Limits.MaxAliases, NoIntrospection: o.Production})
 
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

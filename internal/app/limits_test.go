@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,5 +98,37 @@ func TestParserTokenLimit(t *testing.T) {
 	res := a.Query(t, tok, "{ "+strings.Repeat("__typename ", 300)+"}", nil)
 	if res.Code() != "VALIDATION_FAILED" || !strings.Contains(res.Errors[0].Message, "token") {
 		t.Fatalf("want the token limit: %+v", res.Errors)
+	}
+}
+
+// A chain of fragments, each spreading the next twice, is a few hundred
+// bytes but 2^n paths: it must be measured and refused in linear time (this
+// test would run for days otherwise).
+func TestFragmentChainIsMeasuredInLinearTime(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	tok := a.Token(t, a.NewUser(t, auth.Adviser))
+	const links = 40
+	var doc strings.Builder
+	doc.WriteString("query { ...F0 }\n")
+	for i := 0; i < links; i++ {
+		fmt.Fprintf(&doc, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&doc, "fragment F%d on Query { me { id } }\n", links)
+	done := make(chan testapp.Response, 1)
+	go func() { done <- a.Query(t, tok, doc.String(), nil) }()
+	select {
+	case res := <-done:
+		// 2^40 fields once expanded: refused before execution.
+		res.RequireCode(t, "VALIDATION_FAILED")
+	case <-time.After(60 * time.Second):
+		t.Fatal("a 40-link fragment chain was not answered within a minute: exponential work")
+	}
+	// A short chain is an ordinary query.
+	short := "query { ...F0 }\nfragment F0 on Query { ...F1 ...F1 }\nfragment F1 on Query { ...F2 ...F2 }\nfragment F2 on Query { me { id } }"
+	var out struct{ Me struct{ ID string } }
+	a.Query(t, tok, short, nil).Decode(t, &out)
+	if out.Me.ID == "" {
+		t.Fatal("a short fragment chain was not answered")
 	}
 }
