@@ -72,6 +72,10 @@ func TestImportContractsAllOrNothing(t *testing.T) {
 		row(base.Apprentice, base.Tutor.Email, "2026-09-01", "2028-08-31", "28"), // line 6: already has an active contract
 		"nobody@example.test,a,b,c,d,e,f,g,h",                                    // line 7: unknown apprentice
 		"too,few,fields",                                                         // line 8
+		`a"b,c,d,e,f,g,h,i,j`,                                                    // line 9: bare quote
+		row(ap3, base.Adviser.Email, "2026-09-01", "2028-08-31", "28"),           // line 10: tutor is an adviser, after the parse errors
+		`"unclosed@example.test,x,y,z,w,v,u,t,s`,                                 // line 11: an unclosed quote runs to the end
+		row(ap3, base.Tutor.Email, "2026-09-01", "2028-08-31", "28"),             // (inside line 11's quote)
 	}, "\n") + "\n"
 	dir := t.TempDir()
 	badFile := filepath.Join(dir, "bad.csv")
@@ -82,8 +86,8 @@ func TestImportContractsAllOrNothing(t *testing.T) {
 		t.Fatal("a file with bad rows was imported")
 	}
 	msg := err.Error()
-	for _, want := range []string{"6 bad rows", "line 3: tutor_email:", "line 4: end_date:", "line 5: apprentice_email:",
-		"line 6: apprentice_email:", "line 7: apprentice_email:", "line 8:"} {
+	for _, want := range []string{"9 bad rows", "line 3: tutor_email:", "line 4: end_date:", "line 5: apprentice_email:",
+		"line 6: apprentice_email:", "line 7: apprentice_email:", "line 8:", "line 9:", "line 10: tutor_email:", "line 11:"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("report lacks %q:\n%s", want, msg)
 		}

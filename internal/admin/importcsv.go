@@ -88,18 +88,17 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var perr *csv.ParseError
 			if !errors.As(err, &perr) {
 				return 0, fmt.Errorf("read CSV: %w", err)
 			}
-			bad = append(bad, RowError{Line: perr.Line, Message: perr.Err.Error()})
-			if errors.Is(perr.Err, csv.ErrFieldCount) {
-				continue // the next rows can still be read and checked
-			}
-			return 0, &ImportError{Rows: bad}
+			// The reader has consumed the bad record (an unclosed quote runs
+			// to the end of the file): go on, so every bad row is reported.
+			bad = append(bad, RowError{Line: perr.StartLine, Message: perr.Err.Error()})
+			continue
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
 		in, rowErr := parseRow(ctx, db, get)
 		if rowErr == nil {
