@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -131,4 +133,34 @@ func TestFragmentChainIsMeasuredInLinearTime(t *testing.T) {
 	if out.Me.ID == "" {
 		t.Fatal("a short fragment chain was not answered")
 	}
+}
+
+// A multipart request is no way around the JSON body limit: its operations
+// part is held to the same 64 KiB, while the file part keeps its own limit.
+func TestMultipartOperationsAreCappedLikeJSON(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	tok := a.Token(t, a.NewUser(t, auth.Adviser))
+	send := func(ops string) testapp.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		w.WriteField("operations", ops)
+		w.WriteField("map", `{}`)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return a.Do(t, req)
+	}
+	var out struct{ Me struct{ ID string } }
+	send(`{"query":"{ me { id } }"}`).Decode(t, &out)
+	if out.Me.ID == "" {
+		t.Fatal("a small multipart operation was not answered")
+	}
+	big := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 100<<10) + `"}}`
+	res := send(big)
+	if res.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 100 KiB multipart operation: status %d", res.Status)
+	}
+	res.RequireCode(t, "VALIDATION_FAILED")
 }

@@ -3,13 +3,17 @@ package httpserver
 import (
 	"bytes"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 )
 
 // LimitBody caps request bodies before gqlgen reads them (its POST transport
 // reads bodies unbounded and echoes them in decode errors): JSON bodies to
-// maxJSON bytes, multipart uploads to maxMultipart. An oversized body is
+// maxJSON bytes, multipart uploads to maxMultipart — and within an upload,
+// the "operations" part (the query and its variables) to maxJSON too, so a
+// multipart request is no way around the JSON limit. An oversized body is
 // answered 413 with a GraphQL-shaped error and never reaches the executor.
 func LimitBody(maxJSON, maxMultipart int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -17,15 +21,17 @@ func LimitBody(maxJSON, maxMultipart int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		multipartBody := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/")
 		limit := maxJSON
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		if multipartBody {
 			limit = maxMultipart
 		}
 		if r.ContentLength > limit {
 			tooLarge(w, limit)
 			return
 		}
-		if limit == maxJSON {
+		if !multipartBody {
 			// Small enough to read whole: then we know, not guess.
 			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 			if err != nil {
@@ -37,11 +43,43 @@ func LimitBody(maxJSON, maxMultipart int64, next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-		} else {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+			return
 		}
+		// Read enough to hold the first part whole when it is within the
+		// JSON limit, and check it; the rest streams on, capped.
+		head, err := io.ReadAll(io.LimitReader(r.Body, maxJSON+8<<10))
+		if err != nil {
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		if operationsTooLarge(head, params["boundary"], maxJSON) {
+			tooLarge(w, maxJSON)
+			return
+		}
+		rest := http.MaxBytesReader(w, r.Body, maxMultipart-int64(len(head)))
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), rest), rest}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// operationsTooLarge reports whether the first part of a multipart body
+// (the GraphQL operations, by the multipart request spec) is longer than
+// max, or does not end within head at all. A malformed body is left for
+// the transport to refuse.
+func operationsTooLarge(head []byte, boundary string, max int64) bool {
+	if boundary == "" {
+		return false
+	}
+	part, err := multipart.NewReader(bytes.NewReader(head), boundary).NextPart()
+	if err != nil {
+		return false
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(part, max+1))
+	return n > max || err != nil
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {
