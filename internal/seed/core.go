@@ -84,7 +84,7 @@ var demoCompetencies = []struct{ code, title, group string }{
 }
 
 // seedCore inserts the people, organisations, trade and contracts.
-func seedCore(ctx context.Context, tx pgx.Tx) error {
+func seedCore(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	batch := &pgx.Batch{}
 	batch.Queue(`INSERT INTO training_centres (id, name, street, postal_code, city)
 		VALUES ($1, 'Centre de formation IFAPME Namur', 'Rue de Bruxelles 15', '5000', 'Namur')
@@ -108,16 +108,16 @@ func seedCore(ctx context.Context, tx pgx.Tx) error {
 			u.id, u.email, u.first, u.last, u.locale, u.role, u.company, u.birth)
 	}
 	// Contracts started at different times, so every area has something to show.
-	today := time.Now().UTC().Truncate(24 * time.Hour)
+	today := now.UTC().Truncate(24 * time.Hour)
 	starts := []time.Time{today.AddDate(0, -7, 0), today.AddDate(0, -4, 0), today.AddDate(0, 0, -20), today.AddDate(-2, 0, 20)}
 	tutors := []uuid.UUID{Tutor1ID, Tutor1ID, Tutor2ID, Tutor2ID}
 	companies := []uuid.UUID{Company1ID, Company1ID, Company2ID, Company2ID}
 	for i, id := range ContractIDs {
 		batch.Queue(`INSERT INTO contracts (id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id,
-				start_date, end_date, weekly_hours, status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'ACTIVE') ON CONFLICT DO NOTHING`,
+				start_date, end_date, weekly_hours, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'ACTIVE', $11, $11) ON CONFLICT DO NOTHING`,
 			id, ApprenticeIDs[i], companies[i], tutors[i], AdviserID, CentreID, TradeID,
-			starts[i], starts[i].AddDate(2, 0, 0), 28)
+			starts[i], starts[i].AddDate(2, 0, 0), 28, now)
 	}
 	return tx.SendBatch(ctx, batch).Close()
 }

@@ -55,7 +55,7 @@ var demoComments = []string{
 
 // seedEvaluations adds the demo trade's template, schedules the demo
 // contracts' evaluations and fills some of them, with real content hashes.
-func seedEvaluations(ctx context.Context, tx pgx.Tx) error {
+func seedEvaluations(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO evaluation_templates
 			(id, trade_id, title, scale_min, scale_max, scale_labels, months_after_start, days_before_end)
 		VALUES ($1, $2, 'Évaluation en entreprise', 1, 4, $3, '{3,6,12}', 30) ON CONFLICT DO NOTHING`,

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,7 @@ import (
 // seedIdentity gives every demo user the password DemoPassword, hashed as
 // logins expect it, where no password is set yet: running it again (or after
 // someone changed their password) changes nothing.
-func seedIdentity(ctx context.Context, tx pgx.Tx) error {
+func seedIdentity(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	ids := make([]uuid.UUID, len(demoUsers))
 	for i, u := range demoUsers {
 		ids[i] = u.id

@@ -30,11 +30,15 @@ var demoActivities = []string{
 // seedLogbook writes six weeks of working days per demo contract (fewer for
 // recent contracts): older weeks validated by the tutor, some entries sent
 // back with a comment, the last working week waiting for review, the last
-// four days still drafts. Ids derive from contract and date, so a second
-// run on the same day inserts nothing.
-func seedLogbook(ctx context.Context, tx pgx.Tx) error {
-	now := time.Now()
-	today := clock.Today(now)
+// four days still drafts, as of the day the demo data was first loaded (the
+// demo contracts' creation): ids derive from contract and date, so running
+// the seed again, even days later, inserts nothing.
+func seedLogbook(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	var firstLoaded time.Time
+	if err := tx.QueryRow(ctx, `SELECT created_at FROM contracts WHERE id = $1`, ContractIDs[0]).Scan(&firstLoaded); err != nil {
+		return fmt.Errorf("demo contract: %w", err)
+	}
+	today := clock.Today(firstLoaded)
 	tutors := []uuid.UUID{Tutor1ID, Tutor1ID, Tutor2ID, Tutor2ID}
 	batch := &pgx.Batch{}
 	for ci, contractID := range ContractIDs {

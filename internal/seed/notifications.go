@@ -15,8 +15,8 @@ import (
 // seedNotifications gives the demo users an inbox (in their language, some
 // read) and notification preferences. No devices: demo FCM tokens would be
 // pruned by FCM at the first push.
-func seedNotifications(ctx context.Context, tx pgx.Tx) error {
-	now := time.Now().UTC().Truncate(time.Minute)
+func seedNotifications(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	now = now.UTC().Truncate(time.Minute)
 	type demo struct {
 		n    int
 		to   uuid.UUID

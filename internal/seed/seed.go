@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +23,7 @@ const DemoPassword = "jalon-demo"
 // step seeds one area.
 type step struct {
 	name string
-	fn   func(ctx context.Context, tx pgx.Tx) error
+	fn   func(ctx context.Context, tx pgx.Tx, now time.Time) error
 }
 
 // steps run in order, in one transaction. Areas append theirs.
@@ -35,11 +36,18 @@ var steps = []step{
 	{"notifications", seedNotifications},
 }
 
-// Demo loads the demo data set into the database.
+// Demo loads the demo data set into the database, dated around today.
 func Demo(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	return DemoAt(ctx, pool, out, time.Now())
+}
+
+// DemoAt is Demo as if run at now. Running it again at any later time adds
+// nothing: every row has a fixed id, and the log book is dated from the day
+// the demo data was first loaded.
+func DemoAt(ctx context.Context, pool *pgxpool.Pool, out io.Writer, now time.Time) error {
 	err := postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
 		for _, s := range steps {
-			if err := s.fn(ctx, tx); err != nil {
+			if err := s.fn(ctx, tx, now); err != nil {
 				return fmt.Errorf("seed %s: %w", s.name, err)
 			}
 		}

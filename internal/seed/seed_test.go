@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 
 	"jalon/internal/seed"
 	"jalon/internal/testdb"
@@ -54,6 +55,17 @@ func TestDemoIsIdempotent(t *testing.T) {
 	for table, n := range first {
 		if second[table] != n {
 			t.Errorf("%s: %d rows after the first run, %d after the second", table, n, second[table])
+		}
+	}
+
+	// Days later (`jalon dev` seeds at every start): still nothing new.
+	if err := seed.DemoAt(ctx, pool, io.Discard, time.Now().AddDate(0, 0, 9)); err != nil {
+		t.Fatal(err)
+	}
+	third := counts()
+	for table, n := range first {
+		if third[table] != n {
+			t.Errorf("%s: %d rows after the first run, %d when run again days later", table, n, third[table])
 		}
 	}
 }

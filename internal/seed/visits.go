@@ -20,8 +20,8 @@ func VisitID(n int) uuid.UUID {
 // contract 1's last visit was 100 days ago and contract 4's 120 days ago
 // (both overdue); contract 2 has an upcoming visit (planned); contract 3
 // started 20 days ago and enters the queue three days from now.
-func seedVisits(ctx context.Context, tx pgx.Tx) error {
-	today := clock.Today(time.Now())
+func seedVisits(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	today := clock.Today(now)
 	at := func(days, hour, minute int) time.Time {
 		d := today.AddDate(0, 0, days)
 		return time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, clock.Brussels)
