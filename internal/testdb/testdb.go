@@ -26,6 +26,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"jalon/internal/pgcluster"
 	"jalon/internal/postgres"
@@ -118,8 +120,29 @@ func setup() {
 	}
 	template = "jalon_template_" + migrationsHash()
 	setupErr = withAdmin(ctx, serverURL, func(conn *pgx.Conn) error {
-		return locked(ctx, conn, func() error { return ensureTemplate(ctx, conn) })
+		return locked(ctx, conn, func() error {
+			if err := ensureTemplate(ctx, conn); err != nil {
+				return err
+			}
+			dropStaleTemplates(ctx, conn)
+			return nil
+		})
 	})
+}
+
+// dropStaleTemplates removes templates of older migration sets, so they do
+// not pile up on a shared server. One still in use (another checkout's test
+// run) refuses to drop: it is left for a later run.
+func dropStaleTemplates(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'jalon\_template\_%' AND datname <> $1`, template)
+	if err != nil {
+		return
+	}
+	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, n := range names {
+		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+	}
 }
 
 // ensureTemplate creates and migrates the template database if it is missing.
@@ -183,10 +206,13 @@ func withDatabase(serverURL, db string) string {
 	return u.String()
 }
 
-// migrationsHash identifies the migration set, so a changed migration gets a
-// new template.
+// migrationsHash identifies the migration set (Jalon's files and River's
+// versions), so a changed migration or a River upgrade gets a new template.
 func migrationsHash() string {
 	h := sha256.New()
+	for _, v := range riverVersions() {
+		fmt.Fprintf(h, "river %d %s\n", v.Version, v.SQLUp)
+	}
 	fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -197,4 +223,13 @@ func migrationsHash() string {
 		return nil
 	})
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// riverVersions lists River's migrations as this build knows them.
+func riverVersions() []rivermigrate.Migration {
+	m, err := rivermigrate.New[pgx.Tx](riverpgxv5.New(nil), nil)
+	if err != nil {
+		return nil
+	}
+	return m.AllVersions()
 }
