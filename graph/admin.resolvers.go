@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"jalon/graph/model"
 	"jalon/internal/admin"
 	"jalon/internal/contracts"
 	"jalon/internal/identity"
@@ -74,6 +75,14 @@ func (r *mutationResolver) CreateContract(ctx context.Context, input admin.Contr
 
 func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (*contracts.Contract, error) {
 	c, err := admin.UpdateContractStatus(ctx, r.DB, id, status)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (r *mutationResolver) UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (*contracts.Contract, error) {
+	c, err := admin.UpdateContractDates(ctx, r.DB, id, input.StartDate, input.EndDate)
 	if err != nil {
 		return nil, err
 	}

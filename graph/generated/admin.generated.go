@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+	"jalon/graph/model"
 	"jalon/internal/admin"
 	"jalon/internal/identity"
 
@@ -486,6 +487,55 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (identity.NewUser, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateContractDatesInput(ctx context.Context, obj any) (model.UpdateContractDatesInput, error) {
+	var it model.UpdateContractDatesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"startDate", "endDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateContractDatesInput unmarshals raw into the UpdateContractDatesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateContractDatesInput(ctx context.Context, raw any) (model.UpdateContractDatesInput, error) {
+	var out model.UpdateContractDatesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContractDatesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (identity.UserChanges, error) {
 	var it identity.UserChanges
 	if obj == nil {
@@ -630,6 +680,11 @@ func (ec *executionContext) unmarshalNCreateTrainingCentreInput2jalonᚋinternal
 
 func (ec *executionContext) unmarshalNCreateUserInput2jalonᚋinternalᚋidentityᚐNewUser(ctx context.Context, v any) (identity.NewUser, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateContractDatesInput2jalonᚋgraphᚋmodelᚐUpdateContractDatesInput(ctx context.Context, v any) (model.UpdateContractDatesInput, error) {
+	res, err := ec.unmarshalInputUpdateContractDatesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

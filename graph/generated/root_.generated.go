@@ -325,6 +325,7 @@ type ComplexityRoot struct {
 		SignEvaluation                func(childComplexity int, id uuid.UUID) int
 		SubmitLogEntry                func(childComplexity int, id uuid.UUID) int
 		UnregisterDevice              func(childComplexity int, token string) int
+		UpdateContractDates           func(childComplexity int, id uuid.UUID, input model.UpdateContractDatesInput) int
 		UpdateContractStatus          func(childComplexity int, id uuid.UUID, status contracts.Status) int
 		UpdateLogEntry                func(childComplexity int, id uuid.UUID, input model.UpdateLogEntryInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
@@ -1795,6 +1796,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["token"].(string)), true
+	case "Mutation.updateContractDates":
+		if e.ComplexityRoot.Mutation.UpdateContractDates == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContractDates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContractDates(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateContractDatesInput)), true
 	case "Mutation.updateContractStatus":
 		if e.ComplexityRoot.Mutation.UpdateContractStatus == nil {
 			break
@@ -2505,6 +2517,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SaveEvaluationInput", ec.unmarshalInputSaveEvaluationInput),
 			graphql.NewInputUnmarshaler("ScaleLabelInput", ec.unmarshalInputScaleLabelInput),
 			graphql.NewInputUnmarshaler("ScheduleVisitInput", ec.unmarshalInputScheduleVisitInput),
+			graphql.NewInputUnmarshaler("UpdateContractDatesInput", ec.unmarshalInputUpdateContractDatesInput),
 			graphql.NewInputUnmarshaler("UpdateLogEntryInput", ec.unmarshalInputUpdateLogEntryInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 		)
@@ -2688,6 +2701,13 @@ extend type Mutation {
   "Creates an ACTIVE contract."
   createContract(input: CreateContractInput!): Contract!
   updateContractStatus(id: ID!, status: ContractStatus!): Contract!
+  "Moves a contract's dates (an extension, a late start); evaluations not yet started move with them."
+  updateContractDates(id: ID!, input: UpdateContractDatesInput!): Contract!
+}
+
+input UpdateContractDatesInput {
+  startDate: Date!
+  endDate: Date!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/auth.graphqls", Input: `# Identity: users, login and sessions.

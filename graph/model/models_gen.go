@@ -175,6 +175,11 @@ type ScheduleVisitInput struct {
 type Subscription struct {
 }
 
+type UpdateContractDatesInput struct {
+	StartDate time.Time `json:"startDate"`
+	EndDate   time.Time `json:"endDate"`
+}
+
 // Fields left out keep their value.
 type UpdateLogEntryInput struct {
 	ExpectedVersion int         `json:"expectedVersion"`

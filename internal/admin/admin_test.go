@@ -2,8 +2,10 @@ package admin_test
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5"
 	"strings"
 	"testing"
+	"time"
 
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
@@ -335,5 +337,44 @@ func TestCreateContractSchedulesEvaluations(t *testing.T) {
 	a.Query(t, a.Token(t, apprentice), q, map[string]any{"id": out.CreateContract.ID}).Decode(t, &list)
 	if list.Contract.Evaluations.TotalCount != 3 {
 		t.Fatalf("reactivation duplicated evaluations: %d", list.Contract.Evaluations.TotalCount)
+	}
+}
+
+// Moving a contract's dates moves the due dates of its evaluations not yet
+// started, and leaves started ones where they are.
+func TestUpdateContractDatesMovesScheduledEvaluations(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	admin := a.Token(t, a.NewUser(t, auth.Admin))
+	c := a.NewContract(t, testapp.ContractOpts{
+		StartDate: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), EndDate: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC)})
+	a.NewTemplate(t, c) // months 3 and 6, 30 days before the end
+	set := `mutation($id: ID!, $s: ContractStatus!) { updateContractStatus(id: $id, status: $s) { id } }`
+	a.Query(t, admin, set, map[string]any{"id": c.ID, "s": "SUSPENDED"}).Decode(t, &struct{}{})
+	a.Query(t, admin, set, map[string]any{"id": c.ID, "s": "ACTIVE"}).Decode(t, &struct{}{}) // schedules
+	// The 3-month evaluation is started.
+	a.Exec(t, `UPDATE evaluations SET status = 'IN_PROGRESS' WHERE contract_id = $1 AND due_date = '2026-04-05'`, c.ID)
+
+	move := `mutation($id: ID!, $in: UpdateContractDatesInput!) { updateContractDates(id: $id, input: $in) { startDate endDate } }`
+	expect(t, a.Query(t, admin, move, map[string]any{"id": c.ID, "in": map[string]any{"startDate": "2026-02-01", "endDate": "2026-02-01"}}), "VALIDATION_FAILED", "endDate")
+	expect(t, a.Query(t, a.Token(t, c.Adviser), move, map[string]any{"id": c.ID, "in": map[string]any{"startDate": "2026-02-01", "endDate": "2028-03-01"}}), "FORBIDDEN", "")
+	var out struct {
+		UpdateContractDates struct{ StartDate, EndDate string }
+	}
+	a.Query(t, admin, move, map[string]any{"id": c.ID, "in": map[string]any{"startDate": "2026-02-01", "endDate": "2028-03-01"}}).Decode(t, &out)
+	if out.UpdateContractDates.StartDate != "2026-02-01" || out.UpdateContractDates.EndDate != "2028-03-01" {
+		t.Fatalf("dates %+v", out.UpdateContractDates)
+	}
+	rows, err := a.Pool.Query(context.Background(), `SELECT due_date::text || ' ' || status FROM evaluations WHERE contract_id = $1 ORDER BY due_date`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	want := []string{"2026-04-05 IN_PROGRESS", "2026-08-01 SCHEDULED", "2028-01-31 SCHEDULED"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("evaluations after the move: %v, want %v", got, want)
+	}
+	if a.AuditCount(t, "contract.dates_changed", c.ID.String()) != 1 {
+		t.Fatal("no audit row")
 	}
 }

@@ -194,6 +194,37 @@ func UpdateContractStatus(ctx context.Context, db postgres.DB, id uuid.UUID, sta
 	return c, err
 }
 
+// UpdateContractDates moves a contract's start and end dates (ADMIN only;
+// the end must come after the start) and, in the same transaction, the due
+// dates of its evaluations not yet started.
+func UpdateContractDates(ctx context.Context, db postgres.DB, id uuid.UUID, start, end time.Time) (contracts.Contract, error) {
+	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
+		return contracts.Contract{}, err
+	}
+	if !end.After(start) {
+		return contracts.Contract{}, apperr.Invalid("endDate", "the end date must come after the start date")
+	}
+	var c contracts.Contract
+	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		old, err := contracts.GetForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c, err = contracts.Scan(tx.QueryRow(ctx, `UPDATE contracts c SET start_date = $2, end_date = $3, updated_at = now()
+			WHERE c.id = $1 RETURNING `+contracts.Columns, id, start, end))
+		if err != nil {
+			return contractWriteError(err, "update contract dates")
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{Action: "contract.dates_changed", TargetType: "contract", TargetID: id.String(),
+			Details: map[string]any{"from": []string{old.StartDate.Format(time.DateOnly), old.EndDate.Format(time.DateOnly)},
+				"to": []string{start.Format(time.DateOnly), end.Format(time.DateOnly)}}}); err != nil {
+			return err
+		}
+		return evaluations.ScheduleForContract(ctx, tx, id)
+	})
+	return c, err
+}
+
 // contractWriteError translates the contracts table's constraints.
 func contractWriteError(err error, op string) error {
 	switch postgres.ConstraintName(err) {

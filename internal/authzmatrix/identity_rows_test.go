@@ -121,3 +121,14 @@ func noneOf(t *testing.T, res testapp.Response, c testapp.Contract) {
 		}
 	}
 }
+
+func init() {
+	register(Row{
+		Name: "mutation updateContractDates",
+		Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+			return `mutation($id: ID!) { updateContractDates(id: $id, input: {startDate: "2026-01-05", endDate: "2028-01-05"}) { id } }`,
+				map[string]any{"id": c.ID}
+		},
+		AdminOnly: true,
+	})
+}
