@@ -43,8 +43,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	a.Query(t, "", `mutation($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }`, map[string]any{"t": s.RefreshToken})
 	// Reusing the rotated token is a security event: logged, without the token.
 	a.Query(t, "", `mutation($t: String!) { refreshSession(refreshToken: $t) { refreshToken } }`, map[string]any{"t": s.RefreshToken})
+	// The reuse revoked s's family, its access token with it: a new session.
+	s2 := a.Login(t, u.Email, password)
 	const deviceToken = "fcm-device-token-that-must-stay-secret"
-	a.Query(t, s.AccessToken, `mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID, locale: "fr", appVersion: "1.0"}) { id } }`,
+	a.Query(t, s2.AccessToken, `mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID, locale: "fr", appVersion: "1.0"}) { id } }`,
 		map[string]any{"t": deviceToken}).Decode(t, &struct{}{})
 	a.Query(t, "Bearer-garbage."+s.AccessToken, `{ me { id } }`, nil)
 
@@ -54,6 +56,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	for name, secret := range map[string]string{
 		"password": password, "access token": s.AccessToken, "refresh token": s.RefreshToken, "device token": deviceToken,
+		"second access token": s2.AccessToken, "second refresh token": s2.RefreshToken,
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the logs hold the %s", name)

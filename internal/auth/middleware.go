@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
@@ -14,9 +15,12 @@ import (
 )
 
 // Authenticator turns a bearer token into a Principal. Besides the token it
-// checks, with one primary-key lookup per request, that the user still exists
-// and is active, so a deactivated user's tokens stop working at once; the role
-// comes from the database too, so a role change applies immediately.
+// checks, with one query per request (a primary-key lookup and an indexed
+// probe of the session family), that the user still exists and is active and
+// that the token's session (its sid, when it has one) was not revoked: a
+// deactivated user's tokens, and the access tokens of a session ended by
+// logout, refresh-token reuse or a password change, stop working at once. The
+// role comes from the database too, so a role change applies immediately.
 type Authenticator struct {
 	tokens *Tokens
 	db     postgres.DB
@@ -27,8 +31,8 @@ func NewAuthenticator(tokens *Tokens, db postgres.DB) *Authenticator {
 	return &Authenticator{tokens: tokens, db: db}
 }
 
-// ErrInvalidToken means the token is malformed, forged, expired, or belongs to
-// an inactive or unknown user. Its cause is deliberately not told.
+// ErrInvalidToken means the token is malformed, forged, expired, belongs to
+// an inactive or unknown user, or to a revoked session. Its cause is deliberately not told.
 var ErrInvalidToken = errors.New("invalid access token")
 
 // Authenticate verifies token and returns its caller.
@@ -39,9 +43,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 		return Principal{}, ErrInvalidToken
 	}
 	var role Role
-	var active bool
-	err = a.db.QueryRow(ctx, `SELECT role, active FROM users WHERE id = $1`, p.UserID).Scan(&role, &active)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !active) {
+	var active, live bool
+	var sid *uuid.UUID
+	if p.SessionID != uuid.Nil {
+		sid = &p.SessionID
+	}
+	// A session family is live while it has an unrevoked row: revocation
+	// marks every row of the family, and the family's last row outlives the
+	// access tokens issued with it (refresh TTL > access TTL).
+	err = a.db.QueryRow(ctx, `SELECT u.role, u.active,
+			$2::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions s
+				WHERE s.family_id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)
+		FROM users u WHERE u.id = $1`, p.UserID, sid).Scan(&role, &active, &live)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!active || !live)) {
 		return Principal{}, ErrInvalidToken
 	}
 	if err != nil {

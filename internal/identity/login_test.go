@@ -213,6 +213,40 @@ func TestConcurrentBurstCannotExceedTheLimit(t *testing.T) {
 	if tried > 5 {
 		t.Fatalf("%d passwords were tried in a burst; the limit is 5", tried)
 	}
+	if n := a.AuditCount(t, "auth.login_throttled", strings.ToLower(u.Email)); n < 1 {
+		t.Fatal("a burst over the limit left no auth.login_throttled audit entry")
+	}
+}
+
+// Concurrent attempts can leave the count over the limit without any of them
+// landing on it exactly (each counted the others' rows too): the refusals
+// that follow still write the audit entry, once per window.
+func TestThrottlingIsAuditedWhenNoCountLandedOnTheLimit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Tutor)
+	a.SetPassword(t, u, pw)
+	account := strings.ToLower(u.Email)
+	// Six failures recorded by attempts that all counted six and were
+	// refused before trying a password would leave the rows of those that
+	// tried one; the state is the same: over the limit, nothing audited.
+	for i := 0; i < 6; i++ {
+		a.Exec(t, `INSERT INTO login_failures (scope, key, at) VALUES ('account', $1, $2)`, account, a.Clock.Now().Add(-time.Minute))
+	}
+	retryAfter(t, login(a, t, u.Email, pw))
+	retryAfter(t, login(a, t, u.Email, "guess"))
+	if n := a.AuditCount(t, "auth.login_throttled", account); n != 1 {
+		t.Fatalf("want one audit entry for the account, got %d", n)
+	}
+	// A new window, a new entry.
+	a.Clock.Advance(15*time.Minute + time.Second)
+	for i := 0; i < 6; i++ {
+		a.Exec(t, `INSERT INTO login_failures (scope, key, at) VALUES ('account', $1, $2)`, account, a.Clock.Now())
+	}
+	retryAfter(t, login(a, t, u.Email, pw))
+	if n := a.AuditCount(t, "auth.login_throttled", account); n != 2 {
+		t.Fatalf("want a second audit entry in the next window, got %d", n)
+	}
 }
 
 func TestForwardedForIsUsedOnlyWhenConfigured(t *testing.T) {

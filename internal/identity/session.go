@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
@@ -120,30 +121,15 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	return out, err
 }
 
-// failed audits the failure that makes a burst reach a limit. The actor is
-// unknown (whoever guesses is not the account's owner); the account's user id,
-// when the e-mail exists, goes in the details.
+// failed audits a failure that finds the burst at or over a limit. The actor
+// is unknown (whoever guesses is not the account's owner); the account's user
+// id, when the e-mail exists, goes in the details.
 func (s *Service) failed(ctx context.Context, at attempt, known bool, id uuid.UUID) error {
-	if at.nAccount == s.throttle.maxAccount {
-		details := map[string]any{"failures": at.nAccount, "window": s.throttle.window.String(), "address": at.address}
-		if known {
-			details["userId"] = id
-		}
-		if err := audit.RecordAs(ctx, s.db, nil, audit.Entry{
-			Action: "auth.login_throttled", TargetType: "account", TargetID: at.account, Details: details,
-		}); err != nil {
-			return err
-		}
+	var userID *uuid.UUID
+	if known {
+		userID = &id
 	}
-	if at.nAddress == s.throttle.maxAddress {
-		if err := audit.RecordAs(ctx, s.db, nil, audit.Entry{
-			Action: "auth.login_throttled", TargetType: "address", TargetID: at.address,
-			Details: map[string]any{"failures": at.nAddress, "window": s.throttle.window.String()},
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.throttle.audit(ctx, s.db, at, userID)
 }
 
 // newRefreshToken returns a 256-bit random token and its stored hash.
@@ -192,12 +178,13 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 	now := s.clock.Now()
 	var out Session
 	var reused bool
+	var family, userID uuid.UUID
 	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		var (
-			id, family, userID uuid.UUID
-			expires            time.Time
-			rotated, revoked   *time.Time
-			active             bool
+			id               uuid.UUID
+			expires          time.Time
+			rotated, revoked *time.Time
+			active           bool
 		)
 		err := tx.QueryRow(ctx, `SELECT s.id, s.family_id, s.user_id, s.expires_at, s.rotated_at, s.revoked_at, u.active
 			FROM sessions s JOIN users u ON u.id = s.user_id
@@ -235,6 +222,11 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		return Session{}, err
 	}
 	if reused {
+		// A security event for whoever watches the application log, besides
+		// the audit entry (never the token itself).
+		zerolog.Ctx(ctx).Warn().Str("event", "session.refresh_token_reused").
+			Stringer("userId", userID).Stringer("sessionFamily", family).
+			Msg("refresh token reused: session family revoked")
 		// The revocation and its audit entry are committed; the answer is
 		// the same as for any other bad token.
 		return Session{}, errBadRefresh

@@ -1,9 +1,13 @@
 package identity_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,4 +252,92 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 		a.Query(t, mine.AccessToken, change, map[string]any{"c": "guess", "n": "yet another password"}).RequireCode(t, "VALIDATION_FAILED")
 	}
 	retryAfter(t, a.Query(t, mine.AccessToken, change, map[string]any{"c": "a brand new password", "n": "yet another password"}))
+}
+
+// lockedBuffer is a log sink the server's goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Logout ends the access tokens of the family at once, not 15 minutes later;
+// another device's session keeps working.
+func TestLogoutEndsTheFamilysAccessTokens(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+	s := a.Login(t, u.Email, pw)
+	other := a.Login(t, u.Email, pw)
+	next, res := refresh(t, a, s.RefreshToken)
+	if len(res.Errors) > 0 {
+		t.Fatalf("refresh: %+v", res.Errors)
+	}
+	a.Query(t, s.AccessToken, meQuery, nil).Decode(t, &struct{}{}) // rotation alone does not end it
+	a.Query(t, next.AccessToken, meQuery, nil).Decode(t, &struct{}{})
+
+	a.Query(t, "", `mutation($t: String!) { logout(refreshToken: $t) }`, map[string]any{"t": next.RefreshToken}).Decode(t, &struct{}{})
+	requireMeRefused(t, a, next.AccessToken, "access token of a logged-out session")
+	requireMeRefused(t, a, s.AccessToken, "older access token of a logged-out session")
+	a.Query(t, other.AccessToken, meQuery, nil).Decode(t, &struct{}{})
+}
+
+// Reuse of a rotated refresh token revokes the family, its access tokens
+// included, and is a warning in the application log naming the user and the
+// family, never the token.
+func TestRefreshReuseEndsAccessTokensAndIsLogged(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	a := testapp.NewLogged(t, logs)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+	first := a.Login(t, u.Email, pw)
+	other := a.Login(t, u.Email, pw)
+	second, res := refresh(t, a, first.RefreshToken)
+	if len(res.Errors) > 0 {
+		t.Fatalf("refresh: %+v", res.Errors)
+	}
+	a.Query(t, second.AccessToken, meQuery, nil).Decode(t, &struct{}{})
+	var family string
+	if err := a.Pool.QueryRow(context.Background(), `SELECT family_id::text FROM sessions WHERE token_hash = sha256($1::bytea)`,
+		[]byte(second.RefreshToken)).Scan(&family); err != nil {
+		t.Fatal(err)
+	}
+
+	_, res = refresh(t, a, first.RefreshToken) // reuse
+	res.RequireCode(t, "UNAUTHENTICATED")
+	requireMeRefused(t, a, second.AccessToken, "access token of a family revoked by reuse")
+	requireMeRefused(t, a, first.AccessToken, "first access token of a family revoked by reuse")
+	a.Query(t, other.AccessToken, meQuery, nil).Decode(t, &struct{}{})
+
+	var warned bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) != nil || l["level"] != "warn" {
+			continue
+		}
+		if l["event"] == "session.refresh_token_reused" && l["userId"] == u.ID.String() && l["sessionFamily"] == family {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatalf("no security warning with user and family in the log:\n%s", logs.String())
+	}
+	for _, secret := range []string{first.RefreshToken, second.RefreshToken, first.AccessToken, second.AccessToken} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatal("a token reached the log")
+		}
+	}
 }

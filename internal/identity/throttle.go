@@ -2,14 +2,17 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/apperr"
 	"jalon/internal/postgres"
+	"jalon/internal/reqinfo"
 )
 
 // throttle limits failed logins per account and per client address within a
@@ -78,6 +81,11 @@ func (t throttle) begin(ctx context.Context, db postgres.DB, account, address st
 		if err := t.forget(ctx, db, at); err != nil {
 			return at, err
 		}
+		// Concurrent attempts may all land over the limit, none on it:
+		// the refusal is audited too (once per window, see audit).
+		if err := t.audit(ctx, db, at, nil); err != nil {
+			return at, err
+		}
 		secs := int(math.Ceil(retry.Seconds()))
 		return at, apperr.New(apperr.RateLimited, "too many failed login attempts; try again in %d seconds", secs).
 			With("retryAfter", secs)
@@ -114,6 +122,44 @@ func (t throttle) succeeded(ctx context.Context, db postgres.DB, at attempt) err
 		WHERE id = ANY($1) OR (scope = 'account' AND key = $2)`, at.ids, at.account)
 	if err != nil {
 		return fmt.Errorf("reset login failures: %w", err)
+	}
+	return nil
+}
+
+// audit writes an auth.login_throttled entry for the account and for the
+// address whose failures in the window (this attempt included) reached or
+// passed the limit, unless one was already written for it in the window. It
+// is one statement, so it does not depend on a count landing exactly on the
+// limit: concurrent attempts can only add a duplicate, never skip the entry.
+// userID (nil when the e-mail is unknown) goes in the account entry's details.
+func (t throttle) audit(ctx context.Context, db postgres.DB, at attempt, userID *uuid.UUID) error {
+	hitAccount, hitAddress := at.nAccount >= t.maxAccount, at.nAddress >= t.maxAddress
+	if !hitAccount && !hitAddress {
+		return nil
+	}
+	accountDetails := map[string]any{"failures": at.nAccount, "window": t.window.String(), "address": at.address}
+	if userID != nil {
+		accountDetails["userId"] = *userID
+	}
+	accountJSON, err := json.Marshal(accountDetails)
+	if err != nil {
+		return fmt.Errorf("audit login throttling: %w", err)
+	}
+	addressJSON, err := json.Marshal(map[string]any{"failures": at.nAddress, "window": t.window.String()})
+	if err != nil {
+		return fmt.Errorf("audit login throttling: %w", err)
+	}
+	_, err = db.Exec(ctx, `INSERT INTO audit_log (at, action, target_type, target_id, request_id, details)
+		SELECT $1, 'auth.login_throttled', v.scope, v.key, $2, v.details
+		FROM (VALUES ('account', $3::text, $4::jsonb, $5::bool), ('address', $6::text, $7::jsonb, $8::bool))
+			AS v(scope, key, details, hit)
+		WHERE v.hit AND NOT EXISTS (SELECT 1 FROM audit_log l
+			WHERE l.target_type = v.scope AND l.target_id = v.key AND l.at > $9
+				AND l.action = 'auth.login_throttled')`,
+		at.now, reqinfo.ID(ctx), at.account, accountJSON, hitAccount, at.address, addressJSON, hitAddress,
+		at.now.Add(-t.window))
+	if err != nil {
+		return fmt.Errorf("audit login throttling: %w", err)
 	}
 	return nil
 }

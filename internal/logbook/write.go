@@ -56,6 +56,7 @@ type content struct {
 // validate checks the rules of an entry's content against its contract and
 // returns the competencies deduplicated in their given order.
 func (s *Service) validate(ctx context.Context, tx pgx.Tx, c contracts.Contract, in *content) error {
+	normalize(in)
 	today := clock.Today(s.Clock.Now())
 	switch {
 	case in.date.Before(c.StartDate) || in.date.After(c.EndDate):
@@ -66,21 +67,10 @@ func (s *Service) validate(ctx context.Context, tx pgx.Tx, c contracts.Contract,
 	if in.hours <= 0 || in.hours > MaxHoursPerDay || math.Abs(in.hours*4-math.Round(in.hours*4)) > 1e-9 {
 		return apperr.Invalid("hours", "must be more than 0 and at most 12, in quarter hours")
 	}
-	in.hours = math.Round(in.hours*4) / 4
-	in.activities = strings.TrimSpace(in.activities)
 	if n := utf8.RuneCountInString(in.activities); n < 1 || n > MaxActivities {
 		return apperr.Invalid("activities", "must be 1 to %d characters", MaxActivities)
 	}
-	seen := make(map[uuid.UUID]bool, len(in.competencyIDs))
-	ids := in.competencyIDs[:0:0]
-	for _, id := range in.competencyIDs {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	in.competencyIDs = ids
-	if len(ids) > 0 {
+	if ids := in.competencyIDs; len(ids) > 0 {
 		var n int
 		err := tx.QueryRow(ctx, `SELECT count(*) FROM competencies WHERE trade_id = $1 AND id = ANY($2::uuid[])`,
 			c.TradeID, ids).Scan(&n)
@@ -92,6 +82,32 @@ func (s *Service) validate(ctx context.Context, tx pgx.Tx, c contracts.Contract,
 		}
 	}
 	return nil
+}
+
+// normalize puts content in the form it is stored and digested in: hours
+// within rounding noise of a quarter made exact, activities trimmed,
+// competencies deduplicated in their given order. It checks nothing, so a
+// retry can be digested before the rules are applied.
+func normalize(in *content) {
+	if q := math.Round(in.hours * 4); math.Abs(in.hours*4-q) <= 1e-9 {
+		in.hours = q / 4
+	}
+	in.activities = strings.TrimSpace(in.activities)
+	seen := make(map[uuid.UUID]bool, len(in.competencyIDs))
+	ids := in.competencyIDs[:0:0]
+	for _, id := range in.competencyIDs {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	in.competencyIDs = ids
+}
+
+// errContractNotActive is the one answer, for every write of the log book
+// (create, update, submit, delete, attach), when the contract is not ACTIVE.
+func errContractNotActive() error {
+	return apperr.Invalid("contractId", "the contract is not active")
 }
 
 // checkDayTotal enforces at most 12 hours per day. Callers hold the contract
@@ -135,11 +151,15 @@ func competencyIDsOf(ctx context.Context, db postgres.DB, entryID uuid.UUID) ([]
 // Create records an entry for the caller, who must be the contract's
 // apprentice (FORBIDDEN for other members, NOT_FOUND for outsiders). The
 // contract must be ACTIVE; each broken rule is VALIDATION_FAILED naming the
-// field. Sending the same ClientID again with the same content returns the
-// entry already created (as it is now, even if edited since), even when both
-// requests race on different server processes (the database's unique
-// constraint decides); the same ClientID with different content is a
-// CONFLICT.
+// field.
+//
+// A phone retries a create it got no answer for, possibly much later: the
+// ClientID is looked up before any rule is applied, so a retry gets its entry
+// (as it is now, even if edited since) even when the contract was suspended
+// or the trade's competencies changed in between; the same ClientID with
+// different content is a CONFLICT, and so is a retry for a draft deleted
+// since. Two copies of one request racing on different server processes are
+// settled by the database's unique constraint on client_id.
 func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -157,18 +177,13 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if c.RoleOf(p) != auth.Apprentice {
 			return apperr.ErrForbidden
 		}
-		if c.Status != contracts.Active {
-			return apperr.Invalid("contractId", "the contract is not active")
-		}
 		ct := content{date: in.Date, hours: in.Hours, activities: in.Activities, competencyIDs: in.CompetencyIDs}
-		if err := s.validate(ctx, tx, c, &ct); err != nil {
+		normalize(&ct)
+		sum := digest(c.ID, ct)
+		// A retry first: the entry it created, whatever the rules say now.
+		var found bool
+		if out, found, err = existing(ctx, tx, in.ClientID, sum); err != nil || found {
 			return err
-		}
-		now := s.Clock.Now()
-		status := Draft
-		var submittedAt *time.Time
-		if in.Submit {
-			status, submittedAt = Submitted, &now
 		}
 		// A late retry of a create whose entry was deleted since must not
 		// bring it back (deletes hold the same contract lock).
@@ -180,7 +195,18 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if deleted {
 			return apperr.New(apperr.Conflict, "this log entry was deleted").With("deleted", true)
 		}
-		sum := digest(c.ID, ct)
+		if c.Status != contracts.Active {
+			return errContractNotActive()
+		}
+		if err := s.validate(ctx, tx, c, &ct); err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		status := Draft
+		var submittedAt *time.Time
+		if in.Submit {
+			status, submittedAt = Submitted, &now
+		}
 		out, err = scanEntry(tx.QueryRow(ctx, `INSERT INTO log_entries AS e
 				(client_id, create_digest, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
@@ -188,7 +214,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 			RETURNING `+entryColumns,
 			in.ClientID, sum, c.ID, ct.date, ct.hours, ct.activities, status, submittedAt, now))
 		if errors.Is(err, pgx.ErrNoRows) {
-			out, err = sameAsExisting(ctx, tx, in.ClientID, sum)
+			// Inserted meanwhile by a copy of this request that did not
+			// wait for our contract lock (another contract's, same id).
+			if out, found, err = existing(ctx, tx, in.ClientID, sum); err == nil && !found {
+				err = fmt.Errorf("create log entry: client id %s neither inserted nor found", in.ClientID)
+			}
 			return err
 		}
 		if err != nil {
@@ -221,24 +251,28 @@ func digest(contractID uuid.UUID, ct content) []byte {
 	return h.Sum(nil)
 }
 
-// sameAsExisting reads back the entry that holds clientID and returns it
-// (as it is now) when it was created with the same content, CONFLICT
-// otherwise.
-func sameAsExisting(ctx context.Context, tx pgx.Tx, clientID uuid.UUID, want []byte) (Entry, error) {
+// existing looks up the entry that holds clientID. Not found: found is
+// false. Found and created with the same content (want is its create digest,
+// which covers the contract): the entry as it is now. Found with another
+// digest: CONFLICT.
+func existing(ctx context.Context, tx pgx.Tx, clientID uuid.UUID, want []byte) (Entry, bool, error) {
 	var got []byte
 	var id uuid.UUID
 	err := tx.QueryRow(ctx, `SELECT id, create_digest FROM log_entries WHERE client_id = $1`, clientID).Scan(&id, &got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Entry{}, false, nil
+	}
 	if err != nil {
-		return Entry{}, postgres.NotFound(err, "log entry", "read back log entry")
+		return Entry{}, false, fmt.Errorf("look up client id: %w", err)
 	}
 	if !bytes.Equal(got, want) {
-		return Entry{}, apperr.New(apperr.Conflict, "clientId already used for a different log entry")
+		return Entry{}, true, apperr.New(apperr.Conflict, "clientId already used for a different log entry")
 	}
 	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1`, id))
 	if err != nil {
-		return Entry{}, fmt.Errorf("read back log entry: %w", err)
+		return Entry{}, true, fmt.Errorf("read back log entry: %w", err)
 	}
-	return e, nil
+	return e, true, nil
 }
 
 // lock authorizes the caller on the entry's contract and locks the contract
@@ -278,7 +312,7 @@ func (s *Service) lockForApprentice(ctx context.Context, tx pgx.Tx, id uuid.UUID
 		return e, c, apperr.ErrForbidden
 	}
 	if c.Status != contracts.Active {
-		return e, c, apperr.New(apperr.Conflict, "the contract is not active")
+		return e, c, errContractNotActive()
 	}
 	return e, c, nil
 }
