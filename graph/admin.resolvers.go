@@ -79,3 +79,13 @@ func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUI
 	}
 	return &c, nil
 }
+
+func (r *userResolver) BaseLatitude(ctx context.Context, obj *users.User) (*float64, error) {
+	lat, _ := users.VisibleBase(ctx, *obj)
+	return lat, nil
+}
+
+func (r *userResolver) BaseLongitude(ctx context.Context, obj *users.User) (*float64, error) {
+	_, lng := users.VisibleBase(ctx, *obj)
+	return lng, nil
+}

@@ -415,16 +415,18 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Active    func(childComplexity int) int
-		BirthDate func(childComplexity int) int
-		Company   func(childComplexity int) int
-		Email     func(childComplexity int) int
-		FirstName func(childComplexity int) int
-		ID        func(childComplexity int) int
-		LastName  func(childComplexity int) int
-		Locale    func(childComplexity int) int
-		Phone     func(childComplexity int) int
-		Role      func(childComplexity int) int
+		Active        func(childComplexity int) int
+		BaseLatitude  func(childComplexity int) int
+		BaseLongitude func(childComplexity int) int
+		BirthDate     func(childComplexity int) int
+		Company       func(childComplexity int) int
+		Email         func(childComplexity int) int
+		FirstName     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastName      func(childComplexity int) int
+		Locale        func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		Role          func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -2235,6 +2237,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Active(childComplexity), true
+	case "User.baseLatitude":
+		if e.ComplexityRoot.User.BaseLatitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.BaseLatitude(childComplexity), true
+	case "User.baseLongitude":
+		if e.ComplexityRoot.User.BaseLongitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.BaseLongitude(childComplexity), true
 	case "User.birthDate":
 		if e.ComplexityRoot.User.BirthDate == nil {
 			break
@@ -2618,6 +2632,10 @@ input CreateUserInput @goModel(model: "jalon/internal/identity.NewUser") {
   companyId: ID
   "When given, the user can sign in at once (at least 10 characters)."
   password: String
+  "Advisers only, with baseLongitude: their base (office or home), from which visitPlanning measures distances."
+  baseLatitude: Float
+  "Advisers only, with baseLatitude."
+  baseLongitude: Float
 }
 
 "Fields left out stay as they are."
@@ -2631,6 +2649,9 @@ input UpdateUserInput @goModel(model: "jalon/internal/identity.UserChanges") {
   role: Role
   birthDate: Date
   companyId: ID
+  "Advisers only, given together with baseLongitude."
+  baseLatitude: Float
+  baseLongitude: Float
 }
 
 input CreateCompanyInput @goModel(model: "jalon/internal/admin.CompanyInput") {
@@ -2675,6 +2696,13 @@ input CreateContractInput @goModel(model: "jalon/internal/admin.ContractInput") 
   startDate: Date!
   endDate: Date!
   weeklyHours: Float!
+}
+
+extend type User {
+  "Advisers: the latitude of their base; shown to the adviser themself and to admins, null for everyone else."
+  baseLatitude: Float @goField(forceResolver: true)
+  "Advisers: the longitude of their base (same visibility as baseLatitude)."
+  baseLongitude: Float @goField(forceResolver: true)
 }
 
 extend type Mutation {
@@ -4106,6 +4134,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_birthDate(ctx, field)
 	case "company":
 		return ec.fieldContext_User_company(ctx, field)
+	case "baseLatitude":
+		return ec.fieldContext_User_baseLatitude(ctx, field)
+	case "baseLongitude":
+		return ec.fieldContext_User_baseLongitude(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
