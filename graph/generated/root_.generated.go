@@ -3456,7 +3456,7 @@ type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
   dueSince: Date!
   "Days since dueSince (negative within the warning window)."
   daysOverdue: Int!
-  "Kilometres from ` + "`" + `near` + "`" + ` to the company, as the crow flies; null without ` + "`" + `near` + "`" + ` or company coordinates."
+  "Kilometres to the company, as the crow flies, from ` + "`" + `near` + "`" + ` or else from the adviser's base; null without either, or without company coordinates."
   distanceKm: Float
   "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_PENDING)."
   followUpKind: String
@@ -3499,7 +3499,7 @@ extend type Query {
   visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
   "A visit of one of the caller's contracts; NOT_FOUND otherwise."
   visit(id: ID!): Visit
-  "Advisers: the active contracts that need a visit, most overdue first; with ` + "`" + `near` + "`" + `, nearest first within the same week of lateness."
+  "Advisers: the active contracts that need a visit, most overdue first (by whole weeks of lateness, floor(daysOverdue / 7)); within the same week, nearest first, measured from ` + "`" + `near` + "`" + ` or else from the adviser's base."
   visitPlanning(first: Int, near: GeoPointInput): [VisitPlanningItem!]!
 }
 

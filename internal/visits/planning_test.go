@@ -291,7 +291,9 @@ func TestPlanningMeasuresFromTheAdvisersBase(t *testing.T) {
 	// The base shows to the adviser themself, not to the people of their contracts.
 	const seeBase = `query($id: ID!) { contract(id: $id) { adviser { baseLatitude baseLongitude } } }`
 	var seen struct {
-		Contract struct{ Adviser struct{ BaseLatitude, BaseLongitude *float64 } }
+		Contract struct {
+			Adviser struct{ BaseLatitude, BaseLongitude *float64 }
+		}
 	}
 	a.Query(t, a.Token(t, adviser), seeBase, map[string]any{"id": inNamur.ID}).Decode(t, &seen)
 	if seen.Contract.Adviser.BaseLatitude == nil {
