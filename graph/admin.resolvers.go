@@ -88,3 +88,13 @@ func (r *mutationResolver) UpdateContractDates(ctx context.Context, id uuid.UUID
 	}
 	return &c, nil
 }
+
+func (r *userResolver) BaseLatitude(ctx context.Context, obj *users.User) (*float64, error) {
+	lat, _ := users.VisibleBase(ctx, *obj)
+	return lat, nil
+}
+
+func (r *userResolver) BaseLongitude(ctx context.Context, obj *users.User) (*float64, error) {
+	_, lng := users.VisibleBase(ctx, *obj)
+	return lng, nil
+}

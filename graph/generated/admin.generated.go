@@ -400,7 +400,7 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "firstName", "lastName", "role", "locale", "phone", "birthDate", "companyId", "password"}
+	fieldsInOrder := [...]string{"email", "firstName", "lastName", "role", "locale", "phone", "birthDate", "companyId", "password", "baseLatitude", "baseLongitude"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -470,6 +470,20 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 				return it, err
 			}
 			it.Password = data
+		case "baseLatitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseLatitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseLatitude = data
+		case "baseLongitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseLongitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseLongitude = data
 		}
 	}
 	return it, nil
@@ -547,7 +561,7 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "firstName", "lastName", "phone", "locale", "role", "birthDate", "companyId"}
+	fieldsInOrder := [...]string{"email", "firstName", "lastName", "phone", "locale", "role", "birthDate", "companyId", "baseLatitude", "baseLongitude"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -610,6 +624,20 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 				return it, err
 			}
 			it.CompanyID = data
+		case "baseLatitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseLatitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseLatitude = data
+		case "baseLongitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("baseLongitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BaseLongitude = data
 		}
 	}
 	return it, nil

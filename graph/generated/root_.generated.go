@@ -416,16 +416,18 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Active    func(childComplexity int) int
-		BirthDate func(childComplexity int) int
-		Company   func(childComplexity int) int
-		Email     func(childComplexity int) int
-		FirstName func(childComplexity int) int
-		ID        func(childComplexity int) int
-		LastName  func(childComplexity int) int
-		Locale    func(childComplexity int) int
-		Phone     func(childComplexity int) int
-		Role      func(childComplexity int) int
+		Active        func(childComplexity int) int
+		BaseLatitude  func(childComplexity int) int
+		BaseLongitude func(childComplexity int) int
+		BirthDate     func(childComplexity int) int
+		Company       func(childComplexity int) int
+		Email         func(childComplexity int) int
+		FirstName     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastName      func(childComplexity int) int
+		Locale        func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		Role          func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -2247,6 +2249,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Active(childComplexity), true
+	case "User.baseLatitude":
+		if e.ComplexityRoot.User.BaseLatitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.BaseLatitude(childComplexity), true
+	case "User.baseLongitude":
+		if e.ComplexityRoot.User.BaseLongitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.BaseLongitude(childComplexity), true
 	case "User.birthDate":
 		if e.ComplexityRoot.User.BirthDate == nil {
 			break
@@ -2631,6 +2645,10 @@ input CreateUserInput @goModel(model: "jalon/internal/identity.NewUser") {
   companyId: ID
   "When given, the user can sign in at once (at least 10 characters)."
   password: String
+  "Advisers only, with baseLongitude: their base (office or home), from which visitPlanning measures distances."
+  baseLatitude: Float
+  "Advisers only, with baseLatitude."
+  baseLongitude: Float
 }
 
 "Fields left out stay as they are."
@@ -2644,6 +2662,9 @@ input UpdateUserInput @goModel(model: "jalon/internal/identity.UserChanges") {
   role: Role
   birthDate: Date
   companyId: ID
+  "Advisers only, given together with baseLongitude."
+  baseLatitude: Float
+  baseLongitude: Float
 }
 
 input CreateCompanyInput @goModel(model: "jalon/internal/admin.CompanyInput") {
@@ -2688,6 +2709,13 @@ input CreateContractInput @goModel(model: "jalon/internal/admin.ContractInput") 
   startDate: Date!
   endDate: Date!
   weeklyHours: Float!
+}
+
+extend type User {
+  "Advisers: the latitude of their base; shown to the adviser themself and to admins, null for everyone else."
+  baseLatitude: Float @goField(forceResolver: true)
+  "Advisers: the longitude of their base (same visibility as baseLatitude)."
+  baseLongitude: Float @goField(forceResolver: true)
 }
 
 extend type Mutation {
@@ -3448,7 +3476,7 @@ type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
   dueSince: Date!
   "Days since dueSince (negative within the warning window)."
   daysOverdue: Int!
-  "Kilometres from ` + "`" + `near` + "`" + ` to the company, as the crow flies; null without ` + "`" + `near` + "`" + ` or company coordinates."
+  "Kilometres to the company, as the crow flies, from ` + "`" + `near` + "`" + ` or else from the adviser's base; null without either, or without company coordinates."
   distanceKm: Float
   "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_PENDING)."
   followUpKind: String
@@ -3491,7 +3519,7 @@ extend type Query {
   visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
   "A visit of one of the caller's contracts; NOT_FOUND otherwise."
   visit(id: ID!): Visit
-  "Advisers: the active contracts that need a visit, most overdue first; with ` + "`" + `near` + "`" + `, nearest first within the same week of lateness."
+  "Advisers: the active contracts that need a visit, most overdue first (by whole weeks of lateness, floor(daysOverdue / 7)); within the same week, nearest first, measured from ` + "`" + `near` + "`" + ` or else from the adviser's base."
   visitPlanning(first: Int, near: GeoPointInput): [VisitPlanningItem!]!
 }
 
@@ -4126,6 +4154,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_birthDate(ctx, field)
 	case "company":
 		return ec.fieldContext_User_company(ctx, field)
+	case "baseLatitude":
+		return ec.fieldContext_User_baseLatitude(ctx, field)
+	case "baseLongitude":
+		return ec.fieldContext_User_baseLongitude(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -31,6 +32,8 @@ type NewUser struct {
 	CompanyID *uuid.UUID
 	// Password, when set, lets the user sign in at once.
 	Password *string
+	// BaseLatitude and BaseLongitude: advisers only, both or neither.
+	BaseLatitude, BaseLongitude *float64
 }
 
 // UserChanges is the input of UpdateUser: nil fields stay as they are.
@@ -43,6 +46,8 @@ type UserChanges struct {
 	Role      *auth.Role
 	BirthDate *time.Time
 	CompanyID *uuid.UUID
+	// BaseLatitude and BaseLongitude: advisers only, given together.
+	BaseLatitude, BaseLongitude *float64
 }
 
 // CreateUser creates a user (ADMIN only). VALIDATION_FAILED names the field
@@ -61,6 +66,7 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 		Email: strings.TrimSpace(in.Email), FirstName: strings.TrimSpace(in.FirstName),
 		LastName: strings.TrimSpace(in.LastName), Role: in.Role, Locale: users.French,
 		Active: true, BirthDate: in.BirthDate, CompanyID: in.CompanyID,
+		BaseLat: in.BaseLatitude, BaseLng: in.BaseLongitude,
 	}
 	if in.Locale != nil {
 		u.Locale = *in.Locale
@@ -85,9 +91,10 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 	}
 	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO users (email, first_name, last_name, phone, locale, role,
-				birth_date, company_id, password_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
-			u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, hash, now).Scan(&u.ID)
+				birth_date, company_id, password_hash, created_at, updated_at, base_latitude, base_longitude)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id`,
+			u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, hash, now,
+			u.BaseLat, u.BaseLng).Scan(&u.ID)
 		if err != nil {
 			return userWriteError(err, "create user")
 		}
@@ -141,6 +148,12 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 			if u.Role != auth.Tutor {
 				u.CompanyID = nil
 			}
+			if u.Role != auth.Adviser {
+				u.BaseLat, u.BaseLng = nil, nil
+			}
+		}
+		if ch.BaseLatitude != nil || ch.BaseLongitude != nil {
+			u.BaseLat, u.BaseLng = ch.BaseLatitude, ch.BaseLongitude
 		}
 		if ch.CompanyID != nil {
 			u.CompanyID = ch.CompanyID
@@ -149,8 +162,10 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE users SET email = $2, first_name = $3, last_name = $4, phone = $5,
-				locale = $6, role = $7, birth_date = $8, company_id = $9, updated_at = $10
-			WHERE id = $1`, id, u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, now)
+				locale = $6, role = $7, birth_date = $8, company_id = $9, updated_at = $10,
+				base_latitude = $11, base_longitude = $12
+			WHERE id = $1`, id, u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, now,
+			u.BaseLat, u.BaseLng)
 		if err != nil {
 			return userWriteError(err, "update user")
 		}
@@ -224,6 +239,9 @@ func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Ti
 			return apperr.Invalid("birthDate", "must be in the past")
 		}
 	}
+	if err := validateBase(u); err != nil {
+		return err
+	}
 	switch {
 	case u.Role == auth.Tutor && u.CompanyID == nil:
 		return apperr.Invalid("companyId", "a tutor belongs to a company")
@@ -237,6 +255,26 @@ func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Ti
 		if !ok {
 			return apperr.Invalid("companyId", "no such company")
 		}
+	}
+	return nil
+}
+
+// validateBase checks an adviser's base: both coordinates or neither, in
+// range, and advisers only.
+func validateBase(u users.User) error {
+	switch {
+	case u.BaseLat == nil && u.BaseLng == nil:
+		return nil
+	case u.BaseLat == nil:
+		return apperr.Invalid("baseLatitude", "give both baseLatitude and baseLongitude, or neither")
+	case u.BaseLng == nil:
+		return apperr.Invalid("baseLongitude", "give both baseLatitude and baseLongitude, or neither")
+	case u.Role != auth.Adviser:
+		return apperr.Invalid("baseLatitude", "only advisers have a base")
+	case math.IsNaN(*u.BaseLat) || *u.BaseLat < -90 || *u.BaseLat > 90:
+		return apperr.Invalid("baseLatitude", "must be between -90 and 90")
+	case math.IsNaN(*u.BaseLng) || *u.BaseLng < -180 || *u.BaseLng > 180:
+		return apperr.Invalid("baseLongitude", "must be between -180 and 180")
 	}
 	return nil
 }
@@ -275,8 +313,15 @@ func userDiff(a, b users.User) map[string]any {
 	if (a.CompanyID == nil) != (b.CompanyID == nil) || (a.CompanyID != nil && *a.CompanyID != *b.CompanyID) {
 		d["companyId"] = b.CompanyID
 	}
+	if !sameFloat(a.BaseLat, b.BaseLat) || !sameFloat(a.BaseLng, b.BaseLng) {
+		d["base"] = true
+	}
 	if (a.BirthDate == nil) != (b.BirthDate == nil) || (a.BirthDate != nil && !a.BirthDate.Equal(*b.BirthDate)) {
 		d["birthDate"] = true
 	}
 	return d
+}
+
+func sameFloat(a, b *float64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }

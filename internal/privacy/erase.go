@@ -102,7 +102,7 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 		oldName = "" // erased before: nothing left to replace
 	}
 	if _, err := tx.Exec(ctx, `UPDATE users SET first_name = $2, last_name = $3, email = $4, phone = '',
-			birth_date = NULL, password_hash = NULL, active = false, updated_at = $5,
+			birth_date = NULL, base_latitude = NULL, base_longitude = NULL, password_hash = NULL, active = false, updated_at = $5,
 			erased_at = coalesce(erased_at, $5)
 		WHERE id = $1`, id, first, last, ErasedEmail(id), now); err != nil {
 		return nil, fmt.Errorf("erase user: %w", err)

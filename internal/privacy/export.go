@@ -58,7 +58,8 @@ var sections = []section{
 		SELECT json_build_object(
 			'id', u.id, 'email', u.email, 'firstName', u.first_name, 'lastName', u.last_name,
 			'phone', u.phone, 'locale', u.locale, 'role', u.role, 'active', u.active,
-			'birthDate', u.birth_date, 'createdAt', u.created_at, 'updatedAt', u.updated_at,
+			'birthDate', u.birth_date, 'baseLatitude', u.base_latitude, 'baseLongitude', u.base_longitude,
+			'createdAt', u.created_at, 'updatedAt', u.updated_at,
 			'erasedAt', u.erased_at,
 			'company', CASE WHEN co.id IS NULL THEN NULL ELSE json_build_object('id', co.id, 'name', co.name, 'city', co.city) END)
 		FROM users u LEFT JOIN companies co ON co.id = u.company_id

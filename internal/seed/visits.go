@@ -86,5 +86,9 @@ func seedVisits(ctx context.Context, tx pgx.Tx, now time.Time) error {
 			VisitID(v.n), ContractIDs[v.contract], AdviserID, v.start, v.end, place, v.purpose, v.status,
 			tutorAt, appAt, v.summary, v.outcome, v.actions, completedAt, v.cancelReason, sequence, created)
 	}
+	// Marc Lambert's base (the Namur office), so his planning queue shows
+	// distances without `near`; set once, an admin's later change is kept.
+	batch.Queue(`UPDATE users SET base_latitude = 50.4674, base_longitude = 4.8720
+		WHERE id = $1 AND base_latitude IS NULL`, AdviserID)
 	return tx.SendBatch(ctx, batch).Close()
 }

@@ -26,8 +26,11 @@ type User struct {
 	Active    bool
 	BirthDate *time.Time
 	CompanyID *uuid.UUID
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// BaseLat and BaseLng are an adviser's base (both or neither), from
+	// which the planning queue measures distances. See VisibleBase.
+	BaseLat, BaseLng *float64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Locale is a user's language.
@@ -54,14 +57,24 @@ func (u User) FullName() string { return u.FirstName + " " + u.LastName }
 
 // Columns is the select list matching Scan.
 const Columns = `u.id, u.email, u.first_name, u.last_name, u.phone, u.locale, u.role,
-	u.active, u.birth_date, u.company_id, u.created_at, u.updated_at`
+	u.active, u.birth_date, u.company_id, u.base_latitude, u.base_longitude, u.created_at, u.updated_at`
 
 // Scan reads a row selected with Columns.
 func Scan(row pgx.Row) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.Locale, &u.Role,
-		&u.Active, &u.BirthDate, &u.CompanyID, &u.CreatedAt, &u.UpdatedAt)
+		&u.Active, &u.BirthDate, &u.CompanyID, &u.BaseLat, &u.BaseLng, &u.CreatedAt, &u.UpdatedAt)
 	return u, err
+}
+
+// VisibleBase returns u's base as the caller may see it: to the adviser
+// themself and to admins (it may be a home address), nil to everyone else.
+func VisibleBase(ctx context.Context, u User) (lat, lng *float64) {
+	p, ok := auth.FromContext(ctx)
+	if !ok || (p.UserID != u.ID && p.Role != auth.Admin) {
+		return nil, nil
+	}
+	return u.BaseLat, u.BaseLng
 }
 
 // Me returns the authenticated caller (UNAUTHENTICATED without one).

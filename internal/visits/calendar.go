@@ -92,10 +92,14 @@ type feedEvent struct {
 // revoked).
 var ErrUnknownFeed = errors.New("unknown calendar feed")
 
-// Feed renders the iCalendar of the adviser holding token.
+// Feed renders the iCalendar of the adviser holding token, generated at now.
+// The feed serves only while its adviser is active: a deactivated or erased
+// adviser's URL answers ErrUnknownFeed (404) from the moment of the change.
 func Feed(ctx context.Context, db postgres.DB, token string, now time.Time) ([]byte, error) {
 	var adviserID uuid.UUID
-	err := db.QueryRow(ctx, `SELECT adviser_id FROM calendar_feeds WHERE token_hash = $1`, hashToken(token)).Scan(&adviserID)
+	err := db.QueryRow(ctx, `SELECT f.adviser_id FROM calendar_feeds f
+		JOIN users u ON u.id = f.adviser_id AND u.active
+		WHERE f.token_hash = $1`, hashToken(token)).Scan(&adviserID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrUnknownFeed
 	}
@@ -125,7 +129,7 @@ func Feed(ctx context.Context, db postgres.DB, token string, now time.Time) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("calendar feed: %w", err)
 	}
-	return renderICS(events), nil
+	return renderICS(events, now), nil
 }
 
 // FeedHandler serves GET /calendar/{file} where file is "<token>.ics".
@@ -173,9 +177,13 @@ func icsStatus(s Status) string {
 	return "CONFIRMED"
 }
 
-// renderICS writes the calendar: UTC times (no VTIMEZONE needed), one VEVENT
-// per visit with a stable UID, CRLF line ends, lines folded at 75 octets.
-func renderICS(events []feedEvent) []byte {
+// renderICS writes the calendar generated at now: UTC times (no VTIMEZONE
+// needed), one VEVENT per visit with a stable UID, CRLF line ends, lines
+// folded at 75 octets. DTSTAMP is now (with METHOD:PUBLISH, RFC 5545 §3.8.7.2:
+// when the calendar object was created); LAST-MODIFIED is the visit's last
+// change, and SEQUENCE goes up with every change of time or status.
+func renderICS(events []feedEvent, now time.Time) []byte {
+	stamp := icsTime(now)
 	var b bytes.Buffer
 	line := func(name, value string) { writeFolded(&b, name+":"+value) }
 	line("BEGIN", "VCALENDAR")
@@ -196,7 +204,7 @@ func renderICS(events []feedEvent) []byte {
 	for _, e := range events {
 		line("BEGIN", "VEVENT")
 		line("UID", e.ID.String()+"@jalon")
-		line("DTSTAMP", icsTime(e.UpdatedAt))
+		line("DTSTAMP", stamp)
 		line("CREATED", icsTime(e.CreatedAt))
 		line("LAST-MODIFIED", icsTime(e.UpdatedAt))
 		line("SEQUENCE", strconv.Itoa(e.Sequence))

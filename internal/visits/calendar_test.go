@@ -2,17 +2,20 @@ package visits_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
 
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
+	"jalon/internal/visits"
 )
 
 const rotateDoc = `mutation { rotateCalendarFeed }`
@@ -213,4 +216,109 @@ func TestCalendarFeed(t *testing.T) {
 	if n := len(parseFeed(t, body).Events()); n != 0 {
 		t.Fatalf("%d events", n)
 	}
+}
+
+// A deactivated adviser's feed URL answers 404 from the moment of the
+// deactivation (and an erased adviser is deactivated too).
+func TestCalendarFeedStopsWhenTheAdviserIsDeactivated(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	schedule(t, a, c.Adviser, c.ID, tomorrow10, tomorrow10.Add(time.Hour))
+	feedURL := rotate(t, a, c.Adviser)
+	if status, _, _ := fetch(t, a, feedURL); status != http.StatusOK {
+		t.Fatalf("feed of an active adviser: %d", status)
+	}
+	admin := a.NewUser(t, auth.Admin)
+	var d struct{ DeactivateUser struct{ Active bool } }
+	a.Query(t, a.Token(t, admin), `mutation($id: ID!) { deactivateUser(id: $id) { active } }`,
+		map[string]any{"id": c.Adviser.ID}).Decode(t, &d)
+	if d.DeactivateUser.Active {
+		t.Fatal("the adviser is still active")
+	}
+	if status, _, body := fetch(t, a, feedURL); status != http.StatusNotFound {
+		t.Fatalf("feed of a deactivated adviser: %d\n%s", status, body)
+	}
+}
+
+// DTSTAMP is when the feed is generated; LAST-MODIFIED the visit's last
+// change; SEQUENCE goes up when the status a calendar shows changes (both
+// confirmations, MISSED); long lines fold at 75 octets, never inside a UTF-8
+// character.
+func TestCalendarFeedStampsSequencesAndFolding(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	adviser := c.Adviser
+	created := a.Clock.Now()
+
+	// "LOCATION:" + "x" is 10 octets, then two-octet characters: a fold at
+	// exactly 75 octets would fall inside the 33rd "é".
+	place := "x" + strings.Repeat("é", 60) + " – Rue de l'Industrie 42, 7500 Tournai"
+	vars := scheduleVars(c.ID, tomorrow10, tomorrow10.Add(time.Hour))
+	vars["in"].(map[string]any)["place"] = place
+	long := decodeVisit(t, mutate(t, a, adviser, scheduleDoc, vars), "scheduleVisit")
+
+	confirmed := schedule(t, a, adviser, c.ID, tomorrow10.Add(24*time.Hour), tomorrow10.Add(25*time.Hour))
+	for _, u := range []testapp.User{c.Tutor, c.Apprentice} {
+		decodeVisit(t, mutate(t, a, u, confirmDoc, map[string]any{"id": confirmed.ID}), "confirmVisit")
+	}
+	missed := a.NewVisit(t, c, testapp.VisitOpts{StartsAt: created.Add(-26 * time.Hour), EndsAt: created.Add(-25 * time.Hour)})
+	if n, err := visits.MarkMissed(context.Background(), a.Pool, created); err != nil || n != 1 {
+		t.Fatalf("MarkMissed: %d %v", n, err)
+	}
+
+	generated := created.Add(3 * time.Hour)
+	a.Clock.Set(generated)
+	_, _, body := fetch(t, a, rotate(t, a, adviser))
+
+	// Raw bytes first: every physical line is valid UTF-8 (a fold inside a
+	// character would leave half of it on each line) and at most 75 octets,
+	// and the LOCATION line is really folded.
+	lines := strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n")
+	folded := 0
+	for i, l := range lines {
+		if !utf8.ValidString(l) {
+			t.Fatalf("line %d splits a UTF-8 character: %q", i+1, l)
+		}
+		if len(l) > 75 {
+			t.Fatalf("line %d is %d octets", i+1, len(l))
+		}
+		if strings.HasPrefix(l, "LOCATION:x") {
+			for j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], " "); j++ {
+				folded++
+			}
+		}
+	}
+	if folded < 2 {
+		t.Fatalf("the %d-octet LOCATION is folded on %d continuation lines", len(place), folded)
+	}
+
+	events := eventsByUID(t, parseFeed(t, body))
+	if loc, _ := events[long.ID+"@jalon"].Props.Text(ical.PropLocation); loc != place {
+		t.Fatalf("LOCATION round trip:\n%q\n%q", loc, place)
+	}
+	for uid, e := range events {
+		stamp, err := e.Props.DateTime(ical.PropDateTimeStamp, nil)
+		if err != nil || !stamp.Equal(generated) {
+			t.Fatalf("%s: DTSTAMP %v %v, want the generation time %v", uid, stamp, err, generated)
+		}
+		mod, err := e.Props.DateTime(ical.PropLastModified, nil)
+		if err != nil || mod.After(created) {
+			t.Fatalf("%s: LAST-MODIFIED %v %v, want the last change (before %v)", uid, mod, err, created)
+		}
+	}
+	check := func(id, status string, seq int) {
+		t.Helper()
+		e := events[id+"@jalon"]
+		if st, _ := e.Props.Text(ical.PropStatus); st != status {
+			t.Fatalf("STATUS %q, want %s", st, status)
+		}
+		if got, err := e.Props.Get(ical.PropSequence).Int(); err != nil || got != seq {
+			t.Fatalf("%s: SEQUENCE %d %v, want %d", status, got, err, seq)
+		}
+	}
+	check(long.ID, "TENTATIVE", 0)
+	check(confirmed.ID, "CONFIRMED", 1)
+	check(missed.String(), "CANCELLED", 1)
 }

@@ -56,7 +56,8 @@ type PlanningItem struct {
 	DueSince time.Time
 	// DaysOverdue is today minus DueSince (negative in the warning window).
 	DaysOverdue int
-	// DistanceKm from Near, when given and the company has coordinates.
+	// DistanceKm from near, or else from the adviser's base, when the
+	// company has coordinates.
 	DistanceKm *float64
 	// FollowUpKind is the kind of the follow-up that flagged the contract
 	// (reason FOLLOW_UP), nil otherwise.
@@ -80,10 +81,15 @@ type Point struct{ Lat, Lng float64 }
 //
 // A contract in several cases is listed once, with its earliest due date. A
 // contract with an open visit (PROPOSED or CONFIRMED) is already planned and
-// left out. The most overdue
-// come first, by urgency band of one week of lateness; within a band, the
-// nearest to near (great-circle distance to the company) first, then by due
-// date. FORBIDDEN for apprentices and tutors.
+// left out.
+//
+// Distances (great-circle, to the company's coordinates) are measured from
+// near when given, else from the base of the contract's adviser (users.
+// base_latitude/base_longitude), else not at all. The most overdue come
+// first, by urgency band: whole weeks of lateness, floor(daysOverdue / 7),
+// so days 0..6 late are one band, 7..13 the next, and the warning window
+// (-7..-1) the band before 0. Within a band the nearest come first (no
+// distance last), then by due date. FORBIDDEN for apprentices and tutors.
 func Planning(ctx context.Context, db postgres.DB, now time.Time, near *Point, limit int) ([]PlanningItem, error) {
 	p, err := auth.RequireRole(ctx, auth.Adviser, auth.Admin)
 	if err != nil {
@@ -119,15 +125,19 @@ func Planning(ctx context.Context, db postgres.DB, now time.Time, near *Point, l
 			ORDER BY contract_id, due_on, reason
 		)
 		SELECT due.contract_id, due.reason, due.due_on, $3::date - due.due_on AS days_overdue,
-		       CASE WHEN $5::float8 IS NULL OR co.latitude IS NULL OR co.longitude IS NULL THEN NULL
+		       CASE WHEN o.lat IS NULL OR o.lng IS NULL OR co.latitude IS NULL OR co.longitude IS NULL THEN NULL
 		            ELSE 2 * 6371.0088 * asin(sqrt(
-		                power(sin(radians(co.latitude - $5) / 2), 2) +
-		                cos(radians($5)) * cos(radians(co.latitude)) * power(sin(radians(co.longitude - $6) / 2), 2)))
+		                power(sin(radians(co.latitude - o.lat) / 2), 2) +
+		                cos(radians(o.lat)) * cos(radians(co.latitude)) * power(sin(radians(co.longitude - o.lng) / 2), 2)))
 		       END AS distance_km,
 		       due.kind
 		FROM due
 		JOIN contracts c ON c.id = due.contract_id
 		JOIN companies co ON co.id = c.company_id
+		JOIN users ad ON ad.id = c.adviser_id
+		CROSS JOIN LATERAL (SELECT
+			CASE WHEN $5::float8 IS NULL THEN ad.base_latitude ELSE $5 END AS lat,
+			CASE WHEN $5::float8 IS NULL THEN ad.base_longitude ELSE $6::float8 END AS lng) o
 		ORDER BY floor(($3::date - due.due_on) / 7.0) DESC, distance_km ASC NULLS LAST, due.due_on, due.contract_id
 		LIMIT $7`,
 		p.UserID, p.Role, today, FlaggingKinds, lat, lng, limit)

@@ -193,3 +193,130 @@ func TestPlanningOrdersByDistanceWithinTheSameUrgency(t *testing.T) {
 		}
 	}
 }
+
+// An admin gives an adviser a base (createUser/updateUser); without `near`,
+// the planning queue measures distances from it and orders by distance within
+// the same urgency band.
+func TestPlanningMeasuresFromTheAdvisersBase(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	today := clock.Today(a.Clock.Now())
+	admin := a.Token(t, a.NewUser(t, auth.Admin))
+	namur, liege, leuven := [2]float64{50.4669, 4.8675}, [2]float64{50.6326, 5.5797}, [2]float64{50.8798, 4.7005}
+
+	const userFields = `id role baseLatitude baseLongitude`
+	type userJSON struct {
+		ID                          string
+		BaseLatitude, BaseLongitude *float64
+	}
+	create := func(vars map[string]any) testapp.Response {
+		in := map[string]any{"email": uuid.NewString() + "@example.be", "firstName": "Anne", "lastName": "Base", "role": "ADVISER"}
+		for k, v := range vars {
+			in[k] = v
+		}
+		return a.Query(t, admin, `mutation($in: CreateUserInput!) { createUser(input: $in) { `+userFields+` } }`, map[string]any{"in": in})
+	}
+	// Both or neither, in range, advisers only.
+	for _, bad := range []struct {
+		vars  map[string]any
+		field string
+	}{
+		{map[string]any{"baseLatitude": 50.5}, "baseLongitude"},
+		{map[string]any{"baseLongitude": 4.8}, "baseLatitude"},
+		{map[string]any{"baseLatitude": 91.0, "baseLongitude": 4.8}, "baseLatitude"},
+		{map[string]any{"baseLatitude": 50.5, "baseLongitude": -180.5}, "baseLongitude"},
+		{map[string]any{"baseLatitude": 50.5, "baseLongitude": 4.8, "role": "APPRENTICE"}, "baseLatitude"},
+	} {
+		res := create(bad.vars)
+		res.RequireCode(t, "VALIDATION_FAILED")
+		if f := res.Field(); f != bad.field {
+			t.Fatalf("%v: field %q, want %q", bad.vars, f, bad.field)
+		}
+	}
+	var d struct{ CreateUser userJSON }
+	create(map[string]any{"baseLatitude": leuven[0], "baseLongitude": leuven[1]}).Decode(t, &d)
+	if d.CreateUser.BaseLatitude == nil || *d.CreateUser.BaseLatitude != leuven[0] || *d.CreateUser.BaseLongitude != leuven[1] {
+		t.Fatalf("created adviser: %+v", d.CreateUser)
+	}
+	adviser := testapp.User{ID: uuid.MustParse(d.CreateUser.ID), Role: auth.Adviser}
+
+	at := func(startedDaysAgo int, p [2]float64) testapp.Contract {
+		c := a.NewContract(t, testapp.ContractOpts{Adviser: &adviser, StartDate: today.AddDate(0, 0, -startedDaysAgo)})
+		a.Exec(t, `UPDATE companies SET latitude = $2, longitude = $3 WHERE id = $1`, c.CompanyID, p[0], p[1])
+		return c
+	}
+	// Overdue by 3 to 5 days: one urgency band (floor(days/7) = 0).
+	inNamur := at(35, namur)
+	inLiege := at(34, liege)
+	inLeuven := at(33, leuven)
+	// Overdue by 20 days in Liège: a more urgent band, so first.
+	lateLiege := at(50, liege)
+
+	expect := func(what string, near map[string]any, order []testapp.Contract, km []float64) {
+		t.Helper()
+		vars := map[string]any{}
+		if near != nil {
+			vars["near"] = near
+		}
+		items := planning(t, a, adviser, vars)
+		if len(items) != len(order) {
+			t.Fatalf("%s: %d items", what, len(items))
+		}
+		for i, c := range order {
+			if items[i].Contract.ID != c.ID.String() {
+				t.Fatalf("%s: position %d: %+v", what, i, items)
+			}
+			if d := items[i].DistanceKm; d == nil || *d < km[i]-0.5 || *d > km[i]+0.5 {
+				t.Fatalf("%s: position %d distance %v, want about %.1f km", what, i, deref(d), km[i])
+			}
+		}
+	}
+	// From the base in Leuven: Leuven, Namur (47 km), Liège (68 km).
+	expect("base Leuven", nil, []testapp.Contract{lateLiege, inLeuven, inNamur, inLiege}, []float64{67.7, 0, 47.4, 67.7})
+	// `near` wins over the base.
+	expect("near Namur", map[string]any{"lat": namur[0], "lng": namur[1]},
+		[]testapp.Contract{lateLiege, inNamur, inLeuven, inLiege}, []float64{53.6, 0, 47.4, 53.6})
+
+	// Moving the base to Liège changes the order.
+	var u struct{ UpdateUser userJSON }
+	a.Query(t, admin, `mutation($id: ID!, $in: UpdateUserInput!) { updateUser(id: $id, input: $in) { `+userFields+` } }`,
+		map[string]any{"id": adviser.ID, "in": map[string]any{"baseLatitude": liege[0], "baseLongitude": liege[1]}}).Decode(t, &u)
+	if u.UpdateUser.BaseLatitude == nil || *u.UpdateUser.BaseLatitude != liege[0] {
+		t.Fatalf("updated adviser: %+v", u.UpdateUser)
+	}
+	a.Query(t, admin, `mutation($id: ID!, $in: UpdateUserInput!) { updateUser(id: $id, input: $in) { id } }`,
+		map[string]any{"id": adviser.ID, "in": map[string]any{"baseLatitude": 95.0, "baseLongitude": 4.0}}).RequireCode(t, "VALIDATION_FAILED")
+	expect("base Liège", nil, []testapp.Contract{lateLiege, inLiege, inNamur, inLeuven}, []float64{0, 0, 53.6, 67.7})
+
+	// The base shows to the adviser themself, not to the people of their contracts.
+	const seeBase = `query($id: ID!) { contract(id: $id) { adviser { baseLatitude baseLongitude } } }`
+	var seen struct {
+		Contract struct {
+			Adviser struct{ BaseLatitude, BaseLongitude *float64 }
+		}
+	}
+	a.Query(t, a.Token(t, adviser), seeBase, map[string]any{"id": inNamur.ID}).Decode(t, &seen)
+	if seen.Contract.Adviser.BaseLatitude == nil {
+		t.Fatal("the adviser does not see their own base")
+	}
+	for _, other := range []testapp.User{inNamur.Tutor, inNamur.Apprentice} {
+		a.Query(t, a.Token(t, other), seeBase, map[string]any{"id": inNamur.ID}).Decode(t, &seen)
+		if seen.Contract.Adviser.BaseLatitude != nil || seen.Contract.Adviser.BaseLongitude != nil {
+			t.Fatalf("%s sees the adviser's base", other.Role)
+		}
+	}
+
+	// Without a base nor `near`: no distance.
+	other := a.NewUser(t, auth.Adviser)
+	a.NewContract(t, testapp.ContractOpts{Adviser: &other, StartDate: today.AddDate(0, 0, -35)})
+	if items := planning(t, a, other, nil); len(items) != 1 || items[0].DistanceKm != nil {
+		t.Fatalf("without a base: %+v", items)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

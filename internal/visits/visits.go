@@ -88,9 +88,12 @@ type Visit struct {
 	ApprenticeConfirmedAt *time.Time
 	Report                *Report
 	CancelReason          *string
-	Sequence              int
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// Sequence is the iCalendar SEQUENCE: it goes up with every change of
+	// time (reschedule) or of the status a calendar shows (confirmed by
+	// both, done, cancelled, missed), so subscribed clients replace their copy.
+	Sequence  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // columns is the select list matching scan (table alias v).
@@ -394,7 +397,8 @@ func (s *Service) Confirm(ctx context.Context, id uuid.UUID) (Visit, error) {
 			return old, fmt.Errorf("confirm visit: %w", err)
 		}
 		if v.TutorConfirmedAt != nil && v.ApprenticeConfirmedAt != nil {
-			if v, err = scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'CONFIRMED' WHERE v.id = $1 RETURNING `+columns, v.ID)); err != nil {
+			if v, err = scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'CONFIRMED', sequence = sequence + 1
+				WHERE v.id = $1 RETURNING `+columns, v.ID)); err != nil {
 				return old, fmt.Errorf("confirm visit: %w", err)
 			}
 		}
@@ -470,7 +474,7 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, in CompleteInput) 
 			}
 		}
 		v, err := scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'DONE', report_summary = $2, report_outcome = $3,
-				report_actions = $4, completed_at = $5, updated_at = $5
+				report_actions = $4, completed_at = $5, sequence = sequence + 1, updated_at = $5
 			WHERE v.id = $1 RETURNING `+columns, old.ID, summary, in.Outcome, actions, now))
 		if err != nil {
 			return old, fmt.Errorf("complete visit: %w", err)
@@ -584,7 +588,7 @@ func MarkMissed(ctx context.Context, db postgres.DB, now time.Time) (int, error)
 	var n int
 	err := db.QueryRow(ctx, `
 		WITH missed AS (
-			UPDATE visits v SET status = 'MISSED', updated_at = $1
+			UPDATE visits v SET status = 'MISSED', sequence = v.sequence + 1, updated_at = $1
 			FROM (SELECT id, status FROM visits
 			      WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= $1::timestamptz - $2::interval
 			      FOR UPDATE) old

@@ -312,7 +312,8 @@ func TestVisitLifecycle(t *testing.T) {
 			t.Fatalf("VISIT_MOVED notifications = %d", n)
 		}
 	}
-	if seq := scalar[int](t, a, `SELECT sequence FROM visits WHERE id = $1`, v.ID); seq != 1 {
+	// Once for the confirmation by both (TENTATIVE → CONFIRMED), once for the move.
+	if seq := scalar[int](t, a, `SELECT sequence FROM visits WHERE id = $1`, v.ID); seq != 2 {
 		t.Fatalf("sequence = %d", seq)
 	}
 	past := map[string]any{"id": v.ID, "s": testapp.Start.Add(-time.Hour).Format(time.RFC3339), "e": testapp.Start.Format(time.RFC3339)}
