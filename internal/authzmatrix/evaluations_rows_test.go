@@ -3,6 +3,8 @@ package authzmatrix_test
 import (
 	"testing"
 
+	"github.com/google/uuid"
+
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
 )
@@ -59,6 +61,29 @@ func init() {
 			Allowed: []auth.Role{auth.Tutor},
 		},
 		Row{
+			// The tutor has signed: the apprentice's turn. The tutor's
+			// signature is there (CONFLICT); the adviser's turn is not yet.
+			Name: "mutation signEvaluation (awaiting the apprentice)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
+				signAs(t, a, c.Tutor, e.ID, "AWAITING_APPRENTICE")
+				return signEvaluation, map[string]any{"id": e.ID}
+			},
+			Allowed: []auth.Role{auth.Apprentice},
+			Expect:  map[auth.Role]string{auth.Tutor: "CONFLICT"},
+		},
+		Row{
+			Name: "mutation signEvaluation (awaiting the adviser)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
+				signAs(t, a, c.Tutor, e.ID, "AWAITING_APPRENTICE")
+				signAs(t, a, c.Apprentice, e.ID, "AWAITING_ADVISER")
+				return signEvaluation, map[string]any{"id": e.ID}
+			},
+			Allowed: []auth.Role{auth.Adviser},
+			Expect:  map[auth.Role]string{auth.Tutor: "CONFLICT", auth.Apprentice: "CONFLICT"},
+		},
+		Row{
 			Name: "mutation createEvaluationTemplate",
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				return `mutation($trade: ID!, $comp: ID!) { createEvaluationTemplate(input: {tradeId: $trade, title: "Évaluation",
@@ -70,4 +95,16 @@ func init() {
 			AdminOnly: true,
 		},
 	)
+}
+
+const signEvaluation = `mutation($id: ID!) { signEvaluation(id: $id) { id status } }`
+
+// signAs signs evaluation id as u and checks the status it moves to.
+func signAs(t *testing.T, a *testapp.TestApp, u testapp.User, id uuid.UUID, want string) {
+	t.Helper()
+	var d struct{ SignEvaluation struct{ Status string } }
+	a.Query(t, a.Token(t, u), signEvaluation, map[string]any{"id": id}).Decode(t, &d)
+	if d.SignEvaluation.Status != want {
+		t.Fatalf("after %s signed: %s, want %s", u.Role, d.SignEvaluation.Status, want)
+	}
 }

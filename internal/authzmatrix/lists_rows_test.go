@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"jalon/internal/auth"
 	"jalon/internal/notify"
 	"jalon/internal/testapp"
 )
@@ -57,10 +60,36 @@ func init() {
 		},
 		Row{
 			Name: "query followUps",
+			// Each member of c owns a follow-up of c: a member sees theirs
+			// only, an admin (owning none) sees none, an outsider none of c.
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				for _, u := range []uuid.UUID{c.Apprentice.ID, c.Tutor.ID, c.Adviser.ID} {
+					a.Exec(t, `INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at, link)
+						VALUES ('CONTRACT_ENDING', $1, $2, $1, $3, now(), 'jalon://contracts/' || $1::uuid)`, c.ID, u, c.EndDate.Format("2006-01-02"))
+				}
 				return `{ followUps(first: 100) { totalCount nodes { id contract { id } owner { id } } } }`, nil
 			},
-			Allowed:  everyone,
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct {
+					FollowUps struct {
+						TotalCount int
+						Nodes      []struct{ Contract, Owner struct{ ID string } }
+					}
+				}
+				res.Decode(t, &d)
+				if role == auth.Admin {
+					if d.FollowUps.TotalCount != 0 || len(d.FollowUps.Nodes) != 0 {
+						t.Fatalf("an admin sees others' follow-ups: %s", res.Data)
+					}
+					return
+				}
+				me := memberOf(t, nil, c, role).ID.String()
+				if d.FollowUps.TotalCount != 1 || len(d.FollowUps.Nodes) != 1 ||
+					d.FollowUps.Nodes[0].Contract.ID != c.ID.String() || d.FollowUps.Nodes[0].Owner.ID != me {
+					t.Fatalf("%s should see exactly their follow-up of the contract: %s", role, res.Data)
+				}
+			},
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
 		},
 	)

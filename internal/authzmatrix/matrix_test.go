@@ -1,7 +1,9 @@
 package authzmatrix_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -26,8 +28,20 @@ type Row struct {
 	// AdminOnly rows are role-only operations: every non-admin gets
 	// FORBIDDEN, wherever they stand.
 	AdminOnly bool
+	// RoleOnly rows are operations allowed to these roles whatever the
+	// contract (Allowed is ignored): members and outsiders holding one of
+	// them succeed (an outsider must see nothing of c: Outsider is
+	// required), every other role gets FORBIDDEN, wherever they stand.
+	RoleOnly []auth.Role
 	// Check, when set, runs after an allowed caller succeeded.
 	Check func(t *testing.T, res testapp.Response)
+	// MemberCheck, when set, runs after an allowed member succeeded, with
+	// the contract and the member's role (ADMIN: an admin outside it).
+	MemberCheck func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role)
+	// Expect overrides, per role, the error code of a member who is not
+	// allowed (FORBIDDEN unless given), e.g. CONFLICT for a signer whose
+	// signature is already there.
+	Expect map[auth.Role]string
 	// File, when set, is sent as a GraphQL multipart request with the file
 	// bound to variable FileVar (upload mutations).
 	File    []byte
@@ -62,6 +76,9 @@ func allowed(r Row, role auth.Role) bool {
 	if r.AdminOnly && role == auth.Admin {
 		return true
 	}
+	if r.RoleOnly != nil {
+		return slices.Contains(r.RoleOnly, role)
+	}
 	for _, a := range r.Allowed {
 		if a == role {
 			return true
@@ -90,9 +107,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 						if len(res.Errors) > 0 {
 							t.Fatalf("%s should be allowed: %+v", role, res.Errors)
 						}
+						noNullField(t, res)
 						if row.Check != nil {
 							row.Check(t, res)
 						}
+						if row.MemberCheck != nil {
+							row.MemberCheck(t, res, c, role)
+						}
+					case row.Expect[role] != "":
+						res.RequireCode(t, row.Expect[role])
 					default:
 						res.RequireCode(t, "FORBIDDEN")
 					}
@@ -101,16 +124,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if row.AdminOnly {
 				return
 			}
+			if row.RoleOnly != nil && row.Outsider == nil {
+				t.Fatal("a RoleOnly row needs an Outsider check")
+			}
 			for _, role := range []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser} {
 				t.Run("outsider "+string(role), func(t *testing.T) {
 					c := a.NewContract(t)
 					q, vars := row.Prepare(t, a, c)
 					other := a.NewContract(t)
 					res := row.run(t, a, a.Token(t, memberOf(t, a, other, role)), q, vars)
+					if row.RoleOnly != nil && !allowed(row, role) {
+						res.RequireCode(t, "FORBIDDEN")
+						return
+					}
 					if row.Outsider != nil {
 						if len(res.Errors) > 0 {
 							t.Fatalf("%s outsider should succeed: %+v", role, res.Errors)
 						}
+						noNullField(t, res)
 						row.Outsider(t, res, c)
 						return
 					}
@@ -118,6 +149,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// noNullField fails when a top-level field of a successful response is null:
+// an allowed caller getting null (e.g. logEntry(id) answering nothing) is not
+// a success.
+func noNullField(t *testing.T, res testapp.Response) {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(res.Data, &fields); err != nil {
+		t.Fatalf("data %s: %v", res.Data, err)
+	}
+	if len(fields) == 0 {
+		t.Fatalf("no data: %s", res.Data)
+	}
+	for name, v := range fields {
+		if string(v) == "null" {
+			t.Fatalf("%s is null for an allowed caller: %s", name, res.Data)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"jalon/internal/auth"
+	"jalon/internal/notify"
 	"jalon/internal/testapp"
 )
 
@@ -25,4 +26,156 @@ func init() {
 		},
 		Allowed: []auth.Role{auth.Adviser},
 	})
+}
+
+// The caller's own notifications, devices and preferences: every caller may
+// use them, and nobody reaches another user's (Prepare gives c's members
+// theirs; an outsider must see, change or remove none of them).
+func init() {
+	members := func(c testapp.Contract) []uuid.UUID { return []uuid.UUID{c.Apprentice.ID, c.Tutor.ID, c.Adviser.ID} }
+	notifyMembers := func(t *testing.T, a *testapp.TestApp, c testapp.Contract) {
+		a.Notify(t, notify.Message{Kind: "VISIT_SCHEDULED", Link: "jalon://contracts/" + c.ID.String(),
+			Params: map[string]string{"when": "30/03/2026 09:00", "place": "Namur"}}, members(c)...)
+	}
+	// deviceToken is the FCM token Prepare registers for a member of c.
+	deviceToken := func(c testapp.Contract, u uuid.UUID) string { return "fcm-" + c.ID.String() + "-" + u.String() }
+	registerDevices := func(t *testing.T, a *testapp.TestApp, c testapp.Contract) {
+		for _, u := range members(c) {
+			a.NewDevice(t, u, deviceToken(c, u), "ANDROID")
+		}
+	}
+	setPreferences := func(t *testing.T, a *testapp.TestApp, c testapp.Contract) {
+		for _, u := range []testapp.User{c.Apprentice, c.Tutor, c.Adviser} {
+			a.Query(t, a.Token(t, u), `mutation { updateNotificationPreferences(input: {quietHoursStart: "22:30",
+				mutedKinds: ["VISIT_SCHEDULED"]}) { quietHoursStart } }`, nil).Decode(t, &struct{}{})
+		}
+	}
+	type prefs struct {
+		QuietHoursStart string
+		MutedKinds      []string
+	}
+	register(
+		Row{
+			Name: "mutation markAllNotificationsRead",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				notifyMembers(t, a, c)
+				return `mutation { markAllNotificationsRead }`, nil
+			},
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct{ MarkAllNotificationsRead int }
+				res.Decode(t, &d)
+				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin]; d.MarkAllNotificationsRead != want {
+					t.Fatalf("%s marked %d read, want %d (their own)", role, d.MarkAllNotificationsRead, want)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ MarkAllNotificationsRead int }
+				res.Decode(t, &d)
+				if d.MarkAllNotificationsRead != 0 {
+					t.Fatalf("an outsider marked %d notifications read", d.MarkAllNotificationsRead)
+				}
+			},
+		},
+		Row{
+			Name: "query devices",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				registerDevices(t, a, c)
+				return `{ devices { id platform } }`, nil
+			},
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct{ Devices []struct{ ID string } }
+				res.Decode(t, &d)
+				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin]; len(d.Devices) != want {
+					t.Fatalf("%s sees %d devices, want %d (their own)", role, len(d.Devices), want)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ Devices []struct{ ID string } }
+				res.Decode(t, &d)
+				if len(d.Devices) != 0 {
+					t.Fatalf("an outsider sees devices: %s", res.Data)
+				}
+			},
+		},
+		Row{
+			Name: "mutation registerDevice",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				registerDevices(t, a, c)
+				return `mutation($tok: String!) { registerDevice(input: {token: $tok, platform: IOS, appVersion: "1.0"}) { id platform } }`,
+					map[string]any{"tok": "fcm-" + uuid.NewString()}
+			},
+			Allowed:  everyone,
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
+		},
+		Row{
+			// The token of the apprentice's device: only the apprentice
+			// removes it; anyone else has no device with it (false).
+			Name: "mutation unregisterDevice",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				registerDevices(t, a, c)
+				return `mutation($tok: String!) { unregisterDevice(token: $tok) }`, map[string]any{"tok": deviceToken(c, c.Apprentice.ID)}
+			},
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct{ UnregisterDevice bool }
+				res.Decode(t, &d)
+				if d.UnregisterDevice != (role == auth.Apprentice) {
+					t.Fatalf("%s removed the apprentice's device: %v", role, d.UnregisterDevice)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ UnregisterDevice bool }
+				res.Decode(t, &d)
+				if d.UnregisterDevice {
+					t.Fatal("an outsider removed the apprentice's device")
+				}
+			},
+		},
+		Row{
+			Name: "query notificationPreferences",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				setPreferences(t, a, c)
+				return `{ notificationPreferences { quietHoursStart quietHoursEnd timezone mutedKinds } }`, nil
+			},
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct{ NotificationPreferences prefs }
+				res.Decode(t, &d)
+				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin]; d.NotificationPreferences.QuietHoursStart != want {
+					t.Fatalf("%s reads %+v, want quiet hours from %s (their own)", role, d.NotificationPreferences, want)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ NotificationPreferences prefs }
+				res.Decode(t, &d)
+				if d.NotificationPreferences.QuietHoursStart != "21:00" || len(d.NotificationPreferences.MutedKinds) != 0 {
+					t.Fatalf("an outsider reads a member's preferences: %+v", d.NotificationPreferences)
+				}
+			},
+		},
+		Row{
+			Name: "mutation updateNotificationPreferences",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				setPreferences(t, a, c)
+				return `mutation { updateNotificationPreferences(input: {quietHoursEnd: "06:00"}) { quietHoursStart quietHoursEnd mutedKinds } }`, nil
+			},
+			Allowed: everyone,
+			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+				var d struct{ UpdateNotificationPreferences prefs }
+				res.Decode(t, &d)
+				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin]; d.UpdateNotificationPreferences.QuietHoursStart != want {
+					t.Fatalf("%s updated %+v, want quiet hours from %s (their own)", role, d.UpdateNotificationPreferences, want)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ UpdateNotificationPreferences prefs }
+				res.Decode(t, &d)
+				if d.UpdateNotificationPreferences.QuietHoursStart != "21:00" {
+					t.Fatalf("an outsider updated a member's preferences: %+v", d.UpdateNotificationPreferences)
+				}
+			},
+		},
+	)
 }

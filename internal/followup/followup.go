@@ -3,7 +3,8 @@
 // statement per rule, and materialized in the follow_ups table. A follow-up is
 // unique per rule, subject, owner and period (a constraint), notifies its
 // owner once when it opens, closes itself (DONE) when its condition is gone,
-// and can be DISMISSED by its owner.
+// reopens (without a second notification) when the condition comes back in
+// the same period, and can be DISMISSED by its owner (for good).
 package followup
 
 import (
@@ -75,7 +76,8 @@ type ScanResult struct {
 
 // Scan evaluates every rule at now: opens the follow-ups whose
 // condition holds (notifying each new one's owner once, in the same
-// transaction) and closes (DONE) the open ones whose condition is gone. Each
+// transaction; a DONE one of the same period reopens silently, a DISMISSED
+// one stays dismissed) and closes (DONE) the open ones whose condition is gone. Each
 // rule is two set-based statements in its own transaction, whatever the
 // number of contracts; concurrent scans cannot duplicate a follow-up nor its
 // notification (the unique constraint decides who inserts).
@@ -108,10 +110,12 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at, params, link, created_at)
-			SELECT $3, cur.contract_id, cur.owner_id, cur.subject_id, cur.period, cur.due_at, cur.params, cur.link, $1
+			SELECT DISTINCT ON (cur.subject_id, cur.owner_id, cur.period) $3, cur.contract_id, cur.owner_id, cur.subject_id, cur.period, cur.due_at, cur.params, cur.link, $1
 			FROM `+current+`
-			ON CONFLICT ON CONSTRAINT follow_ups_rule_subject_owner_period_key DO NOTHING
-			RETURNING owner_id, params, link`, now, today, string(r.Kind))
+			ON CONFLICT ON CONSTRAINT follow_ups_rule_subject_owner_period_key DO UPDATE
+			  SET status = 'OPEN', closed_at = NULL, due_at = EXCLUDED.due_at, params = EXCLUDED.params, link = EXCLUDED.link
+			  WHERE follow_ups.status = 'DONE'
+			RETURNING owner_id, params, link, xmax = 0 AS inserted`, now, today, string(r.Kind))
 		if err != nil {
 			return fmt.Errorf("open: %w", err)
 		}
@@ -120,9 +124,16 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 			var owner uuid.UUID
 			var raw []byte
 			var link string
-			if err := rows.Scan(&owner, &raw, &link); err != nil {
+			var inserted bool
+			if err := rows.Scan(&owner, &raw, &link, &inserted); err != nil {
 				rows.Close()
 				return fmt.Errorf("open: %w", err)
+			}
+			res.Opened++
+			if !inserted {
+				// A DONE follow-up whose condition is back reopens; its
+				// owner was notified when it first opened for this period.
+				continue
 			}
 			params := map[string]string{}
 			_ = json.Unmarshal(raw, &params) // params are built by the rule's SQL
@@ -135,7 +146,6 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 		if _, err := n.SendMany(ctx, tx, ds); err != nil {
 			return err
 		}
-		res.Opened = len(ds)
 		tag, err := tx.Exec(ctx, `
 			UPDATE follow_ups f SET status = 'DONE', closed_at = $1
 			WHERE f.kind = $3 AND f.status = 'OPEN'

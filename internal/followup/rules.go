@@ -3,7 +3,8 @@ package followup
 // A Rule says when something is due, as one SQL SELECT over the current data:
 // every row it returns is a follow-up that should be OPEN now. The engine
 // (Scan) turns it into one set-based INSERT ... SELECT ... ON CONFLICT DO
-// NOTHING and one set-based auto-close, so adding a rule is adding one entry
+// UPDATE (reopening a DONE follow-up of the same period) and one set-based
+// auto-close, so adding a rule is adding one entry
 // here.
 //
 // The query gets $1 = now (timestamptz) and $2 = today in Brussels (date) —

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,9 +29,18 @@ func eventInbox(t *testing.T, a *testapp.TestApp, u testapp.User) []inboxItem {
 	return d.Notifications.Nodes
 }
 
+// changedTables maps a deep link's prefix to the table of the record it
+// points to: the row the mutation changed.
+var changedTables = map[string]string{
+	"jalon://log-entries/": "log_entries",
+	"jalon://visits/":      "visits",
+	"jalon://evaluations/": "evaluations",
+}
+
 // wantEvent checks that u's inbox holds exactly one notification of kind,
 // with that title and body and link, whose delivery job (River, kind
-// notify.deliver) was written by the same transaction as the notification.
+// notify.deliver) was written by the same transaction as the notification
+// and as the change of the record the link points to.
 func wantEvent(t *testing.T, a *testapp.TestApp, u testapp.User, kind, title, body, link string) {
 	t.Helper()
 	var found []inboxItem
@@ -46,19 +56,31 @@ func wantEvent(t *testing.T, a *testapp.TestApp, u testapp.User, kind, title, bo
 	if n.Title != title || n.Body != body || n.Link != link {
 		t.Fatalf("%s's %s notification:\n got %q / %q / %q\nwant %q / %q / %q", u.Role, kind, n.Title, n.Body, n.Link, title, body, link)
 	}
-	// xmin is the id of the transaction that wrote a row: the same for the
-	// inbox entry and its delivery job means one transaction wrote both.
+	// xmin is the id of the transaction that last wrote a row: the same for
+	// the changed record, the inbox entry and its delivery job means one
+	// transaction wrote all three (checked right after the mutation).
+	var table, record string
+	for prefix, tbl := range changedTables {
+		if id, ok := strings.CutPrefix(link, prefix); ok {
+			table, record = tbl, id
+		}
+	}
+	if table == "" {
+		t.Fatalf("no table for link %s", link)
+	}
 	var jobs int
-	var sameTx bool
+	var jobTx, recordTx bool
 	err := a.Pool.QueryRow(context.Background(), `
-		SELECT count(*), coalesce(bool_and(j.xmin = n.xmin), false)
+		SELECT count(*), coalesce(bool_and(j.xmin = n.xmin), false),
+		       coalesce(bool_and(n.xmin = (SELECT r.xmin FROM `+table+` r WHERE r.id = $2)), false)
 		FROM notifications n JOIN river_job j ON j.kind = 'notify.deliver' AND j.args->>'notification_id' = n.id::text
-		WHERE n.id = $1`, n.ID).Scan(&jobs, &sameTx)
+		WHERE n.id = $1`, n.ID, record).Scan(&jobs, &jobTx, &recordTx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jobs != 1 || !sameTx {
-		t.Fatalf("%s notification %s: %d delivery jobs, same transaction: %v", kind, n.ID, jobs, sameTx)
+	if jobs != 1 || !jobTx || !recordTx {
+		t.Fatalf("%s notification %s: %d delivery jobs, same transaction as the job: %v, as the %s change: %v",
+			kind, n.ID, jobs, jobTx, table, recordTx)
 	}
 }
 

@@ -108,9 +108,11 @@ func (n *Notifier) SendMany(ctx context.Context, db postgres.DB, ds []Delivery) 
 		}
 	}
 	ids := make([]uuid.UUID, len(ds))
-	// A savepoint when db is a transaction, a transaction otherwise: River's
-	// InsertTx needs a pgx.Tx.
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	// The caller's transaction when db is one (no savepoint: the inbox
+	// entries and their jobs are written by the very transaction of the
+	// change), a transaction of its own otherwise: River's InsertTx needs a
+	// pgx.Tx.
+	send := func(tx pgx.Tx) error {
 		recips, err := recipientsOf(ctx, tx, userIDs)
 		if err != nil {
 			return err
@@ -171,7 +173,13 @@ func (n *Notifier) SendMany(ctx context.Context, db postgres.DB, ds []Delivery) 
 			return fmt.Errorf("notify: enqueue delivery: %w", err)
 		}
 		return nil
-	})
+	}
+	var err error
+	if tx, ok := db.(pgx.Tx); ok {
+		err = send(tx)
+	} else {
+		err = pgx.BeginFunc(ctx, db, send)
+	}
 	if err != nil {
 		return nil, err
 	}

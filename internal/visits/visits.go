@@ -226,7 +226,7 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 			return scan(q.QueryRow(ctx, `INSERT INTO visits AS v (contract_id, adviser_id, starts_at, ends_at, place, purpose, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+columns,
 				c.ID, c.AdviserID, in.StartsAt, in.EndsAt, place, purpose, now))
-		}, c.AdviserID, in.StartsAt, in.EndsAt)
+		}, c.AdviserID, uuid.Nil, in.StartsAt, in.EndsAt)
 		if err != nil {
 			return err
 		}
@@ -239,45 +239,42 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 	return v, err
 }
 
-// insertOrConflict runs write (an INSERT or UPDATE of one visit) inside a
-// savepoint, and translates a violation of the overlap constraint into a
-// CONFLICT naming the adviser's other visit.
+// insertOrConflict runs write (an INSERT of a visit, or an UPDATE of visit
+// except) in tx, after checking that the adviser has no other visit
+// overlapping start–end: a CONFLICT naming that visit otherwise.
 //
-// The constraint decides who wins. The advisory lock taken first only queues
-// concurrent writes of one adviser's visits: without it, two uncommitted
-// overlapping inserts wait on each other inside the constraint check and
-// PostgreSQL breaks the tie with a deadlock error instead of 23P01. With it,
-// the loser checks after the winner committed and gets the exclusion
-// violation, so it can be told which visit is in the way.
-func insertOrConflict(ctx context.Context, tx pgx.Tx, write func(postgres.DB) (Visit, error), adviserID uuid.UUID, start, end time.Time) (Visit, error) {
+// The advisory lock taken first queues concurrent writes of one adviser's
+// visits, so the check sees what the previous writer committed (each
+// statement of a READ COMMITTED transaction takes a new snapshot): two
+// overlapping requests cannot both pass it. Without the lock, two
+// uncommitted overlapping inserts would wait on each other inside the
+// constraint check and PostgreSQL would break the tie with a deadlock error.
+// The overlap constraint stays the last word (a writer that skips the lock):
+// its violation is a CONFLICT too. No savepoint: the visit is written by the
+// transaction itself, as are its audit entry and notifications.
+func insertOrConflict(ctx context.Context, tx pgx.Tx, write func(postgres.DB) (Visit, error), adviserID, except uuid.UUID, start, end time.Time) (Visit, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('visits/adviser/' || $1::text, 0))`, adviserID); err != nil {
 		return Visit{}, fmt.Errorf("write visit: lock adviser: %w", err)
 	}
-	sp, err := tx.Begin(ctx)
+	var other uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id FROM visits
+		WHERE adviser_id = $1 AND status <> 'CANCELLED' AND id <> $4 AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)
+		ORDER BY starts_at LIMIT 1`, adviserID, start, end, except).Scan(&other)
+	if err == nil {
+		return Visit{}, apperr.New(apperr.Conflict, "the adviser already has visit %s at that time", other).
+			With("conflictingVisitId", other.String())
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Visit{}, fmt.Errorf("write visit: find overlapping visit: %w", err)
+	}
+	v, err := write(tx)
+	if postgres.ConstraintName(err) == "visits_adviser_no_overlap" {
+		return Visit{}, apperr.New(apperr.Conflict, "the adviser already has a visit at that time")
+	}
 	if err != nil {
 		return Visit{}, fmt.Errorf("write visit: %w", err)
 	}
-	v, err := write(sp)
-	if err == nil {
-		return v, sp.Commit(ctx)
-	}
-	_ = sp.Rollback(ctx)
-	if postgres.ConstraintName(err) != "visits_adviser_no_overlap" {
-		return Visit{}, fmt.Errorf("write visit: %w", err)
-	}
-	var other uuid.UUID
-	var otherStart time.Time
-	e := apperr.New(apperr.Conflict, "the adviser already has a visit at that time")
-	qerr := tx.QueryRow(ctx, `SELECT id, starts_at FROM visits
-		WHERE adviser_id = $1 AND status <> 'CANCELLED' AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)
-		ORDER BY starts_at LIMIT 1`, adviserID, start, end).Scan(&other, &otherStart)
-	if qerr == nil {
-		e = apperr.New(apperr.Conflict, "the adviser already has visit %s at that time", other).
-			With("conflictingVisitId", other.String())
-	} else if !errors.Is(qerr, pgx.ErrNoRows) {
-		return Visit{}, fmt.Errorf("write visit: find overlapping visit: %w", qerr)
-	}
-	return Visit{}, e
+	return v, nil
 }
 
 // notify tells the tutor and the apprentice about a visit change.
@@ -354,7 +351,7 @@ func (s *Service) Reschedule(ctx context.Context, id uuid.UUID, in RescheduleInp
 			return scan(q.QueryRow(ctx, `UPDATE visits v SET starts_at = $2, ends_at = $3, status = 'PROPOSED',
 					tutor_confirmed_at = NULL, apprentice_confirmed_at = NULL, sequence = sequence + 1, updated_at = $4
 				WHERE v.id = $1 RETURNING `+columns, old.ID, in.StartsAt, in.EndsAt, s.Now()))
-		}, old.AdviserID, in.StartsAt, in.EndsAt)
+		}, old.AdviserID, old.ID, in.StartsAt, in.EndsAt)
 		if err != nil {
 			return old, err
 		}
