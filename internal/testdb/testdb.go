@@ -79,6 +79,11 @@ func NewWithURL(t testing.TB) (*pgxpool.Pool, string) {
 		// Copies of one template cannot start at the same instant (the source
 		// must have no other user): serialize them server-wide.
 		return locked(ctx, conn, func() error {
+			// Another checkout's tests may have dropped our template as
+			// stale (and will again): make sure it is there.
+			if err := ensureTemplate(ctx, conn); err != nil {
+				return err
+			}
 			_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
 			return err
 		})
