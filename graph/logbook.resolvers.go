@@ -13,6 +13,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
+	"jalon/internal/page"
 	"jalon/internal/users"
 	"time"
 
@@ -41,7 +42,27 @@ func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbo
 
 func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error) {
 	id := obj.ID
-	return r.logEntries(ctx, logbook.Filter{ContractID: &id, Status: status, From: from, To: to, UpdatedSince: updatedSince}, first, after)
+	f := logbook.Filter{ContractID: &id, Status: status, From: from, To: to, UpdatedSince: updatedSince}
+	if after != nil {
+		// Later pages concern one contract: no batching to gain.
+		return r.logEntries(ctx, f, first, after)
+	}
+	args, err := page.NewArgs(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	key, err := logbook.NewContractPageKey(obj.ID, f, args.First)
+	if err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	p, err := l.ContractLogEntries.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+		return l.ContractLogEntryCounts.Load(ctx, key)
+	}}, nil
 }
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {

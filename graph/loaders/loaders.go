@@ -52,6 +52,10 @@ type Loaders struct {
 	// LogEntryCompetencies and LogAttachments load by log entry id.
 	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
+	// ContractLogEntries and ContractLogEntryCounts serve the first page of
+	// Contract.logEntries and its totalCount over a list of contracts.
+	ContractLogEntries     *dataloadgen.Loader[logbook.ContractPageKey, page.Page[logbook.Entry]]
+	ContractLogEntryCounts *dataloadgen.Loader[logbook.ContractPageKey, int]
 	// LatestScores: by contract id, the latest signed score per competency.
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
@@ -85,6 +89,8 @@ func New(db postgres.DB) *Loaders {
 		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
 		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
+		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
+		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"jalon/internal/auth"
 	"jalon/internal/testapp"
 )
 
@@ -245,5 +246,79 @@ func TestNoNPlusOne(t *testing.T) {
 	}
 	if s100 > 10 {
 		t.Fatalf("%d statements for one page", s100)
+	}
+}
+
+// An adviser's list of contracts with each one's latest entries costs the
+// same number of statements for 2 contracts as for 6, and every contract
+// shows its own entries, newest first, with its own count.
+func TestContractsWithLogEntriesAreBatched(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	adviser := a.NewUser(t, auth.Adviser)
+	var all []testapp.Contract
+	for i := 0; i < 6; i++ {
+		c := a.NewContract(t, testapp.ContractOpts{Adviser: &adviser})
+		for d := 0; d < 3+i; d++ {
+			a.NewLogEntry(t, c, testapp.LogEntryOpts{Date: day("2026-03-17").AddDate(0, 0, -d), Hours: 2, Status: "SUBMITTED"})
+		}
+		all = append(all, c)
+	}
+	cfg, err := pgxpool.ParseConfig(a.DBURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnt := &counter{}
+	cfg.ConnConfig.Tracer = cnt
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	b := testapp.NewOn(t, pool, a.DBURL)
+	tok := b.Token(t, adviser)
+
+	const q = `query($n: Int!) { contracts(first: $n) { nodes { id
+		logEntries(first: 2, status: SUBMITTED) { totalCount nodes { date contract { id } competencies { code } } } } } }`
+	type result struct {
+		Contracts struct {
+			Nodes []struct {
+				ID         string
+				LogEntries struct {
+					TotalCount int
+					Nodes      []struct {
+						Date     string
+						Contract struct{ ID string }
+					}
+				}
+			}
+		}
+	}
+	statements := func(n int) (int64, result) {
+		var d result
+		before := cnt.n.Load()
+		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
+		return cnt.n.Load() - before, d
+	}
+	s2, _ := statements(2)
+	s6, d := statements(6)
+	t.Logf("statements: 2 contracts → %d, 6 contracts → %d", s2, s6)
+	if s2 != s6 {
+		t.Fatalf("2 contracts took %d statements, 6 took %d", s2, s6)
+	}
+	want := map[string]int{}
+	for i, c := range all {
+		want[c.ID.String()] = 3 + i
+	}
+	for _, c := range d.Contracts.Nodes {
+		le := c.LogEntries
+		if le.TotalCount != want[c.ID] || len(le.Nodes) != 2 || le.Nodes[0].Date != "2026-03-17" || le.Nodes[1].Date != "2026-03-16" {
+			t.Fatalf("contract %s: %+v (want %d entries in all)", c.ID, le, want[c.ID])
+		}
+		for _, e := range le.Nodes {
+			if e.Contract.ID != c.ID {
+				t.Fatalf("an entry of %s under contract %s", e.Contract.ID, c.ID)
+			}
+		}
 	}
 }
