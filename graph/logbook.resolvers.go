@@ -66,7 +66,7 @@ func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contra
 }
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {
-	return r.Logbook.Progress(ctx, *obj)
+	return loaders.For(ctx).CompetencyProgress.Load(ctx, obj.ID)
 }
 
 func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error) {

@@ -56,6 +56,8 @@ type Loaders struct {
 	// Contract.logEntries and its totalCount over a list of contracts.
 	ContractLogEntries     *dataloadgen.Loader[logbook.ContractPageKey, page.Page[logbook.Entry]]
 	ContractLogEntryCounts *dataloadgen.Loader[logbook.ContractPageKey, int]
+	// CompetencyProgress: by contract id, Contract.competencyProgress.
+	CompetencyProgress *dataloadgen.Loader[uuid.UUID, []logbook.CompetencyProgress]
 	// LatestScores: by contract id, the latest signed score per competency.
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
@@ -90,6 +92,7 @@ func New(db postgres.DB) *Loaders {
 		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
 		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
+		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
 		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
 }

@@ -239,34 +239,35 @@ func member(ctx context.Context, c contracts.Contract) error {
 	return nil
 }
 
-// Progress returns, for every competency of the contract's trade in framework
-// order, how many validated entries practised it and when last.
-func (s *Service) Progress(ctx context.Context, c contracts.Contract) ([]CompetencyProgress, error) {
-	if err := member(ctx, c); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Query(ctx, `SELECT k.id, coalesce(p.n, 0), p.last
-		FROM competencies k
+// ProgressOf returns, for each contract id, every competency of the
+// contract's trade in framework order with how many validated entries
+// practised it and when last: one query for any number of contracts (a
+// dataloader under Contract.competencyProgress, whose contract the caller
+// already sees).
+func ProgressOf(ctx context.Context, db postgres.DB, contractIDs []uuid.UUID) ([][]CompetencyProgress, []error) {
+	rows, err := db.Query(ctx, `SELECT c.id, k.id, coalesce(p.n, 0), p.last
+		FROM contracts c
+		JOIN competencies k ON k.trade_id = c.trade_id
 		LEFT JOIN (
-			SELECT lec.competency_id, count(*) AS n, max(e.entry_date) AS last
+			SELECT e.contract_id, lec.competency_id, count(*) AS n, max(e.entry_date) AS last
 			FROM log_entries e JOIN log_entry_competencies lec ON lec.log_entry_id = e.id
-			WHERE e.contract_id = $1 AND e.status = 'VALIDATED'
-			GROUP BY lec.competency_id
-		) p ON p.competency_id = k.id
-		WHERE k.trade_id = $2
-		ORDER BY k.position, k.code`, c.ID, c.TradeID)
+			WHERE e.contract_id = ANY($1::uuid[]) AND e.status = 'VALIDATED'
+			GROUP BY e.contract_id, lec.competency_id
+		) p ON p.contract_id = c.id AND p.competency_id = k.id
+		WHERE c.id = ANY($1::uuid[])
+		ORDER BY c.id, k.position, k.code`, contractIDs)
 	if err != nil {
-		return nil, fmt.Errorf("competency progress: %w", err)
+		return nil, []error{fmt.Errorf("competency progress: %w", err)}
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CompetencyProgress, error) {
-		x := CompetencyProgress{ContractID: c.ID}
-		err := r.Scan(&x.CompetencyID, &x.TimesPractised, &x.LastPractisedOn)
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CompetencyProgress, error) {
+		var x CompetencyProgress
+		err := r.Scan(&x.ContractID, &x.CompetencyID, &x.TimesPractised, &x.LastPractisedOn)
 		return x, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("competency progress: %w", err)
+		return nil, []error{fmt.Errorf("competency progress: %w", err)}
 	}
-	return out, nil
+	return postgres.GroupByKey(contractIDs, found, func(x CompetencyProgress) uuid.UUID { return x.ContractID }), nil
 }
 
 // MaxSummaryDays bounds HoursSummary's range.

@@ -249,9 +249,10 @@ func TestNoNPlusOne(t *testing.T) {
 	}
 }
 
-// An adviser's list of contracts with each one's latest entries costs the
-// same number of statements for 2 contracts as for 6, and every contract
-// shows its own entries, newest first, with its own count.
+// An adviser's list of contracts with each one's latest entries and its
+// competency progress costs the same number of statements for 2 contracts as
+// for 6, and every contract shows its own entries, newest first, with its own
+// count.
 func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
@@ -279,7 +280,8 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 	tok := b.Token(t, adviser)
 
 	const q = `query($n: Int!) { contracts(first: $n) { nodes { id
-		logEntries(first: 2, status: SUBMITTED) { totalCount nodes { date contract { id } competencies { code } } } } } }`
+		logEntries(first: 2, status: SUBMITTED) { totalCount nodes { date contract { id } competencies { code } } }
+		competencyProgress { competency { code } timesPractised latestScore } } } }`
 	type result struct {
 		Contracts struct {
 			Nodes []struct {
