@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrNotFound means no blob has the key.
@@ -23,6 +24,16 @@ type Store interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Delete removes the blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, key string) error
+	// Walk calls fn for every blob in the store, in no particular order,
+	// and stops at fn's first error, which it returns. Blobs put or deleted
+	// during the walk may or may not be seen.
+	Walk(ctx context.Context, fn func(Blob) error) error
+}
+
+// Blob describes a stored blob.
+type Blob struct {
+	Key     string
+	ModTime time.Time // when it was last written
 }
 
 // Dir is a Store on a local directory.
@@ -127,6 +138,45 @@ func (d *Dir) Delete(_ context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("delete blob: %w", err)
+	}
+	return nil
+}
+
+// Walk lists the shard directories one at a time, so memory stays bounded by
+// the largest shard. Temporary files of unfinished Puts and names that are
+// not valid keys are not blobs and are skipped.
+func (d *Dir) Walk(ctx context.Context, fn func(Blob) error) error {
+	shards, err := os.ReadDir(d.root)
+	if err != nil {
+		return fmt.Errorf("walk blobs: %w", err)
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() || len(sh.Name()) != 2 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(filepath.Join(d.root, sh.Name()))
+		if err != nil {
+			return fmt.Errorf("walk blobs: %w", err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if !e.Type().IsRegular() || !validKey(name) || name[:2] != sh.Name() {
+				continue
+			}
+			info, err := e.Info()
+			if errors.Is(err, os.ErrNotExist) {
+				continue // deleted since the directory was read
+			}
+			if err != nil {
+				return fmt.Errorf("walk blobs: %w", err)
+			}
+			if err := fn(Blob{Key: name, ModTime: info.ModTime()}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"jalon/internal/blobstore"
 )
@@ -69,6 +71,57 @@ func TestDir(t *testing.T) {
 	}
 	if _, err := d.Open(ctx, key); !errors.Is(err, blobstore.ErrNotFound) {
 		t.Fatalf("open after delete: %v", err)
+	}
+}
+
+func TestDirWalk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root := t.TempDir()
+	d, err := blobstore.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"0b7e6c1a-3d9f-4f52-8d1e-2a4b6c8d0e1f", "0b11aaaa-0000-4000-8000-000000000000", "ff00bbbb-0000-4000-8000-000000000000"}
+	for _, k := range keys {
+		if _, err := d.Put(ctx, k, strings.NewReader(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(root, "ff", keys[2]), old, old); err != nil {
+		t.Fatal(err)
+	}
+	// Not blobs: an unfinished Put's temporary file, a stray file at the
+	// root, a file in the wrong shard.
+	for _, p := range []string{filepath.Join("0b", ".tmp-123"), "README", filepath.Join("ff", "0b-misplaced")} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	times := map[string]time.Time{}
+	if err := d.Walk(ctx, func(b blobstore.Blob) error {
+		got = append(got, b.Key)
+		times[b.Key] = b.ModTime
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	want := append([]string(nil), keys...)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("walk: %v, want %v", got, want)
+	}
+	if !times[keys[2]].Equal(old) || time.Since(times[keys[0]]) > time.Minute {
+		t.Fatalf("mod times: %v", times)
+	}
+	// fn's error stops the walk and is returned.
+	stop := errors.New("stop")
+	n := 0
+	if err := d.Walk(ctx, func(blobstore.Blob) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("stop: %v after %d", err, n)
 	}
 }
 

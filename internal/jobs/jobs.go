@@ -15,6 +15,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/followup"
+	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/privacy"
 	"jalon/internal/visits"
@@ -52,6 +53,7 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
 	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
+	river.AddWorker(w, &logbook.SweepWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log})
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
@@ -63,6 +65,9 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 		river.NewPeriodicJob(river.PeriodicInterval(d.Retention.Every),
 			func() (river.JobArgs, *river.InsertOpts) { return privacy.RetentionArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "privacy.retention", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(logbook.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return logbook.SweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "logbook.sweep_files", RunOnStart: true}),
 	}
 	return w, periodic
 }
