@@ -311,3 +311,23 @@ func (s *Subscription) Next(timeout time.Duration, v any) bool {
 	r.Decode(s.t, v)
 	return true
 }
+
+// Ended waits up to timeout for the server to end the subscription (a
+// "complete" or "error" message, or the connection closing) and reports
+// whether it did. A result arriving instead fails the test. A timeout closes
+// the websocket (the library's reads do), so call it last.
+func (s *Subscription) Ended(timeout time.Duration) bool {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	m, err := s.read(ctx)
+	if err != nil {
+		return ctx.Err() == nil // the connection closed, not a timeout
+	}
+	switch m.Type {
+	case "complete", "error":
+		return true
+	}
+	s.t.Fatalf("subscription not ended: got %s %s", m.Type, m.Payload)
+	return false
+}
