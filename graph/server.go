@@ -65,6 +65,17 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(operationName{})
+	// A websocket is authenticated once; each operation over it checks its
+	// caller again (logout or deactivation since then leaves it anonymous).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		ctx, err := auth.Rechecked(ctx)
+		if err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("recheck websocket caller")
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
+				Extensions: map[string]any{"code": string(apperr.Internal)}}}})
+		}
+		return next(ctx)
+	})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.Limits.APQCacheSize)})
 	// Our limits first: they are linear in the document and bound the work
 	// of gqlgen's complexity walker, which expands every fragment spread.

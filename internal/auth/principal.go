@@ -107,3 +107,25 @@ func Recheck(ctx context.Context) (Principal, error) {
 	}
 	return q, err
 }
+
+// Rechecked returns ctx for one more operation of a long-lived connection
+// (see WithRecheck): its caller checked again, with their current role, or
+// no caller at all once they were deactivated or their session revoked (the
+// operation then goes on anonymous, as a request with a bad token does).
+// Other contexts are returned as they are.
+func Rechecked(ctx context.Context) (context.Context, error) {
+	if _, ok := ctx.Value(recheckKey{}).(func(context.Context, Principal) (Principal, error)); !ok {
+		return ctx, nil
+	}
+	if _, ok := FromContext(ctx); !ok {
+		return ctx, nil
+	}
+	p, err := Recheck(ctx)
+	if errors.Is(err, apperr.ErrUnauthenticated) {
+		return context.WithValue(ctx, principalKey{}, nil), nil
+	}
+	if err != nil {
+		return ctx, err
+	}
+	return WithPrincipal(ctx, p), nil
+}

@@ -56,6 +56,11 @@ func TestSubscriptionEndsWhenTheUserIsDeactivated(t *testing.T) {
 		t.Fatal("subscription of a deactivated user still open")
 	}
 	testapp.Eventually(t, 5*time.Second, "hub forgets the subscription", func() bool { return a.Hub.Subscribers(u.ID) == 0 })
+	// The still-open websocket answers further operations as anonymous.
+	s.Start("2", `{ unreadNotificationCount }`)
+	if r, ok := s.NextResponse(5 * time.Second); !ok || r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("query over the deactivated user's websocket: %+v", r)
+	}
 	// Nor can they open a new one.
 	if _, err := a.SubscribeErr(t, a.Token(t, u), notificationAdded); err == nil {
 		t.Fatal("deactivated user opened a new subscription")
@@ -88,6 +93,10 @@ func TestSubscriptionEndsWhenItsSessionLogsOut(t *testing.T) {
 	// The user's other session keeps receiving.
 	if !kept.Next(5*time.Second, &got) || got.NotificationAdded.ID != id.String() {
 		t.Fatalf("other session: got %+v, want %s", got, id)
+	}
+	kept.Start("2", `{ unreadNotificationCount }`)
+	if r, ok := kept.NextResponse(5 * time.Second); !ok || len(r.Errors) > 0 {
+		t.Fatalf("query over a live session's websocket: %+v", r)
 	}
 }
 
