@@ -29,6 +29,9 @@ type ServerOptions struct {
 	Production bool
 	// Authenticate checks the access token of a websocket's init payload.
 	Authenticate func(ctx context.Context, token string) (auth.Principal, error)
+	// Recheck checks again, during a subscription, that the websocket's
+	// caller is still active and their session not revoked (auth.Recheck).
+	Recheck func(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	// WebsocketOrigins are extra origins allowed to open subscriptions.
 	WebsocketOrigins []string
 }
@@ -48,7 +51,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
 		},
-		InitFunc: websocketInit(o.Authenticate),
+		InitFunc: websocketInit(o.Authenticate, o.Recheck),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -62,6 +65,17 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(operationName{})
+	// A websocket is authenticated once; each operation over it checks its
+	// caller again (logout or deactivation since then leaves it anonymous).
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		ctx, err := auth.Rechecked(ctx)
+		if err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("recheck websocket caller")
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
+				Extensions: map[string]any{"code": string(apperr.Internal)}}}})
+		}
+		return next(ctx)
+	})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.Limits.APQCacheSize)})
 	// Our limits first: they are linear in the document and bound the work
 	// of gqlgen's complexity walker, which expands every fragment spread.
@@ -125,8 +139,10 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 }
 
 // websocketInit authenticates a subscription from its init payload
-// ({"authToken": "..."} or {"Authorization": "Bearer ..."}).
-func websocketInit(authenticate func(context.Context, string) (auth.Principal, error)) transport.WebsocketInitFunc {
+// ({"authToken": "..."} or {"Authorization": "Bearer ..."}), and leaves in
+// the connection's context how to check that caller again later.
+func websocketInit(authenticate func(context.Context, string) (auth.Principal, error),
+	recheck func(context.Context, auth.Principal) (auth.Principal, error)) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := payload.GetString("authToken")
 		if token == "" {
@@ -141,7 +157,11 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 		if err != nil {
 			return ctx, nil, apperr.ErrUnauthenticated
 		}
-		return auth.WithPrincipal(ctx, p), nil, nil
+		ctx = auth.WithPrincipal(ctx, p)
+		if recheck != nil {
+			ctx = auth.WithRecheck(ctx, recheck)
+		}
+		return ctx, nil, nil
 	}
 }
 

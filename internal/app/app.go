@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
 	a.Hub = notify.NewHub(a.Pool, a.Log)
+	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
 	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
 	if err != nil {
 		return err
@@ -233,6 +234,7 @@ func (a *App) buildHandler() http.Handler {
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
 		Authenticate: authn.Authenticate,
+		Recheck:      authn.Recheck,
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql

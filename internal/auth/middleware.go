@@ -42,6 +42,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 		zerolog.Ctx(ctx).Debug().Err(err).Msg("access token refused")
 		return Principal{}, ErrInvalidToken
 	}
+	return a.Recheck(ctx, p)
+}
+
+// Recheck returns p with its current role when its user is still active and
+// its session (if any) not revoked, ErrInvalidToken otherwise. Long-lived
+// connections (subscriptions) authenticated once call it again to learn
+// that their caller logged out or was deactivated; it does not look at the
+// expiry of the token they opened with.
+func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, error) {
 	var role Role
 	var active, live bool
 	var sid *uuid.UUID
@@ -51,7 +60,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 	// A session family is live while it has an unrevoked row: revocation
 	// marks every row of the family, and the family's last row outlives the
 	// access tokens issued with it (refresh TTL > access TTL).
-	err = a.db.QueryRow(ctx, `SELECT u.role, u.active,
+	err := a.db.QueryRow(ctx, `SELECT u.role, u.active,
 			$2::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions s
 				WHERE s.family_id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)
 		FROM users u WHERE u.id = $1`, p.UserID, sid).Scan(&role, &active, &live)

@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
@@ -77,4 +78,54 @@ func RequireRole(ctx context.Context, roles ...Role) (Principal, error) {
 		}
 	}
 	return p, apperr.ErrForbidden
+}
+
+type recheckKey struct{}
+
+// WithRecheck returns ctx, whose caller was authenticated once for a
+// long-lived connection, carrying how Recheck checks that caller again.
+func WithRecheck(ctx context.Context, recheck func(context.Context, Principal) (Principal, error)) context.Context {
+	return context.WithValue(ctx, recheckKey{}, recheck)
+}
+
+// Recheck returns the caller after checking again, when ctx belongs to a
+// long-lived connection (see WithRecheck), that their user is still active
+// and their session not revoked: UNAUTHENTICATED when not (or without a
+// caller). A request authenticated on its own is returned as is.
+func Recheck(ctx context.Context) (Principal, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return p, err
+	}
+	recheck, ok := ctx.Value(recheckKey{}).(func(context.Context, Principal) (Principal, error))
+	if !ok || recheck == nil {
+		return p, nil
+	}
+	q, err := recheck(ctx, p)
+	if errors.Is(err, ErrInvalidToken) {
+		return Principal{}, apperr.ErrUnauthenticated
+	}
+	return q, err
+}
+
+// Rechecked returns ctx for one more operation of a long-lived connection
+// (see WithRecheck): its caller checked again, with their current role, or
+// no caller at all once they were deactivated or their session revoked (the
+// operation then goes on anonymous, as a request with a bad token does).
+// Other contexts are returned as they are.
+func Rechecked(ctx context.Context) (context.Context, error) {
+	if _, ok := ctx.Value(recheckKey{}).(func(context.Context, Principal) (Principal, error)); !ok {
+		return ctx, nil
+	}
+	if _, ok := FromContext(ctx); !ok {
+		return ctx, nil
+	}
+	p, err := Recheck(ctx)
+	if errors.Is(err, apperr.ErrUnauthenticated) {
+		return context.WithValue(ctx, principalKey{}, nil), nil
+	}
+	if err != nil {
+		return ctx, err
+	}
+	return WithPrincipal(ctx, p), nil
 }

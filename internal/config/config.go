@@ -101,6 +101,9 @@ type GraphQLConfig struct {
 	MaxUploadBytes int64
 	RequestTimeout time.Duration
 	APQCacheSize   int
+	// SubscriptionRecheck is how often a live subscription re-checks that
+	// its caller is still active and their session not revoked.
+	SubscriptionRecheck time.Duration
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -151,14 +154,15 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL: r.duration("JALON_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 	}
 	c.GraphQL = GraphQLConfig{
-		MaxDepth:       r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
-		MaxAliases:     r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
-		MaxComplexity:  r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
-		MaxTokens:      r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
-		MaxBodyBytes:   int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
-		MaxUploadBytes: int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
-		RequestTimeout: r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
-		APQCacheSize:   r.integer("JALON_APQ_CACHE_SIZE", 1000),
+		MaxDepth:            r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
+		MaxAliases:          r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
+		MaxComplexity:       r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
+		MaxTokens:           r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
+		MaxBodyBytes:        int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
+		MaxUploadBytes:      int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
+		RequestTimeout:      r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
+		APQCacheSize:        r.integer("JALON_APQ_CACHE_SIZE", 1000),
+		SubscriptionRecheck: r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
 	}
 	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
 	c.Firebase = FirebaseConfig{

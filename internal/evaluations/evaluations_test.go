@@ -633,9 +633,25 @@ func TestEvaluationPDF(t *testing.T) {
 	general := "Très bon élève, soigné ; à améliorer : la précision des coupes."
 	var d struct{ SaveEvaluation struct{ Version int } }
 	save(a, t, a.Token(t, c.Tutor), e.ID, e.Version, []map[string]any{{"criterionId": e.Criteria[0], "score": 4, "comment": "Maîtrise les plans à l'échelle"}}, &general).Decode(t, &d)
+	// All three sign, in order, at distinct times (the clock starts at
+	// 10:00 in Brussels).
+	a.Exec(t, `UPDATE users SET first_name = 'Émile', last_name = 'Dupré' WHERE id = $1`, c.Adviser.ID)
 	var s signed
-	a.Query(t, a.Token(t, c.Tutor), signDoc, map[string]any{"id": e.ID}).Decode(t, &s)
+	for i, signer := range []testapp.User{c.Tutor, c.Apprentice, c.Adviser} {
+		if i > 0 {
+			a.Clock.Advance(time.Duration(i) * 25 * time.Minute)
+		}
+		a.Query(t, a.Token(t, signer), signDoc, map[string]any{"id": e.ID}).Decode(t, &s)
+	}
+	if s.SignEvaluation.Status != "SIGNED" || len(s.SignEvaluation.Signatures) != 3 {
+		t.Fatalf("after three signatures: %+v", s.SignEvaluation)
+	}
 	hash := s.SignEvaluation.Signatures[0].ContentHash
+	for _, sig := range s.SignEvaluation.Signatures {
+		if sig.ContentHash != hash {
+			t.Fatalf("signatures over different contents: %+v", s.SignEvaluation.Signatures)
+		}
+	}
 
 	get := func(url, token string) (*http.Response, []byte) {
 		t.Helper()
@@ -659,10 +675,19 @@ func TestEvaluationPDF(t *testing.T) {
 		t.Fatalf("status %d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
 	text := pdfText(t, body)
-	for _, want := range []string{"Zoë Façade-Müßig", "Hélène Brûlé", hash, "Maîtrise les plans à l'échelle", "Très bon élève", "Maîtrisé", "Acquis", "Intégrité vérifiée", "Menuiserie Test"} {
+	for _, want := range []string{"Zoë Façade-Müßig", "Hélène Brûlé", hash, "Maîtrise les plans à l'échelle", "Très bon élève", "Maîtrisé", "Acquis", "Intégrité vérifiée", "Menuiserie Test",
+		// Each signer's line: name and signing time (Brussels), then the hash.
+		"Hélène Brûlé - 18/03/2026 10:00", "Zoë Façade-Müßig - 18/03/2026 10:25", "Émile Dupré - 18/03/2026 11:15"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q:\n%s", want, text)
 		}
+	}
+	// The hash under each of the three signatures and the recomputed one.
+	if n := strings.Count(text, hash); n != 4 {
+		t.Errorf("content hash shown %d times, want 4:\n%s", n, text)
+	}
+	if strings.Contains(text, "pas encore signé") {
+		t.Errorf("PDF still shows a missing signature:\n%s", text)
 	}
 	if n := pageCount(t, body); n < 1 || n > 2 {
 		t.Fatalf("%d pages", n)

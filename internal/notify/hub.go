@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/apperr"
 	"jalon/internal/auth"
 )
 
@@ -27,6 +28,12 @@ const listenTimeout = 10 * time.Second
 // on first use, outside the pool, reopened when it breaks) fanned out to the
 // subscriptions of each recipient.
 type Hub struct {
+	// RecheckEvery is how often SubscribeCaller checks again that a
+	// websocket's caller is still active and their session not revoked
+	// (besides before each delivery); 0 checks only before deliveries. Set
+	// it before the first subscription.
+	RecheckEvery time.Duration
+
 	pool *pgxpool.Pool
 	log  zerolog.Logger
 
@@ -113,13 +120,69 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notificati
 }
 
 // SubscribeCaller subscribes the authenticated caller to their own
-// notifications. UNAUTHENTICATED without a caller.
+// notifications. UNAUTHENTICATED without a caller. When the caller was
+// authenticated once for a long-lived connection (auth.WithRecheck), they
+// are checked again now, every RecheckEvery and before each delivery: once
+// they are deactivated or their session revoked (logout, refresh-token
+// reuse, password change), nothing more is delivered and the channel closes,
+// which ends the subscription.
 func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan *Notification, error) {
-	p, err := auth.Require(ctx)
+	p, err := auth.Recheck(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return h.Subscribe(ctx, p.UserID)
+	ctx, cancel := context.WithCancel(ctx)
+	in, err := h.Subscribe(ctx, p.UserID)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	out := make(chan *Notification)
+	go h.guard(ctx, cancel, in, out)
+	return out, nil
+}
+
+// guard forwards in to out while the caller of ctx stays valid, then ends
+// the subscription (cancel) and closes out.
+func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan *Notification, out chan<- *Notification) {
+	defer close(out)
+	defer cancel()
+	var tick <-chan time.Time
+	if h.RecheckEvery > 0 {
+		t := time.NewTicker(h.RecheckEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	valid := func() bool {
+		_, err := auth.Recheck(ctx)
+		if err == nil {
+			return true
+		}
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
+			h.log.Debug().Msg("live notifications: caller no longer valid, subscription ended")
+		} else if ctx.Err() == nil {
+			// Fail closed: the client reconnects and authenticates again.
+			h.log.Warn().Err(err).Msg("live notifications: recheck failed, subscription ended")
+		}
+		return false
+	}
+	for {
+		select {
+		case <-tick:
+			if !valid() {
+				return
+			}
+		case n, ok := <-in:
+			if !ok || !valid() {
+				return
+			}
+			select {
+			case out <- n:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 // Subscribers returns how many live subscriptions user has in this process.

@@ -292,12 +292,23 @@ func (s *Subscription) read(ctx context.Context) (wsMessage, error) {
 // It reports false on timeout.
 func (s *Subscription) Next(timeout time.Duration, v any) bool {
 	s.t.Helper()
+	r, ok := s.NextResponse(timeout)
+	if ok {
+		r.Decode(s.t, v)
+	}
+	return ok
+}
+
+// NextResponse waits up to timeout for the next result, errors included. It
+// reports false on timeout.
+func (s *Subscription) NextResponse(timeout time.Duration) (Response, bool) {
+	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	m, err := s.read(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false
+			return Response{}, false
 		}
 		s.t.Fatalf("subscription: %v", err)
 	}
@@ -308,6 +319,36 @@ func (s *Subscription) Next(timeout time.Duration, v any) bool {
 	if err := json.Unmarshal(m.Payload, &r); err != nil {
 		s.t.Fatal(err)
 	}
-	r.Decode(s.t, v)
-	return true
+	return r, true
+}
+
+// Start sends another operation (query, mutation or subscription) with id
+// over the same connection; read its results with Next or NextResponse.
+func (s *Subscription) Start(id, query string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.write(ctx, map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query}}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Ended waits up to timeout for the server to end the subscription (a
+// "complete" or "error" message, or the connection closing) and reports
+// whether it did. A result arriving instead fails the test. A timeout closes
+// the websocket (the library's reads do), so call it last.
+func (s *Subscription) Ended(timeout time.Duration) bool {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	m, err := s.read(ctx)
+	if err != nil {
+		return ctx.Err() == nil // the connection closed, not a timeout
+	}
+	switch m.Type {
+	case "complete", "error":
+		return true
+	}
+	s.t.Fatalf("subscription not ended: got %s %s", m.Type, m.Payload)
+	return false
 }
