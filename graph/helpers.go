@@ -3,7 +3,11 @@ package graph
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/vikstrous/dataloadgen"
+
+	"jalon/internal/contracts"
 )
 
 // load resolves one related record through a request's dataloader.
@@ -30,4 +34,22 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// loadForPage loads own through l after enqueueing the keys of the whole page
+// own was listed in: the page is one batch, however its items' resolvers are
+// scheduled (a loader's short wait alone cannot promise that under load).
+func loadForPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], pageKeys []K, own K) (V, error) {
+	if len(pageKeys) > 1 {
+		l.LoadAllThunk(ctx, pageKeys)
+	}
+	return l.Load(ctx, own)
+}
+
+// pageIDs returns the ids of the page a contract was listed in, or its own.
+func pageIDs(c *contracts.Contract) []uuid.UUID {
+	if len(c.PageIDs) > 0 {
+		return c.PageIDs
+	}
+	return []uuid.UUID{c.ID}
 }

@@ -51,22 +51,22 @@ func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contra
 	if err != nil {
 		return nil, err
 	}
-	key, err := logbook.NewContractPageKey(obj.ID, f, args.First)
+	keys, own, err := logbook.ContractPageKeys(pageIDs(obj), obj.ID, f, args.First)
 	if err != nil {
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	p, err := l.ContractLogEntries.Load(ctx, key)
+	p, err := loadForPage(ctx, l.ContractLogEntries, keys, own)
 	if err != nil {
 		return nil, err
 	}
 	return &model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return l.ContractLogEntryCounts.Load(ctx, key)
+		return loadForPage(ctx, l.ContractLogEntryCounts, keys, own)
 	}}, nil
 }
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {
-	return loaders.For(ctx).CompetencyProgress.Load(ctx, obj.ID)
+	return loadForPage(ctx, loaders.For(ctx).CompetencyProgress, pageIDs(obj), obj.ID)
 }
 
 func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error) {

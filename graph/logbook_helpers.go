@@ -23,10 +23,7 @@ func logbookResult[T any](v T, err error) (*T, error) {
 // whole page the entry was listed in first: the page is one batch, however
 // its items' resolvers are scheduled.
 func loadForEntryPage[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], e *logbook.Entry) (V, error) {
-	if len(e.PageIDs) > 1 {
-		l.LoadAllThunk(ctx, e.PageIDs)
-	}
-	return l.Load(ctx, e.ID)
+	return loadForPage(ctx, l, e.PageIDs, e.ID)
 }
 
 func (r *Resolver) logEntries(ctx context.Context, f logbook.Filter, first *int, after *string) (*model.LogEntryConnection, error) {
