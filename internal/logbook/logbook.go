@@ -38,9 +38,6 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// editable reports whether the apprentice may still change an entry.
-func (s Status) editable() bool { return s == Draft || s == ChangesRequested }
-
 // Decision of a review.
 type Decision string
 

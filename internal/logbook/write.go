@@ -227,15 +227,23 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if err := setCompetencies(ctx, tx, out.ID, ct.competencyIDs); err != nil {
 			return err
 		}
-		if err := checkDayTotal(ctx, tx, c.ID, ct.date); err != nil {
-			return err
-		}
-		if status == Submitted {
-			return s.notifySubmitted(ctx, tx, c, out)
-		}
-		return nil
+		return s.afterWrite(ctx, tx, c, out)
 	})
 	return out, err
+}
+
+// afterWrite finishes a create or an update in its transaction: the day's
+// total must stay within 12 hours (checked after the write, with the
+// contract locked, so concurrent writes cannot both pass), and an entry now
+// SUBMITTED notifies the tutor.
+func (s *Service) afterWrite(ctx context.Context, tx pgx.Tx, c contracts.Contract, e Entry) error {
+	if err := checkDayTotal(ctx, tx, c.ID, e.Date); err != nil {
+		return err
+	}
+	if e.Status == Submitted {
+		return s.notifySubmitted(ctx, tx, c, e)
+	}
+	return nil
 }
 
 // digest identifies the content a create request carried (competencies in
@@ -377,13 +385,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (Ent
 				return err
 			}
 		}
-		if err := checkDayTotal(ctx, tx, c.ID, ct.date); err != nil {
-			return err
-		}
-		if status == Submitted {
-			return s.notifySubmitted(ctx, tx, c, out)
-		}
-		return nil
+		return s.afterWrite(ctx, tx, c, out)
 	})
 	return out, err
 }
