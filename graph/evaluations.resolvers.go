@@ -31,7 +31,8 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 		st = *status
 	}
 	count := func(ctx context.Context) (int, error) {
-		return l.ContractEvaluationCounts.Load(ctx, evaluations.ContractCountKey{ContractID: obj.ID, Status: st})
+		return loadForContractPage(ctx, l.ContractEvaluationCounts, obj, evaluations.ContractCountKey{ContractID: obj.ID, Status: st},
+			evaluations.ContractCountKey.ForContract)
 	}
 	if args.After != nil {
 		// Later pages concern one contract: no batching to gain.
@@ -41,7 +42,8 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 		}
 		return &model.EvaluationConnection{Page: p, Count: count}, nil
 	}
-	p, err := l.ContractEvaluations.Load(ctx, evaluations.ContractPageKey{ContractID: obj.ID, Status: st, First: args.First})
+	p, err := loadForContractPage(ctx, l.ContractEvaluations, obj, evaluations.ContractPageKey{ContractID: obj.ID, Status: st, First: args.First},
+		evaluations.ContractPageKey.ForContract)
 	if err != nil {
 		return nil, err
 	}

@@ -53,3 +53,15 @@ func pageIDs(c *contracts.Contract) []uuid.UUID {
 	}
 	return []uuid.UUID{c.ID}
 }
+
+// loadForContractPage loads a contract field keyed by own through l, with
+// the same key built for every contract of the page c was listed in
+// (withContract sets a key's contract id): a list of contracts is one batch.
+func loadForContractPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], c *contracts.Contract, own K, withContract func(K, uuid.UUID) K) (V, error) {
+	ids := pageIDs(c)
+	keys := make([]K, len(ids))
+	for i, id := range ids {
+		keys[i] = withContract(own, id)
+	}
+	return loadForPage(ctx, l, keys, own)
+}

@@ -51,22 +51,22 @@ func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contra
 	if err != nil {
 		return nil, err
 	}
-	keys, own, err := logbook.ContractPageKeys(pageIDs(obj), obj.ID, f, args.First)
+	key, err := logbook.NewContractPageKey(obj.ID, f, args.First)
 	if err != nil {
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	p, err := loadForPage(ctx, l.ContractLogEntries, keys, own)
+	p, err := loadForContractPage(ctx, l.ContractLogEntries, obj, key, logbook.ContractPageKey.ForContract)
 	if err != nil {
 		return nil, err
 	}
 	return &model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return loadForPage(ctx, l.ContractLogEntryCounts, keys, own)
+		return loadForContractPage(ctx, l.ContractLogEntryCounts, obj, key, logbook.ContractPageKey.ForContract)
 	}}, nil
 }
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {
-	return loadForPage(ctx, loaders.For(ctx).CompetencyProgress, pageIDs(obj), obj.ID)
+	return loadForContractPage(ctx, loaders.For(ctx).CompetencyProgress, obj, obj.ID, func(_, id uuid.UUID) uuid.UUID { return id })
 }
 
 func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error) {

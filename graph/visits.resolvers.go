@@ -29,17 +29,24 @@ func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := loaders.For(ctx).ContractVisits.Load(ctx, key)
+	l := loaders.For(ctx)
+	var p page.Page[visits.Visit]
+	if args.After != nil {
+		p, err = l.ContractVisits.Load(ctx, key) // a later page concerns this contract alone
+	} else {
+		p, err = loadForContractPage(ctx, l.ContractVisits, obj, key, visits.PageKey.ForContract)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return loaders.For(ctx).ContractVisitCounts.Load(ctx, visits.CountKey{ContractID: obj.ID, Filter: f.Key()})
+		return loadForContractPage(ctx, l.ContractVisitCounts, obj, visits.CountKey{ContractID: obj.ID, Filter: f.Key()}, visits.CountKey.ForContract)
 	}}, nil
 }
 
 func (r *contractResolver) NextVisit(ctx context.Context, obj *contracts.Contract) (*visits.Visit, error) {
-	return loaders.For(ctx).NextVisits.Load(ctx, visits.NextKey{ContractID: obj.ID, At: r.Clock.Now().Truncate(time.Second)})
+	key := visits.NextKey{ContractID: obj.ID, At: r.Clock.Now().Truncate(time.Second)}
+	return loadForContractPage(ctx, loaders.For(ctx).NextVisits, obj, key, visits.NextKey.ForContract)
 }
 
 func (r *mutationResolver) ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (*visits.Visit, error) {

@@ -337,6 +337,18 @@ type ContractCountKey struct {
 	Status     Status // "" for all
 }
 
+// ForContract returns the same key for another contract.
+func (k ContractCountKey) ForContract(id uuid.UUID) ContractCountKey {
+	k.ContractID = id
+	return k
+}
+
+// ForContract returns the same key for another contract.
+func (k ContractPageKey) ForContract(id uuid.UUID) ContractPageKey {
+	k.ContractID = id
+	return k
+}
+
 // CountsOf counts each key's evaluations, in key order (dataloader batch
 // function; no authorization check).
 func CountsOf(ctx context.Context, db postgres.DB, keys []ContractCountKey) ([]int, []error) {

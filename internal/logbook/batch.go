@@ -47,19 +47,10 @@ func NewContractPageKey(contractID uuid.UUID, f Filter, first int) (ContractPage
 	return k, nil
 }
 
-// ContractPageKeys builds the keys of the first pages of every contract of
-// a listed page (contractIDs) with one filter, and the key of contract own.
-func ContractPageKeys(contractIDs []uuid.UUID, own uuid.UUID, f Filter, first int) ([]ContractPageKey, ContractPageKey, error) {
-	ownKey, err := NewContractPageKey(own, f, first)
-	if err != nil {
-		return nil, ContractPageKey{}, err
-	}
-	keys := make([]ContractPageKey, len(contractIDs))
-	for i, id := range contractIDs {
-		keys[i] = ownKey
-		keys[i].ContractID = id
-	}
-	return keys, ownKey, nil
+// ForContract returns the same key for another contract.
+func (k ContractPageKey) ForContract(id uuid.UUID) ContractPageKey {
+	k.ContractID = id
+	return k
 }
 
 // filterArgs returns the SQL arguments of the key's filter (nil for none).

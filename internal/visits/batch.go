@@ -208,3 +208,21 @@ func ContractCounts(ctx context.Context, db postgres.DB, keys []CountKey) ([]int
 	}
 	return out, nil
 }
+
+// ForContract returns the same key for another contract.
+func (k NextKey) ForContract(id uuid.UUID) NextKey {
+	k.ContractID = id
+	return k
+}
+
+// ForContract returns the same key for another contract.
+func (k PageKey) ForContract(id uuid.UUID) PageKey {
+	k.ContractID = id
+	return k
+}
+
+// ForContract returns the same key for another contract.
+func (k CountKey) ForContract(id uuid.UUID) CountKey {
+	k.ContractID = id
+	return k
+}
