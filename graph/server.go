@@ -146,7 +146,7 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := payload.GetString("authToken")
 		if token == "" {
-			if h, ok := bearerValue(payload.Authorization()); ok {
+			if h, ok := auth.BearerToken(payload.Authorization()); ok {
 				token = h
 			}
 		}
@@ -163,12 +163,4 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 		}
 		return ctx, nil, nil
 	}
-}
-
-func bearerValue(h string) (string, bool) {
-	const prefix = "Bearer "
-	if len(h) > len(prefix) && h[:len(prefix)] == prefix {
-		return h[len(prefix):], true
-	}
-	return "", false
 }

@@ -80,7 +80,7 @@ func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, er
 // needs a caller answers UNAUTHENTICATED.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearer(r.Header.Get("Authorization"))
+		token, ok := BearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -98,7 +98,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-func bearer(h string) (string, bool) {
+// BearerToken returns the token of an "Authorization: Bearer ..." value
+// (the scheme in any case), for HTTP headers and websocket init payloads.
+func BearerToken(h string) (string, bool) {
 	const prefix = "bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return "", false

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/felixge/httpsnoop"
+	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
@@ -125,7 +126,7 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		if info.Operation != "" {
 			ev = ev.Str("operation", info.Operation)
 		}
-		if info.UserID.String() != "00000000-0000-0000-0000-000000000000" {
+		if info.UserID != uuid.Nil {
 			ev = ev.Str("user_id", info.UserID.String())
 		}
 		ev.Msg("request")
