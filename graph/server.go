@@ -134,6 +134,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 				// gqlparser's variable coercion: its path (variable.x)
 				// is no response path; the message names the variable.
 				gqlErr.Extensions["code"] = string(apperr.BadUserInput)
+				gqlErr.Message = fmt.Sprintf("variable $%s: %s", gqlErr.Path[1:], gqlErr.Message)
 				gqlErr.Path = nil
 			}
 		case nil:

@@ -3,9 +3,15 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	neturl "net/url"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
+	"jalon/internal/config"
 	"jalon/internal/testapp"
 	"jalon/internal/testtools"
 )
@@ -75,5 +81,171 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 				t.Errorf("Accept %s: %s %s [%s]: %s (HTTP %d %s)", accept, r.ID, r.Name, r.Status, r.Reason, r.Code, r.Body)
 			}
 		}
+	}
+}
+
+// raw sends a request to /graphql and returns the status, headers and the
+// body as a JSON object.
+func raw(t *testing.T, method, url, contentType, accept, body string) (int, http.Header, map[string]json.RawMessage) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) (int, http.Header, map[string]json.RawMessage) {
+	t.Helper()
+	method, url := req.Method, req.URL
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: body %q is not a JSON object", method, url, b)
+	}
+	return res.StatusCode, res.Header, out
+}
+
+type specError struct {
+	Message    string
+	Path       []any
+	Locations  []struct{ Line, Column int }
+	Extensions map[string]any
+}
+
+func errorsOf(t *testing.T, body map[string]json.RawMessage) []specError {
+	t.Helper()
+	var errs []specError
+	if err := json.Unmarshal(body["errors"], &errs); err != nil || len(errs) == 0 {
+		t.Fatalf("no errors in %v", body)
+	}
+	for _, e := range errs {
+		if e.Extensions["code"] == nil {
+			t.Fatalf("error without extensions.code: %+v", e)
+		}
+	}
+	return errs
+}
+
+// TestRequestErrorsByTheSpec: what a client sees for each kind of request
+// error — the HTTP status by media type, no data entry, a code telling
+// document errors (GRAPHQL_*), undecodable variables (BAD_USER_INPUT) and
+// HTTP misuse (BAD_REQUEST) apart from business rules (VALIDATION_FAILED).
+func TestRequestErrorsByTheSpec(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	url := a.URL + "/graphql"
+	post := func(query string, vars map[string]any) string {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		return string(b)
+	}
+	for _, c := range []struct {
+		name, body, code string
+		withLocation     bool
+	}{
+		{"parse", post(`{ me { id }`, nil), "GRAPHQL_PARSE_FAILED", true},
+		{"validation", post(`{ me { shoeSize } }`, nil), "GRAPHQL_VALIDATION_FAILED", true},
+		{"variable", post(`query($n: Int!) { contracts(first: $n) { nodes { id } } }`, map[string]any{"n": "ten"}), "BAD_USER_INPUT", false},
+	} {
+		// application/json: 200, so that clients read the errors (Apollo
+		// Client turns any other status into a network error without codes).
+		for accept, status := range map[string]int{"application/json": 200, "": 200, "*/*": 200, "application/graphql-response+json": 400} {
+			st, h, body := raw(t, "POST", url, "application/json", accept, c.body)
+			if st != status {
+				t.Errorf("%s, Accept %q: HTTP %d, want %d", c.name, accept, st, status)
+			}
+			if _, ok := body["data"]; ok {
+				t.Errorf("%s, Accept %q: a request error has a data entry: %v", c.name, accept, body)
+			}
+			want := "application/json"
+			if accept == "application/graphql-response+json" {
+				want = accept
+			}
+			if ct := h.Get("Content-Type"); ct != want+"; charset=utf-8" {
+				t.Errorf("%s, Accept %q: Content-Type %q", c.name, accept, ct)
+			}
+			e := errorsOf(t, body)[0]
+			if e.Extensions["code"] != c.code || e.Path != nil || (len(e.Locations) > 0) != c.withLocation {
+				t.Errorf("%s, Accept %q: %+v", c.name, accept, e)
+			}
+		}
+	}
+	// The variable's error names it (its path is no response path).
+	_, _, body := raw(t, "POST", url, "application/json", "", post(`query($n: Int!) { contracts(first: $n) { nodes { id } } }`, map[string]any{"n": "ten"}))
+	if e := errorsOf(t, body)[0]; !strings.Contains(e.Message, "$n") {
+		t.Errorf("variable error does not name it: %q", e.Message)
+	}
+
+	// HTTP misuse: its own status, BAD_REQUEST, still a GraphQL response.
+	for _, c := range []struct {
+		name, method, url, contentType, accept, body string
+		status                                       int
+		allow                                        string
+	}{
+		{"text body", "POST", url, "text/plain", "", `{"query":"{ __typename }"}`, 415, ""},
+		{"no content type", "POST", url, "", "", `{"query":"{ __typename }"}`, 415, ""},
+		{"latin-1 body", "POST", url, "application/json; charset=iso-8859-1", "", `{"query":"{ __typename }"}`, 415, ""},
+		{"PUT", "PUT", url, "application/json", "", `{"query":"{ __typename }"}`, 405, "GET, POST, OPTIONS"},
+		{"mutation over GET", "GET", url + "?query=" + neturl.QueryEscape(`mutation { logout(refreshToken: "x") }`), "", "", "", 405, "POST"},
+		{"unacceptable Accept", "POST", url, "application/json", "text/html", `{"query":"{ __typename }"}`, 406, ""},
+		{"not JSON", "POST", url, "application/json", "", `{"query": `, 400, ""},
+		{"no query", "POST", url, "application/json", "", `{"qeury":"{ __typename }"}`, 400, ""},
+		{"query not a string", "POST", url, "application/json", "", `{"query":{"a":1}}`, 400, ""},
+		{"batch", "POST", url, "application/json", "", `[{"query":"{ __typename }"}]`, 400, ""},
+	} {
+		st, h, body := raw(t, c.method, c.url, c.contentType, c.accept, c.body)
+		if st != c.status || h.Get("Allow") != c.allow {
+			t.Errorf("%s: HTTP %d Allow %q, want %d %q", c.name, st, h.Get("Allow"), c.status, c.allow)
+		}
+		if _, ok := body["data"]; ok {
+			t.Errorf("%s: data entry in %v", c.name, body)
+		}
+		if e := errorsOf(t, body)[0]; e.Extensions["code"] != "BAD_REQUEST" {
+			t.Errorf("%s: %+v", c.name, e)
+		}
+	}
+}
+
+// TestArgumentErrorsPointAtTheField: an argument that does not parse (a bad
+// Date) is a business VALIDATION_FAILED naming the input field, with the
+// field's response path and its location in the document.
+func TestArgumentErrorsPointAtTheField(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	req, _ := http.NewRequest("POST", a.URL+"/graphql", strings.NewReader(
+		`{"query":"query {\n  me { id }\n  logEntries(from: \"2026-13-45\") { nodes { id } }\n}"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.Token(t, c.Apprentice))
+	_, _, body := send(t, req)
+	e := errorsOf(t, body)[0]
+	if e.Extensions["code"] != "VALIDATION_FAILED" || e.Extensions["field"] != "from" ||
+		len(e.Path) != 1 || e.Path[0] != "logEntries" || len(e.Locations) != 1 || e.Locations[0].Line != 3 || e.Locations[0].Column != 3 {
+		t.Fatalf("argument error: %+v", e)
+	}
+}
+
+// TestRateLimitedCarriesRetryAfter: a throttled login answers RATE_LIMITED
+// with Retry-After, in seconds, equal to extensions.retryAfter.
+func TestRateLimitedCarriesRetryAfter(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.Identity.LoginMaxPerAccount = 2 })
+	vars := map[string]any{"email": "nobody@example.test", "password": "wrong password"}
+	for range 2 {
+		a.Query(t, "", testapp.LoginMutation, vars).RequireCode(t, "UNAUTHENTICATED")
+	}
+	res := a.Query(t, "", testapp.LoginMutation, vars)
+	res.RequireCode(t, "RATE_LIMITED")
+	secs, _ := res.Errors[0].Extensions["retryAfter"].(float64)
+	if secs < 1 || res.Header.Get("Retry-After") != strconv.Itoa(int(secs)) || res.Status != http.StatusOK {
+		t.Fatalf("HTTP %d Retry-After %q, extensions.retryAfter %v", res.Status, res.Header.Get("Retry-After"), res.Errors[0].Extensions["retryAfter"])
 	}
 }
