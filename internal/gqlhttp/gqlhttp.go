@@ -34,15 +34,15 @@ const (
 // allowed is the Allow header of the endpoint (multipart uploads are POSTs).
 const allowed = "GET, POST, OPTIONS"
 
-// Transport is a gqlgen transport for every non-websocket request that the
-// transports added before it (multipart uploads) do not take: add it last.
+// Transport is a gqlgen transport for every request that the transports
+// added before it (websocket, multipart uploads) do not take: add it last.
 type Transport struct{}
 
 var _ graphql.Transport = Transport{}
 
-// Supports takes every plain HTTP request, so that wrong methods and content
-// types get a spec answer (405, 415) instead of gqlgen's bare 400.
-func (Transport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") == "" }
+// Supports takes every request, so that wrong methods and content types get
+// a spec answer (405, 415) instead of gqlgen's bare 400 without a code.
+func (Transport) Supports(*http.Request) bool { return true }
 
 // Do answers one request.
 func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
