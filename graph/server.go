@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -129,7 +128,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 			gqlErr.Extensions = map[string]any{}
 		}
 		switch gqlErr.Extensions["code"] {
-		case errcode.ValidationFailed:
+		case string(apperr.DocumentInvalid):
 			if len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
 				// gqlparser's variable coercion: its path (variable.x)
 				// is no response path; the message names the variable.
