@@ -93,6 +93,14 @@ func measureSet(set ast.SelectionSet, frags ast.FragmentDefinitionList, memo map
 				e.aliases = 1
 			}
 			inner := measureSet(s.SelectionSet, frags, memo)
+			if s.Name == "__schema" || s.Name == "__type" {
+				// Introspection nests as deep as the schema's types do
+				// (graphql-js's standard query follows ofType 15 levels):
+				// its depth is not counted. Its lists are bounded by
+				// gqlparser's MaxIntrospectionDepth rule, its fields and
+				// aliases still count, and production refuses it.
+				inner.depth = 0
+			}
 			e.depth, e.aliases = 1+inner.depth, saturatingAdd(e.aliases, inner.aliases)
 			e.fields = saturatingAdd(1, inner.fields)
 		case *ast.InlineFragment:

@@ -20,6 +20,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/config"
+	"jalon/internal/gqlhttp"
 )
 
 // ServerOptions are what NewServer needs besides the resolver.
@@ -53,10 +54,10 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		},
 		InitFunc: websocketInit(o.Authenticate, o.Recheck),
 	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.Limits.MaxUploadBytes + 1<<20, MaxMemory: 1 << 20})
+	// GET, JSON POST and every other plain request, by the GraphQL-over-HTTP
+	// specification: last, it takes what the transports above do not.
+	srv.AddTransport(gqlhttp.Transport{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
@@ -93,19 +94,20 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 
 // presentError gives every error an extensions.code. Domain errors show their
 // safe message; anything else is logged with the request id and shown as
-// "internal error" so nothing of its cause reaches the client.
+// "internal error" so nothing of its cause reaches the client. Errors of the
+// document itself keep gqlgen's (Apollo's) codes, GRAPHQL_PARSE_FAILED and
+// GRAPHQL_VALIDATION_FAILED, and variables that do not coerce answer
+// BAD_USER_INPUT: VALIDATION_FAILED is for the business rules of an input.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if e, ok := apperr.As(err); ok {
 		gqlErr.Message = e.Message
 		ext := map[string]any{"code": string(e.Code)}
+		arg, isArg := argumentError(ctx, gqlErr)
 		if e.Field != "" {
 			ext["field"] = e.Field
-		} else if e.Code == apperr.ValidationFailed && len(gqlErr.Path) > 0 {
-			// An argument that failed to parse: its path ends with its name.
-			if name, ok := gqlErr.Path[len(gqlErr.Path)-1].(ast.PathName); ok {
-				ext["field"] = string(name)
-			}
+		} else if isArg && arg != "" {
+			ext["field"] = arg
 		}
 		for k, v := range e.Extensions {
 			ext[k] = v
@@ -125,7 +127,16 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}
-		if _, ok := gqlErr.Extensions["code"]; !ok || gqlErr.Extensions["code"] == "GRAPHQL_VALIDATION_FAILED" || gqlErr.Extensions["code"] == "GRAPHQL_PARSE_FAILED" {
+		switch gqlErr.Extensions["code"] {
+		case string(apperr.DocumentInvalid):
+			if len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
+				// gqlparser's variable coercion: its path (variable.x)
+				// is no response path; the message names the variable.
+				gqlErr.Extensions["code"] = string(apperr.BadUserInput)
+				gqlErr.Message = fmt.Sprintf("variable $%s: %s", gqlErr.Path[1:], gqlErr.Message)
+				gqlErr.Path = nil
+			}
+		case nil:
 			gqlErr.Extensions["code"] = string(apperr.ValidationFailed)
 		}
 		return gqlErr
@@ -136,6 +147,33 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		Path:       gqlErr.Path,
 		Extensions: map[string]any{"code": string(apperr.Internal)},
 	}
+}
+
+// argumentError recognises an error raised while coercing a field's
+// arguments (a Date or ID that does not parse): gqlgen continues the field's
+// response path into the argument (createLogEntry.input.date). It cuts the
+// path back to the response path, points the error at the field in the
+// document, and returns the argument's innermost name ("date").
+func argumentError(ctx context.Context, e *gqlerror.Error) (string, bool) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return "", false
+	}
+	field := fc.Path()
+	if len(e.Path) <= len(field) || e.Path[:len(field)].String() != field.String() {
+		return "", false
+	}
+	name := ""
+	for _, el := range e.Path[len(field):] {
+		if n, ok := el.(ast.PathName); ok {
+			name = string(n)
+		}
+	}
+	e.Path = field
+	if pos := fc.Field.Position; len(e.Locations) == 0 && pos != nil {
+		e.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	return name, true
 }
 
 // websocketInit authenticates a subscription from its init payload

@@ -235,6 +235,8 @@ func (a *App) buildHandler() http.Handler {
 		Production:   a.Config.Production(),
 		Authenticate: authn.Authenticate,
 		Recheck:      authn.Recheck,
+		// Browsers may subscribe from the origins that may call the API.
+		WebsocketOrigins: a.Config.CORSOrigins,
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
@@ -245,11 +247,12 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 
 	return httpserver.New(httpserver.Options{
-		Log:      a.Log,
-		Metrics:  metrics.New(a.Pool),
-		GraphQL:  endpoint,
-		Ready:    a.Ready,
-		Explorer: !a.Config.Production(),
+		Log:         a.Log,
+		Metrics:     metrics.New(a.Pool),
+		GraphQL:     endpoint,
+		Ready:       a.Ready,
+		Explorer:    !a.Config.Production(),
+		CORSOrigins: a.Config.CORSOrigins,
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
 			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
@@ -285,7 +288,8 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 			return
 		}
 		for k, v := range buf.header {
-			w.Header()[k] = v
+			// Added to what the middleware around set (Vary: Origin).
+			w.Header()[k] = append(w.Header()[k], v...)
 		}
 		w.WriteHeader(buf.status)
 		w.Write(buf.body.Bytes())

@@ -185,8 +185,16 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 
 	deep := `{ contracts { nodes { trade { competencies { code } } company { name } } } }`
 	a.Query(t, tok, deep, nil).Decode(t, &struct{}{})
-	tooDeep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`
-	a.Query(t, tok, tooDeep, nil).RequireCode(t, "VALIDATION_FAILED")
+	tooDeep := `{ contracts { nodes { logEntries { nodes { contract { logEntries { nodes { contract { logEntries { nodes { contract { id } } } } } } } } } } } }`
+	res := a.Query(t, tok, tooDeep, nil)
+	res.RequireCode(t, "VALIDATION_FAILED")
+	if !strings.Contains(res.Errors[0].Message, "nested 12 levels") {
+		t.Fatalf("want the depth limit: %+v", res.Errors)
+	}
+	// Introspection is not counted (tools nest ofType 15 levels), in
+	// development; production refuses it (TestProductionModeHidesSchema).
+	deepIntrospection := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`
+	a.Query(t, tok, deepIntrospection, nil).Decode(t, &struct{}{})
 
 	var aliases strings.Builder
 	aliases.WriteString("{")
@@ -197,7 +205,7 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 	a.Query(t, tok, aliases.String(), nil).RequireCode(t, "VALIDATION_FAILED")
 
 	big := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}`
-	res := a.Post(t, tok, "application/json", strings.NewReader(big))
+	res = a.Post(t, tok, "application/json", strings.NewReader(big))
 	if res.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: status %d", res.Status)
 	}

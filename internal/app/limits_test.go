@@ -85,7 +85,7 @@ func TestProductionModeHidesSchema(t *testing.T) {
 		t.Fatalf("explorer page in production: %v %v", err, r.Status)
 	}
 	res := a.Query(t, tok, `{ contrcts { nodes { id } } }`, nil)
-	if res.Code() != "VALIDATION_FAILED" || strings.Contains(res.Errors[0].Message, "Did you mean") {
+	if res.Code() != "GRAPHQL_VALIDATION_FAILED" || strings.Contains(res.Errors[0].Message, "Did you mean") {
 		t.Fatalf("field suggestion leaked: %+v", res.Errors)
 	}
 }
@@ -98,7 +98,7 @@ func TestParserTokenLimit(t *testing.T) {
 	// 300 tokens, within every other limit (one field, repeated: no alias,
 	// no depth).
 	res := a.Query(t, tok, "{ "+strings.Repeat("__typename ", 300)+"}", nil)
-	if res.Code() != "VALIDATION_FAILED" || !strings.Contains(res.Errors[0].Message, "token") {
+	if res.Code() != "GRAPHQL_PARSE_FAILED" || !strings.Contains(res.Errors[0].Message, "token") {
 		t.Fatalf("want the token limit: %+v", res.Errors)
 	}
 }

@@ -19,6 +19,14 @@ const (
 	Conflict         Code = "CONFLICT"
 	RateLimited      Code = "RATE_LIMITED"
 	Internal         Code = "INTERNAL"
+
+	// Request errors: the HTTP request or the GraphQL document itself is
+	// wrong, before any business rule runs. Apollo's codes, which generic
+	// GraphQL clients and tools recognise.
+	BadRequest      Code = "BAD_REQUEST"               // method, media type, body shape
+	ParseFailed     Code = "GRAPHQL_PARSE_FAILED"      // the document does not parse
+	DocumentInvalid Code = "GRAPHQL_VALIDATION_FAILED" // it does not validate against the schema
+	BadUserInput    Code = "BAD_USER_INPUT"            // variables that do not coerce to their types
 )
 
 // Error is an error whose code and message are safe to show to the client.

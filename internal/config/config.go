@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ type Config struct {
 	Identity IdentityConfig
 
 	Retention RetentionConfig
+
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
+	// call the API cross-origin and to open subscriptions; none by default.
+	CORSOrigins []string
 }
 
 // RetentionConfig holds the retention periods, in days (0 = keep forever),
@@ -190,6 +195,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
+	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -304,6 +310,26 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "not a positive duration such as 15m or 20s")
 	}
 	return d
+}
+
+// origins parses "https://a.example,https://b.example:8443": exact origins,
+// no wildcard, no path (they are compared with the Origin header as is).
+func (r *reader) origins(name string) []string {
+	var out []string
+	for _, o := range strings.Split(r.getenv(name), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.Path != "" || u.RawQuery != "" || u.User != nil || strings.ContainsAny(o, "*?[") {
+			r.fail(name, "%q is not an origin such as https://app.example.org", o)
+			return nil
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out
 }
 
 // keys parses "kid1:base64secret,kid2:base64secret". The value is never echoed.

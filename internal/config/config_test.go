@@ -77,3 +77,20 @@ func TestProductionRefusesDevelopmentDefaults(t *testing.T) {
 		t.Fatalf("error must not echo keys: %v", err)
 	}
 }
+
+// JALON_CORS_ORIGINS holds exact origins: none by default; wildcards, paths
+// and other schemes are refused rather than silently never matching.
+func TestCORSOrigins(t *testing.T) {
+	if c, err := load(nil); err != nil || len(c.CORSOrigins) != 0 {
+		t.Fatalf("default origins %v, %v", c.CORSOrigins, err)
+	}
+	c, err := load(map[string]string{"JALON_CORS_ORIGINS": " https://App.example.org, http://localhost:3000 ,"})
+	if err != nil || strings.Join(c.CORSOrigins, " ") != "https://app.example.org http://localhost:3000" {
+		t.Fatalf("origins %v, %v", c.CORSOrigins, err)
+	}
+	for _, bad := range []string{"*", "https://*.example.org", "https://app.example.org/", "app.example.org", "ftp://x.example", "https://"} {
+		if _, err := load(map[string]string{"JALON_CORS_ORIGINS": bad}); err == nil || !strings.HasPrefix(err.Error(), "JALON_CORS_ORIGINS") {
+			t.Errorf("%q: want an error naming JALON_CORS_ORIGINS, got %v", bad, err)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package httpserver assembles Jalon's HTTP surface: the GraphQL endpoint,
 // health and readiness, metrics, the development explorer and the routes
 // areas add (file downloads, calendar feeds, PDFs), behind the middleware
-// every request goes through (request id, log line, metrics, gzip, recover).
+// every request goes through (request id, log line, metrics, gzip, recover,
+// CORS).
 package httpserver
 
 import (
@@ -39,6 +40,8 @@ type Options struct {
 	Explorer bool
 	// Routes are extra handlers by ServeMux pattern, e.g. "GET /calendar/{token}".
 	Routes map[string]http.Handler
+	// CORSOrigins are the browser origins allowed to call cross-origin.
+	CORSOrigins []string
 }
 
 // New returns the root handler.
@@ -66,7 +69,7 @@ func New(o Options) http.Handler {
 	for pattern, h := range o.Routes {
 		mux.Handle(pattern, h)
 	}
-	return observe(o.Log, o.Metrics, compress(recoverPanics(mux)))
+	return observe(o.Log, o.Metrics, compress(recoverPanics(cors(o.CORSOrigins, mux))))
 }
 
 func writeText(w http.ResponseWriter, code int, body string) {
@@ -134,9 +137,15 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 }
 
 // compress gzips responses for clients that accept it, except websocket
-// upgrades (the connection is hijacked and must stay raw).
+// upgrades (the connection is hijacked and must stay raw). gzip is preferred
+// over zstd: some clients advertise zstd without decoding it (the fetch of
+// graphql-inspector and codegen on Node 20 fails on a zstd answer).
 func compress(next http.Handler) http.Handler {
-	gz := gzhttp.GzipHandler(next)
+	wrap, err := gzhttp.NewWrapper(gzhttp.PreferZstd(false))
+	if err != nil {
+		panic(err) // constant options
+	}
+	gz := wrap(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
