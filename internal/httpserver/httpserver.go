@@ -39,6 +39,9 @@ type Options struct {
 	Explorer bool
 	// Routes are extra handlers by ServeMux pattern, e.g. "GET /calendar/{token}".
 	Routes map[string]http.Handler
+	// BodyTimeout bounds the reading of a request body, UploadTimeout that
+	// of a multipart one (see bodyDeadline); 0 leaves them unbounded.
+	BodyTimeout, UploadTimeout time.Duration
 }
 
 // New returns the root handler.
@@ -66,7 +69,7 @@ func New(o Options) http.Handler {
 	for pattern, h := range o.Routes {
 		mux.Handle(pattern, h)
 	}
-	return observe(o.Log, o.Metrics, compress(recoverPanics(mux)))
+	return observe(o.Log, o.Metrics, compress(recoverPanics(bodyDeadline(o.BodyTimeout, o.UploadTimeout, mux))))
 }
 
 func writeText(w http.ResponseWriter, code int, body string) {
