@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -89,6 +90,11 @@ func (g guarded) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	sock := &socket{}
 	defer g.s.release(sock)
 	g.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, sock)), exec)
+	if sock.conn != nil {
+		// gqlgen returns without closing on an init payload that is not an
+		// object: close it, or the connection would outlive its slot.
+		sock.conn.refuse(closeBadRequest, "Bad request")
+	}
 }
 
 func (s *sockets) open() bool {
@@ -272,10 +278,13 @@ func (a acceptor) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 // choosing at any time: once closing, nothing more is written (so a
 // subscription ended by the close never sends a "complete" first), and the
 // transport's own later close is ignored. gqlgen's protocol-error close
-// (1002) becomes graphql-transport-ws's 4400.
+// (1002) becomes graphql-transport-ws's 4400, and so does its normal close
+// (1000) while the peer is still there: gqlgen closes that way when it
+// cannot decode a message.
 type closingConn struct {
 	transport.WebsocketConn
 	closing   atomic.Bool
+	peerGone  atomic.Bool // a read failed: the peer closed or is gone
 	initTimer *time.Timer
 }
 
@@ -291,11 +300,19 @@ func (c *closingConn) refuse(code int, reason string) {
 }
 
 func (c *closingConn) WriteClose(code int, reason string) error {
-	if code == transport.WebsocketCloseProtocolError {
-		code = closeBadRequest
+	if code == transport.WebsocketCloseProtocolError || (code == transport.WebsocketCloseNormalClosure && !c.peerGone.Load()) {
+		code, reason = closeBadRequest, "Bad request"
 	}
 	c.refuse(code, reason)
 	return nil
+}
+
+func (c *closingConn) NextReader() (int, io.Reader, error) {
+	t, r, err := c.WebsocketConn.NextReader()
+	if err != nil {
+		c.peerGone.Store(true)
+	}
+	return t, r, err
 }
 
 func (c *closingConn) WriteJSON(v any) error {

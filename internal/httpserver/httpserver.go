@@ -119,7 +119,9 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		m.Duration.WithLabelValues(op).Observe(snoop.Duration.Seconds())
 
 		ev := reqLog.Info()
-		if snoop.Code >= 500 {
+		if snoop.Code == http.StatusServiceUnavailable {
+			ev = reqLog.Warn() // refused for load (a cap, a timeout): not a fault
+		} else if snoop.Code >= 500 {
 			ev = reqLog.Error()
 		} else if route == "GET /healthz" || route == "GET /metrics" || strings.HasPrefix(route, "GET "+explorer.Prefix) {
 			ev = reqLog.Debug()
