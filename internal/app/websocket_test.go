@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -277,4 +278,32 @@ func TestWebsocketsInTotalAreCapped(t *testing.T) {
 		_, _, err := wsDial(t, a, "graphql-transport-ws")
 		return err == nil
 	})
+}
+
+// BenchmarkIdleWebsockets opens 1,000 authenticated, subscribed websockets
+// and reports what each costs the process while idle: heap and stack bytes
+// and goroutines (client ends included, so an upper bound for the server).
+func BenchmarkIdleWebsockets(b *testing.B) {
+	const n = 1000
+	a := testapp.New(b, func(c *config.Config) { c.Websocket.MaxPerUser = n })
+	u := a.NewUser(b, auth.Tutor)
+	token := a.Token(b, u)
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		g0 := runtime.NumGoroutine()
+		subs := make([]*testapp.Subscription, n)
+		for i := range subs {
+			subs[i] = a.Subscribe(b, token, `subscription { notificationAdded { id } }`)
+		}
+		testapp.Eventually(b, time.Minute, "all subscribed", func() bool { return a.Hub.Subscribers(u.ID) == n })
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse)/n, "bytes/socket")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/socket")
+		for _, s := range subs {
+			s.Close()
+		}
+	}
 }

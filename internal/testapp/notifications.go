@@ -367,3 +367,6 @@ func (s *Subscription) CloseCode(timeout time.Duration) websocket.StatusCode {
 	}
 	return websocket.CloseStatus(err)
 }
+
+// Close closes the websocket from the client's side.
+func (s *Subscription) Close() { s.conn.Close(websocket.StatusNormalClosure, "") }
