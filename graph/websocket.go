@@ -91,6 +91,7 @@ func (g guarded) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	defer g.s.release(sock)
 	g.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, sock)), exec)
 	if sock.conn != nil {
+		sock.conn.initialised() // disarm the init deadline of a socket gone early
 		// gqlgen returns without closing on an init payload that is not an
 		// object: close it, or the connection would outlive its slot.
 		sock.conn.refuse(closeBadRequest, "Bad request")

@@ -113,6 +113,7 @@ func TestWebsocketRefusalsCarryTheirCloseCode(t *testing.T) {
 		{"no token", `{"type":"connection_init"}`, 4401},
 		{"forged token", `{"type":"connection_init","payload":{"authToken":"` + a.Token(t, u) + `x"}}`, 4401},
 		{"not JSON", `connection_init`, 4400},
+		{"payload not an object", `{"type":"connection_init","payload":5}`, 4400},
 		{"subscribe before init", `{"type":"subscribe","id":"1","payload":{"query":"{ me { id } }"}}`, 4400},
 	}
 	for _, tc := range cases {
