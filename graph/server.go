@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -35,6 +34,8 @@ type ServerOptions struct {
 	Recheck func(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	// WebsocketOrigins are extra origins allowed to open subscriptions.
 	WebsocketOrigins []string
+	// Websocket caps and times the subscriptions' websockets.
+	Websocket config.WebsocketConfig
 }
 
 // NewServer builds the GraphQL handler: transports, limits checked before
@@ -47,13 +48,13 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
+	sockets := newSockets(o.Websocket, r.Clock)
+	srv.AddTransport(sockets.transport(transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
 		},
-		InitFunc: websocketInit(o.Authenticate, o.Recheck),
-	})
+		InitFunc: websocketInit(o.Authenticate, sockets.closingRecheck(o.Recheck)),
+	}))
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.Limits.MaxUploadBytes + 1<<20, MaxMemory: 1 << 20})
 	// GET, JSON POST and every other plain request, by the GraphQL-over-HTTP
 	// specification: last, it takes what the transports above do not.
@@ -174,31 +175,4 @@ func argumentError(ctx context.Context, e *gqlerror.Error) (string, bool) {
 		e.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
 	}
 	return name, true
-}
-
-// websocketInit authenticates a subscription from its init payload
-// ({"authToken": "..."} or {"Authorization": "Bearer ..."}), and leaves in
-// the connection's context how to check that caller again later.
-func websocketInit(authenticate func(context.Context, string) (auth.Principal, error),
-	recheck func(context.Context, auth.Principal) (auth.Principal, error)) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		token := payload.GetString("authToken")
-		if token == "" {
-			if h, ok := auth.BearerToken(payload.Authorization()); ok {
-				token = h
-			}
-		}
-		if token == "" || authenticate == nil {
-			return ctx, nil, apperr.ErrUnauthenticated
-		}
-		p, err := authenticate(ctx, token)
-		if err != nil {
-			return ctx, nil, apperr.ErrUnauthenticated
-		}
-		ctx = auth.WithPrincipal(ctx, p)
-		if recheck != nil {
-			ctx = auth.WithRecheck(ctx, recheck)
-		}
-		return ctx, nil, nil
-	}
 }

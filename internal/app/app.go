@@ -237,13 +237,14 @@ func (a *App) buildHandler() http.Handler {
 		Recheck:      authn.Recheck,
 		// Browsers may subscribe from the origins that may call the API.
 		WebsocketOrigins: a.Config.CORSOrigins,
+		Websocket:        a.Config.Websocket,
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = authn.Middleware(endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
-	endpoint = withTimeout(limits.RequestTimeout, endpoint)
+	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 
 	return httpserver.New(httpserver.Options{
@@ -253,6 +254,9 @@ func (a *App) buildHandler() http.Handler {
 		Ready:       a.Ready,
 		Explorer:    !a.Config.Production(),
 		CORSOrigins: a.Config.CORSOrigins,
+		// A body must arrive within its request's deadline.
+		BodyTimeout:   limits.RequestTimeout,
+		UploadTimeout: a.Config.HTTP.TransferTimeout,
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
 			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
@@ -264,18 +268,23 @@ func (a *App) buildHandler() http.Handler {
 // timeoutBody is the answer to a request that ran out of time.
 const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL"}}]}`
 
-// withTimeout bounds a request: its context is cancelled after d and, if
+// withTimeout bounds a request: its context is cancelled after d (upload
+// for a multipart request, whose file may take minutes to arrive) and, if
 // the deadline passed before the handler finished, the client gets 503 with a
 // GraphQL error instead of whatever the handler wrote (gqlgen answers "null"
 // once the context is done). The handler runs in the request's goroutine and
 // its answer is buffered until it returns (responses are small JSON
 // documents). Websocket upgrades are excepted: a subscription lives as long
 // as its connection.
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
+func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
 			return
+		}
+		d := d
+		if httpserver.IsUpload(r) {
+			d = max(d, upload)
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
@@ -344,11 +353,8 @@ func (a *App) Ready(ctx context.Context) error {
 // it stops accepting, lets in-flight requests finish (bounded by
 // JALON_SHUTDOWN_TIMEOUT) and returns.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := a.HTTPServer()
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	if a.Config.Worker.Enabled {
 		if err := a.StartWorkers(ctx); err != nil {
 			return err
@@ -370,6 +376,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// HTTPServer returns the server for a.Handler with the connection timeouts
+// of the configuration: headers within ReadHeaderTimeout, any request and
+// any response within TransferTimeout (the longest upload or download; a
+// request body other than an upload gets RequestTimeout, see
+// httpserver.bodyDeadline), and keep-alive connections closed after
+// IdleTimeout without a request. Websockets clear these deadlines when they
+// upgrade and are watched by pings instead.
+func (a *App) HTTPServer() *http.Server {
+	h := a.Config.HTTP
+	return &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.TransferTimeout,
+		WriteTimeout:      h.TransferTimeout,
+		IdleTimeout:       h.IdleTimeout,
+	}
 }
 
 // Migrator returns the process's migrator.

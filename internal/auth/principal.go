@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -38,6 +39,9 @@ type Principal struct {
 	// SessionID is the session family of the access token (uuid.Nil for
 	// tokens minted outside a session).
 	SessionID uuid.UUID
+	// ExpiresAt is when the access token it came from expires (zero when
+	// unknown); long-lived connections end there (see Leeway).
+	ExpiresAt time.Time
 }
 
 // IsAdmin reports whether the caller is an administrator.

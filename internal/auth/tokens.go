@@ -72,6 +72,9 @@ func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID)
 	return s, exp, nil
 }
 
+// Leeway is the clock skew tolerated on a token's expiry.
+const Leeway = 30 * time.Second
+
 // Verify checks a token's signature (HS256 only, by its kid), issuer,
 // audience, expiry (30 s leeway), issue time and role, and returns the caller.
 func (t *Tokens) Verify(token string) (Principal, error) {
@@ -89,7 +92,7 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 		jwt.WithAudience(t.audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(t.clock.Now),
 	)
 	if err != nil {
@@ -105,5 +108,5 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 			return Principal{}, errors.New("verify access token: bad session id")
 		}
 	}
-	return Principal{UserID: id, Role: claims.Role, SessionID: session}, nil
+	return Principal{UserID: id, Role: claims.Role, SessionID: session, ExpiresAt: claims.ExpiresAt.Time}, nil
 }

@@ -52,6 +52,33 @@ type Config struct {
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API cross-origin and to open subscriptions; none by default.
 	CORSOrigins []string
+	HTTP        HTTPConfig
+	Websocket   WebsocketConfig
+}
+
+// HTTPConfig bounds how long a connection may hold the server: slow headers,
+// slow bodies and idle keep-alive connections are cut off.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that sends no new request.
+	IdleTimeout time.Duration
+	// TransferTimeout bounds an upload (a multipart request, body and
+	// handling) and the writing of any response (downloads). Other request
+	// bodies must arrive within GraphQLConfig.RequestTimeout.
+	TransferTimeout time.Duration
+}
+
+// WebsocketConfig bounds the subscriptions' websockets of one process.
+type WebsocketConfig struct {
+	// InitTimeout closes a socket that has not sent connection_init.
+	InitTimeout time.Duration
+	// PingInterval: the server pings every interval and closes a socket
+	// whose pong has not come within two intervals.
+	PingInterval time.Duration
+	// MaxPerUser and MaxTotal cap the open sockets of one user and of the
+	// process (per process: several processes each allow as many).
+	MaxPerUser int
+	MaxTotal   int
 }
 
 // RetentionConfig holds the retention periods, in days (0 = keep forever),
@@ -196,6 +223,17 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
+	c.HTTP = HTTPConfig{
+		ReadHeaderTimeout: r.duration("JALON_HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
+		IdleTimeout:       r.duration("JALON_HTTP_IDLE_TIMEOUT", 60*time.Second),
+		TransferTimeout:   r.duration("JALON_HTTP_TRANSFER_TIMEOUT", 5*time.Minute),
+	}
+	c.Websocket = WebsocketConfig{
+		InitTimeout:  r.duration("JALON_WS_INIT_TIMEOUT", 5*time.Second),
+		PingInterval: r.duration("JALON_WS_PING_INTERVAL", 25*time.Second),
+		MaxPerUser:   r.integer("JALON_WS_MAX_PER_USER", 8),
+		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
+	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -232,6 +270,10 @@ func (c Config) validate() error {
 		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
+	case c.Websocket.MaxPerUser < 1:
+		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
+	case c.Websocket.MaxTotal < 1:
+		return errors.New("JALON_WS_MAX_TOTAL: must be at least 1")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {

@@ -32,6 +32,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"JALON_JWT_SIGNING_KEY_ID":    {"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "b"},
 		"JALON_JWT_KEYS is too short": {"JALON_JWT_KEYS": "a:" + base64.StdEncoding.EncodeToString([]byte("short")), "JALON_JWT_SIGNING_KEY_ID": "a"},
 		"JALON_URL_SIGNING_KEY":       {"JALON_URL_SIGNING_KEY": "short"},
+		"JALON_HTTP_IDLE_TIMEOUT":     {"JALON_HTTP_IDLE_TIMEOUT": "0s"},
+		"JALON_WS_INIT_TIMEOUT":       {"JALON_WS_INIT_TIMEOUT": "soon"},
+		"JALON_WS_MAX_PER_USER":       {"JALON_WS_MAX_PER_USER": "0"},
 	}
 	for name, env := range cases {
 		_, err := load(env)

@@ -2,9 +2,11 @@ package httpserver
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -35,7 +37,7 @@ func LimitBody(maxJSON, maxMultipart int64, next http.Handler) http.Handler {
 			// Small enough to read whole: then we know, not guess.
 			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 			if err != nil {
-				http.Error(w, "cannot read body", http.StatusBadRequest)
+				cannotRead(w, err)
 				return
 			}
 			if int64(len(body)) > limit {
@@ -50,7 +52,7 @@ func LimitBody(maxJSON, maxMultipart int64, next http.Handler) http.Handler {
 		// JSON limit, and check it; the rest streams on, capped.
 		head, err := io.ReadAll(io.LimitReader(r.Body, maxJSON+8<<10))
 		if err != nil {
-			http.Error(w, "cannot read body", http.StatusBadRequest)
+			cannotRead(w, err)
 			return
 		}
 		if operationsTooLarge(head, params["boundary"], maxJSON) {
@@ -80,6 +82,20 @@ func operationsTooLarge(head []byte, boundary string, max int64) bool {
 	}
 	n, err := io.Copy(io.Discard, io.LimitReader(part, max+1))
 	return n > max || err != nil
+}
+
+// cannotRead answers a body that did not arrive: 408 when its deadline
+// passed (see bodyDeadline), 400 otherwise.
+func cannotRead(w http.ResponseWriter, err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestTimeout)
+		io.WriteString(w, `{"errors":[{"message":"request body too slow","extensions":{"code":"VALIDATION_FAILED","field":"body"}}]}`)
+		return
+	}
+	http.Error(w, "cannot read body", http.StatusBadRequest)
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

@@ -42,6 +42,9 @@ type Options struct {
 	Routes map[string]http.Handler
 	// CORSOrigins are the browser origins allowed to call cross-origin.
 	CORSOrigins []string
+	// BodyTimeout bounds the reading of a request body, UploadTimeout that
+	// of a multipart one (see bodyDeadline); 0 leaves them unbounded.
+	BodyTimeout, UploadTimeout time.Duration
 }
 
 // New returns the root handler.
@@ -69,7 +72,7 @@ func New(o Options) http.Handler {
 	for pattern, h := range o.Routes {
 		mux.Handle(pattern, h)
 	}
-	return observe(o.Log, o.Metrics, compress(recoverPanics(cors(o.CORSOrigins, mux))))
+	return observe(o.Log, o.Metrics, compress(recoverPanics(cors(o.CORSOrigins, bodyDeadline(o.BodyTimeout, o.UploadTimeout, mux)))))
 }
 
 func writeText(w http.ResponseWriter, code int, body string) {
@@ -119,7 +122,9 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		m.Duration.WithLabelValues(op).Observe(snoop.Duration.Seconds())
 
 		ev := reqLog.Info()
-		if snoop.Code >= 500 {
+		if snoop.Code == http.StatusServiceUnavailable {
+			ev = reqLog.Warn() // refused for load (a cap, a timeout): not a fault
+		} else if snoop.Code >= 500 {
 			ev = reqLog.Error()
 		} else if route == "GET /healthz" || route == "GET /metrics" || strings.HasPrefix(route, "GET "+explorer.Prefix) {
 			ev = reqLog.Debug()

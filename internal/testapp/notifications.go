@@ -352,3 +352,21 @@ func (s *Subscription) Ended(timeout time.Duration) bool {
 	s.t.Fatalf("subscription not ended: got %s %s", m.Type, m.Payload)
 	return false
 }
+
+// CloseCode waits up to timeout for the server to close the websocket and
+// returns its close code (-1 on timeout or without a code). Any message
+// arriving first, a "complete" included, fails the test: a server that ends
+// a subscription for a reason says so with the close.
+func (s *Subscription) CloseCode(timeout time.Duration) websocket.StatusCode {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	m, err := s.read(ctx)
+	if err == nil {
+		s.t.Fatalf("want the websocket closed, got %s %s", m.Type, m.Payload)
+	}
+	return websocket.CloseStatus(err)
+}
+
+// Close closes the websocket from the client's side.
+func (s *Subscription) Close() { s.conn.Close(websocket.StatusNormalClosure, "") }

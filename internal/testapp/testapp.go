@@ -88,7 +88,10 @@ func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log z
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	// The real server's connection timeouts, not httptest's none.
+	srv := httptest.NewUnstartedServer(a.Handler)
+	srv.Config = a.HTTPServer()
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
