@@ -239,10 +239,11 @@ func (a *App) buildHandler() http.Handler {
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
-	endpoint = authn.Middleware(endpoint)
-	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
+	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
+	// Outside LimitBody: an anonymous upload is refused before its body is read.
+	endpoint = authn.Middleware(endpoint)
 
 	return httpserver.New(httpserver.Options{
 		Log:      a.Log,
