@@ -346,12 +346,18 @@ func TestRefreshReuseEndsAccessTokensAndIsLogged(t *testing.T) {
 // A phone on a flaky network retries its refresh: copies of the same
 // refreshSession within the retry window (10 s by default) all get the same
 // new pair, which then works; the family lives on and nothing is audited.
-func TestRefreshRetriesGetTheSamePair(t *testing.T) {
-	t.Parallel()
+// signedIn returns a test server and an apprentice signed in on it.
+func signedIn(t *testing.T) (*testapp.TestApp, testapp.User, testapp.Session) {
+	t.Helper()
 	a := testapp.New(t)
 	u := a.NewUser(t, auth.Apprentice)
 	a.SetPassword(t, u, pw)
-	first := a.Login(t, u.Email, pw)
+	return a, u, a.Login(t, u.Email, pw)
+}
+
+func TestRefreshRetriesGetTheSamePair(t *testing.T) {
+	t.Parallel()
+	a, u, first := signedIn(t)
 	a.Clock.Advance(time.Minute)
 
 	const copies = 8
@@ -405,10 +411,7 @@ func TestRefreshRetriesGetTheSamePair(t *testing.T) {
 // before: the family is revoked and the event audited.
 func TestRefreshCopyAfterTheWindowRevokesTheFamily(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
-	u := a.NewUser(t, auth.Apprentice)
-	a.SetPassword(t, u, pw)
-	first := a.Login(t, u.Email, pw)
+	a, u, first := signedIn(t)
 	second, res := refresh(t, a, first.RefreshToken)
 	if len(res.Errors) > 0 {
 		t.Fatalf("refresh: %+v", res.Errors)
@@ -428,10 +431,7 @@ func TestRefreshCopyAfterTheWindowRevokesTheFamily(t *testing.T) {
 // is no retry: the family is revoked.
 func TestRefreshCopyAfterTheNewPairWasUsedRevokes(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
-	u := a.NewUser(t, auth.Apprentice)
-	a.SetPassword(t, u, pw)
-	first := a.Login(t, u.Email, pw)
+	a, u, first := signedIn(t)
 	second, _ := refresh(t, a, first.RefreshToken)
 	third, res := refresh(t, a, second.RefreshToken)
 	if len(res.Errors) > 0 {

@@ -29,9 +29,14 @@ func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
 	if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "refreshToken" {
 		t.Fatalf("NUL in a literal: field %q", res.Field())
 	}
+	// IDs too (an ID is a UUID, so a NUL makes it malformed).
+	u := a.NewUser(t, auth.Admin)
+	res = a.Query(t, a.Token(t, u), `query($id: ID!) { contract(id: $id) { id } }`, map[string]any{"id": "00000000-0000-0000-0000-00000000000\x00"})
+	if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "id" {
+		t.Fatalf("NUL in an ID: field %q", res.Field())
+	}
 	// JSON bodies cannot carry invalid UTF-8 (decoding replaces it), a GET
 	// query string can.
-	u := a.NewUser(t, auth.Admin)
 	q := url.Values{"query": {`{ contracts(after: "ab` + "\xff\xfe" + `") { totalCount } }`}}
 	req, _ := http.NewRequest(http.MethodGet, a.URL+"/graphql?"+q.Encode(), nil)
 	req.Header.Set("Authorization", "Bearer "+a.Token(t, u))
