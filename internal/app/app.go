@@ -240,10 +240,10 @@ func (a *App) buildHandler() http.Handler {
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
-	endpoint = withTimeout(limits.RequestTimeout, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 	// Outside LimitBody: an anonymous upload is refused before its body is read.
 	endpoint = authn.Middleware(endpoint)
+	endpoint = withTimeout(limits.RequestTimeout, endpoint)
 
 	return httpserver.New(httpserver.Options{
 		Log:      a.Log,
