@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/admin"
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
@@ -3159,14 +3160,14 @@ func (ec *executionContext) unmarshalNChangePasswordInput2jalonᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) unmarshalNLocale2jalonᚋinternalᚋusersᚐLocale(ctx context.Context, v any) (users.Locale, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNLocale2jalonᚋinternalᚋusersᚐLocale[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLocale2jalonᚋinternalᚋusersᚐLocale(ctx context.Context, sel ast.SelectionSet, v users.Locale) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNLocale2jalonᚋinternalᚋusersᚐLocale[v])
+	res := scalars.MarshalString(marshalNLocale2jalonᚋinternalᚋusersᚐLocale[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Locale!")
 	}
@@ -3194,14 +3195,14 @@ func (ec *executionContext) unmarshalNLoginInput2jalonᚋgraphᚋmodelᚐLoginIn
 }
 
 func (ec *executionContext) unmarshalNRole2jalonᚋinternalᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNRole2jalonᚋinternalᚋauthᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2jalonᚋinternalᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNRole2jalonᚋinternalᚋauthᚐRole[v])
+	res := scalars.MarshalString(marshalNRole2jalonᚋinternalᚋauthᚐRole[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -3239,7 +3240,7 @@ func (ec *executionContext) unmarshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocal
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocale[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3250,7 +3251,7 @@ func (ec *executionContext) marshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocale(
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocale[*v])
+	res := scalars.MarshalString(marshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocale[*v])
 	return res
 }
 
@@ -3273,7 +3274,7 @@ func (ec *executionContext) unmarshalORole2ᚖjalonᚋinternalᚋauthᚐRole(ctx
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalORole2ᚖjalonᚋinternalᚋauthᚐRole[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -3284,7 +3285,7 @@ func (ec *executionContext) marshalORole2ᚖjalonᚋinternalᚋauthᚐRole(ctx c
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalORole2ᚖjalonᚋinternalᚋauthᚐRole[*v])
+	res := scalars.MarshalString(marshalORole2ᚖjalonᚋinternalᚋauthᚐRole[*v])
 	return res
 }
 

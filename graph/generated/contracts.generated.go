@@ -5,6 +5,7 @@ package generated
 import (
 	"context"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/logbook"
@@ -1982,14 +1983,14 @@ func (ec *executionContext) marshalNContractEdge2ᚕjalonᚋgraphᚋmodelᚐCont
 }
 
 func (ec *executionContext) unmarshalNContractStatus2jalonᚋinternalᚋcontractsᚐStatus(ctx context.Context, v any) (contracts.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNContractStatus2jalonᚋinternalᚋcontractsᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNContractStatus2jalonᚋinternalᚋcontractsᚐStatus(ctx context.Context, sel ast.SelectionSet, v contracts.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNContractStatus2jalonᚋinternalᚋcontractsᚐStatus[v])
+	res := scalars.MarshalString(marshalNContractStatus2jalonᚋinternalᚋcontractsᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ContractStatus!")
 	}
@@ -2074,7 +2075,7 @@ func (ec *executionContext) unmarshalOContractStatus2ᚖjalonᚋinternalᚋcontr
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOContractStatus2ᚖjalonᚋinternalᚋcontractsᚐStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2085,7 +2086,7 @@ func (ec *executionContext) marshalOContractStatus2ᚖjalonᚋinternalᚋcontrac
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOContractStatus2ᚖjalonᚋinternalᚋcontractsᚐStatus[*v])
+	res := scalars.MarshalString(marshalOContractStatus2ᚖjalonᚋinternalᚋcontractsᚐStatus[*v])
 	return res
 }
 

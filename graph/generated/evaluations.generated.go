@@ -5,6 +5,7 @@ package generated
 import (
 	"context"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
@@ -2523,14 +2524,14 @@ func (ec *executionContext) marshalNEvaluationSignature2ᚕjalonᚋinternalᚋev
 }
 
 func (ec *executionContext) unmarshalNEvaluationStatus2jalonᚋinternalᚋevaluationsᚐStatus(ctx context.Context, v any) (evaluations.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNEvaluationStatus2jalonᚋinternalᚋevaluationsᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNEvaluationStatus2jalonᚋinternalᚋevaluationsᚐStatus(ctx context.Context, sel ast.SelectionSet, v evaluations.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNEvaluationStatus2jalonᚋinternalᚋevaluationsᚐStatus[v])
+	res := scalars.MarshalString(marshalNEvaluationStatus2jalonᚋinternalᚋevaluationsᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "EvaluationStatus!")
 	}
@@ -2680,7 +2681,7 @@ func (ec *executionContext) unmarshalOEvaluationStatus2ᚖjalonᚋinternalᚋeva
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOEvaluationStatus2ᚖjalonᚋinternalᚋevaluationsᚐStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2691,7 +2692,7 @@ func (ec *executionContext) marshalOEvaluationStatus2ᚖjalonᚋinternalᚋevalu
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOEvaluationStatus2ᚖjalonᚋinternalᚋevaluationsᚐStatus[*v])
+	res := scalars.MarshalString(marshalOEvaluationStatus2ᚖjalonᚋinternalᚋevaluationsᚐStatus[*v])
 	return res
 }
 

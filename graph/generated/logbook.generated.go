@@ -5,6 +5,7 @@ package generated
 import (
 	"context"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/contracts"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
@@ -1985,14 +1986,14 @@ func (ec *executionContext) marshalNLogEntryEdge2ᚕjalonᚋgraphᚋmodelᚐLogE
 }
 
 func (ec *executionContext) unmarshalNLogEntryStatus2jalonᚋinternalᚋlogbookᚐStatus(ctx context.Context, v any) (logbook.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNLogEntryStatus2jalonᚋinternalᚋlogbookᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLogEntryStatus2jalonᚋinternalᚋlogbookᚐStatus(ctx context.Context, sel ast.SelectionSet, v logbook.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNLogEntryStatus2jalonᚋinternalᚋlogbookᚐStatus[v])
+	res := scalars.MarshalString(marshalNLogEntryStatus2jalonᚋinternalᚋlogbookᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "LogEntryStatus!")
 	}
@@ -2015,14 +2016,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNReviewDecision2jalonᚋinternalᚋlogbookᚐDecision(ctx context.Context, v any) (logbook.Decision, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNReviewDecision2jalonᚋinternalᚋlogbookᚐDecision[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNReviewDecision2jalonᚋinternalᚋlogbookᚐDecision(ctx context.Context, sel ast.SelectionSet, v logbook.Decision) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNReviewDecision2jalonᚋinternalᚋlogbookᚐDecision[v])
+	res := scalars.MarshalString(marshalNReviewDecision2jalonᚋinternalᚋlogbookᚐDecision[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ReviewDecision!")
 	}
@@ -2061,7 +2062,7 @@ func (ec *executionContext) unmarshalOLogEntryStatus2ᚖjalonᚋinternalᚋlogbo
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOLogEntryStatus2ᚖjalonᚋinternalᚋlogbookᚐStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2072,7 +2073,7 @@ func (ec *executionContext) marshalOLogEntryStatus2ᚖjalonᚋinternalᚋlogbook
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOLogEntryStatus2ᚖjalonᚋinternalᚋlogbookᚐStatus[*v])
+	res := scalars.MarshalString(marshalOLogEntryStatus2ᚖjalonᚋinternalᚋlogbookᚐStatus[*v])
 	return res
 }
 

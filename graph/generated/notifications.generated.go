@@ -5,6 +5,7 @@ package generated
 import (
 	"context"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/contracts"
 	"jalon/internal/followup"
 	"jalon/internal/notify"
@@ -1622,14 +1623,14 @@ func (ec *executionContext) marshalNDevice2ᚖjalonᚋinternalᚋnotifyᚐDevice
 }
 
 func (ec *executionContext) unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx context.Context, v any) (notify.Platform, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx context.Context, sel ast.SelectionSet, v notify.Platform) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[v])
+	res := scalars.MarshalString(marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
 	}
@@ -1706,14 +1707,14 @@ func (ec *executionContext) marshalNFollowUpEdge2ᚕjalonᚋgraphᚋmodelᚐFoll
 }
 
 func (ec *executionContext) unmarshalNFollowUpStatus2jalonᚋinternalᚋfollowupᚐStatus(ctx context.Context, v any) (followup.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNFollowUpStatus2jalonᚋinternalᚋfollowupᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFollowUpStatus2jalonᚋinternalᚋfollowupᚐStatus(ctx context.Context, sel ast.SelectionSet, v followup.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNFollowUpStatus2jalonᚋinternalᚋfollowupᚐStatus[v])
+	res := scalars.MarshalString(marshalNFollowUpStatus2jalonᚋinternalᚋfollowupᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "FollowUpStatus!")
 	}
@@ -1811,7 +1812,7 @@ func (ec *executionContext) unmarshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollo
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollowupᚐStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1822,7 +1823,7 @@ func (ec *executionContext) marshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollowu
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollowupᚐStatus[*v])
+	res := scalars.MarshalString(marshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollowupᚐStatus[*v])
 	return res
 }
 

@@ -5,6 +5,7 @@ package generated
 import (
 	"context"
 	"jalon/graph/model"
+	"jalon/graph/scalars"
 	"jalon/internal/contracts"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -1404,14 +1405,14 @@ func (ec *executionContext) marshalNVisitEdge2ᚕjalonᚋgraphᚋmodelᚐVisitEd
 }
 
 func (ec *executionContext) unmarshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome(ctx context.Context, v any) (visits.Outcome, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome(ctx context.Context, sel ast.SelectionSet, v visits.Outcome) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome[v])
+	res := scalars.MarshalString(marshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "VisitOutcome!")
 	}
@@ -1452,14 +1453,14 @@ func (ec *executionContext) marshalNVisitPlanningItem2ᚕjalonᚋinternalᚋvisi
 }
 
 func (ec *executionContext) unmarshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason(ctx context.Context, v any) (visits.Reason, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason(ctx context.Context, sel ast.SelectionSet, v visits.Reason) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason[v])
+	res := scalars.MarshalString(marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "VisitPlanningReason!")
 	}
@@ -1480,14 +1481,14 @@ var (
 )
 
 func (ec *executionContext) unmarshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus(ctx context.Context, v any) (visits.Status, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus(ctx context.Context, sel ast.SelectionSet, v visits.Status) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus[v])
+	res := scalars.MarshalString(marshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "VisitStatus!")
 	}
@@ -1537,7 +1538,7 @@ func (ec *executionContext) unmarshalOVisitStatus2ᚖjalonᚋinternalᚋvisits�
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalOVisitStatus2ᚖjalonᚋinternalᚋvisitsᚐStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1548,7 +1549,7 @@ func (ec *executionContext) marshalOVisitStatus2ᚖjalonᚋinternalᚋvisitsᚐS
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(marshalOVisitStatus2ᚖjalonᚋinternalᚋvisitsᚐStatus[*v])
+	res := scalars.MarshalString(marshalOVisitStatus2ᚖjalonᚋinternalᚋvisitsᚐStatus[*v])
 	return res
 }
 

@@ -1,11 +1,14 @@
 // Package scalars marshals Jalon's custom GraphQL scalars: Time (RFC 3339
-// with the Europe/Brussels offset) and Date (YYYY-MM-DD).
+// with the Europe/Brussels offset) and Date (YYYY-MM-DD), and the built-in
+// String and ID, whose inputs are checked before any resolver sees them.
 package scalars
 
 import (
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -74,4 +77,33 @@ func UnmarshalUUID(v any) (uuid.UUID, error) {
 		return uuid.Nil, apperr.New(apperr.ValidationFailed, "ID must be a UUID")
 	}
 	return id, nil
+}
+
+// MarshalString writes a String as gqlgen does.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString reads a String input (an argument, a variable or an input
+// object's field) as gqlgen does, and refuses a NUL byte or invalid UTF-8
+// with VALIDATION_FAILED: PostgreSQL cannot store either in text, and every
+// String reaches it somewhere (the presenter names the field from the path).
+func UnmarshalString(v any) (string, error) {
+	s, err := graphql.UnmarshalString(v)
+	if err != nil {
+		return "", apperr.New(apperr.ValidationFailed, "String expected")
+	}
+	if err := checkText(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// checkText refuses text that PostgreSQL cannot store.
+func checkText(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return apperr.New(apperr.ValidationFailed, "text must be valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return apperr.New(apperr.ValidationFailed, "text must not contain NUL characters")
+	}
+	return nil
 }

@@ -242,10 +242,11 @@ func (a *App) buildHandler() http.Handler {
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
-	endpoint = authn.Middleware(endpoint)
-	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
-	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
+	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
+	// Outside LimitBody: an anonymous upload is refused before its body is read.
+	endpoint = authn.Middleware(endpoint)
+	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
 
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,

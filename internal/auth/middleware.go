@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -78,11 +79,15 @@ func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, er
 // A request without a header goes on anonymous (login needs no token); a
 // request with a bad token goes on anonymous too, and every operation that
 // needs a caller answers UNAUTHENTICATED.
+//
+// A multipart POST (a file upload) is the exception: without a valid caller
+// it is answered 401 UNAUTHENTICATED before its body is read, since only
+// signed-in users upload and parsing megabytes for nobody is free work.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := BearerToken(r.Header.Get("Authorization"))
 		if !ok {
-			next.ServeHTTP(w, r)
+			anonymous(w, r, next)
 			return
 		}
 		p, err := a.Authenticate(r.Context(), token)
@@ -90,12 +95,24 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			if !errors.Is(err, ErrInvalidToken) {
 				zerolog.Ctx(r.Context()).Error().Err(err).Msg("authenticate")
 			}
-			next.ServeHTTP(w, r)
+			anonymous(w, r, next)
 			return
 		}
 		reqinfo.SetUser(r.Context(), p.UserID)
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// anonymous serves a request without a caller, refusing an upload.
+func anonymous(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method == http.MethodPost && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Connection", "close") // the unread body is not drained
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"message":"authentication required","extensions":{"code":"UNAUTHENTICATED"}}]}`)
+		return
+	}
+	next.ServeHTTP(w, r)
 }
 
 // BearerToken returns the token of an "Authorization: Bearer ..." value

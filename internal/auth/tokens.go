@@ -45,7 +45,14 @@ func (t *Tokens) Issue(userID uuid.UUID, role Role) (string, time.Time, error) {
 
 // IssueForSession is Issue for a token belonging to a session family.
 func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID) (string, time.Time, error) {
-	now := t.clock.Now()
+	return t.IssueAt(userID, role, session, t.clock.Now(), uuid.NewString())
+}
+
+// IssueAt is IssueForSession with the issue time and token id (jti) given:
+// the same arguments give the same token (the claims encode in a fixed order
+// and HMAC signatures are deterministic), so a retried refresh can be
+// answered with the very pair the first copy got.
+func (t *Tokens) IssueAt(userID uuid.UUID, role Role, session uuid.UUID, now time.Time, jti string) (string, time.Time, error) {
 	exp := now.Add(t.ttl)
 	var sid string
 	if session != uuid.Nil {
@@ -60,7 +67,7 @@ func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID)
 			Audience:  jwt.ClaimStrings{t.audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
-			ID:        uuid.NewString(),
+			ID:        jti,
 		},
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -106,9 +107,15 @@ type IdentityConfig struct {
 	LoginMaxPerAccount int
 	LoginMaxPerAddress int
 	LoginWindow        time.Duration
-	// TrustForwardedFor takes the client address from X-Forwarded-For (its
-	// last entry, written by the trusted proxy) instead of the connection.
-	TrustForwardedFor bool
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// Jalon: behind one, the client address is read from X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// Key keys the hashes that stand for e-mail addresses in the audit log
+	// and the login throttle, and derives the answer to a retried refresh.
+	Key []byte
+	// RefreshRetryWindow is how long a refresh token just exchanged may be
+	// presented again and get the same new pair (a phone retrying).
+	RefreshRetryWindow time.Duration
 }
 
 // JWTConfig holds the access-token keys. Keys maps a key id to its HMAC-SHA256
@@ -214,7 +221,12 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		LoginMaxPerAccount: r.integer("JALON_LOGIN_MAX_PER_ACCOUNT", 5),
 		LoginMaxPerAddress: r.integer("JALON_LOGIN_MAX_PER_ADDRESS", 20),
 		LoginWindow:        r.duration("JALON_LOGIN_WINDOW", 15*time.Minute),
-		TrustForwardedFor:  r.boolean("JALON_TRUST_FORWARDED_FOR", false),
+		TrustedProxies:     r.prefixes("JALON_TRUSTED_PROXIES"),
+		Key:                []byte(r.str("JALON_IDENTITY_KEY", DevSigningSecret)),
+		RefreshRetryWindow: r.duration("JALON_REFRESH_RETRY_WINDOW", 10*time.Second),
+	}
+	if getenv("JALON_TRUST_FORWARDED_FOR") != "" {
+		r.fail("JALON_TRUST_FORWARDED_FOR", "no longer read: list the proxies' networks in JALON_TRUSTED_PROXIES instead (e.g. 10.0.0.0/8), then unset it")
 	}
 	c.Retention = RetentionConfig{
 		NotificationsDays:  r.integer("JALON_RETENTION_NOTIFICATIONS", 180),
@@ -280,6 +292,9 @@ func (c Config) validate() error {
 			return fmt.Errorf("JALON_JWT_KEYS: key %q is shorter than 32 bytes", kid)
 		}
 	}
+	if len(c.Identity.Key) < 32 {
+		return errors.New("JALON_IDENTITY_KEY: shorter than 32 bytes")
+	}
 	if len(c.URLSigning) < 32 {
 		return errors.New("JALON_URL_SIGNING_KEY: shorter than 32 bytes")
 	}
@@ -288,6 +303,9 @@ func (c Config) validate() error {
 			if string(key) == DevSigningSecret {
 				return fmt.Errorf("JALON_JWT_KEYS: key %q is the development key; set real keys in production", kid)
 			}
+		}
+		if string(c.Identity.Key) == DevSigningSecret {
+			return errors.New("JALON_IDENTITY_KEY: the development key is refused in production")
 		}
 		if string(c.URLSigning) == DevSigningSecret {
 			return errors.New("JALON_URL_SIGNING_KEY: the development key is refused in production")
@@ -370,6 +388,29 @@ func (r *reader) origins(name string) []string {
 			return nil
 		}
 		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out
+}
+
+// prefixes parses a comma-separated list of networks (CIDR) or single
+// addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range strings.Split(r.getenv(name), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				r.fail(name, "%q is neither a network (10.0.0.0/8, fd00::/8) nor an address", part)
+				return nil
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	return out
 }

@@ -35,6 +35,10 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"JALON_HTTP_IDLE_TIMEOUT":     {"JALON_HTTP_IDLE_TIMEOUT": "0s"},
 		"JALON_WS_INIT_TIMEOUT":       {"JALON_WS_INIT_TIMEOUT": "soon"},
 		"JALON_WS_MAX_PER_USER":       {"JALON_WS_MAX_PER_USER": "0"},
+		"JALON_TRUSTED_PROXIES":       {"JALON_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
+		"JALON_TRUST_FORWARDED_FOR":   {"JALON_TRUST_FORWARDED_FOR": "true"},
+		"JALON_IDENTITY_KEY":          {"JALON_IDENTITY_KEY": "short"},
+		"JALON_REFRESH_RETRY_WINDOW":  {"JALON_REFRESH_RETRY_WINDOW": "0s"},
 	}
 	for name, env := range cases {
 		_, err := load(env)
@@ -53,6 +57,7 @@ func TestProductionRefusesDevelopmentDefaults(t *testing.T) {
 		"JALON_JWT_KEYS":           "2026a:" + key,
 		"JALON_JWT_SIGNING_KEY_ID": "2026a",
 		"JALON_URL_SIGNING_KEY":    strings.Repeat("u", 40),
+		"JALON_IDENTITY_KEY":       strings.Repeat("i", 40),
 	}
 	c, err := load(prod)
 	if err != nil {
@@ -61,7 +66,7 @@ func TestProductionRefusesDevelopmentDefaults(t *testing.T) {
 	if !c.Production() || c.LogFormat != "json" {
 		t.Fatalf("production defaults: %+v", c)
 	}
-	for _, drop := range []string{"DATABASE_URL", "JALON_JWT_KEYS", "JALON_URL_SIGNING_KEY"} {
+	for _, drop := range []string{"DATABASE_URL", "JALON_JWT_KEYS", "JALON_URL_SIGNING_KEY", "JALON_IDENTITY_KEY"} {
 		env := map[string]string{}
 		for k, v := range prod {
 			env[k] = v
@@ -95,5 +100,24 @@ func TestCORSOrigins(t *testing.T) {
 		if _, err := load(map[string]string{"JALON_CORS_ORIGINS": bad}); err == nil || !strings.HasPrefix(err.Error(), "JALON_CORS_ORIGINS") {
 			t.Errorf("%q: want an error naming JALON_CORS_ORIGINS, got %v", bad, err)
 		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := load(map[string]string{"JALON_TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,fd00::/8,10.1.2.3/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Identity.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.168.1.7/32 fd00::/8 10.1.0.0/16" {
+		t.Fatalf("trusted proxies: %v", got)
+	}
+	// The old switch is refused with a pointer to its replacement.
+	_, err = load(map[string]string{"JALON_TRUST_FORWARDED_FOR": "false"})
+	if err == nil || !strings.Contains(err.Error(), "JALON_TRUSTED_PROXIES") {
+		t.Fatalf("old variable: %v", err)
 	}
 }

@@ -16,17 +16,22 @@ type Service struct {
 	tokens     *auth.Tokens
 	clock      clock.Clock
 	refreshTTL time.Duration
-	throttle   throttle
+	// retryWindow: see config.IdentityConfig.RefreshRetryWindow.
+	retryWindow time.Duration
+	keys        keys
+	throttle    throttle
 }
 
 // NewService builds the identity service from configuration.
 func NewService(db postgres.DB, cfg config.Config, tokens *auth.Tokens, c clock.Clock, hasher *Hasher) *Service {
 	return &Service{
-		db:         db,
-		hasher:     hasher,
-		tokens:     tokens,
-		clock:      c,
-		refreshTTL: cfg.JWT.RefreshTokenTTL,
+		db:          db,
+		hasher:      hasher,
+		tokens:      tokens,
+		clock:       c,
+		refreshTTL:  cfg.JWT.RefreshTokenTTL,
+		retryWindow: cfg.Identity.RefreshRetryWindow,
+		keys:        newKeys(cfg.Identity.Key),
 		throttle: throttle{
 			maxAccount: cfg.Identity.LoginMaxPerAccount,
 			maxAddress: cfg.Identity.LoginMaxPerAddress,

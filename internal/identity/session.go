@@ -69,21 +69,26 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		return Session{}, errBadCredentials
 	}
 	now := s.clock.Now()
-	at, err := s.throttle.begin(ctx, s.db, account, address, now)
-	if err != nil {
-		return Session{}, err
-	}
 	var (
 		id     uuid.UUID
 		role   auth.Role
 		active bool
 		hash   *string
 	)
-	err = s.db.QueryRow(ctx, `SELECT id, role, active, password_hash FROM users WHERE lower(email) = $1`, account).
+	err := s.db.QueryRow(ctx, `SELECT id, role, active, password_hash FROM users WHERE lower(email) = $1`, account).
 		Scan(&id, &role, &active, &hash)
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Session{}, fmt.Errorf("login: %w", err)
+	}
+	var idText *string
+	if known {
+		t := id.String()
+		idText = &t
+	}
+	at, err := s.throttle.begin(ctx, s.db, s.keys.accountKey(account, idText), throttleAddr(address), now)
+	if err != nil {
+		return Session{}, err
 	}
 	stored := ""
 	if known && hash != nil {
@@ -115,7 +120,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 				return fmt.Errorf("login: rehash: %w", err)
 			}
 		}
-		out, err = s.start(ctx, tx, id, uuid.New(), now)
+		out, err = s.start(ctx, tx, id, uuid.New(), now, newRefreshToken())
 		return err
 	})
 	return out, err
@@ -132,12 +137,11 @@ func (s *Service) failed(ctx context.Context, at attempt, known bool, id uuid.UU
 	return s.throttle.audit(ctx, s.db, at, userID)
 }
 
-// newRefreshToken returns a 256-bit random token and its stored hash.
-func newRefreshToken() (string, []byte) {
+// newRefreshToken returns a 256-bit random token, a session's first.
+func newRefreshToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
-	tok := base64.RawURLEncoding.EncodeToString(b)
-	return tok, hashToken(tok)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func hashToken(tok string) []byte {
@@ -145,8 +149,9 @@ func hashToken(tok string) []byte {
 	return h[:]
 }
 
-// start issues a refresh token in family and an access token for the user.
-func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID, now time.Time) (Session, error) {
+// start records refresh token tok in family and issues the session's
+// access token.
+func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID, now time.Time, tok string) (Session, error) {
 	u, err := users.Get(ctx, tx, userID)
 	if err != nil {
 		return Session{}, err
@@ -156,26 +161,61 @@ func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID
 		SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)`, now); err != nil {
 		return Session{}, fmt.Errorf("prune sessions: %w", err)
 	}
-	tok, hash := newRefreshToken()
 	_, err = tx.Exec(ctx, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, family, userID, hash, now, now.Add(s.refreshTTL))
+		VALUES ($1, $2, $3, $4, $5)`, family, userID, hashToken(tok), now, now.Add(s.refreshTTL))
 	if err != nil {
 		return Session{}, fmt.Errorf("start session: %w", err)
 	}
-	access, exp, err := s.tokens.IssueForSession(u.ID, u.Role, family)
+	return s.session(u, family, now, tok)
+}
+
+// session is what the client gets for refresh token tok issued at issued:
+// the same arguments give the same access token.
+func (s *Service) session(u users.User, family uuid.UUID, issued time.Time, tok string) (Session, error) {
+	access, exp, err := s.tokens.IssueAt(u.ID, u.Role, family, issued, s.keys.accessID(tok))
 	if err != nil {
 		return Session{}, err
 	}
 	return Session{AccessToken: access, AccessTokenExpiresAt: exp, RefreshToken: tok, User: u}, nil
 }
 
+// retried answers a copy of refresh token tok, exchanged at rotated, with
+// the pair its exchange issued, when that copy comes within the retry window
+// and the pair is still unused and live (a phone that lost the answer). ok
+// is false otherwise: the copy is a reuse.
+func (s *Service) retried(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID, tok string, rotated, now time.Time) (Session, bool, error) {
+	if !now.Before(rotated.Add(s.retryWindow)) {
+		return Session{}, false, nil
+	}
+	next := s.keys.successor(tok)
+	var live bool
+	err := tx.QueryRow(ctx, `SELECT rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+		FROM sessions WHERE token_hash = $1 AND family_id = $3`, hashToken(next), now, family).Scan(&live)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !live) {
+		return Session{}, false, nil
+	}
+	if err != nil {
+		return Session{}, false, fmt.Errorf("refresh session: %w", err)
+	}
+	u, err := users.Get(ctx, tx, userID)
+	if err != nil {
+		return Session{}, false, err
+	}
+	out, err := s.session(u, family, rotated, next)
+	return out, err == nil, err
+}
+
 // Refresh exchanges a refresh token for a new session (access token and
 // refresh token); the old refresh token stops working. Presenting a token
 // that was already exchanged revokes its whole family (someone holds a copy)
-// and is written to the audit log. Unknown, revoked, expired or reused tokens
-// all answer UNAUTHENTICATED.
+// and is written to the audit log — except within the retry window after the
+// exchange, while the new pair is unused: then the copy gets the same new
+// pair (see retried). Unknown, revoked, expired or reused tokens all answer
+// UNAUTHENTICATED.
 func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
-	now := s.clock.Now()
+	// Microseconds, as PostgreSQL keeps rotated_at: a retry re-issues the
+	// access token from the stored time and must get the same expiry.
+	now := s.clock.Now().Truncate(time.Microsecond)
 	var out Session
 	var reused bool
 	var family, userID uuid.UUID
@@ -200,6 +240,13 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		case revoked != nil:
 			return errBadRefresh
 		case rotated != nil:
+			if active {
+				again, ok, err := s.retried(ctx, tx, userID, family, token, *rotated, now)
+				if ok || err != nil {
+					out = again
+					return err
+				}
+			}
 			reused = true
 			n, err := revokeFamily(ctx, tx, family, now)
 			if err != nil {
@@ -215,7 +262,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET rotated_at = $2 WHERE id = $1`, id, now); err != nil {
 			return fmt.Errorf("refresh session: %w", err)
 		}
-		out, err = s.start(ctx, tx, userID, family, now)
+		out, err = s.start(ctx, tx, userID, family, now, s.keys.successor(token))
 		return err
 	})
 	if err != nil {
@@ -283,9 +330,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err := CheckPassword("newPassword", next); err != nil {
 		return err
 	}
-	var email string
 	var hash *string
-	if err := s.db.QueryRow(ctx, `SELECT lower(email), password_hash FROM users WHERE id = $1`, p.UserID).Scan(&email, &hash); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, p.UserID).Scan(&hash); err != nil {
 		return postgres.NotFound(err, "user", "change password")
 	}
 	// Guessing the current password with a stolen access token is throttled
@@ -294,7 +340,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if address == "" {
 		address = "unknown"
 	}
-	at, err := s.throttle.begin(ctx, s.db, email, address, s.clock.Now())
+	me := p.UserID.String()
+	at, err := s.throttle.begin(ctx, s.db, s.keys.accountKey("", &me), throttleAddr(address), s.clock.Now())
 	if err != nil {
 		return err
 	}

@@ -316,6 +316,7 @@ func TestRefreshReuseEndsAccessTokensAndIsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	a.Clock.Advance(11 * time.Second)          // past the retry window
 	_, res = refresh(t, a, first.RefreshToken) // reuse
 	res.RequireCode(t, "UNAUTHENTICATED")
 	requireMeRefused(t, a, second.AccessToken, "access token of a family revoked by reuse")
@@ -339,5 +340,108 @@ func TestRefreshReuseEndsAccessTokensAndIsLogged(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Fatal("a token reached the log")
 		}
+	}
+}
+
+// A phone on a flaky network retries its refresh: copies of the same
+// refreshSession within the retry window (10 s by default) all get the same
+// new pair, which then works; the family lives on and nothing is audited.
+// signedIn returns a test server and an apprentice signed in on it.
+func signedIn(t *testing.T) (*testapp.TestApp, testapp.User, testapp.Session) {
+	t.Helper()
+	a := testapp.New(t)
+	u := a.NewUser(t, auth.Apprentice)
+	a.SetPassword(t, u, pw)
+	return a, u, a.Login(t, u.Email, pw)
+}
+
+func TestRefreshRetriesGetTheSamePair(t *testing.T) {
+	t.Parallel()
+	a, u, first := signedIn(t)
+	a.Clock.Advance(time.Minute)
+
+	const copies = 8
+	got := make([]testapp.Session, copies)
+	errs := make([]testapp.Response, copies)
+	var wg sync.WaitGroup
+	for i := range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = refresh(t, a, first.RefreshToken)
+		}()
+	}
+	wg.Wait()
+	for i := range copies {
+		if len(errs[i].Errors) > 0 {
+			t.Fatalf("copy %d: %+v", i, errs[i].Errors)
+		}
+		if got[i] != got[0] {
+			t.Fatalf("copy %d got another pair:\n%+v\n%+v", i, got[i], got[0])
+		}
+	}
+	if got[0].RefreshToken == first.RefreshToken || got[0].AccessToken == first.AccessToken {
+		t.Fatal("the retry returned the old pair")
+	}
+	// One more copy at the window's edge still gets it.
+	a.Clock.Advance(9 * time.Second)
+	again, res := refresh(t, a, first.RefreshToken)
+	if len(res.Errors) > 0 || again != got[0] {
+		t.Fatalf("copy within the window: %+v %+v", again, res.Errors)
+	}
+	a.Query(t, got[0].AccessToken, meQuery, nil).Decode(t, &struct{}{})
+	if n := a.AuditCount(t, "session.refresh_token_reused", u.ID.String()); n != 0 {
+		t.Fatalf("a retry was audited as reuse (%d)", n)
+	}
+	var rows int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE user_id = $1`, u.ID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Fatalf("want the first session and one successor, got %d rows", rows)
+	}
+	// The new pair works and rotates as usual.
+	next, res := refresh(t, a, got[0].RefreshToken)
+	if len(res.Errors) > 0 || next.RefreshToken == got[0].RefreshToken {
+		t.Fatalf("refresh of the new pair: %+v %+v", next, res.Errors)
+	}
+}
+
+// After the retry window a copy of the exchanged token is a reuse, as
+// before: the family is revoked and the event audited.
+func TestRefreshCopyAfterTheWindowRevokesTheFamily(t *testing.T) {
+	t.Parallel()
+	a, u, first := signedIn(t)
+	second, res := refresh(t, a, first.RefreshToken)
+	if len(res.Errors) > 0 {
+		t.Fatalf("refresh: %+v", res.Errors)
+	}
+	a.Clock.Advance(10 * time.Second)
+	_, res = refresh(t, a, first.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	_, res = refresh(t, a, second.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	requireMeRefused(t, a, second.AccessToken, "access token of a family revoked by reuse")
+	if n := a.AuditCount(t, "session.refresh_token_reused", u.ID.String()); n != 1 {
+		t.Fatalf("want one security audit entry, got %d", n)
+	}
+}
+
+// Within the window, a copy that comes after the new pair was itself used
+// is no retry: the family is revoked.
+func TestRefreshCopyAfterTheNewPairWasUsedRevokes(t *testing.T) {
+	t.Parallel()
+	a, u, first := signedIn(t)
+	second, _ := refresh(t, a, first.RefreshToken)
+	third, res := refresh(t, a, second.RefreshToken)
+	if len(res.Errors) > 0 {
+		t.Fatalf("refresh: %+v", res.Errors)
+	}
+	_, res = refresh(t, a, first.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	_, res = refresh(t, a, third.RefreshToken)
+	res.RequireCode(t, "UNAUTHENTICATED")
+	if n := a.AuditCount(t, "session.refresh_token_reused", u.ID.String()); n != 1 {
+		t.Fatalf("want one security audit entry, got %d", n)
 	}
 }

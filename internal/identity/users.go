@@ -99,7 +99,7 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 			return userWriteError(err, "create user")
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "user.created", TargetType: "user", TargetID: u.ID.String(),
-			Details: map[string]any{"role": u.Role, "email": u.Email}})
+			Details: map[string]any{"role": u.Role}})
 	})
 	if err != nil {
 		return users.User{}, err
@@ -295,8 +295,10 @@ func userWriteError(err error, op string) error {
 
 func userDiff(a, b users.User) map[string]any {
 	d := map[string]any{}
+	// What changed, never the personal values (erasure could not reach them
+	// in the append-only log): the user row holds the current ones.
 	if a.Email != b.Email {
-		d["email"] = b.Email
+		d["email"] = true
 	}
 	if a.FirstName != b.FirstName || a.LastName != b.LastName {
 		d["name"] = true

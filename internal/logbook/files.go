@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -43,8 +44,9 @@ func Sniff(b []byte) string {
 }
 
 // AddAttachment stores a file for an editable entry of the caller (the
-// apprentice): JPEG, PNG, HEIC or PDF by content, at most MaxUpload bytes,
-// at most MaxAttachments per entry (each VALIDATION_FAILED on field file).
+// apprentice): JPEG, PNG, HEIC or PDF by content (a PDF with JavaScript or
+// automatic actions refused, see pdfProblem), at most MaxUpload bytes, at
+// most MaxAttachments per entry (each VALIDATION_FAILED on field file).
 func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.Reader) (Attachment, error) {
 	data, err := io.ReadAll(io.LimitReader(file, s.MaxUpload+1))
 	if err != nil {
@@ -59,6 +61,11 @@ func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.
 	ct := Sniff(data)
 	if ct == "" {
 		return Attachment{}, apperr.Invalid("file", "only JPEG, PNG, HEIC or PDF files")
+	}
+	if ct == PDF {
+		if problem := pdfProblem(data); problem != "" {
+			return Attachment{}, apperr.Invalid("file", "%s", problem)
+		}
 	}
 	var out Attachment
 	stored := false
@@ -141,7 +148,15 @@ func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
 		h.Set("Content-Type", a.ContentType)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "private, max-age=300")
-		h.Set("Content-Disposition", "inline")
+		// Only images are shown in the browser; anything else (a PDF) is a
+		// download, and the sandbox keeps a file opened anyway from running
+		// script or loading anything with this origin's rights.
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		if strings.HasPrefix(a.ContentType, "image/") {
+			h.Set("Content-Disposition", "inline")
+		} else {
+			h.Set("Content-Disposition", `attachment; filename="attachment-`+id.String()+fileExt(a.ContentType)+`"`)
+		}
 		if rs, ok := f.(io.ReadSeeker); ok {
 			// Range requests and conditional GETs (PDF viewers, image caches).
 			http.ServeContent(w, r, "", a.CreatedAt, rs)
@@ -149,4 +164,19 @@ func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
 		}
 		io.Copy(w, f)
 	})
+}
+
+// fileExt is the file name extension of an attachment type.
+func fileExt(contentType string) string {
+	switch contentType {
+	case PDF:
+		return ".pdf"
+	case JPEG:
+		return ".jpg"
+	case PNG:
+		return ".png"
+	case HEIC:
+		return ".heic"
+	}
+	return ""
 }

@@ -80,7 +80,7 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //     follow-ups of the people of their contracts becomes the pseudonym;
 //   - every session is revoked; devices (and their delivery records), the
 //     inbox, notification preferences, the calendar feed and the account's
-//     login failures are deleted; open follow-ups the user owns are dismissed
+//     login failures (recorded under the user's id) are deleted; open follow-ups the user owns are dismissed
 //     (so the scan does not reopen them for the same period);
 //   - the user's log entries (as apprentice) keep their dates, hours,
 //     competencies and statuses, but their activities text and review
@@ -90,9 +90,9 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //     the signed content hash covers ids, not names, so integrity holds;
 //   - the audit log is kept and a user.erased entry is appended.
 func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now time.Time) ([]uuid.UUID, error) {
-	var oldEmail, oldFirst, oldLast string
-	err := tx.QueryRow(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 FOR UPDATE`, id).
-		Scan(&oldEmail, &oldFirst, &oldLast)
+	var oldFirst, oldLast string
+	err := tx.QueryRow(ctx, `SELECT first_name, last_name FROM users WHERE id = $1 FOR UPDATE`, id).
+		Scan(&oldFirst, &oldLast)
 	if err != nil {
 		return nil, postgres.NotFound(err, "user", "erase user")
 	}
@@ -120,7 +120,7 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 		{"notifications", `DELETE FROM notifications WHERE user_id = $1`, []any{id}},
 		{"preferences", `DELETE FROM notification_preferences WHERE user_id = $1`, []any{id}},
 		{"calendar feed", `DELETE FROM calendar_feeds WHERE adviser_id = $1`, []any{id}},
-		{"login failures", `DELETE FROM login_failures WHERE scope = 'account' AND key = lower($1)`, []any{oldEmail}},
+		{"login failures", `DELETE FROM login_failures WHERE scope = 'account' AND key = $1::text`, []any{id}},
 		{"follow-ups", `UPDATE follow_ups SET status = 'DISMISSED', closed_at = $2 WHERE owner_id = $1 AND status = 'OPEN'`, []any{id, now}},
 		// Other people's inboxes and follow-ups name the user in their
 		// texts and params (rendered when they were created): within the

@@ -161,10 +161,18 @@ func FeedHandler(pool *pgxpool.Pool, clk clock.Clock, log zerolog.Logger) http.H
 // icsTime formats t as an iCalendar UTC DATE-TIME.
 func icsTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
-// icsText escapes a TEXT value (RFC 5545 §3.3.11).
+// icsText escapes a TEXT value (RFC 5545 §3.3.11): line breaks become \n,
+// and the other control characters TEXT may not hold (CONTROL in §3.1:
+// U+0000–U+0008, U+000A–U+001F, U+007F; only the tab is allowed) are
+// dropped, so text typed into a visit cannot break a calendar client's parse.
 func icsText(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
-	return r.Replace(s)
+	return strings.Map(func(c rune) rune {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return -1
+		}
+		return c
+	}, r.Replace(s))
 }
 
 func icsStatus(s Status) string {

@@ -322,3 +322,32 @@ func TestCalendarFeedStampsSequencesAndFolding(t *testing.T) {
 	check(confirmed.ID, "CONFIRMED", 1)
 	check(missed.String(), "CANCELLED", 1)
 }
+
+// Text typed into a visit cannot break the feed: the control characters
+// RFC 5545 forbids in TEXT are dropped (the tab stays), and a NUL never gets
+// in (VALIDATION_FAILED on the field, like any String input).
+func TestCalendarFeedDropsControlCharacters(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	vars := scheduleVars(c.ID, tomorrow10, tomorrow10.Add(time.Hour))
+	vars["in"].(map[string]any)["purpose"] = "Bip\x07 échap\x1b[31m rouge\x7f;\x0bfin\tonglet\x01"
+	v := decodeVisit(t, mutate(t, a, c.Adviser, scheduleDoc, vars), "scheduleVisit")
+
+	_, _, body := fetch(t, a, rotate(t, a, c.Adviser))
+	for _, b := range body {
+		if (b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f {
+			t.Fatalf("control byte %#x in the feed:\n%q", b, body)
+		}
+	}
+	events := eventsByUID(t, parseFeed(t, body))
+	if desc, _ := events[v.ID+"@jalon"].Props.Text(ical.PropDescription); !strings.Contains(desc, "Bip échap[31m rouge;fin\tonglet") {
+		t.Fatalf("DESCRIPTION %q", desc)
+	}
+
+	vars["in"].(map[string]any)["purpose"] = "nul\x00byte"
+	res := mutate(t, a, c.Adviser, scheduleDoc, vars)
+	if res.RequireCode(t, "VALIDATION_FAILED"); res.Field() != "purpose" {
+		t.Fatalf("NUL: field %q, %+v", res.Field(), res.Errors)
+	}
+}

@@ -1,0 +1,194 @@
+package logbook
+
+import (
+	"bytes"
+	"compress/zlib"
+	"io"
+)
+
+// activeNames are the PDF names that make a viewer run something by itself
+// or on a click: JavaScript (/JavaScript, /JS), actions run when the file
+// opens or a page or field is shown (/OpenAction, /AA, "additional
+// actions") and launching another program (/Launch).
+var activeNames = map[string]bool{"JavaScript": true, "JS": true, "OpenAction": true, "AA": true, "Launch": true}
+
+// maxInflated bounds the bytes inflated from a PDF's object streams while
+// checking it: more is refused as uncheckable (a decompression bomb costs
+// nothing to upload).
+const maxInflated = 64 << 20
+
+// pdfProblem returns why a PDF is refused, or "" when it is accepted. The
+// check is conservative and reads the raw bytes, not a parsed document:
+//
+//   - every name outside streams (where dictionaries live) is read with its
+//     #xx escapes decoded, so /J#61vaScript counts as /JavaScript, and one of
+//     activeNames refuses the file;
+//   - object streams (/Type /ObjStm, PDF 1.5+ dictionaries compressed inside a
+//     stream) are inflated (FlateDecode) and read the same way; one that uses
+//     another filter, a predictor, or does not inflate (an encrypted file, a
+//     damaged stream) cannot be checked and refuses the file;
+//   - other streams (page contents, images, fonts) are skipped: a viewer does
+//     not read dictionaries there, and their binary data would match names by
+//     chance.
+func pdfProblem(data []byte) string {
+	budget := maxInflated
+	for rest := data; len(rest) > 0; {
+		start, end, ok := nextStream(rest)
+		dict := rest
+		if ok {
+			dict = rest[:start]
+		}
+		if hasActiveName(dict) {
+			return "PDF files with JavaScript or automatic actions are not accepted"
+		}
+		if !ok {
+			break
+		}
+		if isObjectStream(dict) {
+			plain, problem := inflateObjectStream(dict, rest[start:end], &budget)
+			if problem != "" {
+				return problem
+			}
+			if hasActiveName(plain) {
+				return "PDF files with JavaScript or automatic actions are not accepted"
+			}
+		}
+		rest = rest[end:]
+	}
+	return ""
+}
+
+// nextStream finds the data of the first stream in b: from after the
+// "stream" keyword's end of line to the "endstream" keyword.
+func nextStream(b []byte) (start, end int, ok bool) {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte("stream"))
+		if i < 0 {
+			return 0, 0, false
+		}
+		i += off
+		off = i + len("stream")
+		if i >= 3 && string(b[i-3:i]) == "end" {
+			continue // a stray endstream
+		}
+		switch {
+		case bytes.HasPrefix(b[off:], []byte("\r\n")):
+			start = off + 2
+		case bytes.HasPrefix(b[off:], []byte("\n")), bytes.HasPrefix(b[off:], []byte("\r")):
+			start = off + 1
+		default:
+			continue // the word inside something else
+		}
+		j := bytes.Index(b[start:], []byte("endstream"))
+		if j < 0 {
+			return start, len(b), true
+		}
+		return start, start + j, true
+	}
+}
+
+// streamDict returns the names of the dictionary that precedes a stream:
+// those after the last "obj" keyword in before.
+func streamDict(before []byte) map[string]bool {
+	if i := bytes.LastIndex(before, []byte("obj")); i >= 0 {
+		before = before[i:]
+	}
+	names := map[string]bool{}
+	eachName(before, func(n string) bool { names[n] = true; return true })
+	return names
+}
+
+func isObjectStream(before []byte) bool { return streamDict(before)["ObjStm"] }
+
+// inflateObjectStream returns the plain bytes of an object stream, or why it
+// cannot be checked. budget is what may still be inflated.
+func inflateObjectStream(before, raw []byte, budget *int) ([]byte, string) {
+	const uncheckable = "this PDF cannot be checked (compressed in an unusual way or encrypted); save it again as a plain PDF"
+	names := streamDict(before)
+	if names["DecodeParms"] || names["Predictor"] || names["Crypt"] {
+		return nil, uncheckable
+	}
+	for n := range names {
+		if len(n) > 6 && n[len(n)-6:] == "Decode" && n != "FlateDecode" {
+			return nil, uncheckable
+		}
+	}
+	if !names["FlateDecode"] {
+		return raw, ""
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, uncheckable
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, int64(*budget)+1))
+	if len(plain) > *budget {
+		return nil, "this PDF is too large to check once decompressed"
+	}
+	*budget -= len(plain)
+	// The stream's end is found by "endstream", not its /Length: a stream cut
+	// short of its checksum is read as far as it goes; any other error leaves
+	// bytes unread, which a lenient viewer might still inflate.
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return nil, uncheckable
+	}
+	return plain, ""
+}
+
+// hasActiveName reports whether b holds one of activeNames.
+func hasActiveName(b []byte) bool {
+	found := false
+	eachName(b, func(n string) bool {
+		found = activeNames[n]
+		return !found
+	})
+	return found
+}
+
+// eachName calls f with every PDF name in b (without its slash, #xx escapes
+// decoded) until f returns false.
+func eachName(b []byte, f func(string) bool) {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '/' {
+			continue
+		}
+		var name []byte
+		j := i + 1
+		for ; j < len(b) && regular(b[j]); j++ {
+			if b[j] == '#' && j+2 < len(b) && isHex(b[j+1]) && isHex(b[j+2]) {
+				name = append(name, unhex(b[j+1])<<4|unhex(b[j+2]))
+				j += 2
+				continue
+			}
+			name = append(name, b[j])
+		}
+		if !f(string(name)) {
+			return
+		}
+		i = j - 1
+	}
+}
+
+// regular reports whether c may be part of a name (PDF 32000 §7.2.2: not
+// white-space, not a delimiter).
+func regular(c byte) bool {
+	switch c {
+	case 0, '\t', '\n', '\f', '\r', ' ', '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return false
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
