@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +26,7 @@ import (
 	"jalon/internal/seed"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
+	"jalon/internal/testtools"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -731,6 +735,87 @@ func TestEvaluationPDF(t *testing.T) {
 	a.Clock.Advance(16 * time.Minute)
 	if res, _ := get(signedURL, ""); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("expired link: %d", res.StatusCode)
+	}
+}
+
+// TestEvaluationPDFAlphabets downloads a signed evaluation whose people,
+// company, trade, title, criteria, scale labels and comments are written in
+// Polish, Turkish, Romanian, Vietnamese, Greek, Cyrillic and Nordic letters,
+// and reads it back with poppler's pdftotext: every name comes out exactly.
+// Emoji and CJK, which the embedded fonts lack, come out as U+FFFD.
+func TestEvaluationPDFAlphabets(t *testing.T) {
+	t.Parallel()
+	pdftotext := testtools.Program(t, "pdftotext", "poppler-utils")
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	rename := func(u testapp.User, first, last string) {
+		a.Exec(t, `UPDATE users SET first_name = $2, last_name = $3 WHERE id = $1`, u.ID, first, last)
+	}
+	rename(c.Apprentice, "Łukasz", "Wiśniewski")
+	rename(c.Tutor, "Şahin", "Yılmaz")
+	rename(c.Adviser, "Țurcanu", "Ștefan")
+	a.Exec(t, `UPDATE companies SET name = 'Atelier Zoë Ørsted-Åberg' WHERE id = (SELECT company_id FROM contracts WHERE id = $1)`, c.ID)
+	a.Exec(t, `UPDATE trades SET name = 'Ξυλουργός · Столяр' WHERE id = $1`, c.TradeID)
+	e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
+	a.Exec(t, `UPDATE evaluation_templates SET scale_labels =
+		'[{"value":1,"fr":"Не освоено"},{"value":2,"fr":"Σε εξέλιξη"},{"value":3,"fr":"Đạt yêu cầu"},{"value":4,"fr":"Opanowane w pełni"}]'
+		WHERE id = $1`, e.TemplateID)
+	a.Exec(t, `UPDATE evaluations SET title = 'Αξιολόγηση – Оценка – Đánh giá' WHERE id = $1`, e.ID)
+	a.Exec(t, `UPDATE evaluation_criteria SET label = 'Читает чертёж' WHERE evaluation_id = $1 AND position = 1`, e.ID)
+
+	// The Vietnamese name is typed decomposed (e + two combining marks), as
+	// some keyboards send it; the PDF shows it composed.
+	general := "Ελένη Παπαδοπούλου et Дмитрий Иванов ont suivi Nguyễn Thị Ánh. Bravo 👍 王伟"
+	var d struct{ SaveEvaluation struct{ Version int } }
+	save(a, t, a.Token(t, c.Tutor), e.ID, e.Version, []map[string]any{
+		{"criterionId": e.Criteria[0], "score": 4, "comment": "Zoë Ørsted-Åberg l'a formé ; Łódź, Iași, İzmir"},
+		{"criterionId": e.Criteria[1], "score": 1, "comment": "Ещё нужно работать"},
+		{"criterionId": e.Criteria[2], "score": 2},
+	}, &general).Decode(t, &d)
+	var s signed
+	for _, signer := range []testapp.User{c.Tutor, c.Apprentice, c.Adviser} {
+		a.Query(t, a.Token(t, signer), signDoc, map[string]any{"id": e.ID}).Decode(t, &s)
+	}
+	if s.SignEvaluation.Status != "SIGNED" {
+		t.Fatalf("after three signatures: %+v", s.SignEvaluation)
+	}
+	hash := s.SignEvaluation.Signatures[0].ContentHash
+
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/evaluations/"+e.ID.String()+".pdf", nil)
+	req.Header.Set("Authorization", "Bearer "+a.Token(t, c.Apprentice))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	file := filepath.Join(t.TempDir(), "evaluation.pdf")
+	if err := os.WriteFile(file, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-enc", "UTF-8", file, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"Łukasz Wiśniewski", "Şahin Yılmaz", "Țurcanu Ștefan", "Atelier Zoë Ørsted-Åberg", "Ξυλουργός · Столяр",
+		"Αξιολόγηση – Оценка – Đánh giá", "1. Читает чертёж",
+		"4/4 - Opanowane w pełni", "1/4 - Не освоено", "2/4 - Σε εξέλιξη",
+		"Zoë Ørsted-Åberg l'a formé ; Łódź, Iași, İzmir", "Ещё нужно работать",
+		"Ελένη Παπαδοπούλου et Дмитрий Иванов ont suivi Nguyễn Thị Ánh. Bravo \uFFFD \uFFFD\uFFFD",
+		"Şahin Yılmaz - 18/03/2026 10:00", "Łukasz Wiśniewski - 18/03/2026 10:00", "Țurcanu Ștefan - 18/03/2026 10:00",
+		"Intégrité vérifiée",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, hash); n != 4 {
+		t.Errorf("content hash shown %d times, want 4:\n%s", n, text)
 	}
 }
 

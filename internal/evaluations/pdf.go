@@ -247,23 +247,24 @@ func (tx pdfStrings) slot(slot string) string {
 	return tx.slotE
 }
 
-// renderPDF lays the document out on A4 with the PDF core fonts; text is
-// translated to Windows-1252, which covers French, Dutch, German and English
-// (é è ç ë ß …). "·" is kept (it is in cp1252).
+// renderPDF lays the document out on A4 in the embedded DejaVu Sans (see
+// fonts.go); every text goes through pdfSafe. Hashes are hexadecimal, so
+// they keep the core font Courier.
 func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
+	addFonts(pdf)
 	pdf.SetCreationDate(now)
 	pdf.SetModificationDate(now)
 	pdf.SetMargins(18, 16, 18)
 	pdf.SetAutoPageBreak(true, 18)
 	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
-	pdf.SetTitle(tx.heading+" - "+d.e.Title, true)
+	tr := pdfSafe
+	pdf.SetTitle(tr(tx.heading+" - "+d.e.Title), true)
 	pdf.SetAuthor("Jalon", true)
 	pdf.SetCreator("Jalon", true)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 7.5)
+		pdf.SetFont(pdfFont, "", 7.5)
 		pdf.SetTextColor(110, 110, 110)
 		pdf.CellFormat(0, 4, tr(fmt.Sprintf("%s %s · %s %d/{nb}", tx.generated,
 			now.In(clock.Brussels).Format("02/01/2006 15:04"), tx.page, pdf.PageNo())), "", 0, "R", false, 0, "")
@@ -275,9 +276,9 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 
 	// Title.
 	pdf.SetTextColor(20, 40, 80)
-	pdf.SetFont("Helvetica", "B", 16)
+	pdf.SetFont(pdfFont, "B", 16)
 	pdf.MultiCell(inner, 7, tr(d.e.Title), "", "L", false)
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(pdfFont, "", 10)
 	pdf.SetTextColor(80, 80, 80)
 	pdf.CellFormat(inner, 5, tr(fmt.Sprintf("%s · %s · %s %s · %s: %s", tx.heading, tx.slot(d.e.Slot), tx.due,
 		d.e.DueDate.Format("02/01/2006"), tx.status, tx.states[d.e.Status])), "", 1, "L", false, 0, "")
@@ -296,16 +297,16 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	}
 	pdf.SetFillColor(240, 243, 248)
 	for i, row := range info {
-		pdf.SetFont("Helvetica", "B", 9.5)
+		pdf.SetFont(pdfFont, "B", 9.5)
 		pdf.CellFormat(45, 6, tr(row[0]), "", 0, "L", i%2 == 0, 0, "")
-		pdf.SetFont("Helvetica", "", 9.5)
+		pdf.SetFont(pdfFont, "", 9.5)
 		pdf.CellFormat(inner-45, 6, tr(row[1]), "", 1, "L", i%2 == 0, 0, "")
 	}
 	pdf.Ln(4)
 
 	// Criteria.
 	section := func(title string) {
-		pdf.SetFont("Helvetica", "B", 12)
+		pdf.SetFont(pdfFont, "B", 12)
 		pdf.SetTextColor(20, 40, 80)
 		pdf.CellFormat(inner, 7, tr(title), "B", 1, "L", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
@@ -328,20 +329,20 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 			pdf.AddPage()
 		}
 		y0 := pdf.GetY()
-		pdf.SetFont("Helvetica", "", 9.5)
+		pdf.SetFont(pdfFont, "", 9.5)
 		pdf.SetXY(left+inner-50, y0)
 		pdf.CellFormat(50, 5.5, tr(score), "", 0, "R", false, 0, "")
 		pdf.SetXY(left, y0)
-		pdf.SetFont("Helvetica", "B", 9.5)
+		pdf.SetFont(pdfFont, "B", 9.5)
 		pdf.MultiCell(inner-52, 5.5, tr(label), "", "L", false)
 		if c.Description != "" {
-			pdf.SetFont("Helvetica", "I", 8.5)
+			pdf.SetFont(pdfFont, "I", 8.5)
 			pdf.SetTextColor(90, 90, 90)
 			pdf.MultiCell(inner, 4.2, tr(c.Description), "", "L", false)
 			pdf.SetTextColor(0, 0, 0)
 		}
 		if c.Comment != "" {
-			pdf.SetFont("Helvetica", "", 9)
+			pdf.SetFont(pdfFont, "", 9)
 			pdf.MultiCell(inner, 4.5, tr(tx.comment+" : "+c.Comment), "", "L", false)
 		}
 		pdf.Ln(1.5)
@@ -349,7 +350,7 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	if d.e.GeneralComment != "" {
 		pdf.Ln(2)
 		section(tx.general)
-		pdf.SetFont("Helvetica", "", 9.5)
+		pdf.SetFont(pdfFont, "", 9.5)
 		pdf.MultiCell(inner, 5, tr(d.e.GeneralComment), "", "L", false)
 	}
 
@@ -362,9 +363,9 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	}
 	for _, o := range signingOrder {
 		role := string(o.role)
-		pdf.SetFont("Helvetica", "B", 9.5)
+		pdf.SetFont(pdfFont, "B", 9.5)
 		pdf.CellFormat(45, 5.5, tr(tx.roles[role]), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", 9.5)
+		pdf.SetFont(pdfFont, "", 9.5)
 		if s, ok := signed[role]; ok {
 			pdf.CellFormat(inner-45, 5.5, tr(d.names[s.SignerID]+" - "+s.SignedAt.In(clock.Brussels).Format("02/01/2006 15:04")),
 				"", 1, "L", false, 0, "")
@@ -378,11 +379,11 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 	pdf.Ln(3)
 	integrity, ok := Check(d.e, d.t, d.criteria, d.sigs)
 	current := Hash(Canonical(d.e, d.t, d.criteria))
-	pdf.SetFont("Helvetica", "B", 9.5)
+	pdf.SetFont(pdfFont, "B", 9.5)
 	pdf.CellFormat(inner, 5.5, tr(tx.hash), "", 1, "L", false, 0, "")
 	pdf.SetFont("Courier", "B", 9)
 	pdf.CellFormat(inner, 5, current, "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 8.5)
+	pdf.SetFont(pdfFont, "", 8.5)
 	switch {
 	case !ok:
 		pdf.CellFormat(inner, 5, tr(tx.unsigned), "", 1, "L", false, 0, "")
@@ -391,11 +392,11 @@ func renderPDF(d document, tx pdfStrings, now time.Time) ([]byte, error) {
 		pdf.CellFormat(inner, 5, tr(tx.valid), "", 1, "L", false, 0, "")
 	default:
 		pdf.SetTextColor(180, 20, 20)
-		pdf.SetFont("Helvetica", "B", 9)
+		pdf.SetFont(pdfFont, "B", 9)
 		pdf.CellFormat(inner, 5, tr(tx.broken), "", 1, "L", false, 0, "")
 	}
 	pdf.SetTextColor(90, 90, 90)
-	pdf.SetFont("Helvetica", "I", 8)
+	pdf.SetFont(pdfFont, "I", 8)
 	pdf.MultiCell(inner, 4, tr(tx.hashNote), "", "L", false)
 
 	var buf bytes.Buffer
