@@ -94,6 +94,14 @@ func measureSet(set ast.SelectionSet, frags ast.FragmentDefinitionList, memo map
 			}
 			inner := measureSet(s.SelectionSet, frags, memo)
 			e.depth, e.aliases = 1+inner.depth, saturatingAdd(e.aliases, inner.aliases)
+			if isOfType(s) {
+				// __Type.ofType unwraps NON_NULL and LIST: its chain ends
+				// with the schema's own wrappers (null beyond), so it costs
+				// no depth. The standard introspection query nests it 7
+				// times; counting it would refuse every client's schema
+				// download (graphql-js, Apollo, graphql-inspector).
+				e.depth = inner.depth
+			}
 			e.fields = saturatingAdd(1, inner.fields)
 		case *ast.InlineFragment:
 			e = measureSet(s.SelectionSet, frags, memo)
@@ -142,4 +150,9 @@ func introspects(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen ma
 		}
 	}
 	return false
+}
+
+// isOfType reports whether f is the introspection field __Type.ofType.
+func isOfType(f *ast.Field) bool {
+	return f.Name == "ofType" && f.ObjectDefinition != nil && f.ObjectDefinition.Name == "__Type"
 }
