@@ -185,7 +185,10 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 
 	deep := `{ contracts { nodes { trade { competencies { code } } company { name } } } }`
 	a.Query(t, tok, deep, nil).Decode(t, &struct{}{})
-	tooDeep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`
+	// Introspection's __Field.type → __Type.fields cycle counts; its ofType
+	// chain does not (graphql-js's standard query nests it 7 levels).
+	tooDeep := `{ __schema { types { fields { type { fields { type { fields { type { fields { type { fields { name } } } } } } } } } } } }`
+	a.Query(t, tok, `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`, nil).Decode(t, &struct{}{})
 	a.Query(t, tok, tooDeep, nil).RequireCode(t, "VALIDATION_FAILED")
 
 	var aliases strings.Builder
