@@ -2894,11 +2894,11 @@ input LoginInput {
 
 "A signed-in session: what login and refreshSession answer."
 type AuthPayload {
-  "JWT to send as Authorization: Bearer <token> (or authToken in a websocket's init payload); valid 15 minutes."
+  "JWT to send as Authorization: Bearer <token> (or authToken in a websocket's init payload); valid 15 minutes by default (see accessTokenExpiresAt)."
   accessToken: String!
   "When accessToken expires: refresh the session shortly before."
   accessTokenExpiresAt: Time!
-  "Opaque token valid 30 days, usable once with refreshSession; keep it in the device's secure storage."
+  "Opaque token, valid 30 days by default and usable once with refreshSession; keep it in the device's secure storage."
   refreshToken: String!
   "The signed-in user."
   user: User!
@@ -2987,7 +2987,7 @@ enum ContractStatus {
   DRAFT
   "Running: the apprentice works in the company."
   ACTIVE
-  "Paused (illness, dispute); may become ACTIVE again."
+  "Paused; may become ACTIVE again."
   SUSPENDED
   "Reached its end date normally."
   ENDED
@@ -3120,7 +3120,7 @@ extend type Query {
     "The contract's id."
     id: ID!
   ): Contract
-  "Every trade with its competency framework."
+  "Every trade with its competency framework, by code."
   trades: [Trade!]!
 }
 `, BuiltIn: false},
