@@ -4,3 +4,4 @@
 package graph
 
 //go:generate go tool gqlgen generate
+//go:generate go run jalon/cmd/schemasnapshot ../schema.graphql

@@ -151,3 +151,4 @@ func introspects(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen ma
 	}
 	return false
 }
+

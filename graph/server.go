@@ -41,7 +41,8 @@ type ServerOptions struct {
 // NewServer builds the GraphQL handler: transports, limits checked before
 // execution, automatic persisted queries, and the error presenter.
 func NewServer(r *Resolver, o ServerOptions) *handler.Server {
-	cfg := generated.Config{Resolvers: r}
+	// Served and introspected: the schema without @defer (PublicSchema).
+	cfg := generated.Config{Resolvers: r, Schema: PublicSchema()}
 	if _, err := countFirst(&cfg.Complexity, generated.NewExecutableSchema(cfg).Schema()); err != nil {
 		// The schema and the generated code disagree: a build problem.
 		panic(err)

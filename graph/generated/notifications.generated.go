@@ -892,6 +892,29 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationPreferences_id(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "ID")
+}
+
 func (ec *executionContext) _NotificationPreferences_quietHoursStart(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1531,6 +1554,11 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "id":
+			out.Values[i] = ec._NotificationPreferences_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "quietHoursStart":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

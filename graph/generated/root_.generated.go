@@ -355,6 +355,7 @@ type ComplexityRoot struct {
 	}
 
 	NotificationPreferences struct {
+		ID              func(childComplexity int) int
 		MutedKinds      func(childComplexity int) int
 		QuietHoursEnd   func(childComplexity int) int
 		QuietHoursStart func(childComplexity int) int
@@ -1935,6 +1936,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
 
+	case "NotificationPreferences.id":
+		if e.ComplexityRoot.NotificationPreferences.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.ID(childComplexity), true
 	case "NotificationPreferences.mutedKinds":
 		if e.ComplexityRoot.NotificationPreferences.MutedKinds == nil {
 			break
@@ -2631,13 +2638,19 @@ var sources = []*ast.Source{
 # ADMIN only; every other role gets FORBIDDEN. Input names are a contract
 # with the back-office and import scripts (DESIGN.md).
 
-input CreateUserInput @goModel(model: "jalon/internal/identity.NewUser") {
+"A new user (createUser)."
+input CreateUserInput {
+  "Login e-mail; CONFLICT when another user has it, whatever its case."
   email: String!
+  "Given name, 1 to 100 characters."
   firstName: String!
+  "Family name, 1 to 100 characters."
   lastName: String!
+  "What the user is."
   role: Role!
   "Default FR."
   locale: Locale
+  "At most 40 characters."
   phone: String
   "Apprentices only."
   birthDate: Date
@@ -2652,116 +2665,218 @@ input CreateUserInput @goModel(model: "jalon/internal/identity.NewUser") {
 }
 
 "Fields left out stay as they are."
-input UpdateUserInput @goModel(model: "jalon/internal/identity.UserChanges") {
+input UpdateUserInput {
+  "New login e-mail (CONFLICT when taken)."
   email: String
+  "Given name, 1 to 100 characters."
   firstName: String
+  "Family name, 1 to 100 characters."
   lastName: String
+  "At most 40 characters."
   phone: String
+  "Language of the user's notifications and documents."
   locale: Locale
   "Refused (CONFLICT) for a user who is party to a contract."
   role: Role
+  "Apprentices only; in the past."
   birthDate: Date
+  "Tutors only: the company that employs them."
   companyId: ID
   "Advisers only, given together with baseLongitude."
   baseLatitude: Float
+  "Advisers only, given together with baseLatitude (−180 to 180)."
   baseLongitude: Float
 }
 
-input CreateCompanyInput @goModel(model: "jalon/internal/admin.CompanyInput") {
+"A new host company (createCompany)."
+input CreateCompanyInput {
+  "Trading name."
   name: String!
   "Belgian enterprise number, e.g. 0417.497.106 or BE0417497106; stored as 10 digits."
   enterpriseNumber: String!
+  "Street and number."
   street: String
+  "Postal code."
   postalCode: String
+  "Town or city."
   city: String
   "ISO 3166 two-letter code, default BE."
   country: String
+  "WGS 84 latitude (−90 to 90), given together with longitude; used for visit distances."
   latitude: Float
+  "WGS 84 longitude (−180 to 180), given together with latitude."
   longitude: Float
 }
 
-input CreateTrainingCentreInput @goModel(model: "jalon/internal/admin.CentreInput") {
+"A new training centre (createTrainingCentre)."
+input CreateTrainingCentreInput {
+  "Name of the centre."
   name: String!
+  "Street and number."
   street: String
+  "Postal code."
   postalCode: String
+  "Town or city."
   city: String
 }
 
-input CompetencyInput @goModel(model: "jalon/internal/admin.CompetencyInput") {
+"One competency of a trade's framework."
+input CompetencyInput {
+  "Short code, unique within the trade, e.g. C1."
   code: String!
+  "What the apprentice must be able to do."
   title: String!
+  "Optional heading grouping competencies in the framework."
   group: String
 }
 
-input CreateTradeInput @goModel(model: "jalon/internal/admin.TradeInput") {
+"A new trade with its competency framework (createTrade)."
+input CreateTradeInput {
+  "Short code, unique among trades (CONFLICT otherwise)."
   code: String!
+  "Name of the trade."
   name: String!
+  "The framework, at most 500 competencies."
   competencies: [CompetencyInput!]!
 }
 
-input CreateContractInput @goModel(model: "jalon/internal/admin.ContractInput") {
+"A new apprenticeship contract (createContract)."
+input CreateContractInput {
+  "An active APPRENTICE without another ACTIVE contract (CONFLICT otherwise)."
   apprenticeId: ID!
+  "An active TUTOR employed by companyId."
   tutorId: ID!
+  "An active ADVISER."
   adviserId: ID!
+  "The host company."
   companyId: ID!
+  "The training centre."
   centreId: ID!
+  "The trade learnt, whose competencies the log book and evaluations use."
   tradeId: ID!
+  "First day of the contract."
   startDate: Date!
+  "Last day of the contract; after startDate, at most six years later."
   endDate: Date!
+  "Planned weekly hours in the company, more than 0 and at most 60."
   weeklyHours: Float!
 }
 
 extend type User {
   "Advisers: the latitude of their base; shown to the adviser themself and to admins, null for everyone else."
-  baseLatitude: Float @goField(forceResolver: true)
+  baseLatitude: Float
   "Advisers: the longitude of their base (same visibility as baseLatitude)."
-  baseLongitude: Float @goField(forceResolver: true)
+  baseLongitude: Float
 }
 
 extend type Mutation {
-  createUser(input: CreateUserInput!): User!
-  updateUser(id: ID!, input: UpdateUserInput!): User!
+  "ADMIN: create a user."
+  createUser(
+    "The new user."
+    input: CreateUserInput!
+  ): User!
+  "ADMIN: change a user; NOT_FOUND for an unknown id."
+  updateUser(
+    "The user to change."
+    id: ID!
+    "The fields to change."
+    input: UpdateUserInput!
+  ): User!
   "Revokes the user's sessions; their access tokens fail from the next request on."
-  deactivateUser(id: ID!): User!
-  createCompany(input: CreateCompanyInput!): Company!
-  createTrainingCentre(input: CreateTrainingCentreInput!): TrainingCentre!
-  createTrade(input: CreateTradeInput!): Trade!
+  deactivateUser(
+    "The user to deactivate (not the caller themself)."
+    id: ID!
+  ): User!
+  "ADMIN: create a host company; CONFLICT when its enterprise number exists."
+  createCompany(
+    "The new company."
+    input: CreateCompanyInput!
+  ): Company!
+  "ADMIN: create a training centre."
+  createTrainingCentre(
+    "The new centre."
+    input: CreateTrainingCentreInput!
+  ): TrainingCentre!
+  "ADMIN: create a trade and its competency framework."
+  createTrade(
+    "The new trade."
+    input: CreateTradeInput!
+  ): Trade!
   "Creates an ACTIVE contract."
-  createContract(input: CreateContractInput!): Contract!
-  updateContractStatus(id: ID!, status: ContractStatus!): Contract!
+  createContract(
+    "The new contract."
+    input: CreateContractInput!
+  ): Contract!
+  "ADMIN: move a contract along DRAFT → ACTIVE/TERMINATED, ACTIVE → SUSPENDED/ENDED/TERMINATED, SUSPENDED → ACTIVE/ENDED/TERMINATED; any other move is VALIDATION_FAILED."
+  updateContractStatus(
+    "The contract."
+    id: ID!
+    "The new status."
+    status: ContractStatus!
+  ): Contract!
   "Moves a contract's dates (an extension, a late start); evaluations not yet started move with them."
-  updateContractDates(id: ID!, input: UpdateContractDatesInput!): Contract!
+  updateContractDates(
+    "The contract."
+    id: ID!
+    "The new dates."
+    input: UpdateContractDatesInput!
+  ): Contract!
 }
 
+"New dates of a contract (updateContractDates)."
 input UpdateContractDatesInput {
+  "New first day."
   startDate: Date!
+  "New last day, after startDate."
   endDate: Date!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/auth.graphqls", Input: `# Identity: users, login and sessions.
 
-enum Role @goModel(model: "jalon/internal/auth.Role") {
-  APPRENTICE @goEnum(value: "jalon/internal/auth.Apprentice")
-  TUTOR @goEnum(value: "jalon/internal/auth.Tutor")
-  ADVISER @goEnum(value: "jalon/internal/auth.Adviser")
-  ADMIN @goEnum(value: "jalon/internal/auth.Admin")
+"What a user is in Jalon; it decides what they may see and do."
+enum Role {
+  "Follows a contract in a company and keeps its log book."
+  APPRENTICE
+  "Employed by the company; reviews the log book, scores and signs evaluations."
+  TUTOR
+  "From the training centre; plans visits, follows several contracts, signs evaluations last."
+  ADVISER
+  "Back-office: manages users, companies, centres, trades and contracts; sees everything."
+  ADMIN
 }
 
-enum Locale @goModel(model: "jalon/internal/users.Locale") {
-  FR @goEnum(value: "jalon/internal/users.French")
-  NL @goEnum(value: "jalon/internal/users.Dutch")
-  DE @goEnum(value: "jalon/internal/users.German")
-  EN @goEnum(value: "jalon/internal/users.English")
+"The language a user reads notifications, labels and PDFs in."
+enum Locale {
+  "French (the default)."
+  FR
+  "Dutch."
+  NL
+  "German."
+  DE
+  "English."
+  EN
 }
 
-type User @goModel(model: "jalon/internal/users.User") {
+"""
+A person using Jalon. Visible to the user themself, to the other members of
+a contract they share (apprentice, tutor, adviser) and to admins.
+"""
+type User {
+  "Stable identifier (a UUID)."
   id: ID!
+  "Login e-mail, unique whatever its case."
   email: String!
+  "Given name, 1 to 100 characters."
   firstName: String!
+  "Family name, 1 to 100 characters."
   lastName: String!
+  "Phone number as typed by the admin (at most 40 characters); empty when unknown."
   phone: String!
+  "Language of the user's notifications and documents."
   locale: Locale!
+  "What the user is; fixed once they are party to a contract."
   role: Role!
+  "False once an admin deactivated (or erased) the user: they can no longer sign in."
   active: Boolean!
   "Apprentices only."
   birthDate: Date
@@ -2769,204 +2884,350 @@ type User @goModel(model: "jalon/internal/users.User") {
   company: Company
 }
 
+"E-mail and password, as typed on the login screen."
 input LoginInput {
+  "The e-mail the account was created with (any case)."
   email: String!
+  "The account's password."
   password: String!
 }
 
-type AuthPayload @goModel(model: "jalon/internal/identity.Session") {
+"A signed-in session: what login and refreshSession answer."
+type AuthPayload {
+  "JWT to send as Authorization: Bearer <token> (or authToken in a websocket's init payload); valid 15 minutes by default (see accessTokenExpiresAt)."
   accessToken: String!
+  "When accessToken expires: refresh the session shortly before."
   accessTokenExpiresAt: Time!
+  "Opaque token, valid 30 days by default and usable once with refreshSession; keep it in the device's secure storage."
   refreshToken: String!
+  "The signed-in user."
   user: User!
 }
 
+"The caller's current password and the new one."
 input ChangePasswordInput {
+  "The password in use now (VALIDATION_FAILED when wrong; wrong guesses count as failed logins)."
   currentPassword: String!
+  "At least 10 characters."
   newPassword: String!
 }
 
+"""
+The entry points for writing. Every field but login and refreshSession needs
+a signed-in caller; refusals carry extensions.code (UNAUTHENTICATED,
+FORBIDDEN, NOT_FOUND, VALIDATION_FAILED with extensions.field, CONFLICT,
+RATE_LIMITED).
+"""
 type Mutation {
-  "Exchange e-mail and password for an access and a refresh token."
-  login(input: LoginInput!): AuthPayload!
-  "Rotate a refresh token: the old one stops working."
-  refreshSession(refreshToken: String!): AuthPayload!
-  "Revoke the session family of a refresh token."
-  logout(refreshToken: String!): Boolean!
-  "Change the caller's password; other sessions are revoked."
-  changePassword(input: ChangePasswordInput!): Boolean!
+  "Exchange e-mail and password for an access and a refresh token. A wrong e-mail, wrong password or deactivated account is UNAUTHENTICATED; after 5 failures for an account (or 20 from one address) within 15 minutes, RATE_LIMITED with extensions.retryAfter (seconds)."
+  login(
+    "E-mail and password."
+    input: LoginInput!
+  ): AuthPayload!
+  "Rotate a refresh token: the old one stops working. Presenting an already rotated token again revokes its whole session family (UNAUTHENTICATED)."
+  refreshSession(
+    "The refreshToken of the latest AuthPayload."
+    refreshToken: String!
+  ): AuthPayload!
+  "Revoke the session family of a refresh token (sign out this device); true when done."
+  logout(
+    "The refreshToken of the session to end."
+    refreshToken: String!
+  ): Boolean!
+  "Change the caller's password; the caller's other sessions are revoked. True when done."
+  changePassword(
+    "Current and new password."
+    input: ChangePasswordInput!
+  ): Boolean!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/base.graphqls", Input: `# Shared definitions: scalars, paging, gqlgen binding directives.
+	{Name: "../../schema/base.graphqls", Input: `# Shared definitions: scalars and paging. Go bindings live in gqlgen.yml.
 
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
-directive @goEnum(value: String) on ENUM_VALUE
-directive @goField(forceResolver: Boolean, name: String, omittable: Boolean, type: String) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+"""
+An instant as an RFC 3339 date-time with a UTC offset, e.g.
+2026-03-30T09:00:00+02:00. Jalon answers in Europe/Brussels local time with
+its offset, to the second; inputs must carry an offset (VALIDATION_FAILED
+otherwise).
+"""
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
+"""
+A calendar date without time zone, YYYY-MM-DD (RFC 3339 full-date), e.g.
+2026-03-30. Days are Europe/Brussels calendar days.
+"""
+scalar Date @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
+"""
+A file sent as one part of a GraphQL multipart request (the variable holds
+null in ` + "`" + `operations` + "`" + `; ` + "`" + `map` + "`" + ` points the file part at it).
+"""
+scalar Upload @specifiedBy(url: "https://github.com/jaydenseric/graphql-multipart-request-spec")
 
-"RFC 3339 date-time with offset, e.g. 2026-03-30T09:00:00+02:00 (Europe/Brussels)."
-scalar Time
-"A calendar date, YYYY-MM-DD."
-scalar Date
-"A file part of a GraphQL multipart request."
-scalar Upload
-
-"Relay page information."
+"Where a page of a connection sits in the whole list (Relay cursor connections)."
 type PageInfo {
+  "True when more items follow this page: ask again with ` + "`" + `after: endCursor` + "`" + `."
   hasNextPage: Boolean!
+  "The cursor of the page's last item, to pass as ` + "`" + `after` + "`" + `; null for an empty page."
   endCursor: String
 }
 
+"""
+The entry points for reading. Every field needs a signed-in caller
+(Authorization: Bearer <access token>, else UNAUTHENTICATED) and shows only
+what the caller's contracts let them see (everything for an ADMIN).
+"""
 type Query {
-  "The authenticated caller."
+  "The signed-in caller."
   me: User!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/contracts.graphqls", Input: `# Contracts and the reference data they point to.
 
-enum ContractStatus @goModel(model: "jalon/internal/contracts.Status") {
-  DRAFT @goEnum(value: "jalon/internal/contracts.Draft")
-  ACTIVE @goEnum(value: "jalon/internal/contracts.Active")
-  SUSPENDED @goEnum(value: "jalon/internal/contracts.Suspended")
-  ENDED @goEnum(value: "jalon/internal/contracts.Ended")
-  TERMINATED @goEnum(value: "jalon/internal/contracts.Terminated")
+"Where a contract stands. Only ACTIVE contracts accept log entries; ACTIVE and SUSPENDED ones get evaluations and visits."
+enum ContractStatus {
+  "Prepared by an admin, not started."
+  DRAFT
+  "Running: the apprentice works in the company."
+  ACTIVE
+  "Paused; may become ACTIVE again."
+  SUSPENDED
+  "Reached its end date normally."
+  ENDED
+  "Stopped early."
+  TERMINATED
 }
 
-type Company @goModel(model: "jalon/internal/orgs.Company") {
+"A host company that employs tutors and takes apprentices."
+type Company {
+  "Stable identifier (a UUID)."
   id: ID!
+  "Trading name."
   name: String!
+  "Belgian enterprise number, 10 digits without separators, e.g. 0417497106."
   enterpriseNumber: String!
+  "Street and number; empty when unknown."
   street: String!
+  "Postal code; empty when unknown."
   postalCode: String!
+  "Town or city; empty when unknown."
   city: String!
+  "ISO 3166 two-letter country code, e.g. BE."
   country: String!
+  "WGS 84 latitude in degrees; null when unknown."
   latitude: Float
+  "WGS 84 longitude in degrees; null when unknown."
   longitude: Float
 }
 
-type TrainingCentre @goModel(model: "jalon/internal/orgs.Centre") {
+"A training centre where the apprentice follows lessons and advisers work."
+type TrainingCentre {
+  "Stable identifier (a UUID)."
   id: ID!
+  "Name of the centre."
   name: String!
+  "Street and number; empty when unknown."
   street: String!
+  "Postal code; empty when unknown."
   postalCode: String!
+  "Town or city; empty when unknown."
   city: String!
 }
 
-type Trade @goModel(model: "jalon/internal/orgs.Trade") {
+"A trade that can be learnt, with its competency framework."
+type Trade {
+  "Stable identifier (a UUID)."
   id: ID!
+  "Short code, unique among trades."
   code: String!
+  "Name of the trade."
   name: String!
+  "The framework, in the order the admin gave."
   competencies: [Competency!]!
 }
 
-type Competency @goModel(model: "jalon/internal/orgs.Competency") {
+"One thing an apprentice of a trade must learn to do."
+type Competency {
+  "Stable identifier (a UUID)."
   id: ID!
+  "Short code, unique within the trade, e.g. C1."
   code: String!
+  "What the apprentice must be able to do."
   title: String!
+  "Heading that groups competencies in the framework; empty when none."
   group: String!
 }
 
-type Contract @goModel(model: "jalon/internal/contracts.Contract") {
+"""
+An apprenticeship contract: one apprentice in one company with a tutor, an
+adviser and a training centre, for a trade and a period. Its three members
+(and admins) see it and everything attached to it; anyone else gets NOT_FOUND.
+"""
+type Contract {
+  "Stable identifier (a UUID)."
   id: ID!
+  "The apprentice."
   apprentice: User!
+  "The tutor in the company."
   tutor: User!
+  "The adviser of the training centre."
   adviser: User!
+  "The host company."
   company: Company!
+  "The training centre."
   centre: TrainingCentre!
+  "The trade learnt."
   trade: Trade!
+  "First day of the contract."
   startDate: Date!
+  "Last day of the contract."
   endDate: Date!
   "Planned weekly hours in the company."
   weeklyHours: Float!
+  "Where the contract stands."
   status: ContractStatus!
 }
 
+"A contract in a ContractConnection, with its cursor."
 type ContractEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the contracts after this one."
   cursor: String!
+  "The contract."
   node: Contract!
 }
 
-type ContractConnection @goModel(model: "jalon/graph/model.ContractConnection") {
+"A page of contracts (Relay cursor connection)."
+type ContractConnection {
+  "The page's contracts with their cursors."
   edges: [ContractEdge!]!
+  "The page's contracts, for clients that need no cursor per item."
   nodes: [Contract!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many contracts match in all pages."
   totalCount: Int!
 }
 
 extend type Query {
   "The caller's contracts (every contract for an admin), newest first."
-  contracts(status: ContractStatus, first: Int, after: String): ContractConnection!
+  contracts(
+    "Only contracts with this status."
+    status: ContractStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): ContractConnection!
   "A contract the caller belongs to; NOT_FOUND otherwise."
-  contract(id: ID!): Contract
-  "Every trade with its competency framework."
+  contract(
+    "The contract's id."
+    id: ID!
+  ): Contract
+  "Every trade with its competency framework, by code."
   trades: [Trade!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/evaluations.graphqls", Input: `# Evaluations: templates per trade, evaluations scheduled per contract,
 # scoring, the three signatures and their tamper evidence, the PDF.
 
-enum EvaluationStatus @goModel(model: "jalon/internal/evaluations.Status") {
+"Where an evaluation stands, in signing order."
+enum EvaluationStatus {
   "Created from a template; nothing saved yet (its due date follows the contract's dates)."
-  SCHEDULED @goEnum(value: "jalon/internal/evaluations.Scheduled")
+  SCHEDULED
   "Saved at least once; the tutor may sign once every criterion is scored."
-  IN_PROGRESS @goEnum(value: "jalon/internal/evaluations.InProgress")
+  IN_PROGRESS
   "The tutor signed: the content is frozen; waiting for the apprentice."
-  AWAITING_APPRENTICE @goEnum(value: "jalon/internal/evaluations.AwaitingApprentice")
+  AWAITING_APPRENTICE
   "The apprentice signed; waiting for the adviser."
-  AWAITING_ADVISER @goEnum(value: "jalon/internal/evaluations.AwaitingAdviser")
+  AWAITING_ADVISER
   "Signed by all three."
-  SIGNED @goEnum(value: "jalon/internal/evaluations.Signed")
+  SIGNED
 }
 
 "The name of one value of a score scale, in the four languages (nl, de, en fall back to fr)."
-type ScaleLabel @goModel(model: "jalon/internal/evaluations.ScaleLabel") {
+type ScaleLabel {
+  "The score this label names."
   value: Int!
+  "French label."
   fr: String!
+  "Dutch label (the French one when not given)."
   nl: String!
+  "German label (the French one when not given)."
   de: String!
+  "English label (the French one when not given)."
   en: String!
   "The label in the caller's language."
   label: String!
 }
 
+"The score scale of an evaluation, copied from its template."
 type EvaluationScale {
+  "Lowest score."
   min: Int!
+  "Highest score."
   max: Int!
+  "One label per value from min to max, in ascending order."
   labels: [ScaleLabel!]!
 }
 
-type EvaluationTemplate @goModel(model: "jalon/internal/evaluations.Template") {
+"What an admin defined for a trade: criteria, score scale and when evaluations fall due."
+type EvaluationTemplate {
+  "Stable identifier (a UUID)."
   id: ID!
+  "The trade whose contracts get these evaluations."
   trade: Trade!
+  "Title copied to each evaluation."
   title: String!
+  "Lowest score of the scale (0 or more)."
   scaleMin: Int!
+  "Highest score of the scale (at most 10 steps above scaleMin)."
   scaleMax: Int!
+  "One label per value from scaleMin to scaleMax."
   scaleLabels: [ScaleLabel!]!
+  "Months after each contract's start at which an evaluation falls due, ascending."
   monthsAfterStart: [Int!]!
+  "Days before each contract's end at which one more evaluation falls due; null for none."
   daysBeforeEnd: Int
+  "The criteria, in the order they are scored."
   criteria: [EvaluationTemplateCriterion!]!
+  "When the admin created it."
   createdAt: Time!
 }
 
-type EvaluationTemplateCriterion @goModel(model: "jalon/internal/evaluations.TemplateCriterion") {
+"One criterion of a template."
+type EvaluationTemplateCriterion {
+  "Stable identifier (a UUID)."
   id: ID!
   "Null for a free-text criterion."
   competency: Competency
+  "What is assessed (at most 200 characters)."
   label: String!
+  "Guidance for the scorer; empty when none."
   description: String!
 }
 
-type Evaluation @goModel(model: "jalon/internal/evaluations.Evaluation") {
+"""
+One evaluation of an apprentice, scored by the tutor (or the adviser) and
+signed by tutor, apprentice and adviser in that order. Visible to the
+contract's members and admins.
+"""
+type Evaluation {
+  "Stable identifier (a UUID)."
   id: ID!
+  "The contract evaluated."
   contract: Contract!
+  "Title from the template."
   title: String!
   "Which slot of the template's schedule: \"M3\" = 3 months after the start, \"END\" = before the end."
   slot: String!
+  "The day it should be signed by the tutor."
   dueDate: Date!
+  "Where it stands."
   status: EvaluationStatus!
   "Increases with every change; saveEvaluation takes it as expectedVersion."
   version: Int!
+  "The score scale and its labels."
   scale: EvaluationScale!
+  "The criteria with their scores, in order."
   criteria: [EvaluationCriterion!]!
+  "Overall comment (at most 4000 characters); empty when none."
   generalComment: String!
   "In signing order."
   signatures: [EvaluationSignature!]!
@@ -2974,28 +3235,40 @@ type Evaluation @goModel(model: "jalon/internal/evaluations.Evaluation") {
   integrity: EvaluationIntegrity
   "A link to the PDF that works without a token for 15 minutes."
   pdfUrl: String!
+  "When it last changed."
   updatedAt: Time!
 }
 
-type EvaluationCriterion @goModel(model: "jalon/internal/evaluations.Criterion") {
+"One criterion of an evaluation with its score."
+type EvaluationCriterion {
+  "Stable identifier (a UUID); saveEvaluation takes it as criterionId."
   id: ID!
   "Null for a free-text criterion."
   competency: Competency
+  "What is assessed."
   label: String!
+  "Guidance for the scorer; empty when none."
   description: String!
+  "Between the scale's min and max; null until scored."
   score: Int
+  "The scorer's comment (at most 2000 characters); empty when none."
   comment: String!
 }
 
-type EvaluationSignature @goModel(model: "jalon/internal/evaluations.Signature") {
+"One signature of an evaluation."
+type EvaluationSignature {
+  "Who signed."
   signer: User!
+  "In which part they signed (TUTOR, APPRENTICE or ADVISER)."
   role: Role!
+  "When they signed."
   signedAt: Time!
   "SHA-256 (hex) of the canonical content this signer signed."
   contentHash: String!
 }
 
-type EvaluationIntegrity @goModel(model: "jalon/internal/evaluations.Integrity") {
+"Whether the stored content is still what was signed (tamper evidence)."
+type EvaluationIntegrity {
   "True when every signature's hash equals the hash of the content as stored now."
   valid: Boolean!
   "SHA-256 of the content as stored now."
@@ -3004,38 +3277,59 @@ type EvaluationIntegrity @goModel(model: "jalon/internal/evaluations.Integrity")
   signedHash: String!
 }
 
+"An evaluation in an EvaluationConnection, with its cursor."
 type EvaluationEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the evaluations after this one."
   cursor: String!
+  "The evaluation."
   node: Evaluation!
 }
 
-type EvaluationConnection @goModel(model: "jalon/graph/model.EvaluationConnection") {
+"A page of evaluations (Relay cursor connection)."
+type EvaluationConnection {
+  "The page's evaluations with their cursors."
   edges: [EvaluationEdge!]!
+  "The page's evaluations, for clients that need no cursor per item."
   nodes: [Evaluation!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many evaluations match in all pages."
   totalCount: Int!
 }
 
+"The label of one score value."
 input ScaleLabelInput {
+  "A value from scaleMin to scaleMax, each exactly once."
   value: Int!
+  "French label, 1 to 100 characters (required: the fallback of the others)."
   fr: String!
+  "Dutch label."
   nl: String
+  "German label."
   de: String
+  "English label."
   en: String
 }
 
+"One criterion of a new template."
 input EvaluationTemplateCriterionInput {
   "A competency of the trade, or null for a free-text criterion."
   competencyId: ID
   "Defaults to the competency's title when empty."
   label: String
+  "Guidance for the scorer, at most 2000 characters."
   description: String
 }
 
+"A new evaluation template (createEvaluationTemplate)."
 input CreateEvaluationTemplateInput {
+  "The trade whose contracts get these evaluations."
   tradeId: ID!
+  "Title, 1 to 200 characters."
   title: String!
+  "Lowest score, 0 or more."
   scaleMin: Int!
+  "Highest score, above scaleMin by at most 10."
   scaleMax: Int!
   "One label per value from scaleMin to scaleMax."
   scaleLabels: [ScaleLabelInput!]!
@@ -3043,10 +3337,13 @@ input CreateEvaluationTemplateInput {
   monthsAfterStart: [Int!]!
   "One more evaluation that many days before each contract's end (none when null)."
   daysBeforeEnd: Int
+  "1 to 60 criteria, in scoring order."
   criteria: [EvaluationTemplateCriterionInput!]!
 }
 
+"The score and comment of one criterion."
 input EvaluationScoreInput {
+  "An EvaluationCriterion.id of this evaluation, at most once per save."
   criterionId: ID!
   "Null clears the score."
   score: Int
@@ -3054,7 +3351,9 @@ input EvaluationScoreInput {
   comment: String
 }
 
+"Changes to an evaluation's scores and comment (saveEvaluation)."
 input SaveEvaluationInput {
+  "The version the client last read; a stale one is CONFLICT."
   expectedVersion: Int!
   "Only the listed criteria change."
   scores: [EvaluationScoreInput!]
@@ -3064,115 +3363,190 @@ input SaveEvaluationInput {
 
 extend type Contract {
   "The contract's evaluations by due date."
-  evaluations(status: EvaluationStatus, first: Int, after: String): EvaluationConnection!
+  evaluations(
+    "Only evaluations with this status."
+    status: EvaluationStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): EvaluationConnection!
 }
 
 extend type Query {
   "Evaluations of the caller's contracts (of one contract with contractId: NOT_FOUND when outside it), by due date."
-  evaluations(contractId: ID, status: EvaluationStatus, first: Int, after: String): EvaluationConnection!
+  evaluations(
+    "Only this contract's evaluations."
+    contractId: ID
+    "Only evaluations with this status."
+    status: EvaluationStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): EvaluationConnection!
   "An evaluation of one of the caller's contracts; NOT_FOUND otherwise."
-  evaluation(id: ID!): Evaluation
+  evaluation(
+    "The evaluation's id."
+    id: ID!
+  ): Evaluation
 }
 
 extend type Mutation {
   "ADMIN: create an evaluation template for a trade; its evaluations are scheduled at once for the trade's ACTIVE contracts."
-  createEvaluationTemplate(input: CreateEvaluationTemplateInput!): EvaluationTemplate!
+  createEvaluationTemplate(
+    "The new template."
+    input: CreateEvaluationTemplateInput!
+  ): EvaluationTemplate!
   "Tutor or adviser, until the tutor signs. A stale expectedVersion is a CONFLICT (extensions.currentVersion)."
-  saveEvaluation(id: ID!, input: SaveEvaluationInput!): Evaluation!
+  saveEvaluation(
+    "The evaluation."
+    id: ID!
+    "What changes."
+    input: SaveEvaluationInput!
+  ): Evaluation!
   "Sign as the next signer: tutor (every criterion scored) → apprentice → adviser."
-  signEvaluation(id: ID!): Evaluation!
+  signEvaluation(
+    "The evaluation."
+    id: ID!
+  ): Evaluation!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/logbook.graphqls", Input: `# Log book: what an apprentice did at work, reviewed by the tutor.
 
-enum LogEntryStatus @goModel(model: "jalon/internal/logbook.Status") {
-  DRAFT @goEnum(value: "jalon/internal/logbook.Draft")
-  SUBMITTED @goEnum(value: "jalon/internal/logbook.Submitted")
-  VALIDATED @goEnum(value: "jalon/internal/logbook.Validated")
-  CHANGES_REQUESTED @goEnum(value: "jalon/internal/logbook.ChangesRequested")
+"Where a log entry stands."
+enum LogEntryStatus {
+  "Being written by the apprentice; only drafts can be deleted."
+  DRAFT
+  "Sent for review; the tutor or the adviser reviews it."
+  SUBMITTED
+  "Accepted by the reviewer; frozen for everyone."
+  VALIDATED
+  "Sent back with a comment; the apprentice edits and submits it again."
+  CHANGES_REQUESTED
 }
 
-enum ReviewDecision @goModel(model: "jalon/internal/logbook.Decision") {
-  VALIDATE @goEnum(value: "jalon/internal/logbook.Validate")
-  REQUEST_CHANGES @goEnum(value: "jalon/internal/logbook.RequestChanges")
+"A reviewer's verdict on a submitted entry."
+enum ReviewDecision {
+  "Accept the entry (it becomes VALIDATED)."
+  VALIDATE
+  "Send it back to the apprentice with a comment (it becomes CHANGES_REQUESTED)."
+  REQUEST_CHANGES
 }
 
 "One working day in the log book."
-type LogEntry @goModel(model: "jalon/internal/logbook.Entry") {
+type LogEntry {
+  "Stable identifier (a UUID)."
   id: ID!
   "The id the phone generated when it first created the entry."
   clientId: ID!
+  "The contract the day was worked under."
   contract: Contract!
+  "The day worked."
   date: Date!
+  "Hours worked that day, in quarter hours, more than 0 and at most 12."
   hours: Float!
+  "What the apprentice did, 1 to 4000 characters."
   activities: String!
+  "Competencies of the trade practised that day."
   competencies: [Competency!]!
+  "Photos and documents attached, oldest first."
   attachments: [Attachment!]!
+  "Where the entry stands."
   status: LogEntryStatus!
   "The latest review, if any."
   review: LogReview
   "Increases with every change; send it back as expectedVersion."
   version: Int!
+  "When the entry was first created."
   createdAt: Time!
+  "When it last changed (edit, submission, review, attachment)."
   updatedAt: Time!
+  "When it was last submitted; null for a draft never submitted."
   submittedAt: Time
 }
 
-type LogReview @goModel(model: "jalon/internal/logbook.Review") {
+"A reviewer's verdict on a log entry."
+type LogReview {
+  "The tutor or adviser who reviewed."
   reviewer: User!
+  "What they decided."
   decision: ReviewDecision!
+  "Their comment; empty when none (always given with REQUEST_CHANGES)."
   comment: String!
+  "When they reviewed."
   reviewedAt: Time!
 }
 
 "A photo or document attached to a log entry."
-type Attachment @goModel(model: "jalon/internal/logbook.Attachment") {
+type Attachment {
+  "Stable identifier (a UUID)."
   id: ID!
   "Sniffed from the content: image/jpeg, image/png, image/heic or application/pdf."
   contentType: String!
+  "Size in bytes."
   size: Int!
   "A signed URL valid for an hour; needs no Authorization header."
   url: String!
+  "When it was uploaded."
   createdAt: Time!
 }
 
 "A deleted draft (tombstone), so a syncing phone drops its copy."
-type DeletedLogEntry @goModel(model: "jalon/internal/logbook.Tombstone") {
+type DeletedLogEntry {
+  "The id the entry had."
   id: ID!
+  "The phone-generated id the entry had."
   clientId: ID!
+  "The contract it belonged to."
   contractId: ID!
+  "When it was deleted."
   deletedAt: Time!
 }
 
+"A log entry in a LogEntryConnection, with its cursor."
 type LogEntryEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the entries after this one."
   cursor: String!
+  "The log entry."
   node: LogEntry!
 }
 
-type LogEntryConnection @goModel(model: "jalon/graph/model.LogEntryConnection") {
+"A page of log entries (Relay cursor connection)."
+type LogEntryConnection {
+  "The page's entries with their cursors."
   edges: [LogEntryEdge!]!
+  "The page's entries, for clients that need no cursor per item."
   nodes: [LogEntry!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many entries match in all pages."
   totalCount: Int!
 }
 
-type CompetencyProgress @goModel(model: "jalon/internal/logbook.CompetencyProgress") {
+"How much one competency of the trade has been practised and scored."
+type CompetencyProgress {
+  "The competency."
   competency: Competency!
   "Validated entries that practised it."
   timesPractised: Int!
+  "Date of the latest validated entry that practised it; null when none."
   lastPractisedOn: Date
   "Latest evaluation score (from the evaluations area)."
   latestScore: Int
 }
 
 "Hours of one ISO week."
-type HoursWeek @goModel(model: "jalon/internal/logbook.WeekHours") {
+type HoursWeek {
   "Monday of the week."
   weekStart: Date!
+  "ISO 8601 week-numbering year."
   isoYear: Int!
+  "ISO 8601 week number, 1 to 53."
   isoWeek: Int!
   "Every entry (any status)."
   logged: Float!
+  "Hours of VALIDATED entries."
   validated: Float!
   "The contract's weekly hours, prorated for days outside the contract or the range."
   planned: Float!
@@ -3180,12 +3554,19 @@ type HoursWeek @goModel(model: "jalon/internal/logbook.WeekHours") {
   shortfall: Float!
 }
 
+"A new log entry (createLogEntry)."
 input CreateLogEntryInput {
+  "A UUID the phone generates once per entry and sends again on every retry (idempotency key)."
   clientId: ID!
+  "An ACTIVE contract of the caller (VALIDATION_FAILED on contractId otherwise)."
   contractId: ID!
+  "The day worked: within the contract, not after today (Brussels)."
   date: Date!
+  "Quarter hours, more than 0 and at most 12; at most 12 for the day over all entries."
   hours: Float!
+  "What the apprentice did, 1 to 4000 characters."
   activities: String!
+  "Competencies of the contract's trade practised that day."
   competencyIds: [ID!]!
   "Create it SUBMITTED at once."
   submit: Boolean
@@ -3193,15 +3574,23 @@ input CreateLogEntryInput {
 
 "Fields left out keep their value."
 input UpdateLogEntryInput {
+  "The version the phone last read; a stale one is CONFLICT (extensions.currentVersion)."
   expectedVersion: Int!
+  "The day worked (same rules as on creation)."
   date: Date
+  "Quarter hours, more than 0 and at most 12."
   hours: Float
+  "1 to 4000 characters."
   activities: String
+  "Replaces the competencies practised."
   competencyIds: [ID!]
+  "True: submit it for review after the change."
   submit: Boolean
 }
 
+"A review decision with its comment."
 input ReviewLogEntryInput {
+  "Validate, or send back."
   decision: ReviewDecision!
   "Required for REQUEST_CHANGES."
   comment: String
@@ -3213,92 +3602,196 @@ extend type Query {
   newest first. updatedSince returns only entries changed after that time;
   pair it with deletedLogEntries to learn about deleted drafts.
   """
-  logEntries(contractId: ID, status: LogEntryStatus, from: Date, to: Date, first: Int, after: String, updatedSince: Time): LogEntryConnection!
-  logEntry(id: ID!): LogEntry
+  logEntries(
+    "Only this contract's entries (NOT_FOUND when outside it)."
+    contractId: ID
+    "Only entries with this status."
+    status: LogEntryStatus
+    "Only entries dated on or after this day."
+    from: Date
+    "Only entries dated on or before this day (not before from)."
+    to: Date
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+    "Only entries changed after this instant (phone sync)."
+    updatedSince: Time
+  ): LogEntryConnection!
+  "A log entry of one of the caller's contracts; NOT_FOUND otherwise."
+  logEntry(
+    "The entry's id."
+    id: ID!
+  ): LogEntry
   "Drafts deleted after since (tombstones), for phone sync."
-  deletedLogEntries(contractId: ID, since: Time!): [DeletedLogEntry!]!
+  deletedLogEntries(
+    "Only this contract's tombstones (all the caller's contracts without it)."
+    contractId: ID
+    "Only drafts deleted after this instant."
+    since: Time!
+  ): [DeletedLogEntry!]!
 }
 
 extend type Mutation {
   "Apprentice. Idempotent on clientId."
-  createLogEntry(input: CreateLogEntryInput!): LogEntry!
-  updateLogEntry(id: ID!, input: UpdateLogEntryInput!): LogEntry!
-  submitLogEntry(id: ID!): LogEntry!
+  createLogEntry(
+    "The new entry."
+    input: CreateLogEntryInput!
+  ): LogEntry!
+  "Apprentice: change a DRAFT or CHANGES_REQUESTED entry; a submitted or validated one is CONFLICT."
+  updateLogEntry(
+    "The entry."
+    id: ID!
+    "What changes."
+    input: UpdateLogEntryInput!
+  ): LogEntry!
+  "Apprentice: send a DRAFT or CHANGES_REQUESTED entry for review; the tutor is notified."
+  submitLogEntry(
+    "The entry."
+    id: ID!
+  ): LogEntry!
   "Tutor or adviser, on a SUBMITTED entry."
-  reviewLogEntry(id: ID!, input: ReviewLogEntryInput!): LogEntry!
+  reviewLogEntry(
+    "The entry."
+    id: ID!
+    "The decision."
+    input: ReviewLogEntryInput!
+  ): LogEntry!
   "All or nothing; a refusal lists every refused id in extensions.refused."
-  reviewLogEntries(ids: [ID!]!, input: ReviewLogEntryInput!): [LogEntry!]!
+  reviewLogEntries(
+    "1 to 100 SUBMITTED entries."
+    ids: [ID!]!
+    "The decision for all of them."
+    input: ReviewLogEntryInput!
+  ): [LogEntry!]!
   "JPEG, PNG, HEIC or PDF, at most 10 MiB, at most 5 per entry."
-  addLogAttachment(logEntryId: ID!, file: Upload!): Attachment!
+  addLogAttachment(
+    "The entry to attach to."
+    logEntryId: ID!
+    "The file (multipart request)."
+    file: Upload!
+  ): Attachment!
   "Drafts only; returns the tombstone."
-  deleteLogEntry(id: ID!): DeletedLogEntry!
+  deleteLogEntry(
+    "The draft."
+    id: ID!
+  ): DeletedLogEntry!
 }
 
 extend type Contract {
-  logEntries(status: LogEntryStatus, from: Date, to: Date, first: Int, after: String, updatedSince: Time): LogEntryConnection!
+  "The contract's log entries, newest first (same filters as Query.logEntries)."
+  logEntries(
+    "Only entries with this status."
+    status: LogEntryStatus
+    "Only entries dated on or after this day."
+    from: Date
+    "Only entries dated on or before this day."
+    to: Date
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+    "Only entries changed after this instant (phone sync)."
+    updatedSince: Time
+  ): LogEntryConnection!
+  "Every competency of the contract's trade with how often validated entries practised it, in framework order."
   competencyProgress: [CompetencyProgress!]!
-  hoursSummary(from: Date!, to: Date!): [HoursWeek!]!
+  "Hours per ISO week overlapping from..to (at most 400 days), oldest week first."
+  hoursSummary(
+    "First day of the range."
+    from: Date!
+    "Last day of the range, not before from."
+    to: Date!
+  ): [HoursWeek!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/notifications.graphqls", Input: `# Notifications (inbox, live subscription, devices, push preferences) and
 # follow-ups (what the caller must do next).
 
 "A notification in the caller's inbox, in their language."
-type Notification @goModel(model: "jalon/internal/notify.Notification") {
+type Notification {
+  "Stable identifier (a UUID)."
   id: ID!
   "What happened, e.g. LOG_SUBMITTED, VISIT_MOVED, CONTRACT_ENDING. New kinds may appear."
   kind: String!
+  "Short title, rendered in the recipient's language when it was created."
   title: String!
+  "One or two sentences, in the same language as the title."
   body: String!
   "Deep link into the app, e.g. jalon://log-entries/{id}."
   link: String!
+  "When it was created."
   createdAt: Time!
+  "When the caller marked it read; null while unread."
   readAt: Time
 }
 
+"A notification in a NotificationConnection, with its cursor."
 type NotificationEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the notifications after this one."
   cursor: String!
+  "The notification."
   node: Notification!
 }
 
-type NotificationConnection @goModel(model: "jalon/graph/model.NotificationConnection") {
+"A page of the inbox (Relay cursor connection)."
+type NotificationConnection {
+  "The page's notifications with their cursors."
   edges: [NotificationEdge!]!
+  "The page's notifications, for clients that need no cursor per item."
   nodes: [Notification!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many notifications match in all pages."
   totalCount: Int!
 }
 
-enum DevicePlatform @goModel(model: "jalon/internal/notify.Platform") {
-  ANDROID @goEnum(value: "jalon/internal/notify.Android")
-  IOS @goEnum(value: "jalon/internal/notify.IOS")
-  WEB @goEnum(value: "jalon/internal/notify.Web")
+"The kind of device a push token belongs to."
+enum DevicePlatform {
+  "An Android phone (FCM)."
+  ANDROID
+  "An iPhone or iPad (APNs through FCM)."
+  IOS
+  "A browser (FCM web push)."
+  WEB
 }
 
 "A phone or browser that receives push notifications."
-type Device @goModel(model: "jalon/internal/notify.Device") {
+type Device {
+  "Stable identifier (a UUID)."
   id: ID!
+  "What kind of device."
   platform: DevicePlatform!
+  "FR, NL, DE or EN, as registered."
   locale: String!
+  "The app version the device registered with; empty when not given."
   appVersion: String!
+  "When the device was first registered."
   createdAt: Time!
+  "When the device last registered its token."
   lastSeenAt: Time!
 }
 
+"A device to register for push (registerDevice)."
 input RegisterDeviceInput {
   "The FCM registration token."
   token: String!
+  "What kind of device."
   platform: DevicePlatform!
   "FR, NL, DE or EN (default FR)."
   locale: String
+  "The app's version, at most 50 characters (for support)."
   appVersion: String
 }
 
 "When and what the caller wants pushed. Quiet hours delay push, never the inbox."
-type NotificationPreferences @goModel(model: "jalon/internal/notify.Preferences") {
+type NotificationPreferences {
+  "Stable identifier of the caller's preferences (a UUID derived from the user's id, not equal to it), so caches update them in place."
+  id: ID!
   "HH:MM, local time in timezone (default 21:00)."
-  quietHoursStart: String! @goField(forceResolver: true)
+  quietHoursStart: String!
   "HH:MM (default 07:00). Equal to quietHoursStart: no quiet hours."
-  quietHoursEnd: String! @goField(forceResolver: true)
+  quietHoursEnd: String!
   "IANA time zone (default Europe/Brussels)."
   timezone: String!
   "Kinds never pushed (they still reach the inbox)."
@@ -3307,69 +3800,124 @@ type NotificationPreferences @goModel(model: "jalon/internal/notify.Preferences"
 
 "Omitted fields keep their value."
 input NotificationPreferencesInput {
+  "HH:MM, 24-hour clock (VALIDATION_FAILED otherwise)."
   quietHoursStart: String
+  "HH:MM, 24-hour clock; equal to quietHoursStart turns quiet hours off."
   quietHoursEnd: String
+  "An IANA time zone name such as Europe/Brussels."
   timezone: String
+  "Replaces the muted kinds; each must be a known notification kind."
   mutedKinds: [String!]
 }
 
-enum FollowUpStatus @goModel(model: "jalon/internal/followup.Status") {
-  OPEN @goEnum(value: "jalon/internal/followup.Open")
-  DONE @goEnum(value: "jalon/internal/followup.Done")
-  DISMISSED @goEnum(value: "jalon/internal/followup.Dismissed")
+"Where a follow-up stands."
+enum FollowUpStatus {
+  "Still to do."
+  OPEN
+  "Done: the condition that opened it went away."
+  DONE
+  "Dismissed by its owner; stays dismissed for its period."
+  DISMISSED
 }
 
 "Something the owner must do, derived from the data; it closes itself (DONE) when done."
-type FollowUp @goModel(model: "jalon/internal/followup.FollowUp") {
+type FollowUp {
+  "Stable identifier (a UUID)."
   id: ID!
   "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING or CONTRACT_ENDING. New kinds may appear."
   kind: String!
+  "The contract concerned."
   contract: Contract!
+  "Who must act."
   owner: User!
+  "When it should be done."
   dueAt: Time!
+  "Where it stands."
   status: FollowUpStatus!
   "Deep link into the app."
   link: String!
+  "When it was opened."
   createdAt: Time!
 }
 
+"A follow-up in a FollowUpConnection, with its cursor."
 type FollowUpEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the follow-ups after this one."
   cursor: String!
+  "The follow-up."
   node: FollowUp!
 }
 
-type FollowUpConnection @goModel(model: "jalon/graph/model.FollowUpConnection") {
+"A page of follow-ups (Relay cursor connection)."
+type FollowUpConnection {
+  "The page's follow-ups with their cursors."
   edges: [FollowUpEdge!]!
+  "The page's follow-ups, for clients that need no cursor per item."
   nodes: [FollowUp!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many follow-ups match in all pages."
   totalCount: Int!
 }
 
 extend type Query {
   "The caller's notifications, newest first."
-  notifications(unreadOnly: Boolean, first: Int, after: String): NotificationConnection!
+  notifications(
+    "True: only unread ones."
+    unreadOnly: Boolean
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): NotificationConnection!
+  "How many of the caller's notifications are unread (for the app's badge)."
   unreadNotificationCount: Int!
+  "The caller's push preferences (the defaults until they change them)."
   notificationPreferences: NotificationPreferences!
   "The caller's registered devices, most recently seen first."
   devices: [Device!]!
   "The caller's follow-ups (all statuses unless given), soonest due first."
-  followUps(status: FollowUpStatus, first: Int, after: String): FollowUpConnection!
+  followUps(
+    "Only follow-ups with this status."
+    status: FollowUpStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): FollowUpConnection!
 }
 
 extend type Mutation {
   "Marks the caller's notifications read; NOT_FOUND (and nothing changes) if one is not theirs."
-  markNotificationsRead(ids: [ID!]!): [Notification!]!
+  markNotificationsRead(
+    "At most 100 notification ids."
+    ids: [ID!]!
+  ): [Notification!]!
   "Marks every unread notification of the caller read; returns how many changed."
   markAllNotificationsRead: Int!
-  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+  "Changes the caller's push preferences; a bad value is VALIDATION_FAILED with extensions.field."
+  updateNotificationPreferences(
+    "The preferences to change."
+    input: NotificationPreferencesInput!
+  ): NotificationPreferences!
   "Registers the caller's device; the same token registered again moves to the caller. At most 10 devices per user (the least recently seen is dropped)."
-  registerDevice(input: RegisterDeviceInput!): Device!
+  registerDevice(
+    "The device and its push token."
+    input: RegisterDeviceInput!
+  ): Device!
   "Removes the caller's device with this token; false when the caller has none."
-  unregisterDevice(token: String!): Boolean!
+  unregisterDevice(
+    "The FCM registration token the device registered with."
+    token: String!
+  ): Boolean!
   "Dismisses the caller's follow-up; FORBIDDEN for another member of its contract."
-  dismissFollowUp(id: ID!): FollowUp!
+  dismissFollowUp(
+    "The follow-up."
+    id: ID!
+  ): FollowUp!
 }
 
+"Live events over a websocket (graphql-transport-ws on /graphql)."
 type Subscription {
   "New notifications of the caller, live (authenticate in the connection's init payload)."
   notificationAdded: Notification!
@@ -3399,78 +3947,120 @@ extend type Mutation {
   visits, signed evaluations and the audit log are kept. Erasing twice is
   harmless.
   """
-  eraseUser(id: ID!): User!
+  eraseUser(
+    "The user to erase."
+    id: ID!
+  ): User!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
-enum VisitStatus @goModel(model: "jalon/internal/visits.Status") {
-  PROPOSED @goEnum(value: "jalon/internal/visits.Proposed")
-  CONFIRMED @goEnum(value: "jalon/internal/visits.Confirmed")
-  DONE @goEnum(value: "jalon/internal/visits.Done")
-  CANCELLED @goEnum(value: "jalon/internal/visits.Cancelled")
-  MISSED @goEnum(value: "jalon/internal/visits.Missed")
+"Where a visit stands."
+enum VisitStatus {
+  "Planned by the adviser; waiting for the tutor's and the apprentice's confirmation."
+  PROPOSED
+  "Confirmed by both the tutor and the apprentice."
+  CONFIRMED
+  "Took place; the adviser wrote the report."
+  DONE
+  "Called off (with a reason)."
+  CANCELLED
+  "Still open 24 hours after its end: it did not take place (a late report is still possible)."
+  MISSED
 }
 
 "The adviser's overall judgement after a visit."
-enum VisitOutcome @goModel(model: "jalon/internal/visits.Outcome") {
-  ON_TRACK @goEnum(value: "jalon/internal/visits.OnTrack")
-  NEEDS_ATTENTION @goEnum(value: "jalon/internal/visits.NeedsAttention")
-  AT_RISK @goEnum(value: "jalon/internal/visits.AtRisk")
+enum VisitOutcome {
+  "The apprenticeship goes well."
+  ON_TRACK
+  "Some points need watching before the next visit."
+  NEEDS_ATTENTION
+  "The apprenticeship may fail without action."
+  AT_RISK
 }
 
 "Why a contract is in the planning queue."
-enum VisitPlanningReason @goModel(model: "jalon/internal/visits.Reason") {
+enum VisitPlanningReason {
   "No visit has taken place since the contract started (due 30 days after the start)."
-  FIRST_VISIT @goEnum(value: "jalon/internal/visits.FirstVisit")
+  FIRST_VISIT
   "The last visit took place (nearly) 90 days ago."
-  PERIODIC_VISIT @goEnum(value: "jalon/internal/visits.PeriodicVisit")
+  PERIODIC_VISIT
   "An open follow-up flags trouble on the contract (an evaluation overdue, or a log entry unreviewed for 14 days): due at once."
-  FOLLOW_UP @goEnum(value: "jalon/internal/visits.FollowUpFlag")
+  FOLLOW_UP
 }
 
 "The report an adviser writes after a visit."
-type VisitReport @goModel(model: "jalon/internal/visits.Report") {
+type VisitReport {
+  "What was seen and said, 1 to 4000 characters."
   summary: String!
+  "The adviser's overall judgement."
   outcome: VisitOutcome!
   "Actions agreed with the tutor and the apprentice."
   actions: String!
+  "When the report was written."
   completedAt: Time!
 }
 
-type Visit @goModel(model: "jalon/internal/visits.Visit") {
+"""
+An adviser's visit to the company of a contract. Visible to the contract's
+members and admins; times are in Brussels local time with their offset.
+"""
+type Visit {
+  "Stable identifier (a UUID)."
   id: ID!
+  "The contract visited."
   contract: Contract!
+  "The adviser who visits."
   adviser: User!
+  "Start of the visit."
   startsAt: Time!
+  "End of the visit (at most 8 hours after the start)."
   endsAt: Time!
+  "Where it takes place (the company's address unless the adviser gave another)."
   place: String!
+  "What the visit is for."
   purpose: String!
+  "Where it stands."
   status: VisitStatus!
+  "When the tutor confirmed; null until then (reset by a reschedule)."
   tutorConfirmedAt: Time
+  "When the apprentice confirmed; null until then (reset by a reschedule)."
   apprenticeConfirmedAt: Time
   "Set once the visit is DONE."
   report: VisitReport
+  "Why it was cancelled; null unless CANCELLED."
   cancelReason: String
+  "When it was planned."
   createdAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"A visit in a VisitConnection, with its cursor."
 type VisitEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the visits after this one."
   cursor: String!
+  "The visit."
   node: Visit!
 }
 
-type VisitConnection @goModel(model: "jalon/graph/model.VisitConnection") {
+"A page of visits (Relay cursor connection)."
+type VisitConnection {
+  "The page's visits with their cursors."
   edges: [VisitEdge!]!
+  "The page's visits, for clients that need no cursor per item."
   nodes: [Visit!]!
+  "Whether more pages follow and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many visits match in all pages."
   totalCount: Int!
 }
 
 "A contract that needs a visit."
-type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
+type VisitPlanningItem {
+  "The contract to visit."
   contract: Contract!
+  "Why it needs a visit."
   reason: VisitPlanningReason!
   "The date the visit fell due (still ahead while within the 7-day warning window)."
   dueSince: Date!
@@ -3482,57 +4072,124 @@ type VisitPlanningItem @goModel(model: "jalon/internal/visits.PlanningItem") {
   followUpKind: String
 }
 
+"A point on Earth (WGS 84 degrees), e.g. the adviser's current position."
 input GeoPointInput {
+  "Latitude, −90 to 90."
   lat: Float!
+  "Longitude, −180 to 180."
   lng: Float!
 }
 
+"A new visit (scheduleVisit)."
 input ScheduleVisitInput {
+  "An ACTIVE or SUSPENDED contract the caller advises."
   contractId: ID!
+  "Start, not in the past."
   startsAt: Time!
+  "End, after startsAt and at most 8 hours later; may not overlap another open visit of the adviser (CONFLICT, extensions.conflictingVisitId)."
   endsAt: Time!
+  "What the visit is for, 1 to 1000 characters."
   purpose: String!
   "Defaults to the company's address."
   place: String
 }
 
+"New times of an open visit (rescheduleVisit)."
 input RescheduleVisitInput {
+  "New start, not in the past."
   startsAt: Time!
+  "New end, after startsAt and at most 8 hours later."
   endsAt: Time!
 }
 
+"The report that completes a visit (completeVisit)."
 input CompleteVisitInput {
+  "What was seen and said, 1 to 4000 characters."
   summary: String!
+  "The overall judgement."
   outcome: VisitOutcome!
+  "Actions agreed, at most 4000 characters."
   actions: String
 }
 
 extend type Contract {
   "The contract's visits by start time."
-  visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
+  visits(
+    "Only visits starting at or after this instant."
+    from: Time
+    "Only visits starting before this instant."
+    to: Time
+    "Only visits with this status."
+    status: VisitStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): VisitConnection!
   "The first PROPOSED or CONFIRMED visit that has not ended yet."
   nextVisit: Visit
 }
 
 extend type Query {
   "Visits of the caller's contracts (every visit for an admin) by start time; from inclusive, to exclusive."
-  visits(from: Time, to: Time, status: VisitStatus, first: Int, after: String): VisitConnection!
+  visits(
+    "Only visits starting at or after this instant."
+    from: Time
+    "Only visits starting before this instant (after from)."
+    to: Time
+    "Only visits with this status."
+    status: VisitStatus
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): VisitConnection!
   "A visit of one of the caller's contracts; NOT_FOUND otherwise."
-  visit(id: ID!): Visit
+  visit(
+    "The visit's id."
+    id: ID!
+  ): Visit
   "Advisers: the active contracts that need a visit, most overdue first (by whole weeks of lateness, floor(daysOverdue / 7)); within the same week, nearest first, measured from ` + "`" + `near` + "`" + ` or else from the adviser's base."
-  visitPlanning(first: Int, near: GeoPointInput): [VisitPlanningItem!]!
+  visitPlanning(
+    "How many contracts to list, 1 to 100 (default 20)."
+    first: Int
+    "Measure distances from here instead of the adviser's base."
+    near: GeoPointInput
+  ): [VisitPlanningItem!]!
 }
 
 extend type Mutation {
   "The contract's adviser (or an admin) plans a visit."
-  scheduleVisit(input: ScheduleVisitInput!): Visit!
+  scheduleVisit(
+    "The new visit."
+    input: ScheduleVisitInput!
+  ): Visit!
   "Moves an open visit; confirmations are reset."
-  rescheduleVisit(id: ID!, input: RescheduleVisitInput!): Visit!
+  rescheduleVisit(
+    "The visit."
+    id: ID!
+    "The new times."
+    input: RescheduleVisitInput!
+  ): Visit!
   "The tutor or the apprentice confirms (each confirmation is recorded)."
-  confirmVisit(id: ID!): Visit!
-  cancelVisit(id: ID!, reason: String!): Visit!
+  confirmVisit(
+    "The visit."
+    id: ID!
+  ): Visit!
+  "The adviser (or an admin) calls off an open visit; the tutor and the apprentice are notified."
+  cancelVisit(
+    "The visit."
+    id: ID!
+    "Why, 1 to 1000 characters."
+    reason: String!
+  ): Visit!
   "The adviser's report, once the visit has started; the visit becomes DONE."
-  completeVisit(id: ID!, input: CompleteVisitInput!): Visit!
+  completeVisit(
+    "The visit."
+    id: ID!
+    "The report."
+    input: CompleteVisitInput!
+  ): Visit!
   "Advisers: a new secret iCalendar feed URL of their visits; the previous URL stops working."
   rotateCalendarFeed: String!
   "Advisers: the feed URL stops working."
@@ -4062,6 +4719,8 @@ func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, fi
 
 func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_NotificationPreferences_id(ctx, field)
 	case "quietHoursStart":
 		return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
 	case "quietHoursEnd":

@@ -14,59 +14,91 @@ import (
 	"github.com/google/uuid"
 )
 
+// The caller's current password and the new one.
 type ChangePasswordInput struct {
+	// The password in use now (VALIDATION_FAILED when wrong; wrong guesses count as failed logins).
 	CurrentPassword string `json:"currentPassword"`
-	NewPassword     string `json:"newPassword"`
+	// At least 10 characters.
+	NewPassword string `json:"newPassword"`
 }
 
+// The report that completes a visit (completeVisit).
 type CompleteVisitInput struct {
-	Summary string         `json:"summary"`
+	// What was seen and said, 1 to 4000 characters.
+	Summary string `json:"summary"`
+	// The overall judgement.
 	Outcome visits.Outcome `json:"outcome"`
-	Actions *string        `json:"actions,omitempty"`
+	// Actions agreed, at most 4000 characters.
+	Actions *string `json:"actions,omitempty"`
 }
 
+// A contract in a ContractConnection, with its cursor.
 type ContractEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *contracts.Contract `json:"node"`
+	// Pass as `after` to get the contracts after this one.
+	Cursor string `json:"cursor"`
+	// The contract.
+	Node *contracts.Contract `json:"node"`
 }
 
+// A new evaluation template (createEvaluationTemplate).
 type CreateEvaluationTemplateInput struct {
-	TradeID  uuid.UUID `json:"tradeId"`
-	Title    string    `json:"title"`
-	ScaleMin int       `json:"scaleMin"`
-	ScaleMax int       `json:"scaleMax"`
+	// The trade whose contracts get these evaluations.
+	TradeID uuid.UUID `json:"tradeId"`
+	// Title, 1 to 200 characters.
+	Title string `json:"title"`
+	// Lowest score, 0 or more.
+	ScaleMin int `json:"scaleMin"`
+	// Highest score, above scaleMin by at most 10.
+	ScaleMax int `json:"scaleMax"`
 	// One label per value from scaleMin to scaleMax.
 	ScaleLabels []ScaleLabelInput `json:"scaleLabels"`
 	// E.g. [3, 6, 12]: one evaluation that many months after each contract's start.
 	MonthsAfterStart []int `json:"monthsAfterStart"`
 	// One more evaluation that many days before each contract's end (none when null).
-	DaysBeforeEnd *int                               `json:"daysBeforeEnd,omitempty"`
-	Criteria      []EvaluationTemplateCriterionInput `json:"criteria"`
+	DaysBeforeEnd *int `json:"daysBeforeEnd,omitempty"`
+	// 1 to 60 criteria, in scoring order.
+	Criteria []EvaluationTemplateCriterionInput `json:"criteria"`
 }
 
+// A new log entry (createLogEntry).
 type CreateLogEntryInput struct {
-	ClientID      uuid.UUID   `json:"clientId"`
-	ContractID    uuid.UUID   `json:"contractId"`
-	Date          time.Time   `json:"date"`
-	Hours         float64     `json:"hours"`
-	Activities    string      `json:"activities"`
+	// A UUID the phone generates once per entry and sends again on every retry (idempotency key).
+	ClientID uuid.UUID `json:"clientId"`
+	// An ACTIVE contract of the caller (VALIDATION_FAILED on contractId otherwise).
+	ContractID uuid.UUID `json:"contractId"`
+	// The day worked: within the contract, not after today (Brussels).
+	Date time.Time `json:"date"`
+	// Quarter hours, more than 0 and at most 12; at most 12 for the day over all entries.
+	Hours float64 `json:"hours"`
+	// What the apprentice did, 1 to 4000 characters.
+	Activities string `json:"activities"`
+	// Competencies of the contract's trade practised that day.
 	CompetencyIds []uuid.UUID `json:"competencyIds"`
 	// Create it SUBMITTED at once.
 	Submit *bool `json:"submit,omitempty"`
 }
 
+// An evaluation in an EvaluationConnection, with its cursor.
 type EvaluationEdge struct {
-	Cursor string                  `json:"cursor"`
-	Node   *evaluations.Evaluation `json:"node"`
+	// Pass as `after` to get the evaluations after this one.
+	Cursor string `json:"cursor"`
+	// The evaluation.
+	Node *evaluations.Evaluation `json:"node"`
 }
 
+// The score scale of an evaluation, copied from its template.
 type EvaluationScale struct {
-	Min    int                      `json:"min"`
-	Max    int                      `json:"max"`
+	// Lowest score.
+	Min int `json:"min"`
+	// Highest score.
+	Max int `json:"max"`
+	// One label per value from min to max, in ascending order.
 	Labels []evaluations.ScaleLabel `json:"labels"`
 }
 
+// The score and comment of one criterion.
 type EvaluationScoreInput struct {
+	// An EvaluationCriterion.id of this evaluation, at most once per save.
 	CriterionID uuid.UUID `json:"criterionId"`
 	// Null clears the score.
 	Score *int `json:"score,omitempty"`
@@ -74,80 +106,120 @@ type EvaluationScoreInput struct {
 	Comment *string `json:"comment,omitempty"`
 }
 
+// One criterion of a new template.
 type EvaluationTemplateCriterionInput struct {
 	// A competency of the trade, or null for a free-text criterion.
 	CompetencyID *uuid.UUID `json:"competencyId,omitempty"`
 	// Defaults to the competency's title when empty.
-	Label       *string `json:"label,omitempty"`
+	Label *string `json:"label,omitempty"`
+	// Guidance for the scorer, at most 2000 characters.
 	Description *string `json:"description,omitempty"`
 }
 
+// A follow-up in a FollowUpConnection, with its cursor.
 type FollowUpEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *followup.FollowUp `json:"node"`
+	// Pass as `after` to get the follow-ups after this one.
+	Cursor string `json:"cursor"`
+	// The follow-up.
+	Node *followup.FollowUp `json:"node"`
 }
 
+// A point on Earth (WGS 84 degrees), e.g. the adviser's current position.
 type GeoPointInput struct {
+	// Latitude, −90 to 90.
 	Lat float64 `json:"lat"`
+	// Longitude, −180 to 180.
 	Lng float64 `json:"lng"`
 }
 
+// A log entry in a LogEntryConnection, with its cursor.
 type LogEntryEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *logbook.Entry `json:"node"`
+	// Pass as `after` to get the entries after this one.
+	Cursor string `json:"cursor"`
+	// The log entry.
+	Node *logbook.Entry `json:"node"`
 }
 
+// E-mail and password, as typed on the login screen.
 type LoginInput struct {
-	Email    string `json:"email"`
+	// The e-mail the account was created with (any case).
+	Email string `json:"email"`
+	// The account's password.
 	Password string `json:"password"`
 }
 
+// The entry points for writing. Every field but login and refreshSession needs
+// a signed-in caller; refusals carry extensions.code (UNAUTHENTICATED,
+// FORBIDDEN, NOT_FOUND, VALIDATION_FAILED with extensions.field, CONFLICT,
+// RATE_LIMITED).
 type Mutation struct {
 }
 
+// A notification in a NotificationConnection, with its cursor.
 type NotificationEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *notify.Notification `json:"node"`
+	// Pass as `after` to get the notifications after this one.
+	Cursor string `json:"cursor"`
+	// The notification.
+	Node *notify.Notification `json:"node"`
 }
 
 // Omitted fields keep their value.
 type NotificationPreferencesInput struct {
-	QuietHoursStart *string  `json:"quietHoursStart,omitempty"`
-	QuietHoursEnd   *string  `json:"quietHoursEnd,omitempty"`
-	Timezone        *string  `json:"timezone,omitempty"`
-	MutedKinds      []string `json:"mutedKinds,omitempty"`
+	// HH:MM, 24-hour clock (VALIDATION_FAILED otherwise).
+	QuietHoursStart *string `json:"quietHoursStart,omitempty"`
+	// HH:MM, 24-hour clock; equal to quietHoursStart turns quiet hours off.
+	QuietHoursEnd *string `json:"quietHoursEnd,omitempty"`
+	// An IANA time zone name such as Europe/Brussels.
+	Timezone *string `json:"timezone,omitempty"`
+	// Replaces the muted kinds; each must be a known notification kind.
+	MutedKinds []string `json:"mutedKinds,omitempty"`
 }
 
-// Relay page information.
+// Where a page of a connection sits in the whole list (Relay cursor connections).
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// True when more items follow this page: ask again with `after: endCursor`.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the page's last item, to pass as `after`; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// The entry points for reading. Every field needs a signed-in caller
+// (Authorization: Bearer <access token>, else UNAUTHENTICATED) and shows only
+// what the caller's contracts let them see (everything for an ADMIN).
 type Query struct {
 }
 
+// A device to register for push (registerDevice).
 type RegisterDeviceInput struct {
 	// The FCM registration token.
-	Token    string          `json:"token"`
+	Token string `json:"token"`
+	// What kind of device.
 	Platform notify.Platform `json:"platform"`
 	// FR, NL, DE or EN (default FR).
-	Locale     *string `json:"locale,omitempty"`
+	Locale *string `json:"locale,omitempty"`
+	// The app's version, at most 50 characters (for support).
 	AppVersion *string `json:"appVersion,omitempty"`
 }
 
+// New times of an open visit (rescheduleVisit).
 type RescheduleVisitInput struct {
+	// New start, not in the past.
 	StartsAt time.Time `json:"startsAt"`
-	EndsAt   time.Time `json:"endsAt"`
+	// New end, after startsAt and at most 8 hours later.
+	EndsAt time.Time `json:"endsAt"`
 }
 
+// A review decision with its comment.
 type ReviewLogEntryInput struct {
+	// Validate, or send back.
 	Decision logbook.Decision `json:"decision"`
 	// Required for REQUEST_CHANGES.
 	Comment *string `json:"comment,omitempty"`
 }
 
+// Changes to an evaluation's scores and comment (saveEvaluation).
 type SaveEvaluationInput struct {
+	// The version the client last read; a stale one is CONFLICT.
 	ExpectedVersion int `json:"expectedVersion"`
 	// Only the listed criteria change.
 	Scores []EvaluationScoreInput `json:"scores,omitempty"`
@@ -155,42 +227,66 @@ type SaveEvaluationInput struct {
 	GeneralComment *string `json:"generalComment,omitempty"`
 }
 
+// The label of one score value.
 type ScaleLabelInput struct {
-	Value int     `json:"value"`
-	Fr    string  `json:"fr"`
-	Nl    *string `json:"nl,omitempty"`
-	De    *string `json:"de,omitempty"`
-	En    *string `json:"en,omitempty"`
+	// A value from scaleMin to scaleMax, each exactly once.
+	Value int `json:"value"`
+	// French label, 1 to 100 characters (required: the fallback of the others).
+	Fr string `json:"fr"`
+	// Dutch label.
+	Nl *string `json:"nl,omitempty"`
+	// German label.
+	De *string `json:"de,omitempty"`
+	// English label.
+	En *string `json:"en,omitempty"`
 }
 
+// A new visit (scheduleVisit).
 type ScheduleVisitInput struct {
+	// An ACTIVE or SUSPENDED contract the caller advises.
 	ContractID uuid.UUID `json:"contractId"`
-	StartsAt   time.Time `json:"startsAt"`
-	EndsAt     time.Time `json:"endsAt"`
-	Purpose    string    `json:"purpose"`
+	// Start, not in the past.
+	StartsAt time.Time `json:"startsAt"`
+	// End, after startsAt and at most 8 hours later; may not overlap another open visit of the adviser (CONFLICT, extensions.conflictingVisitId).
+	EndsAt time.Time `json:"endsAt"`
+	// What the visit is for, 1 to 1000 characters.
+	Purpose string `json:"purpose"`
 	// Defaults to the company's address.
 	Place *string `json:"place,omitempty"`
 }
 
+// Live events over a websocket (graphql-transport-ws on /graphql).
 type Subscription struct {
 }
 
+// New dates of a contract (updateContractDates).
 type UpdateContractDatesInput struct {
+	// New first day.
 	StartDate time.Time `json:"startDate"`
-	EndDate   time.Time `json:"endDate"`
+	// New last day, after startDate.
+	EndDate time.Time `json:"endDate"`
 }
 
 // Fields left out keep their value.
 type UpdateLogEntryInput struct {
-	ExpectedVersion int         `json:"expectedVersion"`
-	Date            *time.Time  `json:"date,omitempty"`
-	Hours           *float64    `json:"hours,omitempty"`
-	Activities      *string     `json:"activities,omitempty"`
-	CompetencyIds   []uuid.UUID `json:"competencyIds,omitempty"`
-	Submit          *bool       `json:"submit,omitempty"`
+	// The version the phone last read; a stale one is CONFLICT (extensions.currentVersion).
+	ExpectedVersion int `json:"expectedVersion"`
+	// The day worked (same rules as on creation).
+	Date *time.Time `json:"date,omitempty"`
+	// Quarter hours, more than 0 and at most 12.
+	Hours *float64 `json:"hours,omitempty"`
+	// 1 to 4000 characters.
+	Activities *string `json:"activities,omitempty"`
+	// Replaces the competencies practised.
+	CompetencyIds []uuid.UUID `json:"competencyIds,omitempty"`
+	// True: submit it for review after the change.
+	Submit *bool `json:"submit,omitempty"`
 }
 
+// A visit in a VisitConnection, with its cursor.
 type VisitEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *visits.Visit `json:"node"`
+	// Pass as `after` to get the visits after this one.
+	Cursor string `json:"cursor"`
+	// The visit.
+	Node *visits.Visit `json:"node"`
 }

@@ -20,6 +20,9 @@ import (
 // (never the inbox entry); muted kinds are never pushed. Start == End means
 // no quiet hours.
 type Preferences struct {
+	// ID identifies the user's preferences for client caches: PreferencesID
+	// of the user's id.
+	ID              uuid.UUID
 	QuietHoursStart Clock // time of day
 	QuietHoursEnd   Clock
 	Timezone        string
@@ -40,6 +43,16 @@ func ParseClock(s string) (Clock, bool) {
 
 // String formats c as "HH:MM".
 func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// preferencesNamespace derives Preferences.ID from the user's id (RFC 9562
+// name-based UUID): stable, one per user, and never equal to the user's own
+// id, so a cache keyed by id alone (Relay's store) keeps the two apart.
+var preferencesNamespace = uuid.MustParse("3c58dfaa-0cc9-4010-b5f2-cf09080f2618")
+
+// PreferencesID is the id of a user's notification preferences.
+func PreferencesID(userID uuid.UUID) uuid.UUID {
+	return uuid.NewSHA1(preferencesNamespace, userID[:])
+}
 
 // DefaultPreferences apply to a user who never changed them.
 var DefaultPreferences = Preferences{QuietHoursStart: 21 * 60, QuietHoursEnd: 7 * 60, Timezone: "Europe/Brussels", MutedKinds: []string{}}
@@ -97,6 +110,7 @@ func preferencesOf(ctx context.Context, db postgres.DB, userID uuid.UUID) (Prefe
 		return Preferences{}, fmt.Errorf("notification preferences: %w", err)
 	}
 	out.QuietHoursStart, out.QuietHoursEnd = clockOf(start), clockOf(end)
+	out.ID = PreferencesID(userID)
 	return out, nil
 }
 
