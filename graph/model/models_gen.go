@@ -122,6 +122,10 @@ type NotificationPreferencesInput struct {
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`
+	// Pagination is forward only: true when the page was asked for with a non-null after (the Relay spec's allowance), false on a first page.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item of the page; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
 }
 
 type Query struct {
