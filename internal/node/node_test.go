@@ -181,7 +181,7 @@ func TestPageInfoBothWays(t *testing.T) {
 		Edges    []struct{ Cursor string }
 		PageInfo struct {
 			HasNextPage, HasPreviousPage bool
-			StartCursor, EndCursor      *string
+			StartCursor, EndCursor       *string
 		}
 	}
 	get := func(after *string) conn {
