@@ -44,6 +44,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		// The schema and the generated code disagree: a build problem.
 		panic(err)
 	}
+	countNodes(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	srv.AddTransport(transport.Websocket{

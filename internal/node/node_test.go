@@ -1,16 +1,14 @@
 package node_test
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
-	"sync/atomic"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"jalon/internal/config"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
@@ -106,15 +104,6 @@ func TestNodesLimits(t *testing.T) {
 	a.Query(t, "", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": c.ID}).RequireCode(t, "UNAUTHENTICATED")
 }
 
-// counter counts the SQL statements sent through a pool.
-type counter struct{ n atomic.Int64 }
-
-func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // nodes(ids:) costs the same statements for 4 ids as for 100: one to find
 // the types, one per type present (log entries, visits, evaluations,
 // contracts), whatever the number of ids of each.
@@ -129,27 +118,16 @@ func TestNodesAreBatched(t *testing.T) {
 	}
 	evaluation := a.NewEvaluation(t, c).ID
 
-	cfg, err := pgxpool.ParseConfig(a.DBURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cnt := &counter{}
-	cfg.ConnConfig.Tracer = cnt
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	b := testapp.NewOn(t, pool, a.DBURL)
+	b, cnt := a.Counted(t)
 	tok := b.Token(t, c.Tutor)
 
 	statements := func(n int) int64 {
 		ids := append([]uuid.UUID{c.ID, evaluation}, entries[:n]...)
 		ids = append(ids, visits[:n]...)
-		before := cnt.n.Load()
+		before := cnt.Load()
 		var d struct{ Nodes []*struct{ ID uuid.UUID } }
 		b.Query(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids}).Decode(t, &d)
-		used := cnt.n.Load() - before
+		used := cnt.Load() - before
 		for i, node := range d.Nodes {
 			if node == nil || node.ID != ids[i] {
 				t.Fatalf("nodes[%d] = %+v, want %s", i, node, ids[i])
@@ -200,5 +178,32 @@ func TestPageInfoBothWays(t *testing.T) {
 	if len(second.Edges) != 1 || !second.PageInfo.HasPreviousPage || second.PageInfo.HasNextPage ||
 		*second.PageInfo.StartCursor != second.Edges[0].Cursor {
 		t.Fatalf("second page: %+v", second)
+	}
+}
+
+// nodes(ids:) costs its number of ids times the cost of one node in the
+// complexity budget, as a page costs its size.
+func TestNodesCountInComplexity(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.GraphQL.MaxComplexity = 300 })
+	c := a.NewContract(t)
+	tok := a.Token(t, c.Apprentice)
+	const q = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Contract { logEntries(first: 10) { nodes { id } } } } }`
+	ids := func(n int) []uuid.UUID {
+		out := make([]uuid.UUID, n)
+		for i := range out {
+			out[i] = c.ID
+		}
+		return out
+	}
+	// 2 × (1 + 1 + 10 × 1 …): within 300.
+	var d struct{ Nodes []struct{ ID uuid.UUID } }
+	a.Query(t, tok, q, map[string]any{"ids": ids(2)}).Decode(t, &d)
+	if len(d.Nodes) != 2 || d.Nodes[1].ID != c.ID {
+		t.Fatalf("nodes: %+v", d)
+	}
+	res := a.Query(t, tok, q, map[string]any{"ids": ids(60)})
+	if res.Code() == "" || !strings.Contains(res.Errors[0].Message, "complexity") {
+		t.Fatalf("60 nodes with a page each should exceed 300: %+v %s", res.Errors, res.Data)
 	}
 }
