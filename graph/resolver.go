@@ -10,6 +10,7 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
+	"jalon/internal/node"
 	"jalon/internal/notify"
 	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
@@ -35,4 +36,10 @@ type Resolver struct {
 	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
+}
+
+// NodeFinder finds records by id for node(id:) and nodes(ids:), with the
+// services above deciding who sees what.
+func (r *Resolver) NodeFinder() *node.Finder {
+	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService}
 }

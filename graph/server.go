@@ -47,6 +47,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		// The schema and the generated code disagree: a build problem.
 		panic(err)
 	}
+	countNodes(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	sockets := newSockets(o.Websocket, r.Clock)

@@ -1451,7 +1451,7 @@ func (ec *executionContext) fieldContext_TrainingCentre_city(_ context.Context, 
 
 // region    **************************** object.gotpl ****************************
 
-var companyImplementors = []string{"Company"}
+var companyImplementors = []string{"Company", "Node"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *orgs.Company) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
@@ -1524,7 +1524,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var competencyImplementors = []string{"Competency"}
+var competencyImplementors = []string{"Competency", "Node"}
 
 func (ec *executionContext) _Competency(ctx context.Context, sel ast.SelectionSet, obj *orgs.Competency) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, competencyImplementors)
@@ -1572,7 +1572,7 @@ func (ec *executionContext) _Competency(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var contractImplementors = []string{"Contract"}
+var contractImplementors = []string{"Contract", "Node"}
 
 func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet, obj *contracts.Contract) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contractImplementors)
@@ -1784,7 +1784,7 @@ func (ec *executionContext) _ContractEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var tradeImplementors = []string{"Trade"}
+var tradeImplementors = []string{"Trade", "Node"}
 
 func (ec *executionContext) _Trade(ctx context.Context, sel ast.SelectionSet, obj *orgs.Trade) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tradeImplementors)
@@ -1833,7 +1833,7 @@ func (ec *executionContext) _Trade(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
-var trainingCentreImplementors = []string{"TrainingCentre"}
+var trainingCentreImplementors = []string{"TrainingCentre", "Node"}
 
 func (ec *executionContext) _TrainingCentre(ctx context.Context, sel ast.SelectionSet, obj *orgs.Centre) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, trainingCentreImplementors)

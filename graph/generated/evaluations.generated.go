@@ -1832,7 +1832,7 @@ func UnmarshalScaleLabelInput(ctx context.Context, raw any) (model.ScaleLabelInp
 
 // region    **************************** object.gotpl ****************************
 
-var evaluationImplementors = []string{"Evaluation"}
+var evaluationImplementors = []string{"Evaluation", "Node"}
 
 func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSet, obj *evaluations.Evaluation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationImplementors)
@@ -1985,7 +1985,7 @@ func (ec *executionContext) _EvaluationConnection(ctx context.Context, sel ast.S
 	return out
 }
 
-var evaluationCriterionImplementors = []string{"EvaluationCriterion"}
+var evaluationCriterionImplementors = []string{"EvaluationCriterion", "Node"}
 
 func (ec *executionContext) _EvaluationCriterion(ctx context.Context, sel ast.SelectionSet, obj *evaluations.Criterion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationCriterionImplementors)
@@ -2217,7 +2217,7 @@ func (ec *executionContext) _EvaluationSignature(ctx context.Context, sel ast.Se
 	return out
 }
 
-var evaluationTemplateImplementors = []string{"EvaluationTemplate"}
+var evaluationTemplateImplementors = []string{"EvaluationTemplate", "Node"}
 
 func (ec *executionContext) _EvaluationTemplate(ctx context.Context, sel ast.SelectionSet, obj *evaluations.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationTemplateImplementors)
@@ -2297,7 +2297,7 @@ func (ec *executionContext) _EvaluationTemplate(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var evaluationTemplateCriterionImplementors = []string{"EvaluationTemplateCriterion"}
+var evaluationTemplateCriterionImplementors = []string{"EvaluationTemplateCriterion", "Node"}
 
 func (ec *executionContext) _EvaluationTemplateCriterion(ctx context.Context, sel ast.SelectionSet, obj *evaluations.TemplateCriterion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationTemplateCriterionImplementors)

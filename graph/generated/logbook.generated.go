@@ -1372,7 +1372,7 @@ func UnmarshalUpdateLogEntryInput(ctx context.Context, raw any) (model.UpdateLog
 
 // region    **************************** object.gotpl ****************************
 
-var attachmentImplementors = []string{"Attachment"}
+var attachmentImplementors = []string{"Attachment", "Node"}
 
 func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *logbook.Attachment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
@@ -1587,7 +1587,7 @@ func (ec *executionContext) _HoursWeek(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var logEntryImplementors = []string{"LogEntry"}
+var logEntryImplementors = []string{"LogEntry", "Node"}
 
 func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet, obj *logbook.Entry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logEntryImplementors)

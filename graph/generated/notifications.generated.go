@@ -1177,7 +1177,7 @@ func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterD
 
 // region    **************************** object.gotpl ****************************
 
-var deviceImplementors = []string{"Device"}
+var deviceImplementors = []string{"Device", "Node"}
 
 func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *notify.Device) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
@@ -1235,7 +1235,7 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var followUpImplementors = []string{"FollowUp"}
+var followUpImplementors = []string{"FollowUp", "Node"}
 
 func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet, obj *followup.FollowUp) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
@@ -1393,7 +1393,7 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var notificationImplementors = []string{"Notification"}
+var notificationImplementors = []string{"Notification", "Node"}
 
 func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *notify.Notification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)

@@ -363,8 +363,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Query struct {
@@ -379,6 +381,8 @@ type ComplexityRoot struct {
 		LogEntries              func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
 		LogEntry                func(childComplexity int, id uuid.UUID) int
 		Me                      func(childComplexity int) int
+		Node                    func(childComplexity int, id uuid.UUID) int
+		Nodes                   func(childComplexity int, ids []uuid.UUID) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Trades                  func(childComplexity int) int
@@ -1979,6 +1983,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Query.contract":
 		if e.ComplexityRoot.Query.Contract == nil {
@@ -2087,6 +2103,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
 	case "Query.notificationPreferences":
 		if e.ComplexityRoot.Query.NotificationPreferences == nil {
 			break
@@ -2967,6 +3005,10 @@ type PageInfo {
   hasNextPage: Boolean!
   "The cursor of the page's last item, to pass as ` + "`" + `after` + "`" + `; null for an empty page."
   endCursor: String
+  "Pagination is forward only: true when the page was asked for with a non-null after (the Relay spec's allowance), false on a first page."
+  hasPreviousPage: Boolean!
+  "The cursor of the first item of the page; null on an empty page."
+  startCursor: String
 }
 
 """
@@ -3953,6 +3995,53 @@ extend type Mutation {
   ): User!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/relay.graphqls", Input: `# Relay's object identification: the Node interface, node(id:) and
+# nodes(ids:). Ids are the records' UUIDs as every other field returns them
+# (unique across types, so no type prefix); a node is visible exactly when
+# the typed query or list that shows the record would show it to the caller.
+
+"An object with an id that node(id:) and nodes(ids:) can fetch again (Relay's object identification)."
+interface Node {
+  "The record's UUID, the same value as everywhere else in the API; unique across all types."
+  id: ID!
+}
+
+extend type User implements Node
+extend type Company implements Node
+extend type TrainingCentre implements Node
+extend type Trade implements Node
+extend type Competency implements Node
+extend type Contract implements Node
+extend type LogEntry implements Node
+extend type Attachment implements Node
+extend type Visit implements Node
+extend type Evaluation implements Node
+extend type EvaluationCriterion implements Node
+extend type EvaluationTemplate implements Node
+extend type EvaluationTemplateCriterion implements Node
+extend type Notification implements Node
+extend type Device implements Node
+extend type FollowUp implements Node
+
+extend type Query {
+  """
+  The object with this id, of whichever type, when the caller may see it: a
+  record of one of the caller's contracts (every contract for an admin), the
+  caller's own notification, device or follow-up, a user sharing a contract
+  with the caller, reference data (trades, competencies, evaluation
+  templates). Otherwise null with a NOT_FOUND error, the same answer as for
+  an id that does not exist.
+  """
+  node("The id of any object implementing Node." id: ID!): Node
+  """
+  The objects with these ids, in the same order (at most 100 ids), each as
+  node(id:) would answer it: null with a NOT_FOUND error at its index
+  (path ["nodes", i]) when absent or not visible to the caller. One
+  database round trip per type asked for, whatever the number of ids.
+  """
+  nodes("The ids, at most 100; duplicates are answered at each place." ids: [ID!]!): [Node]!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
 "Where a visit stands."
@@ -4739,6 +4828,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }

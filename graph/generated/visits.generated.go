@@ -1035,7 +1035,7 @@ func UnmarshalScheduleVisitInput(ctx context.Context, raw any) (model.ScheduleVi
 
 // region    **************************** object.gotpl ****************************
 
-var visitImplementors = []string{"Visit"}
+var visitImplementors = []string{"Visit", "Node"}
 
 func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, obj *visits.Visit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)

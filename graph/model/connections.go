@@ -15,7 +15,10 @@ type Counter func(context.Context) (int, error)
 
 // Info returns the Relay page info of p.
 func Info[T any](p page.Page[T]) *PageInfo {
-	info := &PageInfo{HasNextPage: p.HasNextPage}
+	info := &PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: p.HasPreviousPage}
+	if c := p.StartCursor(); c != "" {
+		info.StartCursor = &c
+	}
 	if c := p.EndCursor(); c != "" {
 		info.EndCursor = &c
 	}

@@ -181,6 +181,10 @@ type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// The cursor of the page's last item, to pass as `after`; null for an empty page.
 	EndCursor *string `json:"endCursor,omitempty"`
+	// Pagination is forward only: true when the page was asked for with a non-null after (the Relay spec's allowance), false on a first page.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item of the page; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
 }
 
 // The entry points for reading. Every field needs a signed-in caller

@@ -96,18 +96,28 @@ func Scan(row pgx.Row) (Contract, error) {
 // Get returns a contract the caller belongs to. NOT_FOUND when it does not
 // exist or the caller is outside it.
 func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (Contract, error) {
+	found, err := Visible(ctx, db, []uuid.UUID{id})
+	return postgres.Only(found, err, "contract")
+}
+
+// Visible returns the contracts among ids that the caller belongs to (any
+// order; the others are left out, whether absent or not the caller's). Get
+// and Relay's node lookup both use it.
+func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Contract, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
-		return Contract{}, err
+		return nil, err
 	}
-	c, err := Scan(db.QueryRow(ctx, `SELECT `+Columns+` FROM contracts c WHERE c.id = $1`, id))
+	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM contracts c
+		WHERE `+VisibleTo+` AND c.id = ANY($3::uuid[])`, p.UserID, p.Role, ids)
 	if err != nil {
-		return Contract{}, postgres.NotFound(err, "contract", "get contract")
+		return nil, fmt.Errorf("get contracts: %w", err)
 	}
-	if c.RoleOf(p) == "" {
-		return Contract{}, apperr.NotFoundf("contract")
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return Scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("get contracts: %w", err)
 	}
-	return c, nil
+	return found, nil
 }
 
 // GetForUpdate is Get with the contract row locked until the transaction ends,

@@ -134,8 +134,46 @@ func load(ctx context.Context, db postgres.DB, id uuid.UUID, lock bool) (Evaluat
 // Get returns an evaluation of one of the caller's contracts; NOT_FOUND when
 // it does not exist or the caller is outside its contract.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (Evaluation, error) {
-	e, _, err := load(ctx, s.DB, id, false)
-	return e, err
+	found, err := s.Visible(ctx, []uuid.UUID{id})
+	return postgres.Only(found, err, "evaluation")
+}
+
+// Visible returns the evaluations among ids of contracts the caller belongs
+// to (any order; the others are left out, whether absent or not the
+// caller's). Get and Relay's node lookup both use it.
+func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Evaluation, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := collect(s.DB.Query(ctx, `SELECT `+columns+` FROM evaluations e
+		JOIN contracts c ON c.id = e.contract_id
+		WHERE `+contracts.VisibleTo+` AND e.id = ANY($3::uuid[])`, p.UserID, p.Role, ids))
+	if err != nil {
+		return nil, fmt.Errorf("get evaluations: %w", err)
+	}
+	return found, nil
+}
+
+// VisibleCriteria returns the criteria among ids whose evaluation the caller
+// may see (the evaluation's rule: a member of its contract), any order.
+func (s *Service) VisibleCriteria(ctx context.Context, ids []uuid.UUID) ([]Criterion, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+criterionColumns+` FROM evaluation_criteria
+		WHERE id = ANY($3::uuid[]) AND evaluation_id IN (
+			SELECT e.id FROM evaluations e JOIN contracts c ON c.id = e.contract_id WHERE `+contracts.VisibleTo+`)`,
+		p.UserID, p.Role, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get evaluation criteria: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, scanCriterion)
+	if err != nil {
+		return nil, fmt.Errorf("get evaluation criteria: %w", err)
+	}
+	return found, nil
 }
 
 // Filter narrows List.

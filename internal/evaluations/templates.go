@@ -281,6 +281,34 @@ func GetTemplates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Templ
 	return postgres.InKeyOrder(ids, found, func(t Template) uuid.UUID { return t.ID }, "evaluation template")
 }
 
+// VisibleTemplates returns the templates among ids, any order. Templates
+// are reference data: every signed-in user sees them (UNAUTHENTICATED
+// otherwise), as they see the trades.
+func VisibleTemplates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Template, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `SELECT `+templateColumns+` FROM evaluation_templates WHERE id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get evaluation templates: %w", err)
+	}
+	return pgx.CollectRows(rows, scanTemplate)
+}
+
+// VisibleTemplateCriteria returns the template criteria among ids, any
+// order; visible to every signed-in user, like their templates.
+func VisibleTemplateCriteria(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]TemplateCriterion, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `SELECT `+templateCriterionColumns+`
+		FROM evaluation_template_criteria WHERE id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get template criteria: %w", err)
+	}
+	return pgx.CollectRows(rows, scanTemplateCriterion)
+}
+
 func getTemplate(ctx context.Context, db postgres.DB, id uuid.UUID) (Template, error) {
 	out, errs := GetTemplates(ctx, db, []uuid.UUID{id})
 	if errs != nil {
@@ -292,18 +320,22 @@ func getTemplate(ctx context.Context, db postgres.DB, id uuid.UUID) (Template, e
 // TemplateCriteriaOf loads the criteria of templates in position order, one
 // slice per template id (dataloader batch function).
 func TemplateCriteriaOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]TemplateCriterion, []error) {
-	rows, err := db.Query(ctx, `SELECT id, template_id, position, competency_id, label, description
+	rows, err := db.Query(ctx, `SELECT `+templateCriterionColumns+`
 		FROM evaluation_template_criteria WHERE template_id = ANY($1::uuid[]) ORDER BY template_id, position`, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load template criteria: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TemplateCriterion, error) {
-		var c TemplateCriterion
-		err := r.Scan(&c.ID, &c.TemplateID, &c.Position, &c.CompetencyID, &c.Label, &c.Description)
-		return c, err
-	})
+	found, err := pgx.CollectRows(rows, scanTemplateCriterion)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load template criteria: %w", err)}
 	}
 	return postgres.GroupByKey(ids, found, func(c TemplateCriterion) uuid.UUID { return c.TemplateID }), nil
+}
+
+const templateCriterionColumns = `id, template_id, position, competency_id, label, description`
+
+func scanTemplateCriterion(r pgx.CollectableRow) (TemplateCriterion, error) {
+	var c TemplateCriterion
+	err := r.Scan(&c.ID, &c.TemplateID, &c.Position, &c.CompetencyID, &c.Label, &c.Description)
+	return c, err
 }

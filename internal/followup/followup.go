@@ -193,6 +193,21 @@ func List(ctx context.Context, db postgres.DB, status *Status, a page.Args) (pag
 	return page.Build(found, a, func(f FollowUp) page.Cursor { return page.Cursor{Time: f.DueAt, ID: f.ID} }), nil
 }
 
+// Visible returns the caller's follow-ups among ids (those followUps lists),
+// any order; others are left out, as if absent. Relay's node lookup uses it.
+func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]FollowUp, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `SELECT `+columns+` FROM follow_ups f
+		WHERE f.owner_id = $1 AND f.id = ANY($2::uuid[])`, p.UserID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get follow-ups: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FollowUp, error) { return scan(r) })
+}
+
 // Count returns how many follow-ups List would return over all pages.
 func Count(ctx context.Context, db postgres.DB, status *Status) (int, error) {
 	p, err := auth.Require(ctx)

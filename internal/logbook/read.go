@@ -20,17 +20,47 @@ import (
 // Get returns an entry of a contract the caller belongs to; NOT_FOUND
 // otherwise.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (Entry, error) {
+	found, err := s.Visible(ctx, []uuid.UUID{id})
+	return postgres.Only(found, err, "log entry")
+}
+
+// Visible returns the entries among ids of contracts the caller belongs to
+// (any order; the others are left out, whether absent or not the caller's).
+// Get and Relay's node lookup both use it.
+func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Entry, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
-		return Entry{}, err
+		return nil, err
 	}
-	e, err := scanEntry(s.DB.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e
+	found, err := collectEntries(s.DB.Query(ctx, `SELECT `+entryColumns+` FROM log_entries e
 		JOIN contracts c ON c.id = e.contract_id
-		WHERE `+contracts.VisibleTo+` AND e.id = $3`, p.UserID, p.Role, id))
+		WHERE `+contracts.VisibleTo+` AND e.id = ANY($3::uuid[])`, p.UserID, p.Role, ids))
 	if err != nil {
-		return Entry{}, postgres.NotFound(err, "log entry", "get log entry")
+		return nil, fmt.Errorf("get log entries: %w", err)
 	}
-	return e, nil
+	return found, nil
+}
+
+// VisibleAttachments returns the attachments among ids whose entry the
+// caller may see (the entry's rule: a member of its contract), any order.
+func (s *Service) VisibleAttachments(ctx context.Context, ids []uuid.UUID) ([]Attachment, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT a.id, a.log_entry_id, a.content_type, a.size, a.created_at
+		FROM log_attachments a
+		JOIN log_entries e ON e.id = a.log_entry_id
+		JOIN contracts c ON c.id = e.contract_id
+		WHERE `+contracts.VisibleTo+` AND a.id = ANY($3::uuid[])`, p.UserID, p.Role, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get attachments: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, scanAttachment)
+	if err != nil {
+		return nil, fmt.Errorf("get attachments: %w", err)
+	}
+	return found, nil
 }
 
 // Filter narrows List. Without ContractID, List covers every contract the

@@ -1,13 +1,8 @@
 package logbook_test
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
@@ -178,15 +173,6 @@ func TestHoursSummaryAndProgress(t *testing.T) {
 		map[string]any{"c": c.ID}).RequireCode(t, "VALIDATION_FAILED")
 }
 
-// counter counts the SQL statements sent through a pool.
-type counter struct{ n atomic.Int64 }
-
-func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // A page of entries with competencies, attachments, reviewer and contract
 // costs the same number of statements for 10 entries as for 100.
 func TestNoNPlusOne(t *testing.T) {
@@ -199,18 +185,7 @@ func TestNoNPlusOne(t *testing.T) {
 			Status: "VALIDATED", Reviewer: &tutor, Competencies: c.Competencies[i%3 : i%3+2]})
 		a.Exec(t, `INSERT INTO log_attachments (id, log_entry_id, content_type, size) VALUES (gen_random_uuid(), $1, 'image/png', 10)`, id)
 	}
-	cfg, err := pgxpool.ParseConfig(a.DBURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cnt := &counter{}
-	cfg.ConnConfig.Tracer = cnt
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	b := testapp.NewOn(t, pool, a.DBURL)
+	b, cnt := a.Counted(t)
 
 	const q = `query($c: ID!, $n: Int!) { logEntries(contractId: $c, first: $n) {
 		nodes { id competencies { code } attachments { url } review { reviewer { firstName } decision }
@@ -226,9 +201,9 @@ func TestNoNPlusOne(t *testing.T) {
 			}
 		}
 		tok := b.Token(t, c.Apprentice)
-		before := cnt.n.Load()
+		before := cnt.Load()
 		b.Query(t, tok, q, map[string]any{"c": c.ID, "n": n}).Decode(t, &d)
-		used := cnt.n.Load() - before
+		used := cnt.Load() - before
 		if len(d.LogEntries.Nodes) != n {
 			t.Fatalf("got %d nodes", len(d.LogEntries.Nodes))
 		}
@@ -265,18 +240,7 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 		}
 		all = append(all, c)
 	}
-	cfg, err := pgxpool.ParseConfig(a.DBURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cnt := &counter{}
-	cfg.ConnConfig.Tracer = cnt
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	b := testapp.NewOn(t, pool, a.DBURL)
+	b, cnt := a.Counted(t)
 	tok := b.Token(t, adviser)
 
 	// Counted: the fields batched by the page of contracts (loaders keyed by
@@ -303,9 +267,9 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 	}
 	statements := func(n int) (int64, result) {
 		var d result
-		before := cnt.n.Load()
+		before := cnt.Load()
 		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		return cnt.n.Load() - before, d
+		return cnt.Load() - before, d
 	}
 	s2, _ := statements(2)
 	s6, _ := statements(6)

@@ -118,14 +118,33 @@ func Devices(ctx context.Context, db postgres.DB) ([]Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT id, user_id, platform, locale, app_version, created_at, last_seen_at
+	rows, err := db.Query(ctx, `SELECT `+deviceColumns+`
 		FROM devices WHERE user_id = $1 ORDER BY last_seen_at DESC, id DESC`, p.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Device, error) {
-		var d Device
-		err := r.Scan(&d.ID, &d.UserID, &d.Platform, &d.Locale, &d.AppVersion, &d.CreatedAt, &d.LastSeenAt)
-		return d, err
-	})
+	return pgx.CollectRows(rows, scanDevice)
+}
+
+const deviceColumns = `id, user_id, platform, locale, app_version, created_at, last_seen_at`
+
+func scanDevice(r pgx.CollectableRow) (Device, error) {
+	var d Device
+	err := r.Scan(&d.ID, &d.UserID, &d.Platform, &d.Locale, &d.AppVersion, &d.CreatedAt, &d.LastSeenAt)
+	return d, err
+}
+
+// VisibleDevices returns the caller's devices among ids, any order (someone
+// else's are left out, as if absent). Relay's node lookup uses it.
+func VisibleDevices(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Device, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `SELECT `+deviceColumns+` FROM devices
+		WHERE user_id = $1 AND id = ANY($2::uuid[])`, p.UserID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get devices: %w", err)
+	}
+	return pgx.CollectRows(rows, scanDevice)
 }

@@ -128,6 +128,21 @@ func MarkAllRead(ctx context.Context, db postgres.DB, now time.Time) (int, error
 	return int(tag.RowsAffected()), nil
 }
 
+// Visible returns the caller's notifications among ids, any order (someone
+// else's are left out, as if absent). Relay's node lookup uses it.
+func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Notification, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := collect(db.Query(ctx, `SELECT `+columns+` FROM notifications n
+		WHERE n.user_id = $1 AND n.id = ANY($2::uuid[])`, p.UserID, ids))
+	if err != nil {
+		return nil, fmt.Errorf("get notifications: %w", err)
+	}
+	return found, nil
+}
+
 // get loads one notification without an authorization check (the hub
 // already knows its recipient).
 func get(ctx context.Context, db postgres.DB, id uuid.UUID) (Notification, error) {

@@ -78,6 +78,19 @@ type Page[T any] struct {
 	Items       []T
 	Cursors     []string
 	HasNextPage bool
+	// HasPreviousPage is true when the page was asked for after a cursor:
+	// pagination is forward only, so items before the cursor exist (unless
+	// they were deleted since). The Relay spec allows exactly this answer
+	// for forward pagination.
+	HasPreviousPage bool
+}
+
+// StartCursor is the cursor of the first item, or "" on an empty page.
+func (p Page[T]) StartCursor() string {
+	if len(p.Cursors) == 0 {
+		return ""
+	}
+	return p.Cursors[0]
 }
 
 // EndCursor is the cursor of the last item, or "" on an empty page.
@@ -91,7 +104,7 @@ func (p Page[T]) EndCursor() string {
 // Build trims rows fetched with Args.Limit to a page and computes each item's
 // cursor with cursorOf.
 func Build[T any](rows []T, a Args, cursorOf func(T) Cursor) Page[T] {
-	p := Page[T]{Items: rows}
+	p := Page[T]{Items: rows, HasPreviousPage: a.After != nil}
 	if len(rows) > a.First {
 		p.Items = rows[:a.First]
 		p.HasNextPage = true

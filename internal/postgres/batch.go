@@ -41,3 +41,16 @@ func GroupByKey[K comparable, T any](keys []K, rows []T, keyOf func(T) K) [][]T 
 	}
 	return out
 }
+
+// Only returns the one row of a lookup by a single id (what a Get does with
+// its batch form), NOT_FOUND about what when there is none.
+func Only[T any](rows []T, err error, what string) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(rows) == 0 {
+		return zero, apperr.NotFoundf(what)
+	}
+	return rows[0], nil
+}

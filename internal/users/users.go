@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/auth"
+	"jalon/internal/contracts"
 	"jalon/internal/postgres"
 )
 
@@ -107,4 +108,25 @@ func GetMany(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]User, []er
 		return nil, []error{fmt.Errorf("load users: %w", err)}
 	}
 	return postgres.InKeyOrder(ids, found, func(u User) uuid.UUID { return u.ID }, "user")
+}
+
+// Visible returns the users among ids the caller may see, any order: the
+// caller, anyone to an admin, and the people the caller shares a contract
+// with (the apprentice, tutor and adviser of a contract the caller sees,
+// which covers every user the graph shows them: parties, reviewers,
+// signers, follow-up owners). Relay's node lookup uses it.
+func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]User, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM users u
+		WHERE u.id = ANY($3::uuid[])
+		  AND ($2 = 'ADMIN' OR u.id = $1 OR EXISTS (SELECT 1 FROM contracts c
+			WHERE `+contracts.VisibleTo+` AND u.id IN (c.apprentice_id, c.tutor_id, c.adviser_id)))`,
+		p.UserID, p.Role, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get users: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return Scan(r) })
 }

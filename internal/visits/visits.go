@@ -502,16 +502,24 @@ func (s *Service) change(ctx context.Context, id uuid.UUID, fn func(tx pgx.Tx, p
 
 // Get returns a visit of one of the caller's contracts; NOT_FOUND otherwise.
 func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (Visit, error) {
+	found, err := Visible(ctx, db, []uuid.UUID{id})
+	return postgres.Only(found, err, "visit")
+}
+
+// Visible returns the visits among ids of contracts the caller belongs to
+// (any order; the others are left out, whether absent or not the caller's).
+// Get and Relay's node lookup both use it.
+func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Visit, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
-		return Visit{}, err
+		return nil, err
 	}
-	v, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM visits v JOIN contracts c ON c.id = v.contract_id
-		WHERE v.id = $3 AND `+contracts.VisibleTo, p.UserID, p.Role, id))
+	rows, err := db.Query(ctx, `SELECT `+columns+` FROM visits v JOIN contracts c ON c.id = v.contract_id
+		WHERE v.id = ANY($3::uuid[]) AND `+contracts.VisibleTo, p.UserID, p.Role, ids)
 	if err != nil {
-		return v, postgres.NotFound(err, "visit", "get visit")
+		return nil, fmt.Errorf("get visits: %w", err)
 	}
-	return v, nil
+	return collect(rows, "get visits")
 }
 
 // Filter narrows List and the visits of a contract. From and To bound the
