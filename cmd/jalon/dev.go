@@ -24,6 +24,7 @@ func dev(ctx context.Context, cfg config.Config) error {
 	if cfg.Production() {
 		return fmt.Errorf("JALON_ENV: `jalon dev` is for development only")
 	}
+	cfg.SetDevelopment() // asked for explicitly: the development keys are allowed
 	log := logging.New(cfg, os.Stderr)
 	if !pgcluster.Answers(ctx, serverURL(cfg.DatabaseURL)) {
 		log.Info().Msg("no PostgreSQL answers: starting a private cluster in .pgdata/")

@@ -85,7 +85,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Stop() })
 
-	cfg, _ := config.LoadFrom(func(string) string { return "" })
+	cfg, _ := config.LoadFrom(testapp.Development)
 	cfg.DatabaseURL = c.URL("postgres")
 	a, err := app.New(ctx, cfg, zerolog.Nop(), app.Options{})
 	if err != nil {

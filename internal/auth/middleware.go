@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
@@ -53,17 +52,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, error) {
 	var role Role
 	var active, live bool
-	var sid *uuid.UUID
-	if p.SessionID != uuid.Nil {
-		sid = &p.SessionID
-	}
 	// A session family is live while it has an unrevoked row: revocation
 	// marks every row of the family, and the family's last row outlives the
 	// access tokens issued with it (refresh TTL > access TTL).
 	err := a.db.QueryRow(ctx, `SELECT u.role, u.active,
-			$2::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions s
+			EXISTS (SELECT 1 FROM sessions s
 				WHERE s.family_id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)
-		FROM users u WHERE u.id = $1`, p.UserID, sid).Scan(&role, &active, &live)
+		FROM users u WHERE u.id = $1`, p.UserID, p.SessionID).Scan(&role, &active, &live)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!active || !live)) {
 		return Principal{}, ErrInvalidToken
 	}

@@ -35,8 +35,7 @@ func (r Role) Valid() bool {
 type Principal struct {
 	UserID uuid.UUID
 	Role   Role
-	// SessionID is the session family of the access token (uuid.Nil for
-	// tokens minted outside a session).
+	// SessionID is the session family of the access token.
 	SessionID uuid.UUID
 }
 
