@@ -20,6 +20,8 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/config"
+	"jalon/internal/postgres"
+	"jalon/internal/reqinfo"
 )
 
 // ServerOptions are what NewServer needs besides the resolver.
@@ -70,9 +72,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, err := auth.Rechecked(ctx)
 		if err != nil {
-			zerolog.Ctx(ctx).Error().Err(err).Msg("recheck websocket caller")
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
-				Extensions: map[string]any{"code": string(apperr.Internal)}}}})
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, err)}})
 		}
 		return next(ctx)
 	})
@@ -95,6 +95,12 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 // safe message; anything else is logged with the request id and shown as
 // "internal error" so nothing of its cause reaches the client.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
+	if postgres.Unreachable(err) {
+		// Retry later (HTTP 503, see httpserver.UnavailableStatus).
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable")
+		reqinfo.MarkUnavailable(ctx)
+		err = apperr.ErrUnavailable
+	}
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if e, ok := apperr.As(err); ok {
 		gqlErr.Message = e.Message
@@ -154,6 +160,9 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 			return ctx, nil, apperr.ErrUnauthenticated
 		}
 		p, err := authenticate(ctx, token)
+		if postgres.Unreachable(err) {
+			return ctx, nil, apperr.ErrUnavailable // not a reason to sign out
+		}
 		if err != nil {
 			return ctx, nil, apperr.ErrUnauthenticated
 		}

@@ -245,6 +245,7 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = authn.Middleware(endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, endpoint)
+	endpoint = httpserver.UnavailableStatus(endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 
 	return httpserver.New(httpserver.Options{

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
 )
@@ -72,7 +73,8 @@ func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, er
 // Middleware authenticates requests that carry "Authorization: Bearer ...".
 // A request without a header goes on anonymous (login needs no token); a
 // request with a bad token goes on anonymous too, and every operation that
-// needs a caller answers UNAUTHENTICATED.
+// needs a caller answers UNAUTHENTICATED. A token that cannot be checked
+// because the database is unreachable answers UNAVAILABLE (503).
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := BearerToken(r.Header.Get("Authorization"))
@@ -81,11 +83,14 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		p, err := a.Authenticate(r.Context(), token)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidToken) {
-				zerolog.Ctx(r.Context()).Error().Err(err).Msg("authenticate")
-			}
+		if errors.Is(err, ErrInvalidToken) {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if err != nil {
+			// The token could not be checked (the database is unreachable):
+			// answer that, never UNAUTHENTICATED.
+			httpserver.GraphQLServerError(w, r, err, "authenticate")
 			return
 		}
 		reqinfo.SetUser(r.Context(), p.UserID)

@@ -198,14 +198,20 @@ func (a *TestApp) Do(t testing.TB, req *http.Request) Response {
 // the session row is stored, so logout and revocation apply to it).
 func (a *TestApp) Token(t testing.TB, u User) string {
 	t.Helper()
-	family, hash, now := uuid.New(), uuid.New(), a.Clock.Now()
-	a.Exec(t, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, family, u.ID, hash[:], now, now.Add(a.Config.JWT.RefreshTokenTTL))
-	tok, _, err := a.Tokens.IssueForSession(u.ID, u.Role, family)
+	tok, _, err := a.Tokens.IssueForSession(u.ID, u.Role, a.NewSession(t, u))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// NewSession stores a live session for user and returns its family id.
+func (a *TestApp) NewSession(t testing.TB, u User) uuid.UUID {
+	t.Helper()
+	family, hash, now := uuid.New(), uuid.New(), a.Clock.Now()
+	a.Exec(t, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, family, u.ID, hash[:], now, now.Add(a.Config.JWT.RefreshTokenTTL))
+	return family
 }
 
 // Exec runs SQL directly on the test database (for fixtures and for tests
