@@ -89,7 +89,7 @@ func (o *outage) exec(sql string, args ...any) {
 // allowConnections opens or closes the database to new connections.
 func (o *outage) allowConnections(allow bool) {
 	o.t.Helper()
-	o.exec(`ALTER DATABASE `+pgx.Identifier{o.dbName}.Sanitize()+` ALLOW_CONNECTIONS `+map[bool]string{true: "true", false: "false"}[allow])
+	o.exec(`ALTER DATABASE ` + pgx.Identifier{o.dbName}.Sanitize() + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "true", false: "false"}[allow])
 }
 
 // terminate ends every backend of the database but the one with pid except.
