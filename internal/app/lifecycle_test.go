@@ -79,6 +79,9 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // the cluster may run as postgres
+		t.Fatal(err)
+	}
 	c, err := pgcluster.Start(ctx, dir+"/data")
 	if err != nil {
 		t.Fatal(err)

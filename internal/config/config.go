@@ -136,6 +136,10 @@ func (c *Config) SetDevelopment() {
 	c.Env, c.envExplicit = "development", true
 }
 
+// DatabaseURLDefaulted reports whether DATABASE_URL was left unset (the
+// README's local server applies).
+func (c Config) DatabaseURLDefaulted() bool { return c.databaseURLDefaulted }
+
 // UsesDevelopmentKeys reports whether a built-in development key signs
 // access tokens or URLs.
 func (c Config) UsesDevelopmentKeys() bool {

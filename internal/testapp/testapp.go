@@ -107,6 +107,15 @@ func Development(name string) string {
 	return ""
 }
 
+// Production is the Option of a production-mode server: real (test) keys,
+// since production refuses the development ones.
+func Production(c *config.Config) {
+	c.Env = "production"
+	c.JWT.Keys = map[string][]byte{"test": []byte("production-mode-test-key-not-the-development-one")}
+	c.JWT.SigningKeyID = "test"
+	c.URLSigning = []byte("production-mode-url-key-not-the-development-one")
+}
+
 // Response is a GraphQL response as a client sees it.
 type Response struct {
 	Status int
