@@ -151,4 +151,3 @@ func introspects(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen ma
 	}
 	return false
 }
-

@@ -20,6 +20,8 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/config"
 	"jalon/internal/gqlhttp"
+	"jalon/internal/postgres"
+	"jalon/internal/reqinfo"
 )
 
 // ServerOptions are what NewServer needs besides the resolver.
@@ -74,9 +76,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, err := auth.Rechecked(ctx)
 		if err != nil {
-			zerolog.Ctx(ctx).Error().Err(err).Msg("recheck websocket caller")
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
-				Extensions: map[string]any{"code": string(apperr.Internal)}}}})
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, err)}})
 		}
 		return next(ctx)
 	})
@@ -102,6 +102,12 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 // GRAPHQL_VALIDATION_FAILED, and variables that do not coerce answer
 // BAD_USER_INPUT: VALIDATION_FAILED is for the business rules of an input.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
+	if postgres.Unreachable(err) {
+		// Retry later (HTTP 503, see httpserver.UnavailableStatus).
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable")
+		reqinfo.MarkUnavailable(ctx)
+		err = apperr.ErrUnavailable
+	}
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if e, ok := apperr.As(err); ok {
 		gqlErr.Message = e.Message

@@ -18,18 +18,27 @@ import (
 
 // dev is the README's one command for a newcomer: it finds a PostgreSQL
 // (DATABASE_URL, else 127.0.0.1:5432, else a private cluster in .pgdata/ that
-// it stops on exit), creates the database if missing, migrates, loads the
-// demo data and serves.
+// it stops on exit, or takes over when a crashed run left it running),
+// creates the database if missing, migrates, loads the demo data and serves
+// on 127.0.0.1. A DATABASE_URL that does not answer is an error: the server
+// the developer named is never silently replaced.
 func dev(ctx context.Context, cfg config.Config) error {
 	if cfg.Production() {
 		return fmt.Errorf("JALON_ENV: `jalon dev` is for development only")
 	}
+	cfg.SetDevelopment() // asked for explicitly: the development keys are allowed
 	log := logging.New(cfg, os.Stderr)
-	if !pgcluster.Answers(ctx, serverURL(cfg.DatabaseURL)) {
-		log.Info().Msg("no PostgreSQL answers: starting a private cluster in .pgdata/")
+	if err := pgcluster.Ping(ctx, serverURL(cfg.DatabaseURL)); err != nil {
+		if !cfg.DatabaseURLDefaulted() {
+			return fmt.Errorf("DATABASE_URL: %w (unset it to let `jalon dev` use a local or private PostgreSQL)", err)
+		}
+		log.Info().Msg("no PostgreSQL answers on 127.0.0.1:5432: using a private cluster in .pgdata/")
 		c, err := pgcluster.Start(ctx, ".pgdata")
 		if err != nil {
 			return err
+		}
+		if c.Reused {
+			log.Warn().Int("port", c.Port).Msg("the private cluster an earlier `jalon dev` left running (it did not stop cleanly) is reused")
 		}
 		defer func() {
 			log.Info().Msg("stopping the private PostgreSQL cluster")

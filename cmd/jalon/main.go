@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones never depend on the host (see internal/clock)
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -154,7 +155,14 @@ func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, err
 	return pool, nil
 }
 
+// seedDemo loads the demo accounts, whose passwords are public and one of
+// which is an admin: never into a production database. A process is in
+// production when JALON_ENV=production (the setting a production deployment
+// must have, since it refuses the development keys without it).
 func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
+	if cfg.Production() {
+		return errors.New("JALON_ENV=production: `jalon seed-demo` refuses to load the demo accounts (public passwords, an admin) into a production database")
+	}
 	pool, err := connectMigrated(ctx, cfg)
 	if err != nil {
 		return err

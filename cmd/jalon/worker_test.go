@@ -25,6 +25,7 @@ func TestServeNoWorkerThenWorker(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("DATABASE_URL", a.DBURL)
+	t.Setenv("JALON_ENV", "development") // the built-in keys are refused otherwise
 	t.Setenv("JALON_ADDR", addr)
 	t.Setenv("JALON_WORKER", "true")
 	t.Setenv("JALON_BLOB_DIR", t.TempDir())

@@ -81,6 +81,9 @@ type Options struct {
 // New connects to the database, applies pending migrations when configured
 // to, and builds the HTTP handler.
 func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) (*App, error) {
+	if err := cfg.CheckServe(); err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Log: log, Clock: o.Clock, Pool: o.Pool}
 	if a.Clock == nil {
 		a.Clock = clock.Real{}
@@ -247,6 +250,7 @@ func (a *App) buildHandler() http.Handler {
 	// Outside LimitBody: an anonymous upload is refused before its body is read.
 	endpoint = authn.Middleware(endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
+	endpoint = httpserver.UnavailableStatus(endpoint)
 
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
@@ -365,6 +369,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
+	a.logDevelopmentReach(ln.Addr())
 	select {
 	case err := <-errc:
 		return err
@@ -395,6 +400,21 @@ func (a *App) HTTPServer() *http.Server {
 		WriteTimeout:      h.TransferTimeout,
 		IdleTimeout:       h.IdleTimeout,
 	}
+}
+
+// logDevelopmentReach says, in development, who can reach the server: its
+// keys are public, so it listens on loopback unless told otherwise.
+func (a *App) logDevelopmentReach(addr net.Addr) {
+	if a.Config.Production() {
+		return
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		a.Log.Info().Str("addr", addr.String()).
+			Msg("development mode: listening on 127.0.0.1 only, reachable from this machine alone (JALON_ADDR changes it)")
+		return
+	}
+	a.Log.Warn().Str("addr", addr.String()).
+		Msg("development mode on a non-loopback address: other machines can reach a server whose development keys are public")
 }
 
 // Migrator returns the process's migrator.

@@ -79,13 +79,16 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // the cluster may run as postgres
+		t.Fatal(err)
+	}
 	c, err := pgcluster.Start(ctx, dir+"/data")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Stop() })
 
-	cfg, _ := config.LoadFrom(func(string) string { return "" })
+	cfg, _ := config.LoadFrom(testapp.Development)
 	cfg.DatabaseURL = c.URL("postgres")
 	a, err := app.New(ctx, cfg, zerolog.Nop(), app.Options{})
 	if err != nil {

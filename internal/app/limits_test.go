@@ -67,9 +67,7 @@ func TestRequestTimeout(t *testing.T) {
 
 func TestProductionModeHidesSchema(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t, func(c *config.Config) {
-		c.Env = "production"
-	})
+	a := testapp.New(t, testapp.Production)
 	tok := a.Token(t, a.NewUser(t, auth.Admin))
 	for _, q := range []string{
 		`{ __schema { types { name } } }`,

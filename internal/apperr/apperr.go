@@ -27,6 +27,10 @@ const (
 	ParseFailed     Code = "GRAPHQL_PARSE_FAILED"      // the document does not parse
 	DocumentInvalid Code = "GRAPHQL_VALIDATION_FAILED" // it does not validate against the schema
 	BadUserInput    Code = "BAD_USER_INPUT"            // variables that do not coerce to their types
+
+	// Unavailable: the database cannot be reached right now; retry the same
+	// request later (HTTP 503 with Retry-After). Never a reason to sign out.
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is an error whose code and message are safe to show to the client.
@@ -79,6 +83,15 @@ var ErrUnauthenticated = &Error{Code: Unauthenticated, Message: "authentication 
 
 // ErrForbidden is returned for role-only operations the caller's role may not call.
 var ErrForbidden = &Error{Code: Forbidden, Message: "not allowed for your role"}
+
+// RetryAfterUnavailable is the delay, in seconds, an UNAVAILABLE answer asks
+// the client to wait before retrying (Retry-After, extensions.retryAfter).
+const RetryAfterUnavailable = 5
+
+// ErrUnavailable is returned when the database is unreachable, restarting or
+// refusing connections: the request may succeed when retried.
+var ErrUnavailable = &Error{Code: Unavailable, Message: "service temporarily unavailable, retry shortly",
+	Extensions: map[string]any{"retryAfter": RetryAfterUnavailable}}
 
 // CodeOf returns the code of err, or INTERNAL when err is not an *Error.
 func CodeOf(err error) Code {

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
 )
@@ -54,17 +54,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, error) {
 	var role Role
 	var active, live bool
-	var sid *uuid.UUID
-	if p.SessionID != uuid.Nil {
-		sid = &p.SessionID
-	}
 	// A session family is live while it has an unrevoked row: revocation
 	// marks every row of the family, and the family's last row outlives the
 	// access tokens issued with it (refresh TTL > access TTL).
 	err := a.db.QueryRow(ctx, `SELECT u.role, u.active,
-			$2::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions s
+			EXISTS (SELECT 1 FROM sessions s
 				WHERE s.family_id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)
-		FROM users u WHERE u.id = $1`, p.UserID, sid).Scan(&role, &active, &live)
+		FROM users u WHERE u.id = $1`, p.UserID, p.SessionID).Scan(&role, &active, &live)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!active || !live)) {
 		return Principal{}, ErrInvalidToken
 	}
@@ -78,7 +74,8 @@ func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, er
 // Middleware authenticates requests that carry "Authorization: Bearer ...".
 // A request without a header goes on anonymous (login needs no token); a
 // request with a bad token goes on anonymous too, and every operation that
-// needs a caller answers UNAUTHENTICATED.
+// needs a caller answers UNAUTHENTICATED. A token that cannot be checked
+// because the database is unreachable answers UNAVAILABLE (503).
 //
 // A multipart POST (a file upload) is the exception: without a valid caller
 // it is answered 401 UNAUTHENTICATED before its body is read, since only
@@ -91,11 +88,14 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		p, err := a.Authenticate(r.Context(), token)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidToken) {
-				zerolog.Ctx(r.Context()).Error().Err(err).Msg("authenticate")
-			}
+		if errors.Is(err, ErrInvalidToken) {
 			anonymous(w, r, next)
+			return
+		}
+		if err != nil {
+			// The token could not be checked (the database is unreachable):
+			// answer that, never UNAUTHENTICATED.
+			httpserver.GraphQLServerError(w, r, err, "authenticate")
 			return
 		}
 		reqinfo.SetUser(r.Context(), p.UserID)

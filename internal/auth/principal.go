@@ -36,8 +36,7 @@ func (r Role) Valid() bool {
 type Principal struct {
 	UserID uuid.UUID
 	Role   Role
-	// SessionID is the session family of the access token (uuid.Nil for
-	// tokens minted outside a session).
+	// SessionID is the session family of the access token.
 	SessionID uuid.UUID
 	// ExpiresAt is when the access token it came from expires (zero when
 	// unknown); long-lived connections end there (see Leeway).

@@ -29,22 +29,25 @@ func NewTokens(cfg config.JWTConfig, c clock.Clock) *Tokens {
 		audience: cfg.Audience, ttl: cfg.AccessTokenTTL, clock: c}
 }
 
+// Leeway is the clock skew allowed on a token's expiry and lifetime.
+const Leeway = 30 * time.Second
+
 // Claims are the access token's claims.
 type Claims struct {
 	Role Role `json:"role"`
 	// SessionID is the session family the token was issued for (login or
-	// refresh), so changePassword can keep the caller's own session.
+	// refresh): revoking the family ends the token, and changePassword keeps
+	// the caller's own session. Required.
 	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
-// Issue returns a signed access token for the user and its expiry.
-func (t *Tokens) Issue(userID uuid.UUID, role Role) (string, time.Time, error) {
-	return t.IssueForSession(userID, role, uuid.Nil)
-}
-
-// IssueForSession is Issue for a token belonging to a session family.
+// IssueForSession returns a signed access token for the user in a session
+// family (every access token belongs to one) and its expiry.
 func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID) (string, time.Time, error) {
+	if session == uuid.Nil {
+		return "", time.Time{}, errors.New("sign access token: no session")
+	}
 	return t.IssueAt(userID, role, session, t.clock.Now(), uuid.NewString())
 }
 
@@ -54,13 +57,9 @@ func (t *Tokens) IssueForSession(userID uuid.UUID, role Role, session uuid.UUID)
 // answered with the very pair the first copy got.
 func (t *Tokens) IssueAt(userID uuid.UUID, role Role, session uuid.UUID, now time.Time, jti string) (string, time.Time, error) {
 	exp := now.Add(t.ttl)
-	var sid string
-	if session != uuid.Nil {
-		sid = session.String()
-	}
 	claims := Claims{
 		Role:      role,
-		SessionID: sid,
+		SessionID: session.String(),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   userID.String(),
 			Issuer:    t.issuer,
@@ -79,11 +78,12 @@ func (t *Tokens) IssueAt(userID uuid.UUID, role Role, session uuid.UUID, now tim
 	return s, exp, nil
 }
 
-// Leeway is the clock skew tolerated on a token's expiry.
-const Leeway = 30 * time.Second
-
 // Verify checks a token's signature (HS256 only, by its kid), issuer,
-// audience, expiry (30 s leeway), issue time and role, and returns the caller.
+// audience, expiry (30 s leeway), issue time, lifetime, session and role,
+// and returns the caller. A token without a session id, or living longer
+// than the configured access-token lifetime (plus leeway), is refused
+// whoever signed it: a leaked signing key, or a token minted by a tool,
+// cannot make tokens that outlive revocation.
 func (t *Tokens) Verify(token string) (Principal, error) {
 	var claims Claims
 	_, err := jwt.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
@@ -109,11 +109,12 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 	if err != nil || !claims.Role.Valid() {
 		return Principal{}, errors.New("verify access token: bad subject or role")
 	}
-	var session uuid.UUID
-	if claims.SessionID != "" {
-		if session, err = uuid.Parse(claims.SessionID); err != nil {
-			return Principal{}, errors.New("verify access token: bad session id")
-		}
+	if claims.IssuedAt == nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > t.ttl+Leeway {
+		return Principal{}, errors.New("verify access token: no issue time, or a lifetime above the configured one")
+	}
+	session, err := uuid.Parse(claims.SessionID)
+	if err != nil || session == uuid.Nil {
+		return Principal{}, errors.New("verify access token: no session id")
 	}
 	return Principal{UserID: id, Role: claims.Role, SessionID: session, ExpiresAt: claims.ExpiresAt.Time}, nil
 }

@@ -4,6 +4,11 @@ package clock
 import (
 	"sync"
 	"time"
+	// Brussels is loaded while this package initializes: the embedded time
+	// zone database must register first, which it does only as a dependency
+	// of this package (imported from main alone, it would register after
+	// us, and a host without zoneinfo would panic at start).
+	_ "time/tzdata"
 )
 
 // Clock tells the current time.

@@ -19,6 +19,10 @@ import (
 // Production mode refuses to start with it.
 const DevSigningSecret = "jalon-development-only-secret-do-not-use-in-production"
 
+// DevelopmentAddr is the default listen address in development: loopback
+// only, since anyone who reads the README knows the development keys.
+const DevelopmentAddr = "127.0.0.1:8080"
+
 // DefaultDatabaseURL is the local PostgreSQL the README's commands expect.
 const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/jalon?sslmode=disable"
 
@@ -55,6 +59,10 @@ type Config struct {
 	CORSOrigins []string
 	HTTP        HTTPConfig
 	Websocket   WebsocketConfig
+
+	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
+	// the built-in development keys are used only then.
+	envExplicit bool
 }
 
 // HTTPConfig bounds how long a connection may hold the server: slow headers,
@@ -161,6 +169,40 @@ type WorkerConfig struct {
 // Production reports whether the process runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
 
+// SetDevelopment puts the configuration in development mode as if
+// JALON_ENV=development were set (what `jalon dev` asks for).
+func (c *Config) SetDevelopment() {
+	c.Env, c.envExplicit = "development", true
+}
+
+// DatabaseURLDefaulted reports whether DATABASE_URL was left unset (the
+// README's local server applies).
+func (c Config) DatabaseURLDefaulted() bool { return c.databaseURLDefaulted }
+
+// UsesDevelopmentKeys reports whether a built-in development key signs
+// access tokens or URLs.
+func (c Config) UsesDevelopmentKeys() bool {
+	for _, key := range c.JWT.Keys {
+		if string(key) == DevSigningSecret {
+			return true
+		}
+	}
+	return string(c.URLSigning) == DevSigningSecret
+}
+
+// CheckServe fails closed: a process that serves or works jobs refuses the
+// built-in development keys (whose value is public) unless development mode
+// was asked for explicitly, so a server started without configuration never
+// accepts tokens anyone can forge.
+func (c Config) CheckServe() error {
+	if c.UsesDevelopmentKeys() && !(c.envExplicit && c.Env == "development") {
+		return errors.New("JALON_JWT_KEYS / JALON_URL_SIGNING_KEY: not set, and the built-in development keys " +
+			"are public; set JALON_ENV=development to run with them on this machine (or run `jalon dev`), " +
+			"or set real keys (README, Configuration)")
+	}
+	return nil
+}
+
 // Load reads the configuration from the environment.
 func Load() (Config, error) { return LoadFrom(os.Getenv) }
 
@@ -169,7 +211,6 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
 		Env:             r.str("JALON_ENV", "development"),
-		Addr:            r.str("JALON_ADDR", ":8080"),
 		DatabaseURL:     r.str("DATABASE_URL", DefaultDatabaseURL),
 		DBMaxConns:      r.integer("JALON_DB_MAX_CONNS", 20),
 		LogLevel:        r.str("JALON_LOG_LEVEL", "info"),
@@ -179,10 +220,13 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
 	}
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
-	defaultFormat := "console"
+	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
+	// Development listens on loopback only: its keys are public.
+	defaultFormat, defaultAddr := "console", DevelopmentAddr
 	if c.Env == "production" {
-		defaultFormat = "json"
+		defaultFormat, defaultAddr = "json", ":8080"
 	}
+	c.Addr = r.str("JALON_ADDR", defaultAddr)
 	c.LogFormat = r.str("JALON_LOG_FORMAT", defaultFormat)
 	c.JWT = JWTConfig{
 		Keys:            r.keys("JALON_JWT_KEYS"),

@@ -15,8 +15,36 @@ func TestDefaultsAreDevelopment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.Env != "development" || c.LogFormat != "console" || c.JWT.SigningKeyID != "dev" {
+	if c.Addr != "127.0.0.1:8080" || c.Env != "development" || c.LogFormat != "console" || c.JWT.SigningKeyID != "dev" {
 		t.Fatalf("defaults: %+v", c)
+	}
+	// Development listens on loopback only; production on every interface.
+	if c, _ := load(map[string]string{"JALON_ENV": "production"}); c.Addr != ":8080" {
+		t.Fatalf("production default address %q", c.Addr)
+	}
+}
+
+// Without configuration a process serving requests refuses the public
+// development keys: development mode must be asked for.
+func TestDevelopmentKeysNeedExplicitDevelopment(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckServe(); err == nil || !strings.Contains(err.Error(), "set JALON_ENV=development") {
+		t.Fatalf("no JALON_ENV: want the development keys refused, got %v", err)
+	}
+	c.SetDevelopment() // what `jalon dev` does
+	if err := c.CheckServe(); err != nil {
+		t.Fatalf("jalon dev: %v", err)
+	}
+	if c, _ := load(map[string]string{"JALON_ENV": "development"}); c.CheckServe() != nil {
+		t.Fatal("JALON_ENV=development: the development keys must be allowed")
+	}
+	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	real, err := load(map[string]string{"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "a", "JALON_URL_SIGNING_KEY": strings.Repeat("u", 32)})
+	if err != nil || real.CheckServe() != nil {
+		t.Fatalf("real keys without JALON_ENV: %v %v", err, real.CheckServe())
 	}
 }
 

@@ -11,12 +11,12 @@ import (
 
 	"github.com/go-pdf/fpdf"
 	"github.com/google/uuid"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
+	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 	"jalon/internal/signedurl"
 )
@@ -163,8 +163,7 @@ func (s *Service) PDFHandler(urls *signedurl.Signer) http.Handler {
 				http.Error(w, "not found", http.StatusNotFound)
 				return
 			}
-			zerolog.Ctx(r.Context()).Error().Err(err).Msg("evaluation pdf")
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			httpserver.ServerError(w, r, err, "evaluation pdf")
 			return
 		}
 		w.Header().Set("Content-Type", "application/pdf")

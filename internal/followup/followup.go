@@ -108,6 +108,7 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 	var res ScanResult
 	current := `(` + r.Query + `) AS cur (contract_id, owner_id, subject_id, period, due_at, params, link)`
 	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+		res = ScanResult{} // a retried transaction counts afresh
 		rows, err := tx.Query(ctx, `
 			INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at, params, link, created_at)
 			SELECT DISTINCT ON (cur.subject_id, cur.owner_id, cur.period) $3, cur.contract_id, cur.owner_id, cur.subject_id, cur.period, cur.due_at, cur.params, cur.link, $1

@@ -16,10 +16,18 @@ import (
 // without reading the body. The status stays 200: the answer is a GraphQL
 // result (other fields may have data), and clients such as Apollo Client
 // drop error codes of non-2xx answers.
+//
+// UNAVAILABLE (the database is unreachable) is the exception: 503 with
+// Retry-After, so that load balancers and clients retry instead of reading
+// the error as a refusal (the same answer httpserver.UnavailableStatus gives
+// on the other transports).
 func Decorate(h http.Header, errs gqlerror.List) int {
-	retry := -1
+	retry, status := -1, http.StatusOK
 	for _, e := range errs {
 		switch apperr.Code(codeOf(e)) {
+		case apperr.Unavailable:
+			status = http.StatusServiceUnavailable
+			fallthrough
 		case apperr.RateLimited:
 			if secs, ok := seconds(e.Extensions["retryAfter"]); ok {
 				retry = max(retry, secs)
@@ -29,7 +37,7 @@ func Decorate(h http.Header, errs gqlerror.List) int {
 	if retry >= 0 {
 		h.Set("Retry-After", strconv.Itoa(retry))
 	}
-	return http.StatusOK
+	return status
 }
 
 func codeOf(e *gqlerror.Error) string {

@@ -36,8 +36,9 @@ func TestForgedAndStaleTokensAreUnauthenticated(t *testing.T) {
 	cfg := a.Config.JWT
 	key := cfg.Keys[cfg.SigningKeyID]
 	now := a.Clock.Now()
+	sid := a.NewSession(t, u).String()
 	claims := func(mod func(*auth.Claims)) *auth.Claims {
-		c := &auth.Claims{Role: auth.Admin, RegisteredClaims: jwt.RegisteredClaims{
+		c := &auth.Claims{Role: auth.Admin, SessionID: sid, RegisteredClaims: jwt.RegisteredClaims{
 			Subject: u.ID.String(), Issuer: cfg.Issuer, Audience: jwt.ClaimStrings{cfg.Audience},
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), ID: uuid.NewString(),
 		}}
@@ -86,6 +87,20 @@ func TestForgedAndStaleTokensAreUnauthenticated(t *testing.T) {
 	requireMeRefused(t, a, s, "unknown kid")
 	// An unknown user.
 	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.Subject = uuid.NewString() }), key), "unknown user")
+	// Signed with the right key, but outside what the server issues: no
+	// session (logout could not end it), an unknown session, no issue time,
+	// or a lifetime above the configured 15 minutes (+30 s leeway).
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.SessionID = "" }), key), "no session id")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.SessionID = uuid.NewString() }), key), "unknown session")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) { c.IssuedAt = nil }), key), "no issue time")
+	requireMeRefused(t, a, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) {
+		c.IssuedAt = jwt.NewNumericDate(now.Add(-time.Minute))
+		c.ExpiresAt = jwt.NewNumericDate(now.Add(15 * time.Minute))
+	}), key), "16-minute lifetime")
+	a.Query(t, sign(jwt.SigningMethodHS256, claims(func(c *auth.Claims) {
+		c.IssuedAt = jwt.NewNumericDate(now.Add(-20 * time.Second))
+		c.ExpiresAt = jwt.NewNumericDate(now.Add(15 * time.Minute))
+	}), key), meQuery, nil).Decode(t, &struct{}{}) // within the leeway
 
 	// Expired: the real token stops working 15 minutes (+30 s leeway) later.
 	a.SetPassword(t, u, pw)

@@ -14,6 +14,7 @@ import (
 
 	"jalon/internal/apperr"
 	"jalon/internal/blobstore"
+	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 	"jalon/internal/signedurl"
 )
@@ -130,7 +131,7 @@ func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
 			if errors.Is(err, pgx.ErrNoRows) {
 				http.NotFound(w, r)
 			} else {
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				httpserver.ServerError(w, r, err, "attachment")
 			}
 			return
 		}

@@ -52,13 +52,6 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 	return pool, nil
 }
 
-// InTx runs fn in one transaction bound to ctx: committed when fn returns nil,
-// rolled back otherwise (and when ctx is cancelled). Jobs enqueued with River's
-// InsertTx inside fn commit or vanish with the change that caused them.
-func InTx(ctx context.Context, db DB, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db, fn)
-}
-
 // SQLSTATE codes Jalon reacts to.
 const (
 	uniqueViolation     = "23505"

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
@@ -71,7 +72,7 @@ func newOn(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, opts 
 
 func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log zerolog.Logger, opts ...Option) *TestApp {
 	t.Helper()
-	cfg, err := config.LoadFrom(func(string) string { return "" })
+	cfg, err := config.LoadFrom(Development)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +98,25 @@ func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log z
 		a.Close()
 	})
 	return &TestApp{App: a, URL: srv.URL, Clock: clk, Pool: pool, DBURL: dbURL, Server: srv}
+}
+
+// Development is an empty environment but for JALON_ENV=development: the
+// configuration the tests start from (the built-in development keys are
+// refused unless development mode is asked for).
+func Development(name string) string {
+	if name == "JALON_ENV" {
+		return "development"
+	}
+	return ""
+}
+
+// Production is the Option of a production-mode server: real (test) keys,
+// since production refuses the development ones.
+func Production(c *config.Config) {
+	c.Env = "production"
+	c.JWT.Keys = map[string][]byte{"test": []byte("production-mode-test-key-not-the-development-one")}
+	c.JWT.SigningKeyID = "test"
+	c.URLSigning = []byte("production-mode-url-key-not-the-development-one")
 }
 
 // Response is a GraphQL response as a client sees it.
@@ -186,14 +206,24 @@ func (a *TestApp) Do(t testing.TB, req *http.Request) Response {
 	return out
 }
 
-// Token mints an access token for user (as login would).
+// Token mints an access token for user in a new session (as login would:
+// the session row is stored, so logout and revocation apply to it).
 func (a *TestApp) Token(t testing.TB, u User) string {
 	t.Helper()
-	tok, _, err := a.Tokens.Issue(u.ID, u.Role)
+	tok, _, err := a.Tokens.IssueForSession(u.ID, u.Role, a.NewSession(t, u))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// NewSession stores a live session for user and returns its family id.
+func (a *TestApp) NewSession(t testing.TB, u User) uuid.UUID {
+	t.Helper()
+	family, hash, now := uuid.New(), uuid.New(), a.Clock.Now()
+	a.Exec(t, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, family, u.ID, hash[:], now, now.Add(a.Config.JWT.RefreshTokenTTL))
+	return family
 }
 
 // Exec runs SQL directly on the test database (for fixtures and for tests

@@ -113,6 +113,10 @@ func setup() {
 		serverURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 		if !pgcluster.Answers(ctx, serverURL) {
 			dir, err := os.MkdirTemp("", "jalon-pg-")
+			if err == nil {
+				// Our own folder: the cluster may run as the postgres user.
+				err = os.Chmod(dir, 0o755)
+			}
 			if err != nil {
 				setupErr = err
 				return

@@ -22,6 +22,7 @@ import (
 	"jalon/internal/audit"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
+	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 )
 
@@ -147,8 +148,7 @@ func FeedHandler(pool *pgxpool.Pool, clk clock.Clock, log zerolog.Logger) http.H
 			return
 		}
 		if err != nil {
-			log.Error().Err(err).Msg("calendar feed")
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			httpserver.ServerError(w, r, err, "calendar feed")
 			return
 		}
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
