@@ -239,6 +239,7 @@ func (a *App) buildHandler() http.Handler {
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = httpserver.Gate(limits.AnonymousConcurrency, limits.AnonymousQueue, anonymous, endpoint)
 	endpoint = authn.Middleware(endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustForwardedFor, endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, endpoint)
@@ -256,6 +257,12 @@ func (a *App) buildHandler() http.Handler {
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
 	})
+}
+
+// anonymous reports whether a request carries no valid access token.
+func anonymous(r *http.Request) bool {
+	_, ok := auth.FromContext(r.Context())
+	return !ok
 }
 
 // timeoutBody is the answer to a request that ran out of time.

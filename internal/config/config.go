@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,17 @@ type GraphQLConfig struct {
 	// SubscriptionRecheck is how often a live subscription re-checks that
 	// its caller is still active and their session not revoked.
 	SubscriptionRecheck time.Duration
+	// Document limits, checked before validation (graph.DocumentLimits),
+	// and the most errors one response lists.
+	MaxSelections       int
+	MaxSelectionsPerSet int
+	MaxDirectives       int
+	MaxArguments        int
+	MaxErrors           int
+	// Anonymous GraphQL requests run at most AnonymousConcurrency at once,
+	// AnonymousQueue more wait; beyond, RATE_LIMITED (httpserver.Gate).
+	AnonymousConcurrency int
+	AnonymousQueue       int
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -154,15 +166,22 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL: r.duration("JALON_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 	}
 	c.GraphQL = GraphQLConfig{
-		MaxDepth:            r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
-		MaxAliases:          r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
-		MaxComplexity:       r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
-		MaxTokens:           r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
-		MaxBodyBytes:        int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
-		MaxUploadBytes:      int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
-		RequestTimeout:      r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
-		APQCacheSize:        r.integer("JALON_APQ_CACHE_SIZE", 1000),
-		SubscriptionRecheck: r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
+		MaxDepth:             r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
+		MaxAliases:           r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
+		MaxComplexity:        r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
+		MaxTokens:            r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
+		MaxBodyBytes:         int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
+		MaxUploadBytes:       int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
+		RequestTimeout:       r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
+		APQCacheSize:         r.integer("JALON_APQ_CACHE_SIZE", 1000),
+		SubscriptionRecheck:  r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
+		MaxSelections:        r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 1000),
+		MaxSelectionsPerSet:  r.integer("JALON_GRAPHQL_MAX_SELECTIONS_PER_SET", 100),
+		MaxDirectives:        r.integer("JALON_GRAPHQL_MAX_DIRECTIVES", 5),
+		MaxArguments:         r.integer("JALON_GRAPHQL_MAX_ARGUMENTS", 50),
+		MaxErrors:            r.integer("JALON_GRAPHQL_MAX_ERRORS", 20),
+		AnonymousConcurrency: r.integer("JALON_ANONYMOUS_CONCURRENCY", max(1, runtime.NumCPU()/2)),
+		AnonymousQueue:       r.integer("JALON_ANONYMOUS_QUEUE", 64),
 	}
 	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
 	c.Firebase = FirebaseConfig{
@@ -218,6 +237,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("JALON_JWT_SIGNING_KEY_ID: no key %q in JALON_JWT_KEYS", c.JWT.SigningKeyID)
 	case c.GraphQL.MaxDepth < 1, c.GraphQL.MaxAliases < 0, c.GraphQL.MaxComplexity < 1:
 		return errors.New("JALON_GRAPHQL_*: limits must be positive")
+	case c.GraphQL.MaxSelections < 1, c.GraphQL.MaxSelectionsPerSet < 1, c.GraphQL.MaxDirectives < 1, c.GraphQL.MaxArguments < 1, c.GraphQL.MaxErrors < 1:
+		return errors.New("JALON_GRAPHQL_MAX_SELECTIONS*, _DIRECTIVES, _ARGUMENTS, _ERRORS: must be at least 1")
+	case c.GraphQL.AnonymousConcurrency < 1, c.GraphQL.AnonymousQueue < 0:
+		return errors.New("JALON_ANONYMOUS_CONCURRENCY: at least 1; JALON_ANONYMOUS_QUEUE: 0 or more")
 	case c.Identity.ArgonMemoryKiB < 19*1024 || c.Identity.ArgonTime < 2 || c.Identity.ArgonThreads < 1 || c.Identity.ArgonThreads > 255:
 		return errors.New("JALON_ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2, p=1)")
 	case c.Identity.HashConcurrency < 1:
