@@ -175,7 +175,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		RequestTimeout:       r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
 		APQCacheSize:         r.integer("JALON_APQ_CACHE_SIZE", 1000),
 		SubscriptionRecheck:  r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
-		MaxSelections:        r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 1000),
+		MaxSelections:        r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 400),
 		MaxSelectionsPerSet:  r.integer("JALON_GRAPHQL_MAX_SELECTIONS_PER_SET", 100),
 		MaxDirectives:        r.integer("JALON_GRAPHQL_MAX_DIRECTIVES", 5),
 		MaxArguments:         r.integer("JALON_GRAPHQL_MAX_ARGUMENTS", 50),

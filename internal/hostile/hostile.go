@@ -30,6 +30,21 @@ func (r Request) Body() []byte {
 // tokens is the parser token budget the documents fill (the default limit).
 const tokens = 4990
 
+// Selections is Jalon's default limit of selections in a document
+// (JALON_GRAPHQL_MAX_SELECTIONS).
+const Selections = 400
+
+// chain is a chain of n fragments, each spreading the next one twice.
+func chain(n int) string {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }")
+	for i := range n {
+		fmt.Fprintf(&b, " fragment F%d on Query { ...F%d ...F%d }", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, " fragment F%d on Query { me { id } }", n)
+	return b.String()
+}
+
 // maxNesting is gqlparser's own nesting limit.
 const maxNesting = 1000
 
@@ -46,10 +61,10 @@ func Requests() []Request {
 	add("duplicate-fields", "{ "+repeat("__typename", tokens-2)+" }")
 	add("duplicate-subselections", "{ "+repeat("me { id }", tokens/4)+" }")
 	add("duplicate-fields-nested", "{ "+repeat("me { "+repeat("id", 48)+" }", tokens/52)+" }")
-	// The same, shaped to fit Jalon's document limits (1,000 selections,
+	// The same, shaped to fit Jalon's default document limits (Selections,
 	// 100 per set): what a client can still send to the validator.
-	add("duplicate-fields-at-limits", "{ "+repeat("... { "+repeat("__typename", 99)+" }", 10)+" }")
-	add("duplicate-subselections-at-limits", "{ "+repeat("... { "+repeat("me { "+repeat("id", 8)+" }", 10)+" }", 10)+" }")
+	add("duplicate-fields-at-limits", "{ "+repeat("... { "+repeat("__typename", 99)+" }", Selections/100)+" }")
+	add("duplicate-subselections-at-limits", "{ "+repeat("... { "+repeat("me { "+repeat("id", 8)+" }", 10)+" }", Selections/91)+" }")
 	// Repeated directives: two errors each (unknown, not unique).
 	add("repeated-directives", "{ __typename "+repeat("@a", tokens/2-2)+" }")
 	add("repeated-skip", "{ __typename "+repeat("@skip(if: false)", tokens/7-1)+" }")
@@ -65,14 +80,14 @@ func Requests() []Request {
 		fmt.Fprintf(&b, " fragment F%d on Query { __typename }", i)
 	}
 	add("fragment-fan-out", b.String())
-	// 100 fragments of 8 fields, all spread in one set.
+	// Fragments of 8 fields, all spread in one set.
 	b.Reset()
 	b.WriteString("query {")
-	for i := range 100 {
+	for i := range Selections / 9 {
 		fmt.Fprintf(&b, " ...F%d", i)
 	}
 	b.WriteString(" }")
-	for i := range 100 {
+	for i := range Selections / 9 {
 		fmt.Fprintf(&b, " fragment F%d on Query { %s }", i, repeat("__typename", 8))
 	}
 	add("fragment-fan-out-at-limits", b.String())
@@ -89,14 +104,8 @@ func Requests() []Request {
 	}
 	add("fragment-mesh", b.String())
 	// A chain of fragments, each spreading the next twice: 2^n once expanded.
-	b.Reset()
-	n = tokens / 12
-	b.WriteString("query { ...F0 }")
-	for i := range n {
-		fmt.Fprintf(&b, " fragment F%d on Query { ...F%d ...F%d }", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, " fragment F%d on Query { me { id } }", n)
-	add("fragment-chain", b.String())
+	add("fragment-chain", chain(tokens/12))
+	add("fragment-chain-at-limits", chain(Selections/2-2))
 	// Deep nesting: through introspection, and through unknown fields.
 	n = maxNesting - 3
 	add("deep-introspection", `{ __type(name: "User") { `+strings.Repeat("ofType { ", n)+"name"+strings.Repeat(" }", n)+" } }")
