@@ -166,23 +166,24 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL: r.duration("JALON_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 	}
 	c.GraphQL = GraphQLConfig{
-		MaxDepth:             r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
-		MaxAliases:           r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
-		MaxComplexity:        r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
-		MaxTokens:            r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
-		MaxBodyBytes:         int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
-		MaxUploadBytes:       int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
-		RequestTimeout:       r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
-		APQCacheSize:         r.integer("JALON_APQ_CACHE_SIZE", 1000),
-		SubscriptionRecheck:  r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
-		MaxSelections:        r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 400),
-		MaxSelectionsPerSet:  r.integer("JALON_GRAPHQL_MAX_SELECTIONS_PER_SET", 100),
-		MaxDirectives:        r.integer("JALON_GRAPHQL_MAX_DIRECTIVES", 5),
-		MaxArguments:         r.integer("JALON_GRAPHQL_MAX_ARGUMENTS", 50),
-		MaxErrors:            r.integer("JALON_GRAPHQL_MAX_ERRORS", 20),
-		AnonymousConcurrency: r.integer("JALON_ANONYMOUS_CONCURRENCY", max(1, runtime.NumCPU()/2)),
-		AnonymousQueue:       r.integer("JALON_ANONYMOUS_QUEUE", 64),
+		MaxDepth:            r.integer("JALON_GRAPHQL_MAX_DEPTH", 10),
+		MaxAliases:          r.integer("JALON_GRAPHQL_MAX_ALIASES", 15),
+		MaxComplexity:       r.integer("JALON_GRAPHQL_MAX_COMPLEXITY", 20000),
+		MaxTokens:           r.integer("JALON_GRAPHQL_MAX_TOKENS", 5000),
+		MaxBodyBytes:        int64(r.integer("JALON_GRAPHQL_MAX_BODY_BYTES", 64<<10)),
+		MaxUploadBytes:      int64(r.integer("JALON_UPLOAD_MAX_BYTES", 10<<20)),
+		RequestTimeout:      r.duration("JALON_REQUEST_TIMEOUT", 30*time.Second),
+		APQCacheSize:        r.integer("JALON_APQ_CACHE_SIZE", 1000),
+		SubscriptionRecheck: r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
 	}
+	// Document limits and the anonymous gate (graph.DocumentLimits, httpserver.Gate).
+	c.GraphQL.MaxSelections = r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 400)
+	c.GraphQL.MaxSelectionsPerSet = r.integer("JALON_GRAPHQL_MAX_SELECTIONS_PER_SET", 100)
+	c.GraphQL.MaxDirectives = r.integer("JALON_GRAPHQL_MAX_DIRECTIVES", 5)
+	c.GraphQL.MaxArguments = r.integer("JALON_GRAPHQL_MAX_ARGUMENTS", 50)
+	c.GraphQL.MaxErrors = r.integer("JALON_GRAPHQL_MAX_ERRORS", 20)
+	c.GraphQL.AnonymousConcurrency = r.integer("JALON_ANONYMOUS_CONCURRENCY", max(1, runtime.NumCPU()/2))
+	c.GraphQL.AnonymousQueue = r.integer("JALON_ANONYMOUS_QUEUE", 64)
 	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
 	c.Firebase = FirebaseConfig{
 		CredentialsFile: r.str("FIREBASE_CREDENTIALS_FILE", ""),
