@@ -41,6 +41,12 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 	if oc.Operation == nil {
 		return nil
 	}
+	// Over POST or GET a subscription would wait for its first event until
+	// the request times out. Every request with an Upgrade header goes to
+	// the websocket transport (added first), so none here means HTTP.
+	if oc.Operation.Operation == ast.Subscription && oc.Headers.Get("Upgrade") == "" {
+		return limitError("subscriptions are served over a websocket (graphql-transport-ws), not over HTTP")
+	}
 	if l.NoIntrospection && introspects(oc.Operation.SelectionSet, oc.Doc.Fragments, map[string]bool{}) {
 		e := gqlerror.Errorf("introspection is disabled")
 		e.Extensions = map[string]any{"code": string(apperr.Forbidden)}

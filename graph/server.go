@@ -67,6 +67,9 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	srv.SetDisableSuggestion(o.Production)
+	if o.Production {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
 	if !o.Production {
 		srv.Use(extension.Introspection{})
 	}
@@ -81,6 +84,11 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		return next(ctx)
 	})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.Limits.APQCacheSize)})
+	// After APQ (which puts the query in place), before gqlgen validates.
+	srv.Use(DocumentLimits{MaxTokens: o.Limits.MaxTokens, MaxSelections: o.Limits.MaxSelections,
+		MaxSelectionsPerSet: o.Limits.MaxSelectionsPerSet, MaxDirectives: o.Limits.MaxDirectives,
+		MaxArguments: o.Limits.MaxArguments})
+	srv.AroundResponses(capErrors(o.Limits.MaxErrors))
 	// Our limits first: they are linear in the document and bound the work
 	// of gqlgen's complexity walker, which expands every fragment spread.
 	srv.Use(Limits{MaxDepth: o.Limits.MaxDepth, MaxAliases: o.Limits.MaxAliases,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -99,6 +100,10 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		if msg := unstorable(rec); msg != "" {
+			bad = append(bad, RowError{Line: line, Message: msg})
+			continue
+		}
 		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
 		in, rowErr := parseRow(ctx, db, get)
 		if rowErr == nil {
@@ -139,6 +144,20 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 		return 0, err
 	}
 	return len(inputs), nil
+}
+
+// unstorable says why PostgreSQL would refuse a record's text (it is
+// looked up as is), or "" when it can be stored.
+func unstorable(rec []string) string {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return "not UTF-8 text"
+		}
+		if strings.ContainsRune(f, 0) {
+			return "contains a NUL character"
+		}
+	}
+	return ""
 }
 
 // parseRow resolves a row's natural keys into a ContractInput.

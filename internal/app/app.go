@@ -247,6 +247,7 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
+	endpoint = httpserver.Gate(limits.AnonymousConcurrency, limits.AnonymousQueue, anonymous, endpoint)
 	// Outside LimitBody: an anonymous upload is refused before its body is read.
 	endpoint = authn.Middleware(endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
@@ -268,6 +269,12 @@ func (a *App) buildHandler() http.Handler {
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
 	})
+}
+
+// anonymous reports whether a request carries no valid access token.
+func anonymous(r *http.Request) bool {
+	_, ok := auth.FromContext(r.Context())
+	return !ok
 }
 
 // timeoutBody is the answer to a request that ran out of time.

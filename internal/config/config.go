@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,17 @@ type GraphQLConfig struct {
 	// SubscriptionRecheck is how often a live subscription re-checks that
 	// its caller is still active and their session not revoked.
 	SubscriptionRecheck time.Duration
+	// Document limits, checked before validation (graph.DocumentLimits),
+	// and the most errors one response lists.
+	MaxSelections       int
+	MaxSelectionsPerSet int
+	MaxDirectives       int
+	MaxArguments        int
+	MaxErrors           int
+	// Anonymous GraphQL requests run at most AnonymousConcurrency at once,
+	// AnonymousQueue more wait; beyond, RATE_LIMITED (httpserver.Gate).
+	AnonymousConcurrency int
+	AnonymousQueue       int
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -247,6 +259,14 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		APQCacheSize:        r.integer("JALON_APQ_CACHE_SIZE", 1000),
 		SubscriptionRecheck: r.duration("JALON_SUBSCRIPTION_RECHECK_INTERVAL", 30*time.Second),
 	}
+	// Document limits and the anonymous gate (graph.DocumentLimits, httpserver.Gate).
+	c.GraphQL.MaxSelections = r.integer("JALON_GRAPHQL_MAX_SELECTIONS", 400)
+	c.GraphQL.MaxSelectionsPerSet = r.integer("JALON_GRAPHQL_MAX_SELECTIONS_PER_SET", 100)
+	c.GraphQL.MaxDirectives = r.integer("JALON_GRAPHQL_MAX_DIRECTIVES", 5)
+	c.GraphQL.MaxArguments = r.integer("JALON_GRAPHQL_MAX_ARGUMENTS", 50)
+	c.GraphQL.MaxErrors = r.integer("JALON_GRAPHQL_MAX_ERRORS", 20)
+	c.GraphQL.AnonymousConcurrency = r.integer("JALON_ANONYMOUS_CONCURRENCY", max(1, runtime.NumCPU()/2))
+	c.GraphQL.AnonymousQueue = r.integer("JALON_ANONYMOUS_QUEUE", 64)
 	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
 	c.Firebase = FirebaseConfig{
 		CredentialsFile: r.str("FIREBASE_CREDENTIALS_FILE", ""),
@@ -318,6 +338,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("JALON_JWT_SIGNING_KEY_ID: no key %q in JALON_JWT_KEYS", c.JWT.SigningKeyID)
 	case c.GraphQL.MaxDepth < 1, c.GraphQL.MaxAliases < 0, c.GraphQL.MaxComplexity < 1:
 		return errors.New("JALON_GRAPHQL_*: limits must be positive")
+	case c.GraphQL.MaxSelections < 1, c.GraphQL.MaxSelectionsPerSet < 1, c.GraphQL.MaxDirectives < 1, c.GraphQL.MaxArguments < 1, c.GraphQL.MaxErrors < 1:
+		return errors.New("JALON_GRAPHQL_MAX_SELECTIONS*, _DIRECTIVES, _ARGUMENTS, _ERRORS: must be at least 1")
+	case c.GraphQL.AnonymousConcurrency < 1, c.GraphQL.AnonymousQueue < 0:
+		return errors.New("JALON_ANONYMOUS_CONCURRENCY: at least 1; JALON_ANONYMOUS_QUEUE: 0 or more")
 	case c.Identity.ArgonMemoryKiB < 19*1024 || c.Identity.ArgonTime < 2 || c.Identity.ArgonThreads < 1 || c.Identity.ArgonThreads > 255:
 		return errors.New("JALON_ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2, p=1)")
 	case c.Identity.HashConcurrency < 1:
