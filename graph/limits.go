@@ -68,7 +68,7 @@ func (l Limits) MutateOperationContext(_ context.Context, oc *graphql.OperationC
 
 func limitError(format string, args ...any) *gqlerror.Error {
 	e := gqlerror.Errorf(format, args...)
-	e.Extensions = map[string]any{"code": string(apperr.ValidationFailed)}
+	e.Extensions = map[string]any{"code": string(apperr.DocumentInvalid)}
 	return e
 }
 

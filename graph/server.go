@@ -180,6 +180,11 @@ func argumentError(ctx context.Context, e *gqlerror.Error) (string, bool) {
 	if len(e.Path) <= len(field) || e.Path[:len(field)].String() != field.String() {
 		return "", false
 	}
+	if _, named := e.Path[len(field)].(ast.PathName); !named {
+		// A list index (nodes.3): a resolver's error about one element of
+		// its result, already at its response path.
+		return "", false
+	}
 	name := ""
 	for _, el := range e.Path[len(field):] {
 		if n, ok := el.(ast.PathName); ok {

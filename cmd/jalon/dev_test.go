@@ -42,6 +42,7 @@ func TestFailClosedWithoutConfiguration(t *testing.T) {
 	t.Setenv("JALON_JWT_KEYS", "k:"+base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 40))))
 	t.Setenv("JALON_JWT_SIGNING_KEY_ID", "k")
 	t.Setenv("JALON_URL_SIGNING_KEY", strings.Repeat("u", 40))
+	t.Setenv("JALON_IDENTITY_KEY", strings.Repeat("i", 40))
 	err := run(context.Background(), []string{"seed-demo"}, strings.NewReader(""), os.Stdout)
 	if err == nil || !strings.HasPrefix(err.Error(), "JALON_ENV=production") {
 		t.Fatalf("seed-demo in production: want a refusal, got %v", err)

@@ -66,7 +66,7 @@ func TestIntrospection(t *testing.T) {
 	a := testapp.New(t)
 	u := a.NewUser(t, auth.Apprentice)
 	r := a.Query(t, a.Token(t, u), `{ me { id ... @defer { email } } }`, nil)
-	r.RequireCode(t, "VALIDATION_FAILED")
+	r.RequireCode(t, "GRAPHQL_VALIDATION_FAILED")
 	if !strings.Contains(r.Errors[0].Message, "defer") {
 		t.Fatalf("want an unknown-directive error, got %+v", r.Errors)
 	}

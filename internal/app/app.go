@@ -302,7 +302,10 @@ func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
 		defer cancel()
 		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		next.ServeHTTP(buf, r.WithContext(ctx))
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// A body that did not arrive in time was already answered 408 (its
+		// read deadline is the same request timeout, set a moment earlier):
+		// that answer says more than a generic time-out.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.status != http.StatusRequestTimeout {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, timeoutBody)

@@ -187,7 +187,7 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 	a.Query(t, tok, deep, nil).Decode(t, &struct{}{})
 	tooDeep := `{ contracts { nodes { logEntries { nodes { contract { logEntries { nodes { contract { logEntries { nodes { contract { id } } } } } } } } } } } }`
 	res := a.Query(t, tok, tooDeep, nil)
-	res.RequireCode(t, "VALIDATION_FAILED")
+	res.RequireCode(t, "GRAPHQL_VALIDATION_FAILED")
 	if !strings.Contains(res.Errors[0].Message, "nested 12 levels") {
 		t.Fatalf("want the depth limit: %+v", res.Errors)
 	}
@@ -202,7 +202,7 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 		aliases.WriteString(" a" + string(rune('a'+i)) + ": __typename")
 	}
 	aliases.WriteString(" }")
-	a.Query(t, tok, aliases.String(), nil).RequireCode(t, "VALIDATION_FAILED")
+	a.Query(t, tok, aliases.String(), nil).RequireCode(t, "GRAPHQL_VALIDATION_FAILED")
 
 	big := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}`
 	res = a.Post(t, tok, "application/json", strings.NewReader(big))

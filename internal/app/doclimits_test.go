@@ -100,7 +100,7 @@ func TestNoSuggestionsInProduction(t *testing.T) {
 		`{ contrcts { nodes { id } } }`,
 	}
 	dev := testapp.New(t)
-	prod := testapp.New(t, func(c *config.Config) { c.Env = "production" })
+	prod := testapp.New(t, testapp.Production)
 	for _, q := range docs {
 		if res := dev.Query(t, "", q, nil); len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, "Did you mean") {
 			t.Errorf("development: no suggestion for %s: %+v", q, res.Errors)

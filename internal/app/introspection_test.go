@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"jalon/internal/config"
 	"jalon/internal/testapp"
 	"jalon/internal/testtools"
 )
@@ -93,7 +92,7 @@ func TestToolsIntrospectTheDevelopmentServer(t *testing.T) {
 		}
 	}
 
-	prod := testapp.New(t, func(c *config.Config) { c.Env = "production" })
+	prod := testapp.New(t, testapp.Production)
 	got.Errors, got.SDL = nil, ""
 	if err := json.Unmarshal(node(t, introspectScript, prod.URL+"/graphql"), &got); err != nil {
 		t.Fatal(err)

@@ -192,14 +192,14 @@ func (c *Config) SetDevelopment() {
 func (c Config) DatabaseURLDefaulted() bool { return c.databaseURLDefaulted }
 
 // UsesDevelopmentKeys reports whether a built-in development key signs
-// access tokens or URLs.
+// access tokens or URLs, or keys the identity hashes.
 func (c Config) UsesDevelopmentKeys() bool {
 	for _, key := range c.JWT.Keys {
 		if string(key) == DevSigningSecret {
 			return true
 		}
 	}
-	return string(c.URLSigning) == DevSigningSecret
+	return string(c.URLSigning) == DevSigningSecret || string(c.Identity.Key) == DevSigningSecret
 }
 
 // CheckServe fails closed: a process that serves or works jobs refuses the
@@ -208,7 +208,7 @@ func (c Config) UsesDevelopmentKeys() bool {
 // accepts tokens anyone can forge.
 func (c Config) CheckServe() error {
 	if c.UsesDevelopmentKeys() && !(c.envExplicit && c.Env == "development") {
-		return errors.New("JALON_JWT_KEYS / JALON_URL_SIGNING_KEY: not set, and the built-in development keys " +
+		return errors.New("JALON_JWT_KEYS / JALON_URL_SIGNING_KEY / JALON_IDENTITY_KEY: not set, and the built-in development keys " +
 			"are public; set JALON_ENV=development to run with them on this machine (or run `jalon dev`), " +
 			"or set real keys (README, Configuration)")
 	}

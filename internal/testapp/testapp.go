@@ -117,6 +117,7 @@ func Production(c *config.Config) {
 	c.JWT.Keys = map[string][]byte{"test": []byte("production-mode-test-key-not-the-development-one")}
 	c.JWT.SigningKeyID = "test"
 	c.URLSigning = []byte("production-mode-url-key-not-the-development-one")
+	c.Identity.Key = []byte("production-mode-identity-key-not-the-development-one")
 }
 
 // Response is a GraphQL response as a client sees it.
