@@ -59,7 +59,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		},
 		InitFunc: websocketInit(o.Authenticate, sockets.closingRecheck(o.Recheck)),
 	}))
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.Limits.MaxUploadBytes + 1<<20, MaxMemory: 1 << 20})
+	srv.AddTransport(gqlhttp.Multipart{MultipartForm: transport.MultipartForm{MaxUploadSize: o.Limits.MaxUploadBytes + 1<<20, MaxMemory: 1 << 20}})
 	// GET, JSON POST and every other plain request, by the GraphQL-over-HTTP
 	// specification: last, it takes what the transports above do not.
 	srv.AddTransport(gqlhttp.Transport{})

@@ -162,3 +162,46 @@ func TestMultipartOperationsAreCappedLikeJSON(t *testing.T) {
 	}
 	res.RequireCode(t, "VALIDATION_FAILED")
 }
+
+// An upload that cannot be read, or whose document does not parse or
+// validate, answers like any other request: every error has a code; a
+// malformed multipart request is 400 BAD_REQUEST, a bad document 200 with
+// the document's code and no data (gqlgen alone says 422 with no code).
+func TestMultipartRefusalsCarryCodes(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	tok := a.Token(t, a.NewUser(t, auth.Apprentice))
+	send := func(ops, fileMap string) testapp.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		w.WriteField("operations", ops)
+		w.WriteField("map", fileMap)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return a.Do(t, req)
+	}
+	cases := []struct {
+		name, ops, fileMap string
+		status             int
+		code               string
+	}{
+		{"operations not JSON", `{"query":`, `{}`, http.StatusBadRequest, "BAD_REQUEST"},
+		{"map not JSON", `{"query":"{ me { id } }"}`, `[`, http.StatusBadRequest, "BAD_REQUEST"},
+		{"a mapped file missing", `{"query":"{ me { id } }","variables":{"f":null}}`, `{"0":["variables.f"]}`, http.StatusBadRequest, "BAD_REQUEST"},
+		{"document does not parse", `{"query":"{ me { id "}`, `{}`, http.StatusOK, "GRAPHQL_PARSE_FAILED"},
+		{"document does not validate", `{"query":"{ me { nope } }"}`, `{}`, http.StatusOK, "GRAPHQL_VALIDATION_FAILED"},
+	}
+	for _, c := range cases {
+		res := send(c.ops, c.fileMap)
+		if res.Status != c.status {
+			t.Errorf("%s: status %d, want %d (%+v)", c.name, res.Status, c.status, res.Errors)
+			continue
+		}
+		res.RequireCode(t, c.code)
+		if res.Data != nil && string(res.Data) != "null" {
+			t.Errorf("%s: a request error has data: %s", c.name, res.Data)
+		}
+	}
+}

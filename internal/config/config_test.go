@@ -42,7 +42,13 @@ func TestDevelopmentKeysNeedExplicitDevelopment(t *testing.T) {
 		t.Fatal("JALON_ENV=development: the development keys must be allowed")
 	}
 	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
-	real, err := load(map[string]string{"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "a", "JALON_URL_SIGNING_KEY": strings.Repeat("u", 32)})
+	realKeys := map[string]string{"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "a", "JALON_URL_SIGNING_KEY": strings.Repeat("u", 32)}
+	// The identity key is a development key too: left out, it is refused.
+	if c, err := load(realKeys); err != nil || c.CheckServe() == nil {
+		t.Fatalf("the development identity key without JALON_ENV: want a refusal, got %v", err)
+	}
+	realKeys["JALON_IDENTITY_KEY"] = strings.Repeat("i", 32)
+	real, err := load(realKeys)
 	if err != nil || real.CheckServe() != nil {
 		t.Fatalf("real keys without JALON_ENV: %v %v", err, real.CheckServe())
 	}

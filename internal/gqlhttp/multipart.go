@@ -1,0 +1,71 @@
+package gqlhttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Multipart serves file uploads (the GraphQL multipart request
+// specification) through gqlgen's transport, and answers its refusals as
+// every other request is answered: gqlgen says 422 with errors that carry no
+// code for a malformed upload (operations or map that do not decode, a
+// missing file), which Apollo Client reads as a network failure. Here such a
+// refusal is 400 with BAD_REQUEST, and an upload whose document does not
+// parse or validate is 200 with the document's code (application/json).
+type Multipart struct {
+	transport.MultipartForm
+}
+
+// Do answers one upload; the answer is held until gqlgen is done with it
+// (answers are small JSON documents; the file itself is not in them).
+func (m Multipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	held := &heldResponse{header: w.Header(), status: http.StatusOK}
+	m.MultipartForm.Do(held, r, exec)
+	var answer struct {
+		Errors gqlerror.List `json:"errors"`
+	}
+	if err := json.Unmarshal(held.body.Bytes(), &answer); err != nil {
+		Fail(w, http.StatusBadRequest, JSON, "the upload could not be read")
+		return
+	}
+	for _, e := range answer.Errors {
+		if _, ok := e.Extensions["code"]; !ok {
+			// gqlgen's refusal of the multipart request itself.
+			Fail(w, http.StatusBadRequest, JSON, e.Message)
+			return
+		}
+	}
+	if held.status == http.StatusOK {
+		w.WriteHeader(held.status)
+		w.Write(held.body.Bytes())
+		return
+	}
+	// A document refused before it ran: a request error.
+	write(w, JSON, Decorate(w.Header(), answer.Errors), requestError{Errors: answer.Errors})
+}
+
+// heldResponse keeps a response until it is rewritten.
+type heldResponse struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(code int) {
+	if !h.wrote {
+		h.status, h.wrote = code, true
+	}
+}
+
+func (h *heldResponse) Write(p []byte) (int, error) {
+	h.wrote = true
+	return h.body.Write(p)
+}
