@@ -153,6 +153,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 				gqlErr.Message = fmt.Sprintf("variable $%s: %s", gqlErr.Path[1:], gqlErr.Message)
 				gqlErr.Path = nil
 			}
+		case "COMPLEXITY_LIMIT_EXCEEDED": // extension.FixedComplexityLimit's
+			// gqlgen's complexity budget: a limit of the document, answered
+			// like the other limits.
+			gqlErr.Extensions["code"] = string(apperr.DocumentInvalid)
+			gqlErr.Extensions["limit"] = "complexity"
 		case nil:
 			gqlErr.Extensions["code"] = string(apperr.ValidationFailed)
 		}

@@ -84,7 +84,7 @@ func (g guarded) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 		w.Header().Set("Retry-After", strconv.Itoa(5))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte(`{"errors":[{"message":"too many open websockets, try again later","extensions":{"code":"RATE_LIMITED"}}]}`))
+		w.Write([]byte(`{"errors":[{"message":"too many open websockets, try again later","extensions":{"code":"RATE_LIMITED","retryAfter":5}}]}`))
 		return
 	}
 	sock := &socket{}

@@ -246,8 +246,10 @@ func (a *App) buildHandler() http.Handler {
 	var endpoint http.Handler = gql
 	endpoint = loaders.Middleware(a.Pool, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
-	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
+	// Inside LimitBody, which reads the body: a slot of the gate is not
+	// held while a slow client sends it.
 	endpoint = httpserver.Gate(limits.AnonymousConcurrency, limits.AnonymousQueue, anonymous, endpoint)
+	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 	// Outside LimitBody: an anonymous upload is refused before its body is read.
 	endpoint = authn.Middleware(endpoint)
 	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
@@ -290,7 +292,7 @@ const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"co
 // as its connection.
 func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
+		if httpserver.IsWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -305,7 +307,8 @@ func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
 		// A body that did not arrive in time was already answered 408 (its
 		// read deadline is the same request timeout, set a moment earlier):
 		// that answer says more than a generic time-out.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.status != http.StatusRequestTimeout {
+		// The gate's 429 (it waited its turn in vain) stays as well.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.status != http.StatusRequestTimeout && buf.status != http.StatusTooManyRequests {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, timeoutBody)
@@ -409,6 +412,9 @@ func (a *App) HTTPServer() *http.Server {
 		ReadTimeout:       h.TransferTimeout,
 		WriteTimeout:      h.TransferTimeout,
 		IdleTimeout:       h.IdleTimeout,
+		// A GET carries its document and variables in the URL: held to the
+		// JSON body limit (plus room for the headers), not net/http's 1 MB.
+		MaxHeaderBytes: int(a.Config.GraphQL.MaxBodyBytes) + 16<<10,
 	}
 }
 

@@ -209,7 +209,7 @@ func TestLimitsRejectBeforeExecution(t *testing.T) {
 	if res.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: status %d", res.Status)
 	}
-	res.RequireCode(t, "VALIDATION_FAILED")
+	res.RequireCode(t, "BAD_REQUEST")
 
 	batch := a.Post(t, tok, "application/json", strings.NewReader(`[{"query":"{ __typename }"},{"query":"{ __typename }"}]`))
 	if batch.Status != http.StatusBadRequest {

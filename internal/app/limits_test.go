@@ -21,7 +21,7 @@ func TestComplexityCountsFirst(t *testing.T) {
 	// The same selection: 5 items fit the budget, 100 do not.
 	a.Query(t, tok, `{ contracts(first: 5) { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, nil).Decode(t, &struct{}{})
 	res := a.Query(t, tok, `{ contracts(first: 100) { nodes { id status apprentice { id email } tutor { id email } trade { code } } } }`, nil)
-	if res.Code() == "" || !strings.Contains(res.Errors[0].Message, "complexity") {
+	if res.Code() != "GRAPHQL_VALIDATION_FAILED" || res.Errors[0].Extensions["limit"] != "complexity" || !strings.Contains(res.Errors[0].Message, "complexity") {
 		t.Fatalf("first: 100 should exceed the budget: %+v", res.Errors)
 	}
 	// Without first, the default page size (20) counts.
@@ -50,7 +50,7 @@ func TestDefaultComplexityBudgetRefusesNestedPages(t *testing.T) {
 	}
 	b.WriteString(" }")
 	res := a.Query(t, tok, b.String(), nil)
-	if res.Code() == "" || !strings.Contains(res.Errors[0].Message, "complexity") || string(res.Data) != "" && string(res.Data) != "null" {
+	if res.Code() != "GRAPHQL_VALIDATION_FAILED" || res.Errors[0].Extensions["limit"] != "complexity" || !strings.Contains(res.Errors[0].Message, "complexity") || string(res.Data) != "" && string(res.Data) != "null" {
 		t.Fatalf("want a complexity error and no data: %+v %s", res.Errors, res.Data)
 	}
 }
@@ -160,7 +160,7 @@ func TestMultipartOperationsAreCappedLikeJSON(t *testing.T) {
 	if res.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a 100 KiB multipart operation: status %d", res.Status)
 	}
-	res.RequireCode(t, "VALIDATION_FAILED")
+	res.RequireCode(t, "BAD_REQUEST")
 }
 
 // An upload that cannot be read, or whose document does not parse or

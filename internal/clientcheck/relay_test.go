@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"jalon/internal/config"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 	"jalon/internal/testtools"
@@ -33,12 +32,10 @@ func run(t *testing.T, dir string, name string, args ...string) string {
 	return string(out)
 }
 
-// newApp starts the server the client tools read the schema from.
-// graphql-js's introspection query nests 15 levels (ofType chains), which
-// the depth limit (10 by default) still counts: raised here until the limit
-// skips __schema.
+// newApp starts the server the client tools read the schema from, with the
+// default limits: the apps' operations must pass them.
 func newApp(t *testing.T) *testapp.TestApp {
-	return testapp.New(t, func(c *config.Config) { c.GraphQL.MaxDepth = 16 })
+	return testapp.New(t)
 }
 
 // servedSchema writes the SDL of the schema a's server serves to path.

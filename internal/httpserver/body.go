@@ -92,14 +92,16 @@ func cannotRead(w http.ResponseWriter, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusRequestTimeout)
-		io.WriteString(w, `{"errors":[{"message":"request body too slow","extensions":{"code":"VALIDATION_FAILED","field":"body"}}]}`)
+		io.WriteString(w, `{"errors":[{"message":"request body too slow","extensions":{"code":"BAD_REQUEST"}}]}`)
 		return
 	}
-	http.Error(w, "cannot read body", http.StatusBadRequest)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	io.WriteString(w, `{"errors":[{"message":"cannot read body","extensions":{"code":"BAD_REQUEST"}}]}`)
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusRequestEntityTooLarge)
-	io.WriteString(w, `{"errors":[{"message":"request body too large","extensions":{"code":"VALIDATION_FAILED","field":"body"}}]}`)
+	io.WriteString(w, `{"errors":[{"message":"request body too large","extensions":{"code":"BAD_REQUEST"}}]}`)
 }

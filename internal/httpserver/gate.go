@@ -33,7 +33,7 @@ func newGate(n, queue int, admit func(*http.Request) bool, next http.Handler) *g
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Upgrade") != "" || !g.admit(r) {
+	if IsWebsocket(r) || !g.admit(r) {
 		g.next.ServeHTTP(w, r)
 		return
 	}
@@ -81,5 +81,5 @@ func busy(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Retry-After", "1")
 	w.WriteHeader(http.StatusTooManyRequests)
-	io.WriteString(w, `{"errors":[{"message":"too many anonymous requests; retry later","extensions":{"code":"RATE_LIMITED"}}]}`)
+	io.WriteString(w, `{"errors":[{"message":"too many anonymous requests; retry later","extensions":{"code":"RATE_LIMITED","retryAfter":1}}]}`)
 }

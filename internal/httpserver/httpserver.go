@@ -152,7 +152,7 @@ func compress(next http.Handler) http.Handler {
 	}
 	gz := wrap(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
+		if IsWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

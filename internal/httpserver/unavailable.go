@@ -29,7 +29,7 @@ func setRetryAfter(h http.Header) {
 // starts, after the operation ran. Websocket upgrades pass through.
 func UnavailableStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
+		if IsWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,5 +106,18 @@ func TestInTxRetryIsBounded(t *testing.T) {
 	})
 	if !errors.As(err, &pgErr) || pgErr.Code != "40P01" {
 		t.Fatalf("nested: %v", err)
+	}
+}
+
+// A request that ran out of time, or whose client left, is not a database
+// outage (context.DeadlineExceeded is also a net.Error).
+func TestUnreachableIsNotATimeout(t *testing.T) {
+	for _, err := range []error{context.DeadlineExceeded, context.Canceled, fmt.Errorf("query: %w", context.DeadlineExceeded)} {
+		if postgres.Unreachable(err) {
+			t.Errorf("%v: reported as unreachable", err)
+		}
+	}
+	if !postgres.Unreachable(&net.OpError{Op: "dial", Err: errors.New("connection refused")}) {
+		t.Error("a refused connection is unreachable")
 	}
 }

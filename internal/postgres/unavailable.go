@@ -38,6 +38,11 @@ func Unreachable(err error) bool {
 		}
 		return strings.HasPrefix(pgErr.Code, "08")
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The request ran out of time or its client left (a
+		// context.DeadlineExceeded is also a net.Error): not an outage.
+		return false
+	}
 	var netErr net.Error
 	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }
