@@ -53,7 +53,11 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	sockets := newSockets(o.Websocket, r.Clock)
+	// A websocket message is held to the JSON body limit (gqlgen's default
+	// is 1 MB, even before connection_init authenticates anyone).
+	payloadLimit := o.Limits.MaxBodyBytes
 	srv.AddTransport(sockets.transport(transport.Websocket{
+		PayloadReadLimit: &payloadLimit,
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{OriginPatterns: o.WebsocketOrigins},
 		},

@@ -140,6 +140,21 @@ func TestWebsocketRefusalsCarryTheirCloseCode(t *testing.T) {
 	}
 }
 
+// A websocket message is held to the JSON body limit, even connection_init:
+// the socket is closed with 1009 (message too big).
+func TestWebsocketMessagesAreHeldToTheBodyLimit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	conn := wsOpen(t, a)
+	big := `{"type":"connection_init","payload":{"pad":"` + strings.Repeat("x", 100<<10) + `"}}`
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn.Write(ctx, websocket.MessageText, []byte(big)) // the server may close while it arrives
+	if code, got := wsClosed(t, conn, false); code != websocket.StatusMessageTooBig {
+		t.Fatalf("a 100 KiB init message: close %d after %v, want 1009", code, got)
+	}
+}
+
 // Only graphql-transport-ws is served: the legacy protocol has no pings.
 func TestLegacyWebsocketProtocolIsRefused(t *testing.T) {
 	t.Parallel()

@@ -340,6 +340,15 @@ func (c Config) validate() error {
 		return errors.New("JALON_GRAPHQL_*: limits must be positive")
 	case c.GraphQL.MaxSelections < 1, c.GraphQL.MaxSelectionsPerSet < 1, c.GraphQL.MaxDirectives < 1, c.GraphQL.MaxArguments < 1, c.GraphQL.MaxErrors < 1:
 		return errors.New("JALON_GRAPHQL_MAX_SELECTIONS*, _DIRECTIVES, _ARGUMENTS, _ERRORS: must be at least 1")
+	case c.GraphQL.MaxTokens < 1:
+		// 0 would mean "no limit" to gqlparser: refuse it.
+		return errors.New("JALON_GRAPHQL_MAX_TOKENS: must be at least 1")
+	case c.GraphQL.MaxBodyBytes < 1:
+		return errors.New("JALON_GRAPHQL_MAX_BODY_BYTES: must be at least 1")
+	case c.GraphQL.MaxUploadBytes < 1:
+		return errors.New("JALON_UPLOAD_MAX_BYTES: must be at least 1")
+	case c.GraphQL.APQCacheSize < 1:
+		return errors.New("JALON_APQ_CACHE_SIZE: must be at least 1")
 	case c.GraphQL.AnonymousConcurrency < 1, c.GraphQL.AnonymousQueue < 0:
 		return errors.New("JALON_ANONYMOUS_CONCURRENCY: at least 1; JALON_ANONYMOUS_QUEUE: 0 or more")
 	case c.Identity.ArgonMemoryKiB < 19*1024 || c.Identity.ArgonTime < 2 || c.Identity.ArgonThreads < 1 || c.Identity.ArgonThreads > 255:
