@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,5 +129,27 @@ func TestImportContractsAllOrNothing(t *testing.T) {
 	// Importing the same file again: every row now conflicts, nothing changes.
 	if err := run(ctx, []string{"import", "contracts", goodFile}, nil, &out); err == nil || !strings.Contains(err.Error(), "2 bad rows") {
 		t.Fatalf("re-import: %v", err)
+	}
+}
+
+// A database that a production process used refuses the demo accounts, even
+// from a shell without JALON_ENV=production; another database takes them.
+func TestSeedDemoRefusesAProductionDatabase(t *testing.T) {
+	prod := testapp.New(t, testapp.Production)
+	t.Setenv("JALON_ENV", "development")
+	t.Setenv("DATABASE_URL", prod.DBURL)
+	err := run(context.Background(), []string{"seed-demo"}, strings.NewReader(""), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "production's") {
+		t.Fatalf("seed-demo into a production database: want a refusal, got %v", err)
+	}
+	var users int
+	prod.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE email LIKE '%@jalon.test'`).Scan(&users)
+	if users != 0 {
+		t.Fatalf("%d demo users loaded into a production database", users)
+	}
+	dev := testapp.New(t)
+	t.Setenv("DATABASE_URL", dev.DBURL)
+	if err := run(context.Background(), []string{"seed-demo"}, strings.NewReader(""), io.Discard); err != nil {
+		t.Fatalf("seed-demo into a development database: %v", err)
 	}
 }

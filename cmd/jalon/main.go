@@ -156,9 +156,9 @@ func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, err
 }
 
 // seedDemo loads the demo accounts, whose passwords are public and one of
-// which is an admin: never into a production database. A process is in
-// production when JALON_ENV=production (the setting a production deployment
-// must have, since it refuses the development keys without it).
+// which is an admin: never into a production database. It refuses when its
+// own JALON_ENV is production, and when a production process has used the
+// database (the deployment table), whatever this shell's environment says.
 func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if cfg.Production() {
 		return errors.New("JALON_ENV=production: `jalon seed-demo` refuses to load the demo accounts (public passwords, an admin) into a production database")
@@ -168,5 +168,12 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return err
 	}
 	defer pool.Close()
+	var production bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deployment)`).Scan(&production); err != nil {
+		return err
+	}
+	if production {
+		return errors.New("this database is production's (a production process used it): `jalon seed-demo` refuses to load the demo accounts (public passwords, an admin)")
+	}
 	return seed.Demo(ctx, pool, out)
 }

@@ -111,6 +111,13 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 			return nil, err
 		}
 	}
+	if cfg.Production() {
+		// Marks the database as production's (seed-demo refuses it). A
+		// database not migrated yet is marked at the next start.
+		if _, err := a.Pool.Exec(ctx, `INSERT INTO deployment DEFAULT VALUES ON CONFLICT DO NOTHING`); err != nil {
+			a.Log.Warn().Err(err).Msg("could not mark the database as production's")
+		}
+	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
 	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
 	blobs, err := blobstore.NewDir(cfg.BlobDir)
