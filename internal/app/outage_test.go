@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/auth"
@@ -138,6 +140,27 @@ func TestDatabaseRefusingConnectionsIsNotALogout(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "5" {
 		t.Fatalf("calendar feed during the outage: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// An upload: 503 with Retry-After and UNAVAILABLE, like a JSON request.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("operations", `{"query":"{ me { id } }"}`)
+	mw.WriteField("map", `{}`)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/graphql", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	up := a.Do(t, req)
+	if up.Status != http.StatusServiceUnavailable || up.Header.Get("Retry-After") != "5" {
+		t.Fatalf("an upload during the outage: %d, Retry-After %q, %+v", up.Status, up.Header.Get("Retry-After"), up.Errors)
+	}
+	up.RequireCode(t, "UNAVAILABLE")
+	// A websocket whose token cannot be checked closes with 1013 (try
+	// again later), which graphql-ws retries, never 4401 (sign out).
+	conn := wsOpen(t, a)
+	wsSend(t, conn, `{"type":"connection_init","payload":{"authToken":"`+tok+`"}}`)
+	if code, got := wsClosed(t, conn, false); code != websocket.StatusTryAgainLater {
+		t.Fatalf("websocket during the outage: close %d after %v, want 1013", code, got)
 	}
 
 	o.allowConnections(true)
