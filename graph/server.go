@@ -114,9 +114,9 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 // GRAPHQL_VALIDATION_FAILED, and variables that do not coerce answer
 // BAD_USER_INPUT: VALIDATION_FAILED is for the business rules of an input.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
-	if postgres.Unreachable(err) {
+	if postgres.RetryLater(err) {
 		// Retry later (HTTP 503, see httpserver.UnavailableStatus).
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable or busy: retry later")
 		reqinfo.MarkUnavailable(ctx)
 		err = apperr.ErrUnavailable
 	}

@@ -73,8 +73,8 @@ func UnavailableStatus(next http.Handler) http.Handler {
 func GraphQLServerError(w http.ResponseWriter, r *http.Request, err error, what string) {
 	code, status, msg := apperr.Internal, http.StatusInternalServerError, "internal error"
 	ext := map[string]any{}
-	if postgres.Unreachable(err) {
-		zerolog.Ctx(r.Context()).Warn().Err(err).Msg(what + ": database unreachable")
+	if postgres.RetryLater(err) {
+		zerolog.Ctx(r.Context()).Warn().Err(err).Msg(what + ": database unreachable or busy: retry later")
 		reqinfo.MarkUnavailable(r.Context())
 		setRetryAfter(w.Header())
 		code, status, msg = apperr.Unavailable, http.StatusServiceUnavailable, apperr.ErrUnavailable.Message
@@ -94,8 +94,8 @@ func GraphQLServerError(w http.ResponseWriter, r *http.Request, err error, what 
 // PDFs, calendar feeds) and logs it: 503 with Retry-After when the database
 // is unreachable, 500 otherwise. Its cause is never shown.
 func ServerError(w http.ResponseWriter, r *http.Request, err error, what string) {
-	if postgres.Unreachable(err) {
-		zerolog.Ctx(r.Context()).Warn().Err(err).Msg(what + ": database unreachable")
+	if postgres.RetryLater(err) {
+		zerolog.Ctx(r.Context()).Warn().Err(err).Msg(what + ": database unreachable or busy: retry later")
 		setRetryAfter(w.Header())
 		http.Error(w, "service temporarily unavailable, retry shortly", http.StatusServiceUnavailable)
 		return

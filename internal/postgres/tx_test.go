@@ -121,3 +121,16 @@ func TestUnreachableIsNotATimeout(t *testing.T) {
 		t.Error("a refused connection is unreachable")
 	}
 }
+
+// A transaction that still collides after InTx's attempts is worth a retry
+// by the client (UNAVAILABLE), not an internal error.
+func TestCollisionsAfterRetriesAreRetryLater(t *testing.T) {
+	for _, code := range []string{"40001", "40P01"} {
+		if !postgres.RetryLater(fmt.Errorf("commit: %w", &pgconn.PgError{Code: code})) {
+			t.Errorf("%s: not retry-later", code)
+		}
+	}
+	if postgres.RetryLater(&pgconn.PgError{Code: "23505"}) || postgres.RetryLater(context.DeadlineExceeded) {
+		t.Error("a unique violation or a time-out is not retry-later")
+	}
+}

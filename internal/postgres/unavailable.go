@@ -47,6 +47,14 @@ func Unreachable(err error) bool {
 	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }
 
+// RetryLater reports whether the client should simply send the same request
+// again later (UNAVAILABLE, 503): the database is unreachable, or a
+// transaction still collided (serialization failure, deadlock) after InTx's
+// own attempts.
+func RetryLater(err error) bool {
+	return Unreachable(err) || hasCode(err, "40001") || hasCode(err, "40P01")
+}
+
 // txAttempts bounds how many times InTx runs a transaction that failed on a
 // transient error.
 const txAttempts = 3
