@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"jalon/internal/testtools"
 )
 
 // The binary starts on a host without a time zone database (a scratch or
@@ -16,7 +18,7 @@ import (
 func TestStartsWithoutHostZoneinfo(t *testing.T) {
 	unshare, err := exec.LookPath("unshare")
 	if err != nil || exec.Command(unshare, "-Urm", "true").Run() != nil {
-		t.Skip("needs unshare and user namespaces to hide the host's zoneinfo")
+		testtools.Missing(t, "needs unshare and user namespaces to hide the host's zoneinfo")
 	}
 	bin := filepath.Join(t.TempDir(), "jalon")
 	// -trimpath: the binary does not know the GOROOT it was built from.

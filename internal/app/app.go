@@ -4,7 +4,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -309,46 +308,25 @@ func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		buf := httpserver.NewHeld(nil)
 		next.ServeHTTP(buf, r.WithContext(ctx))
 		// A body that did not arrive in time was already answered 408 (its
 		// read deadline is the same request timeout, set a moment earlier):
 		// that answer says more than a generic time-out.
 		// The gate's 429 (it waited its turn in vain) stays as well.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.status != http.StatusRequestTimeout && buf.status != http.StatusTooManyRequests {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.Status != http.StatusRequestTimeout && buf.Status != http.StatusTooManyRequests {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, timeoutBody)
 			return
 		}
-		for k, v := range buf.header {
+		for k, v := range buf.Header() {
 			// Added to what the middleware around set (Vary: Origin).
 			w.Header()[k] = append(w.Header()[k], v...)
 		}
-		w.WriteHeader(buf.status)
-		w.Write(buf.body.Bytes())
+		w.WriteHeader(buf.Status)
+		w.Write(buf.Body.Bytes())
 	})
-}
-
-// bufferedWriter holds a response until the handler returns.
-type bufferedWriter struct {
-	header http.Header
-	status int
-	wrote  bool
-	body   bytes.Buffer
-}
-
-func (b *bufferedWriter) Header() http.Header { return b.header }
-
-func (b *bufferedWriter) WriteHeader(code int) {
-	if !b.wrote {
-		b.status, b.wrote = code, true
-	}
-}
-
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	b.wrote = true
-	return b.body.Write(p)
 }
 
 // Ready reports whether the database answers and every migration is applied.

@@ -1,13 +1,14 @@
 package gqlhttp
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"jalon/internal/httpserver"
 )
 
 // Multipart serves file uploads (the GraphQL multipart request
@@ -24,12 +25,12 @@ type Multipart struct {
 // Do answers one upload; the answer is held until gqlgen is done with it
 // (answers are small JSON documents; the file itself is not in them).
 func (m Multipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	held := &heldResponse{header: w.Header(), status: http.StatusOK}
+	held := httpserver.NewHeld(w.Header())
 	m.MultipartForm.Do(held, r, exec)
 	var answer struct {
 		Errors gqlerror.List `json:"errors"`
 	}
-	if err := json.Unmarshal(held.body.Bytes(), &answer); err != nil {
+	if err := json.Unmarshal(held.Body.Bytes(), &answer); err != nil {
 		Fail(w, http.StatusBadRequest, JSON, "the upload could not be read")
 		return
 	}
@@ -40,32 +41,11 @@ func (m Multipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 			return
 		}
 	}
-	if held.status == http.StatusOK {
-		w.WriteHeader(held.status)
-		w.Write(held.body.Bytes())
+	if held.Status == http.StatusOK {
+		w.WriteHeader(held.Status)
+		w.Write(held.Body.Bytes())
 		return
 	}
 	// A document refused before it ran: a request error.
 	write(w, JSON, Decorate(w.Header(), answer.Errors), requestError{Errors: answer.Errors})
-}
-
-// heldResponse keeps a response until it is rewritten.
-type heldResponse struct {
-	header http.Header
-	status int
-	wrote  bool
-	body   bytes.Buffer
-}
-
-func (h *heldResponse) Header() http.Header { return h.header }
-
-func (h *heldResponse) WriteHeader(code int) {
-	if !h.wrote {
-		h.status, h.wrote = code, true
-	}
-}
-
-func (h *heldResponse) Write(p []byte) (int, error) {
-	h.wrote = true
-	return h.body.Write(p)
 }

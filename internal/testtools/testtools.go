@@ -25,6 +25,16 @@ func required() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("JALON_REQUIRE_TOOLS") == "1"
 }
 
+// Missing ends a test whose outside tool or system feature is absent: it
+// fails under CI, where .ci/run provides everything, and skips elsewhere.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if required() {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // Program returns the path of an executable on PATH (e.g. "chromium",
 // "pdftotext"), or skips/fails the test when it is missing.
 func Program(t testing.TB, name, debianPackage string) string {
@@ -33,11 +43,7 @@ func Program(t testing.TB, name, debianPackage string) string {
 	if err == nil {
 		return path
 	}
-	msg := name + " is not installed: apt-get install " + debianPackage
-	if required() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	Missing(t, "%s is not installed: apt-get install %s", name, debianPackage)
 	return ""
 }
 
