@@ -17,76 +17,76 @@ import (
 	"github.com/google/uuid"
 )
 
-func (r *mutationResolver) CreateUser(ctx context.Context, input identity.NewUser) (*users.User, error) {
+func (r *mutationResolver) CreateUser(ctx context.Context, input identity.NewUser) (users.User, error) {
 	u, err := r.Identity.CreateUser(ctx, input)
 	if err != nil {
-		return nil, err
+		return users.User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
-func (r *mutationResolver) UpdateUser(ctx context.Context, id uuid.UUID, input identity.UserChanges) (*users.User, error) {
+func (r *mutationResolver) UpdateUser(ctx context.Context, id uuid.UUID, input identity.UserChanges) (users.User, error) {
 	u, err := r.Identity.UpdateUser(ctx, id, input)
 	if err != nil {
-		return nil, err
+		return users.User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
-func (r *mutationResolver) DeactivateUser(ctx context.Context, id uuid.UUID) (*users.User, error) {
+func (r *mutationResolver) DeactivateUser(ctx context.Context, id uuid.UUID) (users.User, error) {
 	u, err := r.Identity.DeactivateUser(ctx, id)
 	if err != nil {
-		return nil, err
+		return users.User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
-func (r *mutationResolver) CreateCompany(ctx context.Context, input admin.CompanyInput) (*orgs.Company, error) {
+func (r *mutationResolver) CreateCompany(ctx context.Context, input admin.CompanyInput) (orgs.Company, error) {
 	c, err := admin.CreateCompany(ctx, r.DB, input)
 	if err != nil {
-		return nil, err
+		return orgs.Company{}, err
 	}
-	return &c, nil
+	return c, nil
 }
 
-func (r *mutationResolver) CreateTrainingCentre(ctx context.Context, input admin.CentreInput) (*orgs.Centre, error) {
+func (r *mutationResolver) CreateTrainingCentre(ctx context.Context, input admin.CentreInput) (orgs.Centre, error) {
 	c, err := admin.CreateTrainingCentre(ctx, r.DB, input)
 	if err != nil {
-		return nil, err
+		return orgs.Centre{}, err
 	}
-	return &c, nil
+	return c, nil
 }
 
-func (r *mutationResolver) CreateTrade(ctx context.Context, input admin.TradeInput) (*orgs.Trade, error) {
+func (r *mutationResolver) CreateTrade(ctx context.Context, input admin.TradeInput) (orgs.Trade, error) {
 	t, err := admin.CreateTrade(ctx, r.DB, input)
 	if err != nil {
-		return nil, err
+		return orgs.Trade{}, err
 	}
-	return &t, nil
+	return t, nil
 }
 
-func (r *mutationResolver) CreateContract(ctx context.Context, input admin.ContractInput) (*contracts.Contract, error) {
+func (r *mutationResolver) CreateContract(ctx context.Context, input admin.ContractInput) (contracts.Contract, error) {
 	c, err := admin.CreateContract(ctx, r.DB, input)
 	if err != nil {
-		return nil, err
+		return contracts.Contract{}, err
 	}
-	return &c, nil
+	return c, nil
 }
 
-func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (*contracts.Contract, error) {
+func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (contracts.Contract, error) {
 	c, err := admin.UpdateContractStatus(ctx, r.DB, id, status)
 	if err != nil {
-		return nil, err
+		return contracts.Contract{}, err
 	}
-	return &c, nil
+	return c, nil
 }
 
-func (r *mutationResolver) UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (*contracts.Contract, error) {
+func (r *mutationResolver) UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (contracts.Contract, error) {
 	c, err := admin.UpdateContractDates(ctx, r.DB, id, input.StartDate, input.EndDate)
 	if err != nil {
-		return nil, err
+		return contracts.Contract{}, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 func (r *userResolver) BaseLatitude(ctx context.Context, obj *users.User) (*float64, error) {

@@ -15,20 +15,20 @@ import (
 	"jalon/internal/users"
 )
 
-func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*identity.Session, error) {
+func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (identity.Session, error) {
 	s, err := r.Identity.Login(ctx, input.Email, input.Password)
 	if err != nil {
-		return nil, err
+		return identity.Session{}, err
 	}
-	return &s, nil
+	return s, nil
 }
 
-func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*identity.Session, error) {
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (identity.Session, error) {
 	s, err := r.Identity.Refresh(ctx, refreshToken)
 	if err != nil {
-		return nil, err
+		return identity.Session{}, err
 	}
-	return &s, nil
+	return s, nil
 }
 
 func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (bool, error) {

@@ -11,12 +11,12 @@ import (
 	"jalon/internal/users"
 )
 
-func (r *queryResolver) Me(ctx context.Context) (*users.User, error) {
+func (r *queryResolver) Me(ctx context.Context) (users.User, error) {
 	u, err := users.Me(ctx, r.DB)
 	if err != nil {
-		return nil, err
+		return users.User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }

@@ -18,41 +18,42 @@ import (
 	"github.com/google/uuid"
 )
 
-func (r *contractResolver) Apprentice(ctx context.Context, obj *contracts.Contract) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.ApprenticeID)
+func (r *contractResolver) Apprentice(ctx context.Context, obj *contracts.Contract) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.ApprenticeID)
 }
 
-func (r *contractResolver) Tutor(ctx context.Context, obj *contracts.Contract) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.TutorID)
+func (r *contractResolver) Tutor(ctx context.Context, obj *contracts.Contract) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.TutorID)
 }
 
-func (r *contractResolver) Adviser(ctx context.Context, obj *contracts.Contract) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.AdviserID)
+func (r *contractResolver) Adviser(ctx context.Context, obj *contracts.Contract) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.AdviserID)
 }
 
-func (r *contractResolver) Company(ctx context.Context, obj *contracts.Contract) (*orgs.Company, error) {
-	return load(ctx, loaders.For(ctx).Companies, obj.CompanyID)
+func (r *contractResolver) Company(ctx context.Context, obj *contracts.Contract) (orgs.Company, error) {
+	return loaders.For(ctx).Companies.Load(ctx, obj.CompanyID)
 }
 
-func (r *contractResolver) Centre(ctx context.Context, obj *contracts.Contract) (*orgs.Centre, error) {
-	return load(ctx, loaders.For(ctx).Centres, obj.CentreID)
+func (r *contractResolver) Centre(ctx context.Context, obj *contracts.Contract) (orgs.Centre, error) {
+	return loaders.For(ctx).Centres.Load(ctx, obj.CentreID)
 }
 
-func (r *contractResolver) Trade(ctx context.Context, obj *contracts.Contract) (*orgs.Trade, error) {
-	return load(ctx, loaders.For(ctx).Trades, obj.TradeID)
+func (r *contractResolver) Trade(ctx context.Context, obj *contracts.Contract) (orgs.Trade, error) {
+	return loaders.For(ctx).Trades.Load(ctx, obj.TradeID)
 }
 
-func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status, first *int, after *string) (*model.ContractConnection, error) {
+func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status, first *int, after *string) (model.ContractConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.ContractConnection{}, err
 	}
 	f := contracts.Filter{Status: status}
 	p, err := contracts.List(ctx, r.DB, f, args)
 	if err != nil {
-		return nil, err
+		return model.ContractConnection{}, err
 	}
-	return &model.ContractConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	rememberPage(ctx, p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
+	return model.ContractConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return contracts.Count(ctx, r.DB, f)
 	}}, nil
 }

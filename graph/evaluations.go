@@ -10,16 +10,16 @@ import (
 
 // evaluationConnection lists evaluations as a connection (Query.evaluations
 // and Contract.evaluations).
-func (r *Resolver) evaluationConnection(ctx context.Context, f evaluations.Filter, first *int, after *string) (*model.EvaluationConnection, error) {
+func (r *Resolver) evaluationConnection(ctx context.Context, f evaluations.Filter, first *int, after *string) (model.EvaluationConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.EvaluationConnection{}, err
 	}
 	p, err := r.EvaluationService.List(ctx, f, args)
 	if err != nil {
-		return nil, err
+		return model.EvaluationConnection{}, err
 	}
-	return &model.EvaluationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.EvaluationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.EvaluationService.Count(ctx, f)
 	}}, nil
 }

@@ -20,10 +20,10 @@ import (
 	"github.com/google/uuid"
 )
 
-func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error) {
+func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (model.EvaluationConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.EvaluationConnection{}, err
 	}
 	l := loaders.For(ctx)
 	var st evaluations.Status
@@ -38,28 +38,28 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 		// Later pages concern one contract: no batching to gain.
 		p, err := r.EvaluationService.List(ctx, evaluations.Filter{ContractID: &obj.ID, Status: status}, args)
 		if err != nil {
-			return nil, err
+			return model.EvaluationConnection{}, err
 		}
-		return &model.EvaluationConnection{Page: p, Count: count}, nil
+		return model.EvaluationConnection{Page: p, Count: count}, nil
 	}
 	p, err := loadForContractPage(ctx, l.ContractEvaluations, obj, evaluations.ContractPageKey{ContractID: obj.ID, Status: st, First: args.First},
 		evaluations.ContractPageKey.ForContract)
 	if err != nil {
-		return nil, err
+		return model.EvaluationConnection{}, err
 	}
-	return &model.EvaluationConnection{Page: p, Count: count}, nil
+	return model.EvaluationConnection{Page: p, Count: count}, nil
 }
 
-func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (*contracts.Contract, error) {
-	return load(ctx, loaders.For(ctx).Contracts, obj.ContractID)
+func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
 }
 
-func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluation) (*model.EvaluationScale, error) {
+func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluation) (model.EvaluationScale, error) {
 	t, err := loaders.For(ctx).EvaluationTemplates.Load(ctx, obj.TemplateID)
 	if err != nil {
-		return nil, err
+		return model.EvaluationScale{}, err
 	}
-	return &model.EvaluationScale{Min: t.ScaleMin, Max: t.ScaleMax, Labels: t.ScaleLabels}, nil
+	return model.EvaluationScale{Min: t.ScaleMin, Max: t.ScaleMax, Labels: t.ScaleLabels}, nil
 }
 
 func (r *evaluationResolver) Criteria(ctx context.Context, obj *evaluations.Evaluation) ([]evaluations.Criterion, error) {
@@ -99,12 +99,12 @@ func (r *evaluationCriterionResolver) Competency(ctx context.Context, obj *evalu
 	return loadOptional(ctx, loaders.For(ctx).Competencies, obj.CompetencyID)
 }
 
-func (r *evaluationSignatureResolver) Signer(ctx context.Context, obj *evaluations.Signature) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.SignerID)
+func (r *evaluationSignatureResolver) Signer(ctx context.Context, obj *evaluations.Signature) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.SignerID)
 }
 
-func (r *evaluationTemplateResolver) Trade(ctx context.Context, obj *evaluations.Template) (*orgs.Trade, error) {
-	return load(ctx, loaders.For(ctx).Trades, obj.TradeID)
+func (r *evaluationTemplateResolver) Trade(ctx context.Context, obj *evaluations.Template) (orgs.Trade, error) {
+	return loaders.For(ctx).Trades.Load(ctx, obj.TradeID)
 }
 
 func (r *evaluationTemplateResolver) Criteria(ctx context.Context, obj *evaluations.Template) ([]evaluations.TemplateCriterion, error) {
@@ -115,35 +115,35 @@ func (r *evaluationTemplateCriterionResolver) Competency(ctx context.Context, ob
 	return loadOptional(ctx, loaders.For(ctx).Competencies, obj.CompetencyID)
 }
 
-func (r *mutationResolver) CreateEvaluationTemplate(ctx context.Context, input model.CreateEvaluationTemplateInput) (*evaluations.Template, error) {
+func (r *mutationResolver) CreateEvaluationTemplate(ctx context.Context, input model.CreateEvaluationTemplateInput) (evaluations.Template, error) {
 	t, err := r.EvaluationService.CreateTemplate(ctx, toTemplateInput(input))
 	if err != nil {
-		return nil, err
+		return evaluations.Template{}, err
 	}
-	return &t, nil
+	return t, nil
 }
 
-func (r *mutationResolver) SaveEvaluation(ctx context.Context, id uuid.UUID, input model.SaveEvaluationInput) (*evaluations.Evaluation, error) {
+func (r *mutationResolver) SaveEvaluation(ctx context.Context, id uuid.UUID, input model.SaveEvaluationInput) (evaluations.Evaluation, error) {
 	in := evaluations.SaveInput{ExpectedVersion: input.ExpectedVersion, GeneralComment: input.GeneralComment}
 	for _, s := range input.Scores {
 		in.Scores = append(in.Scores, evaluations.ScoreInput{CriterionID: s.CriterionID, Score: s.Score, Comment: s.Comment})
 	}
 	e, err := r.EvaluationService.Save(ctx, id, in)
 	if err != nil {
-		return nil, err
+		return evaluations.Evaluation{}, err
 	}
-	return &e, nil
+	return e, nil
 }
 
-func (r *mutationResolver) SignEvaluation(ctx context.Context, id uuid.UUID) (*evaluations.Evaluation, error) {
+func (r *mutationResolver) SignEvaluation(ctx context.Context, id uuid.UUID) (evaluations.Evaluation, error) {
 	e, err := r.EvaluationService.Sign(ctx, id)
 	if err != nil {
-		return nil, err
+		return evaluations.Evaluation{}, err
 	}
-	return &e, nil
+	return e, nil
 }
 
-func (r *queryResolver) Evaluations(ctx context.Context, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error) {
+func (r *queryResolver) Evaluations(ctx context.Context, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) (model.EvaluationConnection, error) {
 	return r.evaluationConnection(ctx, evaluations.Filter{ContractID: contractID, Status: status}, first, after)
 }
 

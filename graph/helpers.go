@@ -7,24 +7,21 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"jalon/graph/loaders"
 	"jalon/internal/contracts"
 )
 
-// load resolves one related record through a request's dataloader.
-func load[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K) (*V, error) {
-	v, err := l.Load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
-
-// loadOptional is load for a nullable relation.
+// loadOptional resolves a nullable relation through a request's dataloader:
+// nil without a key.
 func loadOptional[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key *K) (*V, error) {
 	if key == nil {
 		return nil, nil
 	}
-	return load(ctx, l, *key)
+	v, err := l.Load(ctx, *key)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // deref returns *p, or the zero value for nil.
@@ -46,22 +43,19 @@ func loadForPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader
 	return l.Load(ctx, own)
 }
 
-// pageIDs returns the ids of the page a contract was listed in, or its own.
-func pageIDs(c *contracts.Contract) []uuid.UUID {
-	if len(c.PageIDs) > 0 {
-		return c.PageIDs
+// rememberPage records items as one page of the request (loaders.Pages), so
+// a field of one item loads for the whole page at once.
+func rememberPage[T any](ctx context.Context, items []T, id func(T) uuid.UUID) {
+	ids := make([]uuid.UUID, len(items))
+	for i, it := range items {
+		ids[i] = id(it)
 	}
-	return []uuid.UUID{c.ID}
+	loaders.For(ctx).Pages.Remember(ids)
 }
 
 // loadForContractPage loads a contract field keyed by own through l, with
 // the same key built for every contract of the page c was listed in
 // (withContract sets a key's contract id): a list of contracts is one batch.
 func loadForContractPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], c *contracts.Contract, own K, withContract func(K, uuid.UUID) K) (V, error) {
-	ids := pageIDs(c)
-	keys := make([]K, len(ids))
-	for i, id := range ids {
-		keys[i] = withContract(own, id)
-	}
-	return loadForPage(ctx, l, keys, own)
+	return loaders.ForPage(ctx, l, loaders.For(ctx).Pages, c.ID, func(id uuid.UUID) K { return withContract(own, id) })
 }

@@ -25,8 +25,8 @@ func (r *attachmentResolver) URL(ctx context.Context, obj *logbook.Attachment) (
 	return r.URLs.Sign(logbook.FilePath(obj.ID), logbook.FileURLTTL), nil
 }
 
-func (r *competencyProgressResolver) Competency(ctx context.Context, obj *logbook.CompetencyProgress) (*orgs.Competency, error) {
-	return load(ctx, loaders.For(ctx).Competencies, obj.CompetencyID)
+func (r *competencyProgressResolver) Competency(ctx context.Context, obj *logbook.CompetencyProgress) (orgs.Competency, error) {
+	return loaders.For(ctx).Competencies.Load(ctx, obj.CompetencyID)
 }
 
 func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbook.CompetencyProgress) (*int, error) {
@@ -40,7 +40,7 @@ func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbo
 	return nil, nil
 }
 
-func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error) {
+func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error) {
 	id := obj.ID
 	f := logbook.Filter{ContractID: &id, Status: status, From: from, To: to, UpdatedSince: updatedSince}
 	if after != nil {
@@ -49,18 +49,18 @@ func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contra
 	}
 	args, err := page.NewArgs(first, nil)
 	if err != nil {
-		return nil, err
+		return model.LogEntryConnection{}, err
 	}
 	key, err := logbook.NewContractPageKey(obj.ID, f, args.First)
 	if err != nil {
-		return nil, err
+		return model.LogEntryConnection{}, err
 	}
 	l := loaders.For(ctx)
 	p, err := loadForContractPage(ctx, l.ContractLogEntries, obj, key, logbook.ContractPageKey.ForContract)
 	if err != nil {
-		return nil, err
+		return model.LogEntryConnection{}, err
 	}
-	return &model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return loadForContractPage(ctx, l.ContractLogEntryCounts, obj, key, logbook.ContractPageKey.ForContract)
 	}}, nil
 }
@@ -73,8 +73,8 @@ func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Cont
 	return r.Logbook.HoursSummary(ctx, *obj, from, to)
 }
 
-func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (*contracts.Contract, error) {
-	return load(ctx, loaders.For(ctx).Contracts, obj.ContractID)
+func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
 }
 
 func (r *logEntryResolver) Competencies(ctx context.Context, obj *logbook.Entry) ([]orgs.Competency, error) {
@@ -85,51 +85,51 @@ func (r *logEntryResolver) Attachments(ctx context.Context, obj *logbook.Entry) 
 	return loadForEntryPage(ctx, loaders.For(ctx).LogAttachments, obj)
 }
 
-func (r *logReviewResolver) Reviewer(ctx context.Context, obj *logbook.Review) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.ReviewerID)
+func (r *logReviewResolver) Reviewer(ctx context.Context, obj *logbook.Review) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.ReviewerID)
 }
 
-func (r *mutationResolver) CreateLogEntry(ctx context.Context, input model.CreateLogEntryInput) (*logbook.Entry, error) {
+func (r *mutationResolver) CreateLogEntry(ctx context.Context, input model.CreateLogEntryInput) (logbook.Entry, error) {
 	e, err := r.Logbook.Create(ctx, logbook.CreateInput{
 		ClientID: input.ClientID, ContractID: input.ContractID, Date: input.Date, Hours: input.Hours,
 		Activities: input.Activities, CompetencyIDs: input.CompetencyIds, Submit: input.Submit != nil && *input.Submit,
 	})
-	return logbookResult(e, err)
+	return e, err
 }
 
-func (r *mutationResolver) UpdateLogEntry(ctx context.Context, id uuid.UUID, input model.UpdateLogEntryInput) (*logbook.Entry, error) {
+func (r *mutationResolver) UpdateLogEntry(ctx context.Context, id uuid.UUID, input model.UpdateLogEntryInput) (logbook.Entry, error) {
 	e, err := r.Logbook.Update(ctx, id, logbook.UpdateInput{
 		ExpectedVersion: input.ExpectedVersion, Date: input.Date, Hours: input.Hours, Activities: input.Activities,
 		CompetencyIDs: input.CompetencyIds, Submit: input.Submit != nil && *input.Submit,
 	})
-	return logbookResult(e, err)
+	return e, err
 }
 
-func (r *mutationResolver) SubmitLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error) {
-	return logbookResult(r.Logbook.Submit(ctx, id))
+func (r *mutationResolver) SubmitLogEntry(ctx context.Context, id uuid.UUID) (logbook.Entry, error) {
+	return r.Logbook.Submit(ctx, id)
 }
 
-func (r *mutationResolver) ReviewLogEntry(ctx context.Context, id uuid.UUID, input model.ReviewLogEntryInput) (*logbook.Entry, error) {
+func (r *mutationResolver) ReviewLogEntry(ctx context.Context, id uuid.UUID, input model.ReviewLogEntryInput) (logbook.Entry, error) {
 	es, err := r.Logbook.Review(ctx, []uuid.UUID{id}, reviewInput(input))
 	if err != nil {
-		return nil, err
+		return logbook.Entry{}, err
 	}
-	return &es[0], nil
+	return es[0], nil
 }
 
 func (r *mutationResolver) ReviewLogEntries(ctx context.Context, ids []uuid.UUID, input model.ReviewLogEntryInput) ([]logbook.Entry, error) {
 	return r.Logbook.Review(ctx, ids, reviewInput(input))
 }
 
-func (r *mutationResolver) AddLogAttachment(ctx context.Context, logEntryID uuid.UUID, file graphql.Upload) (*logbook.Attachment, error) {
-	return logbookResult(r.Logbook.AddAttachment(ctx, logEntryID, file.File))
+func (r *mutationResolver) AddLogAttachment(ctx context.Context, logEntryID uuid.UUID, file graphql.Upload) (logbook.Attachment, error) {
+	return r.Logbook.AddAttachment(ctx, logEntryID, file.File)
 }
 
-func (r *mutationResolver) DeleteLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Tombstone, error) {
-	return logbookResult(r.Logbook.Delete(ctx, id))
+func (r *mutationResolver) DeleteLogEntry(ctx context.Context, id uuid.UUID) (logbook.Tombstone, error) {
+	return r.Logbook.Delete(ctx, id)
 }
 
-func (r *queryResolver) LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error) {
+func (r *queryResolver) LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error) {
 	return r.logEntries(ctx, logbook.Filter{ContractID: contractID, Status: status, From: from, To: to, UpdatedSince: updatedSince}, first, after)
 }
 

@@ -11,7 +11,8 @@ import (
 	"jalon/internal/page"
 )
 
-// logbookResult adapts a domain call returning a value to a resolver returning a pointer.
+// logbookResult adapts a domain call returning a value to a resolver of a
+// nullable field, which returns a pointer.
 func logbookResult[T any](v T, err error) (*T, error) {
 	if err != nil {
 		return nil, err
@@ -26,16 +27,16 @@ func loadForEntryPage[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUI
 	return loadForPage(ctx, l, e.PageIDs, e.ID)
 }
 
-func (r *Resolver) logEntries(ctx context.Context, f logbook.Filter, first *int, after *string) (*model.LogEntryConnection, error) {
+func (r *Resolver) logEntries(ctx context.Context, f logbook.Filter, first *int, after *string) (model.LogEntryConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.LogEntryConnection{}, err
 	}
 	p, err := r.Logbook.List(ctx, f, args)
 	if err != nil {
-		return nil, err
+		return model.LogEntryConnection{}, err
 	}
-	return &model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Logbook.Count(ctx, f)
 	}}, nil
 }

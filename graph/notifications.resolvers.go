@@ -23,12 +23,12 @@ func (r *followUpResolver) Kind(ctx context.Context, obj *followup.FollowUp) (st
 	return string(obj.Kind), nil
 }
 
-func (r *followUpResolver) Contract(ctx context.Context, obj *followup.FollowUp) (*contracts.Contract, error) {
-	return load(ctx, loaders.For(ctx).Contracts, obj.ContractID)
+func (r *followUpResolver) Contract(ctx context.Context, obj *followup.FollowUp) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
 }
 
-func (r *followUpResolver) Owner(ctx context.Context, obj *followup.FollowUp) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.OwnerID)
+func (r *followUpResolver) Owner(ctx context.Context, obj *followup.FollowUp) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.OwnerID)
 }
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []uuid.UUID) ([]notify.Notification, error) {
@@ -39,7 +39,7 @@ func (r *mutationResolver) MarkAllNotificationsRead(ctx context.Context) (int, e
 	return notify.MarkAllRead(ctx, r.DB, r.Clock.Now())
 }
 
-func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Preferences, error) {
+func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (notify.Preferences, error) {
 	p, err := notify.UpdatePreferences(ctx, r.DB, notify.PreferencesInput{
 		QuietHoursStart: input.QuietHoursStart,
 		QuietHoursEnd:   input.QuietHoursEnd,
@@ -47,12 +47,12 @@ func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, in
 		MutedKinds:      input.MutedKinds,
 	})
 	if err != nil {
-		return nil, err
+		return notify.Preferences{}, err
 	}
-	return &p, nil
+	return p, nil
 }
 
-func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*notify.Device, error) {
+func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (notify.Device, error) {
 	d, err := notify.RegisterDevice(ctx, r.DB, r.Clock.Now(), notify.DeviceInput{
 		Token:      input.Token,
 		Platform:   input.Platform,
@@ -60,21 +60,21 @@ func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.Regis
 		AppVersion: deref(input.AppVersion),
 	})
 	if err != nil {
-		return nil, err
+		return notify.Device{}, err
 	}
-	return &d, nil
+	return d, nil
 }
 
 func (r *mutationResolver) UnregisterDevice(ctx context.Context, token string) (bool, error) {
 	return notify.UnregisterDevice(ctx, r.DB, token)
 }
 
-func (r *mutationResolver) DismissFollowUp(ctx context.Context, id uuid.UUID) (*followup.FollowUp, error) {
+func (r *mutationResolver) DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error) {
 	f, err := followup.Dismiss(ctx, r.DB, r.Clock.Now(), id)
 	if err != nil {
-		return nil, err
+		return followup.FollowUp{}, err
 	}
-	return &f, nil
+	return f, nil
 }
 
 func (r *notificationPreferencesResolver) QuietHoursStart(ctx context.Context, obj *notify.Preferences) (string, error) {
@@ -85,17 +85,17 @@ func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj
 	return obj.QuietHoursEnd.String(), nil
 }
 
-func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
+func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (model.NotificationConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.NotificationConnection{}, err
 	}
 	unread := unreadOnly != nil && *unreadOnly
 	p, err := notify.List(ctx, r.DB, unread, args)
 	if err != nil {
-		return nil, err
+		return model.NotificationConnection{}, err
 	}
-	return &model.NotificationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.NotificationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return notify.Count(ctx, r.DB, unread)
 	}}, nil
 }
@@ -104,33 +104,33 @@ func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error
 	return notify.UnreadCount(ctx, r.DB)
 }
 
-func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notify.Preferences, error) {
+func (r *queryResolver) NotificationPreferences(ctx context.Context) (notify.Preferences, error) {
 	p, err := notify.GetPreferences(ctx, r.DB)
 	if err != nil {
-		return nil, err
+		return notify.Preferences{}, err
 	}
-	return &p, nil
+	return p, nil
 }
 
 func (r *queryResolver) Devices(ctx context.Context) ([]notify.Device, error) {
 	return notify.Devices(ctx, r.DB)
 }
 
-func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (*model.FollowUpConnection, error) {
+func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (model.FollowUpConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.FollowUpConnection{}, err
 	}
 	p, err := followup.List(ctx, r.DB, status, args)
 	if err != nil {
-		return nil, err
+		return model.FollowUpConnection{}, err
 	}
-	return &model.FollowUpConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.FollowUpConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return followup.Count(ctx, r.DB, status)
 	}}, nil
 }
 
-func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *notify.Notification, error) {
+func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan notify.Notification, error) {
 	return r.Hub.SubscribeCaller(ctx)
 }
 

@@ -12,12 +12,12 @@ import (
 	"github.com/google/uuid"
 )
 
-func (r *mutationResolver) EraseUser(ctx context.Context, id uuid.UUID) (*users.User, error) {
+func (r *mutationResolver) EraseUser(ctx context.Context, id uuid.UUID) (users.User, error) {
 	u, err := r.Privacy.Erase(ctx, id)
 	if err != nil {
-		return nil, err
+		return users.User{}, err
 	}
-	return &u, nil
+	return u, nil
 }
 
 func (r *queryResolver) ExportMyData(ctx context.Context) (string, error) {

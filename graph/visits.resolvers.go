@@ -19,15 +19,15 @@ import (
 	"github.com/google/uuid"
 )
 
-func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (*model.VisitConnection, error) {
+func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (model.VisitConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.VisitConnection{}, err
 	}
 	f := visits.Filter{From: from, To: to, Status: status}
 	key, err := visits.NewPageKey(obj.ID, f, args)
 	if err != nil {
-		return nil, err
+		return model.VisitConnection{}, err
 	}
 	l := loaders.For(ctx)
 	var p page.Page[visits.Visit]
@@ -37,9 +37,9 @@ func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, 
 		p, err = loadForContractPage(ctx, l.ContractVisits, obj, key, visits.PageKey.ForContract)
 	}
 	if err != nil {
-		return nil, err
+		return model.VisitConnection{}, err
 	}
-	return &model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return loadForContractPage(ctx, l.ContractVisitCounts, obj, visits.CountKey{ContractID: obj.ID, Filter: f.Key()}, visits.CountKey.ForContract)
 	}}, nil
 }
@@ -49,28 +49,28 @@ func (r *contractResolver) NextVisit(ctx context.Context, obj *contracts.Contrac
 	return loadForContractPage(ctx, loaders.For(ctx).NextVisits, obj, key, visits.NextKey.ForContract)
 }
 
-func (r *mutationResolver) ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (*visits.Visit, error) {
+func (r *mutationResolver) ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error) {
 	v, err := r.Visits.Schedule(ctx, visits.ScheduleInput{
 		ContractID: input.ContractID, StartsAt: input.StartsAt, EndsAt: input.EndsAt,
 		Purpose: input.Purpose, Place: input.Place,
 	})
-	return visitResult(v, err)
+	return v, err
 }
 
-func (r *mutationResolver) RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (*visits.Visit, error) {
-	return visitResult(r.Visits.Reschedule(ctx, id, visits.RescheduleInput{StartsAt: input.StartsAt, EndsAt: input.EndsAt}))
+func (r *mutationResolver) RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (visits.Visit, error) {
+	return r.Visits.Reschedule(ctx, id, visits.RescheduleInput{StartsAt: input.StartsAt, EndsAt: input.EndsAt})
 }
 
-func (r *mutationResolver) ConfirmVisit(ctx context.Context, id uuid.UUID) (*visits.Visit, error) {
-	return visitResult(r.Visits.Confirm(ctx, id))
+func (r *mutationResolver) ConfirmVisit(ctx context.Context, id uuid.UUID) (visits.Visit, error) {
+	return r.Visits.Confirm(ctx, id)
 }
 
-func (r *mutationResolver) CancelVisit(ctx context.Context, id uuid.UUID, reason string) (*visits.Visit, error) {
-	return visitResult(r.Visits.Cancel(ctx, id, reason))
+func (r *mutationResolver) CancelVisit(ctx context.Context, id uuid.UUID, reason string) (visits.Visit, error) {
+	return r.Visits.Cancel(ctx, id, reason)
 }
 
-func (r *mutationResolver) CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (*visits.Visit, error) {
-	return visitResult(r.Visits.Complete(ctx, id, visits.CompleteInput{Summary: input.Summary, Outcome: input.Outcome, Actions: input.Actions}))
+func (r *mutationResolver) CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (visits.Visit, error) {
+	return r.Visits.Complete(ctx, id, visits.CompleteInput{Summary: input.Summary, Outcome: input.Outcome, Actions: input.Actions})
 }
 
 func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (string, error) {
@@ -88,17 +88,17 @@ func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (bool, error)
 	return true, nil
 }
 
-func (r *queryResolver) Visits(ctx context.Context, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (*model.VisitConnection, error) {
+func (r *queryResolver) Visits(ctx context.Context, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (model.VisitConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
-		return nil, err
+		return model.VisitConnection{}, err
 	}
 	f := visits.Filter{From: from, To: to, Status: status}
 	p, err := visits.List(ctx, r.DB, f, args)
 	if err != nil {
-		return nil, err
+		return model.VisitConnection{}, err
 	}
-	return &model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	return model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return visits.Count(ctx, r.DB, f)
 	}}, nil
 }
@@ -119,16 +119,16 @@ func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *mod
 	return visits.Planning(ctx, r.DB, r.Clock.Now(), p, args.First)
 }
 
-func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (*contracts.Contract, error) {
-	return load(ctx, loaders.For(ctx).Contracts, obj.ContractID)
+func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
 }
 
-func (r *visitResolver) Adviser(ctx context.Context, obj *visits.Visit) (*users.User, error) {
-	return load(ctx, loaders.For(ctx).Users, obj.AdviserID)
+func (r *visitResolver) Adviser(ctx context.Context, obj *visits.Visit) (users.User, error) {
+	return loaders.For(ctx).Users.Load(ctx, obj.AdviserID)
 }
 
-func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.PlanningItem) (*contracts.Contract, error) {
-	return load(ctx, loaders.For(ctx).Contracts, obj.ContractID)
+func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
 }
 
 func (r *Resolver) Visit() generated.VisitResolver { return &visitResolver{r} }

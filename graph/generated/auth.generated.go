@@ -31,41 +31,41 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	Login(ctx context.Context, input model.LoginInput) (*identity.Session, error)
-	RefreshSession(ctx context.Context, refreshToken string) (*identity.Session, error)
+	Login(ctx context.Context, input model.LoginInput) (identity.Session, error)
+	RefreshSession(ctx context.Context, refreshToken string) (identity.Session, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error)
-	CreateUser(ctx context.Context, input identity.NewUser) (*users.User, error)
-	UpdateUser(ctx context.Context, id uuid.UUID, input identity.UserChanges) (*users.User, error)
-	DeactivateUser(ctx context.Context, id uuid.UUID) (*users.User, error)
-	CreateCompany(ctx context.Context, input admin.CompanyInput) (*orgs.Company, error)
-	CreateTrainingCentre(ctx context.Context, input admin.CentreInput) (*orgs.Centre, error)
-	CreateTrade(ctx context.Context, input admin.TradeInput) (*orgs.Trade, error)
-	CreateContract(ctx context.Context, input admin.ContractInput) (*contracts.Contract, error)
-	UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (*contracts.Contract, error)
-	UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (*contracts.Contract, error)
-	CreateEvaluationTemplate(ctx context.Context, input model.CreateEvaluationTemplateInput) (*evaluations.Template, error)
-	SaveEvaluation(ctx context.Context, id uuid.UUID, input model.SaveEvaluationInput) (*evaluations.Evaluation, error)
-	SignEvaluation(ctx context.Context, id uuid.UUID) (*evaluations.Evaluation, error)
-	CreateLogEntry(ctx context.Context, input model.CreateLogEntryInput) (*logbook.Entry, error)
-	UpdateLogEntry(ctx context.Context, id uuid.UUID, input model.UpdateLogEntryInput) (*logbook.Entry, error)
-	SubmitLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error)
-	ReviewLogEntry(ctx context.Context, id uuid.UUID, input model.ReviewLogEntryInput) (*logbook.Entry, error)
+	CreateUser(ctx context.Context, input identity.NewUser) (users.User, error)
+	UpdateUser(ctx context.Context, id uuid.UUID, input identity.UserChanges) (users.User, error)
+	DeactivateUser(ctx context.Context, id uuid.UUID) (users.User, error)
+	CreateCompany(ctx context.Context, input admin.CompanyInput) (orgs.Company, error)
+	CreateTrainingCentre(ctx context.Context, input admin.CentreInput) (orgs.Centre, error)
+	CreateTrade(ctx context.Context, input admin.TradeInput) (orgs.Trade, error)
+	CreateContract(ctx context.Context, input admin.ContractInput) (contracts.Contract, error)
+	UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (contracts.Contract, error)
+	UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (contracts.Contract, error)
+	CreateEvaluationTemplate(ctx context.Context, input model.CreateEvaluationTemplateInput) (evaluations.Template, error)
+	SaveEvaluation(ctx context.Context, id uuid.UUID, input model.SaveEvaluationInput) (evaluations.Evaluation, error)
+	SignEvaluation(ctx context.Context, id uuid.UUID) (evaluations.Evaluation, error)
+	CreateLogEntry(ctx context.Context, input model.CreateLogEntryInput) (logbook.Entry, error)
+	UpdateLogEntry(ctx context.Context, id uuid.UUID, input model.UpdateLogEntryInput) (logbook.Entry, error)
+	SubmitLogEntry(ctx context.Context, id uuid.UUID) (logbook.Entry, error)
+	ReviewLogEntry(ctx context.Context, id uuid.UUID, input model.ReviewLogEntryInput) (logbook.Entry, error)
 	ReviewLogEntries(ctx context.Context, ids []uuid.UUID, input model.ReviewLogEntryInput) ([]logbook.Entry, error)
-	AddLogAttachment(ctx context.Context, logEntryID uuid.UUID, file graphql.Upload) (*logbook.Attachment, error)
-	DeleteLogEntry(ctx context.Context, id uuid.UUID) (*logbook.Tombstone, error)
+	AddLogAttachment(ctx context.Context, logEntryID uuid.UUID, file graphql.Upload) (logbook.Attachment, error)
+	DeleteLogEntry(ctx context.Context, id uuid.UUID) (logbook.Tombstone, error)
 	MarkNotificationsRead(ctx context.Context, ids []uuid.UUID) ([]notify.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
-	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Preferences, error)
-	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*notify.Device, error)
+	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (notify.Preferences, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (notify.Device, error)
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
-	DismissFollowUp(ctx context.Context, id uuid.UUID) (*followup.FollowUp, error)
-	EraseUser(ctx context.Context, id uuid.UUID) (*users.User, error)
-	ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (*visits.Visit, error)
-	RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (*visits.Visit, error)
-	ConfirmVisit(ctx context.Context, id uuid.UUID) (*visits.Visit, error)
-	CancelVisit(ctx context.Context, id uuid.UUID, reason string) (*visits.Visit, error)
-	CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (*visits.Visit, error)
+	DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error)
+	EraseUser(ctx context.Context, id uuid.UUID) (users.User, error)
+	ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error)
+	RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (visits.Visit, error)
+	ConfirmVisit(ctx context.Context, id uuid.UUID) (visits.Visit, error)
+	CancelVisit(ctx context.Context, id uuid.UUID, reason string) (visits.Visit, error)
+	CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (visits.Visit, error)
 	RotateCalendarFeed(ctx context.Context) (string, error)
 	RevokeCalendarFeed(ctx context.Context) (bool, error)
 }
@@ -761,8 +761,8 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(model.LoginInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Session) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖjalonᚋinternalᚋidentityᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v identity.Session) graphql.Marshaler {
+			return ec.marshalNAuthPayload2jalonᚋinternalᚋidentityᚐSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -805,8 +805,8 @@ func (ec *executionContext) _Mutation_refreshSession(ctx context.Context, field 
 			return ec.Resolvers.Mutation().RefreshSession(ctx, fc.Args["refreshToken"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Session) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖjalonᚋinternalᚋidentityᚐSession(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v identity.Session) graphql.Marshaler {
+			return ec.marshalNAuthPayload2jalonᚋinternalᚋidentityᚐSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -937,8 +937,8 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().CreateUser(ctx, fc.Args["input"].(identity.NewUser))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -981,8 +981,8 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(identity.UserChanges))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1025,8 +1025,8 @@ func (ec *executionContext) _Mutation_deactivateUser(ctx context.Context, field 
 			return ec.Resolvers.Mutation().DeactivateUser(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1069,8 +1069,8 @@ func (ec *executionContext) _Mutation_createCompany(ctx context.Context, field g
 			return ec.Resolvers.Mutation().CreateCompany(ctx, fc.Args["input"].(admin.CompanyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖjalonᚋinternalᚋorgsᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Company) graphql.Marshaler {
+			return ec.marshalNCompany2jalonᚋinternalᚋorgsᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1113,8 +1113,8 @@ func (ec *executionContext) _Mutation_createTrainingCentre(ctx context.Context, 
 			return ec.Resolvers.Mutation().CreateTrainingCentre(ctx, fc.Args["input"].(admin.CentreInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Centre) graphql.Marshaler {
-			return ec.marshalNTrainingCentre2ᚖjalonᚋinternalᚋorgsᚐCentre(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Centre) graphql.Marshaler {
+			return ec.marshalNTrainingCentre2jalonᚋinternalᚋorgsᚐCentre(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1157,8 +1157,8 @@ func (ec *executionContext) _Mutation_createTrade(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().CreateTrade(ctx, fc.Args["input"].(admin.TradeInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Trade) graphql.Marshaler {
-			return ec.marshalNTrade2ᚖjalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Trade) graphql.Marshaler {
+			return ec.marshalNTrade2jalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1201,8 +1201,8 @@ func (ec *executionContext) _Mutation_createContract(ctx context.Context, field 
 			return ec.Resolvers.Mutation().CreateContract(ctx, fc.Args["input"].(admin.ContractInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1245,8 +1245,8 @@ func (ec *executionContext) _Mutation_updateContractStatus(ctx context.Context, 
 			return ec.Resolvers.Mutation().UpdateContractStatus(ctx, fc.Args["id"].(uuid.UUID), fc.Args["status"].(contracts.Status))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1289,8 +1289,8 @@ func (ec *executionContext) _Mutation_updateContractDates(ctx context.Context, f
 			return ec.Resolvers.Mutation().UpdateContractDates(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateContractDatesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1333,8 +1333,8 @@ func (ec *executionContext) _Mutation_createEvaluationTemplate(ctx context.Conte
 			return ec.Resolvers.Mutation().CreateEvaluationTemplate(ctx, fc.Args["input"].(model.CreateEvaluationTemplateInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluations.Template) graphql.Marshaler {
-			return ec.marshalNEvaluationTemplate2ᚖjalonᚋinternalᚋevaluationsᚐTemplate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v evaluations.Template) graphql.Marshaler {
+			return ec.marshalNEvaluationTemplate2jalonᚋinternalᚋevaluationsᚐTemplate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1377,8 +1377,8 @@ func (ec *executionContext) _Mutation_saveEvaluation(ctx context.Context, field 
 			return ec.Resolvers.Mutation().SaveEvaluation(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.SaveEvaluationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluations.Evaluation) graphql.Marshaler {
-			return ec.marshalNEvaluation2ᚖjalonᚋinternalᚋevaluationsᚐEvaluation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v evaluations.Evaluation) graphql.Marshaler {
+			return ec.marshalNEvaluation2jalonᚋinternalᚋevaluationsᚐEvaluation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1421,8 +1421,8 @@ func (ec *executionContext) _Mutation_signEvaluation(ctx context.Context, field 
 			return ec.Resolvers.Mutation().SignEvaluation(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluations.Evaluation) graphql.Marshaler {
-			return ec.marshalNEvaluation2ᚖjalonᚋinternalᚋevaluationsᚐEvaluation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v evaluations.Evaluation) graphql.Marshaler {
+			return ec.marshalNEvaluation2jalonᚋinternalᚋevaluationsᚐEvaluation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1465,8 +1465,8 @@ func (ec *executionContext) _Mutation_createLogEntry(ctx context.Context, field 
 			return ec.Resolvers.Mutation().CreateLogEntry(ctx, fc.Args["input"].(model.CreateLogEntryInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Entry) graphql.Marshaler {
-			return ec.marshalNLogEntry2ᚖjalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Entry) graphql.Marshaler {
+			return ec.marshalNLogEntry2jalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1509,8 +1509,8 @@ func (ec *executionContext) _Mutation_updateLogEntry(ctx context.Context, field 
 			return ec.Resolvers.Mutation().UpdateLogEntry(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateLogEntryInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Entry) graphql.Marshaler {
-			return ec.marshalNLogEntry2ᚖjalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Entry) graphql.Marshaler {
+			return ec.marshalNLogEntry2jalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1553,8 +1553,8 @@ func (ec *executionContext) _Mutation_submitLogEntry(ctx context.Context, field 
 			return ec.Resolvers.Mutation().SubmitLogEntry(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Entry) graphql.Marshaler {
-			return ec.marshalNLogEntry2ᚖjalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Entry) graphql.Marshaler {
+			return ec.marshalNLogEntry2jalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1597,8 +1597,8 @@ func (ec *executionContext) _Mutation_reviewLogEntry(ctx context.Context, field 
 			return ec.Resolvers.Mutation().ReviewLogEntry(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.ReviewLogEntryInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Entry) graphql.Marshaler {
-			return ec.marshalNLogEntry2ᚖjalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Entry) graphql.Marshaler {
+			return ec.marshalNLogEntry2jalonᚋinternalᚋlogbookᚐEntry(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1685,8 +1685,8 @@ func (ec *executionContext) _Mutation_addLogAttachment(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().AddLogAttachment(ctx, fc.Args["logEntryId"].(uuid.UUID), fc.Args["file"].(graphql.Upload))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Attachment) graphql.Marshaler {
-			return ec.marshalNAttachment2ᚖjalonᚋinternalᚋlogbookᚐAttachment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Attachment) graphql.Marshaler {
+			return ec.marshalNAttachment2jalonᚋinternalᚋlogbookᚐAttachment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1729,8 +1729,8 @@ func (ec *executionContext) _Mutation_deleteLogEntry(ctx context.Context, field 
 			return ec.Resolvers.Mutation().DeleteLogEntry(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *logbook.Tombstone) graphql.Marshaler {
-			return ec.marshalNDeletedLogEntry2ᚖjalonᚋinternalᚋlogbookᚐTombstone(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v logbook.Tombstone) graphql.Marshaler {
+			return ec.marshalNDeletedLogEntry2jalonᚋinternalᚋlogbookᚐTombstone(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1840,8 +1840,8 @@ func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.
 			return ec.Resolvers.Mutation().UpdateNotificationPreferences(ctx, fc.Args["input"].(model.NotificationPreferencesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
-			return ec.marshalNNotificationPreferences2ᚖjalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1884,8 +1884,8 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *notify.Device) graphql.Marshaler {
-			return ec.marshalNDevice2ᚖjalonᚋinternalᚋnotifyᚐDevice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v notify.Device) graphql.Marshaler {
+			return ec.marshalNDevice2jalonᚋinternalᚋnotifyᚐDevice(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1972,8 +1972,8 @@ func (ec *executionContext) _Mutation_dismissFollowUp(ctx context.Context, field
 			return ec.Resolvers.Mutation().DismissFollowUp(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *followup.FollowUp) graphql.Marshaler {
-			return ec.marshalNFollowUp2ᚖjalonᚋinternalᚋfollowupᚐFollowUp(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v followup.FollowUp) graphql.Marshaler {
+			return ec.marshalNFollowUp2jalonᚋinternalᚋfollowupᚐFollowUp(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2016,8 +2016,8 @@ func (ec *executionContext) _Mutation_eraseUser(ctx context.Context, field graph
 			return ec.Resolvers.Mutation().EraseUser(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2060,8 +2060,8 @@ func (ec *executionContext) _Mutation_scheduleVisit(ctx context.Context, field g
 			return ec.Resolvers.Mutation().ScheduleVisit(ctx, fc.Args["input"].(model.ScheduleVisitInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
-			return ec.marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2jalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2104,8 +2104,8 @@ func (ec *executionContext) _Mutation_rescheduleVisit(ctx context.Context, field
 			return ec.Resolvers.Mutation().RescheduleVisit(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.RescheduleVisitInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
-			return ec.marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2jalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2148,8 +2148,8 @@ func (ec *executionContext) _Mutation_confirmVisit(ctx context.Context, field gr
 			return ec.Resolvers.Mutation().ConfirmVisit(ctx, fc.Args["id"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
-			return ec.marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2jalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2192,8 +2192,8 @@ func (ec *executionContext) _Mutation_cancelVisit(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().CancelVisit(ctx, fc.Args["id"].(uuid.UUID), fc.Args["reason"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
-			return ec.marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2jalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2236,8 +2236,8 @@ func (ec *executionContext) _Mutation_completeVisit(ctx context.Context, field g
 			return ec.Resolvers.Mutation().CompleteVisit(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.CompleteVisitInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
-			return ec.marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2jalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3146,12 +3146,8 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAuthPayload2ᚖjalonᚋinternalᚋidentityᚐSession(ctx context.Context, sel ast.SelectionSet, v *identity.Session) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuthPayload!")
-		return graphql.Null
-	}
-	return ec._AuthPayload(ctx, sel, v)
+func (ec *executionContext) marshalNAuthPayload2jalonᚋinternalᚋidentityᚐSession(ctx context.Context, sel ast.SelectionSet, v identity.Session) graphql.Marshaler {
+	return ec._AuthPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNChangePasswordInput2jalonᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
@@ -3226,14 +3222,6 @@ var (
 
 func (ec *executionContext) marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx context.Context, sel ast.SelectionSet, v users.User) graphql.Marshaler {
 	return ec._User(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx context.Context, sel ast.SelectionSet, v *users.User) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "User!")
-		return graphql.Null
-	}
-	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLocale2ᚖjalonᚋinternalᚋusersᚐLocale(ctx context.Context, v any) (*users.Locale, error) {

@@ -29,24 +29,24 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type QueryResolver interface {
-	Me(ctx context.Context) (*users.User, error)
-	Contracts(ctx context.Context, status *contracts.Status, first *int, after *string) (*model.ContractConnection, error)
+	Me(ctx context.Context) (users.User, error)
+	Contracts(ctx context.Context, status *contracts.Status, first *int, after *string) (model.ContractConnection, error)
 	Contract(ctx context.Context, id uuid.UUID) (*contracts.Contract, error)
 	Trades(ctx context.Context) ([]orgs.Trade, error)
-	Evaluations(ctx context.Context, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error)
+	Evaluations(ctx context.Context, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) (model.EvaluationConnection, error)
 	Evaluation(ctx context.Context, id uuid.UUID) (*evaluations.Evaluation, error)
-	LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error)
+	LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error)
 	LogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error)
 	DeletedLogEntries(ctx context.Context, contractID *uuid.UUID, since time.Time) ([]logbook.Tombstone, error)
-	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
+	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (model.NotificationConnection, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
-	NotificationPreferences(ctx context.Context) (*notify.Preferences, error)
+	NotificationPreferences(ctx context.Context) (notify.Preferences, error)
 	Devices(ctx context.Context) ([]notify.Device, error)
-	FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (*model.FollowUpConnection, error)
+	FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (model.FollowUpConnection, error)
 	ExportMyData(ctx context.Context) (string, error)
 	Node(ctx context.Context, id uuid.UUID) (model.Node, error)
 	Nodes(ctx context.Context, ids []uuid.UUID) ([]model.Node, error)
-	Visits(ctx context.Context, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (*model.VisitConnection, error)
+	Visits(ctx context.Context, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (model.VisitConnection, error)
 	Visit(ctx context.Context, id uuid.UUID) (*visits.Visit, error)
 	VisitPlanning(ctx context.Context, first *int, near *model.GeoPointInput) ([]visits.PlanningItem, error)
 }
@@ -541,8 +541,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -574,8 +574,8 @@ func (ec *executionContext) _Query_contracts(ctx context.Context, field graphql.
 			return ec.Resolvers.Query().Contracts(ctx, fc.Args["status"].(*contracts.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContractConnection) graphql.Marshaler {
-			return ec.marshalNContractConnection2ᚖjalonᚋgraphᚋmodelᚐContractConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ContractConnection) graphql.Marshaler {
+			return ec.marshalNContractConnection2jalonᚋgraphᚋmodelᚐContractConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -694,8 +694,8 @@ func (ec *executionContext) _Query_evaluations(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Evaluations(ctx, fc.Args["contractId"].(*uuid.UUID), fc.Args["status"].(*evaluations.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationConnection) graphql.Marshaler {
-			return ec.marshalNEvaluationConnection2ᚖjalonᚋgraphᚋmodelᚐEvaluationConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.EvaluationConnection) graphql.Marshaler {
+			return ec.marshalNEvaluationConnection2jalonᚋgraphᚋmodelᚐEvaluationConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -782,8 +782,8 @@ func (ec *executionContext) _Query_logEntries(ctx context.Context, field graphql
 			return ec.Resolvers.Query().LogEntries(ctx, fc.Args["contractId"].(*uuid.UUID), fc.Args["status"].(*logbook.Status), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["updatedSince"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.LogEntryConnection) graphql.Marshaler {
-			return ec.marshalNLogEntryConnection2ᚖjalonᚋgraphᚋmodelᚐLogEntryConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.LogEntryConnection) graphql.Marshaler {
+			return ec.marshalNLogEntryConnection2jalonᚋgraphᚋmodelᚐLogEntryConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -914,8 +914,8 @@ func (ec *executionContext) _Query_notifications(ctx context.Context, field grap
 			return ec.Resolvers.Query().Notifications(ctx, fc.Args["unreadOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
-			return ec.marshalNNotificationConnection2ᚖjalonᚋgraphᚋmodelᚐNotificationConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2jalonᚋgraphᚋmodelᚐNotificationConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -980,8 +980,8 @@ func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, 
 			return ec.Resolvers.Query().NotificationPreferences(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
-			return ec.marshalNNotificationPreferences2ᚖjalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1045,8 +1045,8 @@ func (ec *executionContext) _Query_followUps(ctx context.Context, field graphql.
 			return ec.Resolvers.Query().FollowUps(ctx, fc.Args["status"].(*followup.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowUpConnection) graphql.Marshaler {
-			return ec.marshalNFollowUpConnection2ᚖjalonᚋgraphᚋmodelᚐFollowUpConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.FollowUpConnection) graphql.Marshaler {
+			return ec.marshalNFollowUpConnection2jalonᚋgraphᚋmodelᚐFollowUpConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1200,8 +1200,8 @@ func (ec *executionContext) _Query_visits(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Visits(ctx, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["status"].(*visits.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitConnection) graphql.Marshaler {
-			return ec.marshalNVisitConnection2ᚖjalonᚋgraphᚋmodelᚐVisitConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.VisitConnection) graphql.Marshaler {
+			return ec.marshalNVisitConnection2jalonᚋgraphᚋmodelᚐVisitConnection(ctx, selections, v)
 		},
 		true,
 		true,

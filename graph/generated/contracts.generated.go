@@ -25,18 +25,18 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ContractResolver interface {
-	Apprentice(ctx context.Context, obj *contracts.Contract) (*users.User, error)
-	Tutor(ctx context.Context, obj *contracts.Contract) (*users.User, error)
-	Adviser(ctx context.Context, obj *contracts.Contract) (*users.User, error)
-	Company(ctx context.Context, obj *contracts.Contract) (*orgs.Company, error)
-	Centre(ctx context.Context, obj *contracts.Contract) (*orgs.Centre, error)
-	Trade(ctx context.Context, obj *contracts.Contract) (*orgs.Trade, error)
+	Apprentice(ctx context.Context, obj *contracts.Contract) (users.User, error)
+	Tutor(ctx context.Context, obj *contracts.Contract) (users.User, error)
+	Adviser(ctx context.Context, obj *contracts.Contract) (users.User, error)
+	Company(ctx context.Context, obj *contracts.Contract) (orgs.Company, error)
+	Centre(ctx context.Context, obj *contracts.Contract) (orgs.Centre, error)
+	Trade(ctx context.Context, obj *contracts.Contract) (orgs.Trade, error)
 
-	Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (*model.EvaluationConnection, error)
-	LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (*model.LogEntryConnection, error)
+	Evaluations(ctx context.Context, obj *contracts.Contract, status *evaluations.Status, first *int, after *string) (model.EvaluationConnection, error)
+	LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error)
 	CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error)
 	HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error)
-	Visits(ctx context.Context, obj *contracts.Contract, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (*model.VisitConnection, error)
+	Visits(ctx context.Context, obj *contracts.Contract, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (model.VisitConnection, error)
 	NextVisit(ctx context.Context, obj *contracts.Contract) (*visits.Visit, error)
 }
 type TradeResolver interface {
@@ -537,8 +537,8 @@ func (ec *executionContext) _Contract_apprentice(ctx context.Context, field grap
 			return ec.Resolvers.Contract().Apprentice(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -569,8 +569,8 @@ func (ec *executionContext) _Contract_tutor(ctx context.Context, field graphql.C
 			return ec.Resolvers.Contract().Tutor(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -601,8 +601,8 @@ func (ec *executionContext) _Contract_adviser(ctx context.Context, field graphql
 			return ec.Resolvers.Contract().Adviser(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -633,8 +633,8 @@ func (ec *executionContext) _Contract_company(ctx context.Context, field graphql
 			return ec.Resolvers.Contract().Company(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖjalonᚋinternalᚋorgsᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Company) graphql.Marshaler {
+			return ec.marshalNCompany2jalonᚋinternalᚋorgsᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -665,8 +665,8 @@ func (ec *executionContext) _Contract_centre(ctx context.Context, field graphql.
 			return ec.Resolvers.Contract().Centre(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Centre) graphql.Marshaler {
-			return ec.marshalNTrainingCentre2ᚖjalonᚋinternalᚋorgsᚐCentre(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Centre) graphql.Marshaler {
+			return ec.marshalNTrainingCentre2jalonᚋinternalᚋorgsᚐCentre(ctx, selections, v)
 		},
 		true,
 		true,
@@ -697,8 +697,8 @@ func (ec *executionContext) _Contract_trade(ctx context.Context, field graphql.C
 			return ec.Resolvers.Contract().Trade(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Trade) graphql.Marshaler {
-			return ec.marshalNTrade2ᚖjalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Trade) graphql.Marshaler {
+			return ec.marshalNTrade2jalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
 		},
 		true,
 		true,
@@ -822,8 +822,8 @@ func (ec *executionContext) _Contract_evaluations(ctx context.Context, field gra
 			return ec.Resolvers.Contract().Evaluations(ctx, obj, fc.Args["status"].(*evaluations.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationConnection) graphql.Marshaler {
-			return ec.marshalNEvaluationConnection2ᚖjalonᚋgraphᚋmodelᚐEvaluationConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.EvaluationConnection) graphql.Marshaler {
+			return ec.marshalNEvaluationConnection2jalonᚋgraphᚋmodelᚐEvaluationConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -866,8 +866,8 @@ func (ec *executionContext) _Contract_logEntries(ctx context.Context, field grap
 			return ec.Resolvers.Contract().LogEntries(ctx, obj, fc.Args["status"].(*logbook.Status), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["updatedSince"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.LogEntryConnection) graphql.Marshaler {
-			return ec.marshalNLogEntryConnection2ᚖjalonᚋgraphᚋmodelᚐLogEntryConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.LogEntryConnection) graphql.Marshaler {
+			return ec.marshalNLogEntryConnection2jalonᚋgraphᚋmodelᚐLogEntryConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -986,8 +986,8 @@ func (ec *executionContext) _Contract_visits(ctx context.Context, field graphql.
 			return ec.Resolvers.Contract().Visits(ctx, obj, fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["status"].(*visits.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitConnection) graphql.Marshaler {
-			return ec.marshalNVisitConnection2ᚖjalonᚋgraphᚋmodelᚐVisitConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.VisitConnection) graphql.Marshaler {
+			return ec.marshalNVisitConnection2jalonᚋgraphᚋmodelᚐVisitConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1890,12 +1890,8 @@ func (ec *executionContext) _TrainingCentre(ctx context.Context, sel ast.Selecti
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNCompany2ᚖjalonᚋinternalᚋorgsᚐCompany(ctx context.Context, sel ast.SelectionSet, v *orgs.Company) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Company!")
-		return graphql.Null
-	}
-	return ec._Company(ctx, sel, v)
+func (ec *executionContext) marshalNCompany2jalonᚋinternalᚋorgsᚐCompany(ctx context.Context, sel ast.SelectionSet, v orgs.Company) graphql.Marshaler {
+	return ec._Company(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNCompetency2jalonᚋinternalᚋorgsᚐCompetency(ctx context.Context, sel ast.SelectionSet, v orgs.Competency) graphql.Marshaler {
@@ -1916,14 +1912,6 @@ func (ec *executionContext) marshalNCompetency2ᚕjalonᚋinternalᚋorgsᚐComp
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNCompetency2ᚖjalonᚋinternalᚋorgsᚐCompetency(ctx context.Context, sel ast.SelectionSet, v *orgs.Competency) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Competency!")
-		return graphql.Null
-	}
-	return ec._Competency(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx context.Context, sel ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
@@ -1954,12 +1942,8 @@ func (ec *executionContext) marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐC
 	return ec._Contract(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContractConnection2ᚖjalonᚋgraphᚋmodelᚐContractConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContractConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ContractConnection!")
-		return graphql.Null
-	}
-	return ec._ContractConnection(ctx, sel, v)
+func (ec *executionContext) marshalNContractConnection2jalonᚋgraphᚋmodelᚐContractConnection(ctx context.Context, sel ast.SelectionSet, v model.ContractConnection) graphql.Marshaler {
+	return ec._ContractConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNContractEdge2jalonᚋgraphᚋmodelᚐContractEdge(ctx context.Context, sel ast.SelectionSet, v model.ContractEdge) graphql.Marshaler {
@@ -2034,20 +2018,8 @@ func (ec *executionContext) marshalNTrade2ᚕjalonᚋinternalᚋorgsᚐTradeᚄ(
 	return ret
 }
 
-func (ec *executionContext) marshalNTrade2ᚖjalonᚋinternalᚋorgsᚐTrade(ctx context.Context, sel ast.SelectionSet, v *orgs.Trade) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Trade!")
-		return graphql.Null
-	}
-	return ec._Trade(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNTrainingCentre2ᚖjalonᚋinternalᚋorgsᚐCentre(ctx context.Context, sel ast.SelectionSet, v *orgs.Centre) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TrainingCentre!")
-		return graphql.Null
-	}
-	return ec._TrainingCentre(ctx, sel, v)
+func (ec *executionContext) marshalNTrainingCentre2jalonᚋinternalᚋorgsᚐCentre(ctx context.Context, sel ast.SelectionSet, v orgs.Centre) graphql.Marshaler {
+	return ec._TrainingCentre(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalOCompany2ᚖjalonᚋinternalᚋorgsᚐCompany(ctx context.Context, sel ast.SelectionSet, v *orgs.Company) graphql.Marshaler {

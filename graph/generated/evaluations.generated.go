@@ -24,9 +24,9 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type EvaluationResolver interface {
-	Contract(ctx context.Context, obj *evaluations.Evaluation) (*contracts.Contract, error)
+	Contract(ctx context.Context, obj *evaluations.Evaluation) (contracts.Contract, error)
 
-	Scale(ctx context.Context, obj *evaluations.Evaluation) (*model.EvaluationScale, error)
+	Scale(ctx context.Context, obj *evaluations.Evaluation) (model.EvaluationScale, error)
 	Criteria(ctx context.Context, obj *evaluations.Evaluation) ([]evaluations.Criterion, error)
 
 	Signatures(ctx context.Context, obj *evaluations.Evaluation) ([]evaluations.Signature, error)
@@ -37,10 +37,10 @@ type EvaluationCriterionResolver interface {
 	Competency(ctx context.Context, obj *evaluations.Criterion) (*orgs.Competency, error)
 }
 type EvaluationSignatureResolver interface {
-	Signer(ctx context.Context, obj *evaluations.Signature) (*users.User, error)
+	Signer(ctx context.Context, obj *evaluations.Signature) (users.User, error)
 }
 type EvaluationTemplateResolver interface {
-	Trade(ctx context.Context, obj *evaluations.Template) (*orgs.Trade, error)
+	Trade(ctx context.Context, obj *evaluations.Template) (orgs.Trade, error)
 
 	Criteria(ctx context.Context, obj *evaluations.Template) ([]evaluations.TemplateCriterion, error)
 }
@@ -94,8 +94,8 @@ func (ec *executionContext) _Evaluation_contract(ctx context.Context, field grap
 			return ec.Resolvers.Evaluation().Contract(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -241,8 +241,8 @@ func (ec *executionContext) _Evaluation_scale(ctx context.Context, field graphql
 			return ec.Resolvers.Evaluation().Scale(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EvaluationScale) graphql.Marshaler {
-			return ec.marshalNEvaluationScale2ᚖjalonᚋgraphᚋmodelᚐEvaluationScale(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.EvaluationScale) graphql.Marshaler {
+			return ec.marshalNEvaluationScale2jalonᚋgraphᚋmodelᚐEvaluationScale(ctx, selections, v)
 		},
 		true,
 		true,
@@ -906,8 +906,8 @@ func (ec *executionContext) _EvaluationSignature_signer(ctx context.Context, fie
 			return ec.Resolvers.EvaluationSignature().Signer(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1030,8 +1030,8 @@ func (ec *executionContext) _EvaluationTemplate_trade(ctx context.Context, field
 			return ec.Resolvers.EvaluationTemplate().Trade(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Trade) graphql.Marshaler {
-			return ec.marshalNTrade2ᚖjalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Trade) graphql.Marshaler {
+			return ec.marshalNTrade2jalonᚋinternalᚋorgsᚐTrade(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2442,12 +2442,8 @@ func (ec *executionContext) marshalNEvaluation2ᚖjalonᚋinternalᚋevaluations
 	return ec._Evaluation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEvaluationConnection2ᚖjalonᚋgraphᚋmodelᚐEvaluationConnection(ctx context.Context, sel ast.SelectionSet, v *model.EvaluationConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EvaluationConnection!")
-		return graphql.Null
-	}
-	return ec._EvaluationConnection(ctx, sel, v)
+func (ec *executionContext) marshalNEvaluationConnection2jalonᚋgraphᚋmodelᚐEvaluationConnection(ctx context.Context, sel ast.SelectionSet, v model.EvaluationConnection) graphql.Marshaler {
+	return ec._EvaluationConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNEvaluationCriterion2jalonᚋinternalᚋevaluationsᚐCriterion(ctx context.Context, sel ast.SelectionSet, v evaluations.Criterion) graphql.Marshaler {
@@ -2490,12 +2486,8 @@ func (ec *executionContext) marshalNEvaluationEdge2ᚕjalonᚋgraphᚋmodelᚐEv
 	return ret
 }
 
-func (ec *executionContext) marshalNEvaluationScale2ᚖjalonᚋgraphᚋmodelᚐEvaluationScale(ctx context.Context, sel ast.SelectionSet, v *model.EvaluationScale) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EvaluationScale!")
-		return graphql.Null
-	}
-	return ec._EvaluationScale(ctx, sel, v)
+func (ec *executionContext) marshalNEvaluationScale2jalonᚋgraphᚋmodelᚐEvaluationScale(ctx context.Context, sel ast.SelectionSet, v model.EvaluationScale) graphql.Marshaler {
+	return ec._EvaluationScale(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNEvaluationScoreInput2jalonᚋgraphᚋmodelᚐEvaluationScoreInput(ctx context.Context, v any) (model.EvaluationScoreInput, error) {
@@ -2555,12 +2547,8 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNEvaluationTemplate2ᚖjalonᚋinternalᚋevaluationsᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *evaluations.Template) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EvaluationTemplate!")
-		return graphql.Null
-	}
-	return ec._EvaluationTemplate(ctx, sel, v)
+func (ec *executionContext) marshalNEvaluationTemplate2jalonᚋinternalᚋevaluationsᚐTemplate(ctx context.Context, sel ast.SelectionSet, v evaluations.Template) graphql.Marshaler {
+	return ec._EvaluationTemplate(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNEvaluationTemplateCriterion2jalonᚋinternalᚋevaluationsᚐTemplateCriterion(ctx context.Context, sel ast.SelectionSet, v evaluations.TemplateCriterion) graphql.Marshaler {

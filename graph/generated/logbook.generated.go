@@ -26,18 +26,18 @@ type AttachmentResolver interface {
 	URL(ctx context.Context, obj *logbook.Attachment) (string, error)
 }
 type CompetencyProgressResolver interface {
-	Competency(ctx context.Context, obj *logbook.CompetencyProgress) (*orgs.Competency, error)
+	Competency(ctx context.Context, obj *logbook.CompetencyProgress) (orgs.Competency, error)
 
 	LatestScore(ctx context.Context, obj *logbook.CompetencyProgress) (*int, error)
 }
 type LogEntryResolver interface {
-	Contract(ctx context.Context, obj *logbook.Entry) (*contracts.Contract, error)
+	Contract(ctx context.Context, obj *logbook.Entry) (contracts.Contract, error)
 
 	Competencies(ctx context.Context, obj *logbook.Entry) ([]orgs.Competency, error)
 	Attachments(ctx context.Context, obj *logbook.Entry) ([]logbook.Attachment, error)
 }
 type LogReviewResolver interface {
-	Reviewer(ctx context.Context, obj *logbook.Review) (*users.User, error)
+	Reviewer(ctx context.Context, obj *logbook.Review) (users.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -175,8 +175,8 @@ func (ec *executionContext) _CompetencyProgress_competency(ctx context.Context, 
 			return ec.Resolvers.CompetencyProgress().Competency(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orgs.Competency) graphql.Marshaler {
-			return ec.marshalNCompetency2ᚖjalonᚋinternalᚋorgsᚐCompetency(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v orgs.Competency) graphql.Marshaler {
+			return ec.marshalNCompetency2jalonᚋinternalᚋorgsᚐCompetency(ctx, selections, v)
 		},
 		true,
 		true,
@@ -575,8 +575,8 @@ func (ec *executionContext) _LogEntry_contract(ctx context.Context, field graphq
 			return ec.Resolvers.LogEntry().Contract(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1061,8 +1061,8 @@ func (ec *executionContext) _LogReview_reviewer(ctx context.Context, field graph
 			return ec.Resolvers.LogReview().Reviewer(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1848,14 +1848,6 @@ func (ec *executionContext) marshalNAttachment2ᚕjalonᚋinternalᚋlogbookᚐA
 	return ret
 }
 
-func (ec *executionContext) marshalNAttachment2ᚖjalonᚋinternalᚋlogbookᚐAttachment(ctx context.Context, sel ast.SelectionSet, v *logbook.Attachment) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Attachment!")
-		return graphql.Null
-	}
-	return ec._Attachment(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNCompetencyProgress2jalonᚋinternalᚋlogbookᚐCompetencyProgress(ctx context.Context, sel ast.SelectionSet, v logbook.CompetencyProgress) graphql.Marshaler {
 	return ec._CompetencyProgress(ctx, sel, &v)
 }
@@ -1899,14 +1891,6 @@ func (ec *executionContext) marshalNDeletedLogEntry2ᚕjalonᚋinternalᚋlogboo
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNDeletedLogEntry2ᚖjalonᚋinternalᚋlogbookᚐTombstone(ctx context.Context, sel ast.SelectionSet, v *logbook.Tombstone) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeletedLogEntry!")
-		return graphql.Null
-	}
-	return ec._DeletedLogEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHoursWeek2jalonᚋinternalᚋlogbookᚐWeekHours(ctx context.Context, sel ast.SelectionSet, v logbook.WeekHours) graphql.Marshaler {
@@ -1957,12 +1941,8 @@ func (ec *executionContext) marshalNLogEntry2ᚖjalonᚋinternalᚋlogbookᚐEnt
 	return ec._LogEntry(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNLogEntryConnection2ᚖjalonᚋgraphᚋmodelᚐLogEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LogEntryConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "LogEntryConnection!")
-		return graphql.Null
-	}
-	return ec._LogEntryConnection(ctx, sel, v)
+func (ec *executionContext) marshalNLogEntryConnection2jalonᚋgraphᚋmodelᚐLogEntryConnection(ctx context.Context, sel ast.SelectionSet, v model.LogEntryConnection) graphql.Marshaler {
+	return ec._LogEntryConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNLogEntryEdge2jalonᚋgraphᚋmodelᚐLogEntryEdge(ctx context.Context, sel ast.SelectionSet, v model.LogEntryEdge) graphql.Marshaler {

@@ -24,15 +24,15 @@ import (
 
 type FollowUpResolver interface {
 	Kind(ctx context.Context, obj *followup.FollowUp) (string, error)
-	Contract(ctx context.Context, obj *followup.FollowUp) (*contracts.Contract, error)
-	Owner(ctx context.Context, obj *followup.FollowUp) (*users.User, error)
+	Contract(ctx context.Context, obj *followup.FollowUp) (contracts.Contract, error)
+	Owner(ctx context.Context, obj *followup.FollowUp) (users.User, error)
 }
 type NotificationPreferencesResolver interface {
 	QuietHoursStart(ctx context.Context, obj *notify.Preferences) (string, error)
 	QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error)
 }
 type SubscriptionResolver interface {
-	NotificationAdded(ctx context.Context) (<-chan *notify.Notification, error)
+	NotificationAdded(ctx context.Context) (<-chan notify.Notification, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -239,8 +239,8 @@ func (ec *executionContext) _FollowUp_contract(ctx context.Context, field graphq
 			return ec.Resolvers.FollowUp().Contract(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -271,8 +271,8 @@ func (ec *executionContext) _FollowUp_owner(ctx context.Context, field graphql.C
 			return ec.Resolvers.FollowUp().Owner(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1019,8 +1019,8 @@ func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context,
 			return ec.Resolvers.Subscription().NotificationAdded(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
-			return ec.marshalNNotification2ᚖjalonᚋinternalᚋnotifyᚐNotification(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v notify.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2jalonᚋinternalᚋnotifyᚐNotification(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1642,14 +1642,6 @@ func (ec *executionContext) marshalNDevice2ᚕjalonᚋinternalᚋnotifyᚐDevice
 	return ret
 }
 
-func (ec *executionContext) marshalNDevice2ᚖjalonᚋinternalᚋnotifyᚐDevice(ctx context.Context, sel ast.SelectionSet, v *notify.Device) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Device!")
-		return graphql.Null
-	}
-	return ec._Device(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx context.Context, v any) (notify.Platform, error) {
 	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[tmp]
@@ -1706,12 +1698,8 @@ func (ec *executionContext) marshalNFollowUp2ᚖjalonᚋinternalᚋfollowupᚐFo
 	return ec._FollowUp(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFollowUpConnection2ᚖjalonᚋgraphᚋmodelᚐFollowUpConnection(ctx context.Context, sel ast.SelectionSet, v *model.FollowUpConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "FollowUpConnection!")
-		return graphql.Null
-	}
-	return ec._FollowUpConnection(ctx, sel, v)
+func (ec *executionContext) marshalNFollowUpConnection2jalonᚋgraphᚋmodelᚐFollowUpConnection(ctx context.Context, sel ast.SelectionSet, v model.FollowUpConnection) graphql.Marshaler {
+	return ec._FollowUpConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNFollowUpEdge2jalonᚋgraphᚋmodelᚐFollowUpEdge(ctx context.Context, sel ast.SelectionSet, v model.FollowUpEdge) graphql.Marshaler {
@@ -1790,12 +1778,8 @@ func (ec *executionContext) marshalNNotification2ᚖjalonᚋinternalᚋnotifyᚐ
 	return ec._Notification(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNNotificationConnection2ᚖjalonᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
-		return graphql.Null
-	}
-	return ec._NotificationConnection(ctx, sel, v)
+func (ec *executionContext) marshalNNotificationConnection2jalonᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v model.NotificationConnection) graphql.Marshaler {
+	return ec._NotificationConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNNotificationEdge2jalonᚋgraphᚋmodelᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v model.NotificationEdge) graphql.Marshaler {
@@ -1818,12 +1802,8 @@ func (ec *executionContext) marshalNNotificationEdge2ᚕjalonᚋgraphᚋmodelᚐ
 	return ret
 }
 
-func (ec *executionContext) marshalNNotificationPreferences2ᚖjalonᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
-		return graphql.Null
-	}
-	return ec._NotificationPreferences(ctx, sel, v)
+func (ec *executionContext) marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
+	return ec._NotificationPreferences(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNNotificationPreferencesInput2jalonᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {

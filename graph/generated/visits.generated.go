@@ -22,11 +22,11 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type VisitResolver interface {
-	Contract(ctx context.Context, obj *visits.Visit) (*contracts.Contract, error)
-	Adviser(ctx context.Context, obj *visits.Visit) (*users.User, error)
+	Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error)
+	Adviser(ctx context.Context, obj *visits.Visit) (users.User, error)
 }
 type VisitPlanningItemResolver interface {
-	Contract(ctx context.Context, obj *visits.PlanningItem) (*contracts.Contract, error)
+	Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -72,8 +72,8 @@ func (ec *executionContext) _Visit_contract(ctx context.Context, field graphql.C
 			return ec.Resolvers.Visit().Contract(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -104,8 +104,8 @@ func (ec *executionContext) _Visit_adviser(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Visit().Adviser(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *users.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖjalonᚋinternalᚋusersᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v users.User) graphql.Marshaler {
+			return ec.marshalNUser2jalonᚋinternalᚋusersᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -572,8 +572,8 @@ func (ec *executionContext) _VisitPlanningItem_contract(ctx context.Context, fie
 			return ec.Resolvers.VisitPlanningItem().Contract(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contracts.Contract) graphql.Marshaler {
-			return ec.marshalNContract2ᚖjalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1376,12 +1376,8 @@ func (ec *executionContext) marshalNVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(c
 	return ec._Visit(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNVisitConnection2ᚖjalonᚋgraphᚋmodelᚐVisitConnection(ctx context.Context, sel ast.SelectionSet, v *model.VisitConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "VisitConnection!")
-		return graphql.Null
-	}
-	return ec._VisitConnection(ctx, sel, v)
+func (ec *executionContext) marshalNVisitConnection2jalonᚋgraphᚋmodelᚐVisitConnection(ctx context.Context, sel ast.SelectionSet, v model.VisitConnection) graphql.Marshaler {
+	return ec._VisitConnection(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNVisitEdge2jalonᚋgraphᚋmodelᚐVisitEdge(ctx context.Context, sel ast.SelectionSet, v model.VisitEdge) graphql.Marshaler {

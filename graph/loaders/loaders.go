@@ -26,6 +26,9 @@ const wait = time.Millisecond
 
 // Loaders holds one request's loaders. Areas add theirs here.
 type Loaders struct {
+	// Pages remembers the pages listed so far in the request.
+	Pages *Pages
+
 	Users        *dataloadgen.Loader[uuid.UUID, users.User]
 	Companies    *dataloadgen.Loader[uuid.UUID, orgs.Company]
 	Centres      *dataloadgen.Loader[uuid.UUID, orgs.Centre]
@@ -71,6 +74,7 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 func New(db postgres.DB) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
+		Pages:             &Pages{},
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),

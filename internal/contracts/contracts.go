@@ -54,10 +54,6 @@ type Contract struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 
-	// PageIDs are the ids of the page this contract was listed in (nil when
-	// read alone), so a resolver can load a field for the whole page in one
-	// batch whatever the timing of its siblings.
-	PageIDs []uuid.UUID
 }
 
 // RoleOf returns the part p plays in the contract ("" when none). An admin is
@@ -180,13 +176,6 @@ func List(ctx context.Context, db postgres.DB, f Filter, a page.Args) (page.Page
 	pg := page.Build(found, a, func(c Contract) page.Cursor {
 		return page.Cursor{Time: c.StartDate, ID: c.ID}
 	})
-	ids := make([]uuid.UUID, len(pg.Items))
-	for i, c := range pg.Items {
-		ids[i] = c.ID
-	}
-	for i := range pg.Items {
-		pg.Items[i].PageIDs = ids
-	}
 	return pg, nil
 }
 

@@ -38,7 +38,7 @@ type Hub struct {
 	log  zerolog.Logger
 
 	mu        sync.Mutex
-	subs      map[uuid.UUID]map[chan *Notification]struct{}
+	subs      map[uuid.UUID]map[chan Notification]struct{}
 	once      sync.Once
 	ready     chan struct{} // closed once LISTEN is in place
 	readyOnce sync.Once
@@ -52,7 +52,7 @@ func NewHub(pool *pgxpool.Pool, log zerolog.Logger) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
 		pool: pool, log: log,
-		subs:  map[uuid.UUID]map[chan *Notification]struct{}{},
+		subs:  map[uuid.UUID]map[chan Notification]struct{}{},
 		ready: make(chan struct{}),
 		ctx:   ctx, cancel: cancel,
 		done: make(chan struct{}),
@@ -80,7 +80,7 @@ func (h *Hub) Close() {
 // Subscribe returns the notifications created for user from now on, until
 // ctx ends. It returns once the hub listens, so nothing created after it
 // returns is missed.
-func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notification, error) {
+func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan Notification, error) {
 	h.once.Do(func() { go h.run() })
 	select {
 	case <-h.ready:
@@ -91,10 +91,10 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notificati
 	case <-time.After(listenTimeout):
 		return nil, errors.New("live notifications unavailable: cannot LISTEN")
 	}
-	ch := make(chan *Notification, 16)
+	ch := make(chan Notification, 16)
 	h.mu.Lock()
 	if h.subs[user] == nil {
-		h.subs[user] = map[chan *Notification]struct{}{}
+		h.subs[user] = map[chan Notification]struct{}{}
 	}
 	h.subs[user][ch] = struct{}{}
 	h.mu.Unlock()
@@ -126,7 +126,7 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan *Notificati
 // they are deactivated or their session revoked (logout, refresh-token
 // reuse, password change), nothing more is delivered and the channel closes,
 // which ends the subscription.
-func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan *Notification, error) {
+func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan Notification, error) {
 	p, err := auth.Recheck(ctx)
 	if err != nil {
 		return nil, err
@@ -137,14 +137,14 @@ func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan *Notification, error)
 		cancel()
 		return nil, err
 	}
-	out := make(chan *Notification)
+	out := make(chan Notification)
 	go h.guard(ctx, cancel, in, out)
 	return out, nil
 }
 
 // guard forwards in to out while the caller of ctx stays valid, then ends
 // the subscription (cancel) and closes out.
-func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan *Notification, out chan<- *Notification) {
+func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan Notification, out chan<- Notification) {
 	defer close(out)
 	defer cancel()
 	var tick <-chan time.Time
@@ -255,9 +255,8 @@ func (h *Hub) dispatch(payload string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[user] {
-		c := notif
 		select {
-		case ch <- &c:
+		case ch <- notif:
 		default: // a subscriber that does not read loses live updates, not the inbox
 		}
 	}
