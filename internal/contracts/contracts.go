@@ -53,7 +53,6 @@ type Contract struct {
 	Status       Status
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
-
 }
 
 // RoleOf returns the part p plays in the contract ("" when none). An admin is
