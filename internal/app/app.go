@@ -152,16 +152,8 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		if !push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
-		workers, periodic := jobs.Register(jobs.Deps{
-			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
-			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
-			Blobs:             a.blobs,
-			Retention:         a.Config.Retention,
-		})
-		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
-		// Pushes are short and I/O-bound: fetch again soon after a batch
-		// (River's default waits 100 ms between fetches).
-		cfg.FetchCooldown = jobs.FetchCooldown
+		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
+		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
 	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
 	if err != nil {
