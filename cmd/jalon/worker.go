@@ -11,7 +11,7 @@ import (
 )
 
 // worker works the job queue without serving HTTP: push deliveries, the
-// periodic follow-up scan, and every job registered in internal/jobs. Run as
+// periodic follow-up scan, and every job registered in internal/app/jobs.go. Run as
 // many as needed next to `JALON_WORKER=false jalon serve` processes; River
 // hands each job to one of them.
 func worker(ctx context.Context, cfg config.Config, args []string) error {

@@ -152,16 +152,8 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		if !push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
-		workers, periodic := jobs.Register(jobs.Deps{
-			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
-			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
-			Blobs:             a.blobs,
-			Retention:         a.Config.Retention,
-		})
-		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
-		// Pushes are short and I/O-bound: fetch again soon after a batch
-		// (River's default waits 100 ms between fetches).
-		cfg.FetchCooldown = jobs.FetchCooldown
+		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
+		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
 	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
 	if err != nil {
@@ -258,7 +250,7 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = httpserver.LimitBody(limits.MaxBodyBytes, limits.MaxUploadBytes+1<<20, endpoint)
 	// Outside LimitBody: an anonymous upload is refused before its body is read.
 	endpoint = authn.Middleware(endpoint)
-	endpoint = withTimeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
+	endpoint = httpserver.Timeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
 	endpoint = httpserver.UnavailableStatus(endpoint)
 
 	return httpserver.New(httpserver.Options{
@@ -283,50 +275,6 @@ func (a *App) buildHandler() http.Handler {
 func anonymous(r *http.Request) bool {
 	_, ok := auth.FromContext(r.Context())
 	return !ok
-}
-
-// timeoutBody is the answer to a request that ran out of time.
-const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL"}}]}`
-
-// withTimeout bounds a request: its context is cancelled after d (upload
-// for a multipart request, whose file may take minutes to arrive) and, if
-// the deadline passed before the handler finished, the client gets 503 with a
-// GraphQL error instead of whatever the handler wrote (gqlgen answers "null"
-// once the context is done). The handler runs in the request's goroutine and
-// its answer is buffered until it returns (responses are small JSON
-// documents). Websocket upgrades are excepted: a subscription lives as long
-// as its connection.
-func withTimeout(d, upload time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if httpserver.IsWebsocket(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		d := d
-		if httpserver.IsUpload(r) {
-			d = max(d, upload)
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		buf := httpserver.NewHeld(nil)
-		next.ServeHTTP(buf, r.WithContext(ctx))
-		// A body that did not arrive in time was already answered 408 (its
-		// read deadline is the same request timeout, set a moment earlier):
-		// that answer says more than a generic time-out.
-		// The gate's 429 (it waited its turn in vain) stays as well.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && buf.Status != http.StatusRequestTimeout && buf.Status != http.StatusTooManyRequests {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, timeoutBody)
-			return
-		}
-		for k, v := range buf.Header() {
-			// Added to what the middleware around set (Vary: Origin).
-			w.Header()[k] = append(w.Header()[k], v...)
-		}
-		w.WriteHeader(buf.Status)
-		w.Write(buf.Body.Bytes())
-	})
 }
 
 // Ready reports whether the database answers and every migration is applied.

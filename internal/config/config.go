@@ -172,10 +172,17 @@ type FirebaseConfig struct {
 	Endpoint        string // override of the FCM endpoint (tests, fake servers)
 }
 
-// WorkerConfig configures background jobs.
+// WorkerConfig configures background jobs. Each period is how often its
+// periodic job is enqueued (also once when a working process starts); the
+// retention job's is RetentionConfig.Every.
 type WorkerConfig struct {
 	Enabled            bool // run River workers inside `jalon serve`
 	FollowUpScanPeriod time.Duration
+	// MarkMissedPeriod: a visit becomes MISSED at most this long after its
+	// 24 hours have passed.
+	MarkMissedPeriod time.Duration
+	// FileSweepPeriod is how often orphan attachment files are swept.
+	FileSweepPeriod time.Duration
 }
 
 // Production reports whether the process runs in production mode.
@@ -276,6 +283,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	c.Worker = WorkerConfig{
 		Enabled:            r.boolean("JALON_WORKER", true),
 		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
+		MarkMissedPeriod:   r.duration("JALON_VISITS_MARK_MISSED_INTERVAL", 15*time.Minute),
+		FileSweepPeriod:    r.duration("JALON_LOGBOOK_SWEEP_INTERVAL", 6*time.Hour),
 	}
 	c.Identity = IdentityConfig{
 		ArgonMemoryKiB:     r.integer("JALON_ARGON2_MEMORY_KIB", 19*1024),

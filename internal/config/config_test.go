@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(env map[string]string) (Config, error) {
@@ -156,5 +157,45 @@ func TestTrustedProxies(t *testing.T) {
 	_, err = load(map[string]string{"JALON_TRUST_FORWARDED_FOR": "false"})
 	if err == nil || !strings.Contains(err.Error(), "JALON_TRUSTED_PROXIES") {
 		t.Fatalf("old variable: %v", err)
+	}
+}
+
+// Every periodic job's period comes from the configuration: today's
+// defaults, overridable, and refused unless a positive duration (a zero
+// period would enqueue without pause).
+func TestJobIntervals(t *testing.T) {
+	periods := func(c Config) map[string]time.Duration {
+		return map[string]time.Duration{
+			"JALON_FOLLOWUP_SCAN_INTERVAL":      c.Worker.FollowUpScanPeriod,
+			"JALON_VISITS_MARK_MISSED_INTERVAL": c.Worker.MarkMissedPeriod,
+			"JALON_LOGBOOK_SWEEP_INTERVAL":      c.Worker.FileSweepPeriod,
+			"JALON_RETENTION_INTERVAL":          c.Retention.Every,
+		}
+	}
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]time.Duration{
+		"JALON_FOLLOWUP_SCAN_INTERVAL":      15 * time.Minute,
+		"JALON_VISITS_MARK_MISSED_INTERVAL": 15 * time.Minute,
+		"JALON_LOGBOOK_SWEEP_INTERVAL":      6 * time.Hour,
+		"JALON_RETENTION_INTERVAL":          6 * time.Hour,
+	}
+	for name, got := range periods(c) {
+		if got != defaults[name] {
+			t.Errorf("%s: default %v, want %v", name, got, defaults[name])
+		}
+	}
+	for name := range defaults {
+		c, err := load(map[string]string{name: "90s"})
+		if err != nil || periods(c)[name] != 90*time.Second {
+			t.Errorf("%s=90s: got %v, %v", name, periods(c)[name], err)
+		}
+		for _, bad := range []string{"0s", "-5m", "soon"} {
+			if _, err := load(map[string]string{name: bad}); err == nil || !strings.HasPrefix(err.Error(), name) {
+				t.Errorf("%s=%s: want an error naming it, got %v", name, bad, err)
+			}
+		}
 	}
 }

@@ -24,7 +24,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
-	"jalon/internal/jobs/jobopts"
+	"jalon/internal/jobs"
 	"jalon/internal/notify"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
@@ -265,7 +265,7 @@ func (ScanArgs) Kind() string { return "followup.scan" }
 
 // InsertOpts: one waiting or running scan at a time is enough.
 func (ScanArgs) InsertOpts() river.InsertOpts {
-	return jobopts.Singleton()
+	return jobs.Singleton()
 }
 
 // ScanWorker works ScanArgs.

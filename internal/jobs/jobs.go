@@ -1,73 +1,56 @@
-// Package jobs is where Jalon's background work is declared: every River
-// worker and periodic job is registered in Register, in one place, so an area
-// adds its job with one line (the follow-up scan, the visits' "mark missed").
-// The River client itself is built by internal/app.
+// Package jobs is the River plumbing every area shares: queue names, the
+// queues a working process serves, insert options and the one way to declare
+// a periodic job. It imports no area (a leaf), so areas use it for their
+// jobs' options and internal/app, which registers every worker and periodic
+// job (internal/app/jobs.go), uses it to build the River client.
 package jobs
 
 import (
+	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/rs/zerolog"
-
-	"jalon/internal/blobstore"
-	"jalon/internal/clock"
-	"jalon/internal/config"
-	"jalon/internal/followup"
-	"jalon/internal/logbook"
-	"jalon/internal/notify"
-	"jalon/internal/privacy"
-	"jalon/internal/visits"
+	"github.com/riverqueue/river/rivertype"
 )
 
-// Deps are what the workers need.
-type Deps struct {
-	Pool   *pgxpool.Pool
-	Clock  clock.Clock
-	Log    zerolog.Logger
-	Notify *notify.Notifier
-	Push   *notify.Pusher
-	// FollowUpScanEvery is the period of the follow-up scan (JALON_FOLLOWUP_SCAN_INTERVAL).
-	FollowUpScanEvery time.Duration
-	// Blobs holds log-book attachments (erased by the retention job).
-	Blobs blobstore.Store
-	// Retention are the retention periods (JALON_RETENTION_*).
-	Retention config.RetentionConfig
-}
+// QueuePush is the River queue of push deliveries: they have their own so a
+// burst of pushes does not hold back other jobs.
+const QueuePush = "push"
 
 // Queues are the queues a working process serves and how many jobs of each
 // it runs at once.
 var Queues = map[string]river.QueueConfig{
 	river.QueueDefault: {MaxWorkers: 10},
-	notify.QueuePush:   {MaxWorkers: 100},
+	QueuePush:          {MaxWorkers: 100},
 }
 
-// FetchCooldown is the shortest pause between two fetches of a queue.
+// FetchCooldown is the shortest pause between two fetches of a queue. Pushes
+// are short and I/O-bound: fetch again soon after a batch (River's default
+// waits 100 ms between fetches).
 const FetchCooldown = 20 * time.Millisecond
 
-// Register returns every worker and periodic job. Add yours here.
-func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
-	w := river.NewWorkers()
-	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
-	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
-	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
-	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
-	river.AddWorker(w, &logbook.SweepWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log})
+// Singleton is for periodic jobs of which one waiting or running instance is
+// enough: a new insert while one is pending, scheduled, running or waiting
+// for a retry is skipped as a duplicate.
+func Singleton() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}
 
-	periodic := []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return followup.ScanArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "followup.scan", RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(visits.MarkMissedEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return visits.MarkMissedArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "visits.mark_missed", RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(d.Retention.Every),
-			func() (river.JobArgs, *river.InsertOpts) { return privacy.RetentionArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "privacy.retention", RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(logbook.SweepEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return logbook.SweepArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "logbook.sweep_files", RunOnStart: true}),
+// Periodic declares a job that inserts args every period, and once when a
+// process becomes the leader (RunOnStart), so a period longer than a
+// process's life still runs. Its periodic-job id is the args' kind: one
+// schedule per kind. args is inserted as is at each period (a value without
+// shared state, usually an empty struct); its own InsertOpts apply. A period
+// that is not positive would insert without pause: the configuration refuses
+// it, so here it is a programming error.
+func Periodic(every time.Duration, args river.JobArgs) *river.PeriodicJob {
+	if every <= 0 {
+		panic(fmt.Sprintf("jobs.Periodic(%s): period %v is not positive", args.Kind(), every))
 	}
-	return w, periodic
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true})
 }

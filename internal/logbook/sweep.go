@@ -13,7 +13,7 @@ import (
 
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
-	"jalon/internal/jobs/jobopts"
+	"jalon/internal/jobs"
 )
 
 // Orphan files: an attachment's file is written before its row commits, and
@@ -24,8 +24,6 @@ import (
 const (
 	// SweepGrace is how old a file with no row must be before it is removed.
 	SweepGrace = time.Hour
-	// SweepEvery is the period of the sweep job.
-	SweepEvery = 6 * time.Hour
 	// sweepBatch is how many files one lookup query checks.
 	sweepBatch = 1000
 )
@@ -93,14 +91,15 @@ func SweepOrphanFiles(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Sto
 	return res, flush()
 }
 
-// SweepArgs is the periodic job that runs SweepOrphanFiles.
+// SweepArgs is the periodic job that runs SweepOrphanFiles, every
+// JALON_LOGBOOK_SWEEP_INTERVAL.
 type SweepArgs struct{}
 
 // Kind is the River job kind.
 func (SweepArgs) Kind() string { return "logbook.sweep_files" }
 
 // InsertOpts: one waiting or running sweep at a time is enough.
-func (SweepArgs) InsertOpts() river.InsertOpts { return jobopts.Singleton() }
+func (SweepArgs) InsertOpts() river.InsertOpts { return jobs.Singleton() }
 
 // SweepWorker works SweepArgs.
 type SweepWorker struct {

@@ -22,6 +22,7 @@ import (
 
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/jobs"
 	"jalon/internal/postgres"
 )
 
@@ -79,11 +80,8 @@ func (DeliverArgs) Kind() string { return "notify.deliver" }
 // InsertOpts: push has its own queue so a burst of pushes does not hold back
 // other jobs; a delivery is retried for about a day.
 func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueuePush, MaxAttempts: 12}
+	return river.InsertOpts{Queue: jobs.QueuePush, MaxAttempts: 12}
 }
-
-// QueuePush is the River queue of push deliveries.
-const QueuePush = "push"
 
 // DeliveryWorker works DeliverArgs.
 type DeliveryWorker struct {

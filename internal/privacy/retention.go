@@ -14,7 +14,7 @@ import (
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
-	"jalon/internal/jobs/jobopts"
+	"jalon/internal/jobs"
 	"jalon/internal/postgres"
 )
 
@@ -112,7 +112,7 @@ func (RetentionArgs) Kind() string { return "privacy.retention" }
 
 // InsertOpts: one waiting or running retention run at a time is enough.
 func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return jobopts.Singleton()
+	return jobs.Singleton()
 }
 
 // RetentionWorker works RetentionArgs.

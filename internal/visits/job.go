@@ -2,21 +2,18 @@ package visits
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"jalon/internal/clock"
-	"jalon/internal/jobs/jobopts"
+	"jalon/internal/jobs"
 )
 
-// MarkMissedEvery is the period of the job that marks missed visits: a
-// visit becomes MISSED at most this long after its 24 hours have passed.
-const MarkMissedEvery = 15 * time.Minute
-
-// MarkMissedArgs is the periodic job that runs MarkMissed.
+// MarkMissedArgs is the periodic job that runs MarkMissed, every
+// JALON_VISITS_MARK_MISSED_INTERVAL: a visit becomes MISSED at most that long
+// after its 24 hours have passed.
 type MarkMissedArgs struct{}
 
 // Kind is the River job kind.
@@ -25,7 +22,7 @@ func (MarkMissedArgs) Kind() string { return "visits.mark_missed" }
 // InsertOpts: one waiting or running job at a time is enough (MarkMissed is
 // idempotent anyway: a second run finds nothing left to mark).
 func (MarkMissedArgs) InsertOpts() river.InsertOpts {
-	return jobopts.Singleton()
+	return jobs.Singleton()
 }
 
 // MarkMissedWorker works MarkMissedArgs.

@@ -1,0 +1,34 @@
+package app
+
+import (
+	"github.com/riverqueue/river"
+
+	"jalon/internal/followup"
+	"jalon/internal/jobs"
+	"jalon/internal/logbook"
+	"jalon/internal/notify"
+	"jalon/internal/privacy"
+	"jalon/internal/visits"
+)
+
+// registerJobs returns every River worker and periodic job of a working
+// process, declared in this one place: an area adds its worker with one
+// AddWorker line and, when periodic, one jobs.Periodic line whose period is
+// read from the configuration.
+func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
+	w := river.NewWorkers()
+	river.AddWorker(w, &notify.DeliveryWorker{DB: a.Pool, Clock: a.Clock, Push: a.Push, Log: a.Log})
+	river.AddWorker(w, &followup.ScanWorker{DB: a.Pool, Clock: a.Clock, Notify: a.Notify, Log: a.Log})
+	river.AddWorker(w, &visits.MarkMissedWorker{DB: a.Pool, Clock: a.Clock, Log: a.Log})
+	river.AddWorker(w, &privacy.RetentionWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log, Policy: a.Config.Retention})
+	river.AddWorker(w, &logbook.SweepWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log})
+
+	every := a.Config.Worker
+	periodic := []*river.PeriodicJob{
+		jobs.Periodic(every.FollowUpScanPeriod, followup.ScanArgs{}),
+		jobs.Periodic(every.MarkMissedPeriod, visits.MarkMissedArgs{}),
+		jobs.Periodic(a.Config.Retention.Every, privacy.RetentionArgs{}),
+		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
+	}
+	return w, periodic
+}
