@@ -18,9 +18,9 @@ import (
 	"jalon/graph/generated"
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
+	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/gqlhttp"
-	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
 )
 
@@ -38,6 +38,12 @@ type ServerOptions struct {
 	WebsocketOrigins []string
 	// Websocket caps and times the subscriptions' websockets.
 	Websocket config.WebsocketConfig
+	// Clock times the websockets' deadlines.
+	Clock clock.Clock
+	// RetryLater recognises errors worth the same request later (the
+	// database unreachable or busy: UNAVAILABLE, 503); internal/app sets
+	// postgres.RetryLater, so graph/ does not know the database.
+	RetryLater func(error) bool
 }
 
 // NewServer builds the GraphQL handler: transports, limits checked before
@@ -52,7 +58,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	countNodes(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	sockets := newSockets(o.Websocket, r.Clock)
+	sockets := newSockets(o.Websocket, o.Clock)
 	// A websocket message is held to the JSON body limit (gqlgen's default
 	// is 1 MB, even before connection_init authenticates anyone).
 	payloadLimit := o.Limits.MaxBodyBytes
@@ -83,7 +89,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, err := auth.Rechecked(ctx)
 		if err != nil {
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, err)}})
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, err, o.RetryLater)}})
 		}
 		return next(ctx)
 	})
@@ -99,7 +105,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		MaxFields: o.Limits.MaxComplexity, NoIntrospection: o.Production})
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 
-	srv.SetErrorPresenter(presentError)
+	srv.SetErrorPresenter(errorPresenter(o.RetryLater))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		zerolog.Ctx(ctx).Error().Str("panic", fmt.Sprint(v)).Stack().Msg("resolver panic")
 		return errors.New("internal error")
@@ -113,8 +119,12 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 // document itself keep gqlgen's (Apollo's) codes, GRAPHQL_PARSE_FAILED and
 // GRAPHQL_VALIDATION_FAILED, and variables that do not coerce answer
 // BAD_USER_INPUT: VALIDATION_FAILED is for the business rules of an input.
-func presentError(ctx context.Context, err error) *gqlerror.Error {
-	if postgres.RetryLater(err) {
+func errorPresenter(retryLater func(error) bool) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error { return presentError(ctx, err, retryLater) }
+}
+
+func presentError(ctx context.Context, err error, retryLater func(error) bool) *gqlerror.Error {
+	if retryLater != nil && retryLater(err) {
 		// Retry later (HTTP 503, see httpserver.UnavailableStatus).
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable or busy: retry later")
 		reqinfo.MarkUnavailable(ctx)

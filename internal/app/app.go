@@ -239,6 +239,8 @@ func (a *App) buildHandler() http.Handler {
 		// Browsers may subscribe from the origins that may call the API.
 		WebsocketOrigins: a.Config.CORSOrigins,
 		Websocket:        a.Config.Websocket,
+		Clock:            a.Clock,
+		RetryLater:       postgres.RetryLater,
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
