@@ -34,6 +34,8 @@ type Deps struct {
 	Blobs blobstore.Store
 	// Retention are the retention periods (JALON_RETENTION_*).
 	Retention config.RetentionConfig
+	// Visits is the visits area (its "mark missed" job).
+	Visits *visits.Service
 }
 
 // Queues are the queues a working process serves and how many jobs of each
@@ -51,7 +53,7 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
-	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
+	river.AddWorker(w, &visits.MarkMissedWorker{Service: d.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log})
 
