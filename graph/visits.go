@@ -23,12 +23,12 @@ func visitResult(v visits.Visit, err error) (*visits.Visit, error) {
 // load for the whole page at once (loaders.ForPage).
 func rememberVisitRelations(ctx context.Context, vs []visits.Visit) {
 	pages := loaders.For(ctx).Pages
-	pages.Remember(distinct(vs, func(v visits.Visit) uuid.UUID { return v.ContractID }))
-	pages.Remember(distinct(vs, func(v visits.Visit) uuid.UUID { return v.AdviserID }))
+	pages.Remember(distinctIDs(vs, func(v visits.Visit) uuid.UUID { return v.ContractID }))
+	pages.Remember(distinctIDs(vs, func(v visits.Visit) uuid.UUID { return v.AdviserID }))
 }
 
-// distinct returns the distinct ids of items, in order.
-func distinct[T any](items []T, id func(T) uuid.UUID) []uuid.UUID {
+// distinctIDs returns the distinct ids of items, in order.
+func distinctIDs[T any](items []T, id func(T) uuid.UUID) []uuid.UUID {
 	seen := make(map[uuid.UUID]bool, len(items))
 	var out []uuid.UUID
 	for _, it := range items {
@@ -40,5 +40,5 @@ func distinct[T any](items []T, id func(T) uuid.UUID) []uuid.UUID {
 	return out
 }
 
-// self is the key of a record loaded by its own id (loaders.ForPage).
-func self(id uuid.UUID) uuid.UUID { return id }
+// ownID is the key of a record loaded by its own id (loaders.ForPage).
+func ownID(id uuid.UUID) uuid.UUID { return id }

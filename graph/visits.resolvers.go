@@ -137,17 +137,17 @@ func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *mod
 
 func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, self)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
 }
 
 func (r *visitResolver) Adviser(ctx context.Context, obj *visits.Visit) (users.User, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Users, l.Pages, obj.AdviserID, self)
+	return loaders.ForPage(ctx, l.Users, l.Pages, obj.AdviserID, ownID)
 }
 
 func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, self)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
 }
 
 func (r *Resolver) Visit() generated.VisitResolver { return &visitResolver{r} }

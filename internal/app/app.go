@@ -143,6 +143,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	// The process's one visits service, built beside the notifier it sends
+	// through: GraphQL, the calendar route and the job all use it.
 	a.Visits = &visits.Service{Base: service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}, Notify: a.Notify, PublicURL: a.Config.PublicURL}
 	a.Hub = notify.NewHub(a.Pool, a.Log)
 	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
