@@ -41,5 +41,5 @@ type Resolver struct {
 // NodeFinder finds records by id for node(id:) and nodes(ids:), with the
 // services above deciding who sees what.
 func (r *Resolver) NodeFinder() *node.Finder {
-	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService}
+	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService, Visits: r.Visits}
 }

@@ -25,28 +25,38 @@ func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, 
 		return model.VisitConnection{}, err
 	}
 	f := visits.Filter{From: from, To: to, Status: status}
-	key, err := visits.NewPageKey(obj.ID, f, args)
-	if err != nil {
+	if err := f.Validate(); err != nil {
 		return model.VisitConnection{}, err
 	}
 	l := loaders.For(ctx)
+	key := loaders.VisitFilterOf(f)
 	var p page.Page[visits.Visit]
 	if args.After != nil {
-		p, err = l.ContractVisits.Load(ctx, key) // a later page concerns this contract alone
+		// A later page concerns this contract alone.
+		if p, err = r.Resolver.Visits.VisitsOf(ctx, obj.ID, f, args); err == nil {
+			rememberPage(ctx, p.Items, func(v visits.Visit) uuid.UUID { return v.ID })
+		}
 	} else {
-		p, err = loadForContractPage(ctx, l.ContractVisits, obj, key, visits.PageKey.ForContract)
+		p, err = loaders.ForPage(ctx, l.ContractVisits.Loader, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.VisitFilter] {
+			return loaders.ChildKey[loaders.VisitFilter]{Parent: id, Filter: key, First: args.First}
+		})
 	}
 	if err != nil {
 		return model.VisitConnection{}, err
 	}
 	return model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return loadForContractPage(ctx, l.ContractVisitCounts, obj, visits.CountKey{ContractID: obj.ID, Filter: f.Key()}, visits.CountKey.ForContract)
+		return loaders.ForPage(ctx, l.ContractVisitCounts, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.VisitFilter] {
+			return loaders.ChildKey[loaders.VisitFilter]{Parent: id, Filter: key}
+		})
 	}}, nil
 }
 
 func (r *contractResolver) NextVisit(ctx context.Context, obj *contracts.Contract) (*visits.Visit, error) {
-	key := visits.NextKey{ContractID: obj.ID, At: r.Clock.Now().Truncate(time.Second)}
-	return loadForContractPage(ctx, loaders.For(ctx).NextVisits, obj, key, visits.NextKey.ForContract)
+	at := r.Resolver.Visits.Clock.Now().Truncate(time.Second)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.NextVisits, l.Pages, obj.ID, func(id uuid.UUID) loaders.NextVisitKey {
+		return loaders.NextVisitKey{Contract: id, At: at}
+	})
 }
 
 func (r *mutationResolver) ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error) {
@@ -74,15 +84,15 @@ func (r *mutationResolver) CompleteVisit(ctx context.Context, id uuid.UUID, inpu
 }
 
 func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (string, error) {
-	token, err := visits.RotateFeed(ctx, r.DB, r.Clock.Now())
+	token, err := r.Visits.RotateFeed(ctx)
 	if err != nil {
 		return "", err
 	}
-	return r.Config.PublicURL + visits.FeedPath(token), nil
+	return r.Visits.FeedURL(token), nil
 }
 
 func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (bool, error) {
-	if err := visits.RevokeFeed(ctx, r.DB); err != nil {
+	if err := r.Visits.RevokeFeed(ctx); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -94,17 +104,18 @@ func (r *queryResolver) Visits(ctx context.Context, from *time.Time, to *time.Ti
 		return model.VisitConnection{}, err
 	}
 	f := visits.Filter{From: from, To: to, Status: status}
-	p, err := visits.List(ctx, r.DB, f, args)
+	p, err := r.Resolver.Visits.List(ctx, f, args)
 	if err != nil {
 		return model.VisitConnection{}, err
 	}
+	rememberVisitRelations(ctx, p.Items)
 	return model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return visits.Count(ctx, r.DB, f)
+		return r.Resolver.Visits.Count(ctx, f)
 	}}, nil
 }
 
 func (r *queryResolver) Visit(ctx context.Context, id uuid.UUID) (*visits.Visit, error) {
-	return visitResult(visits.Get(ctx, r.DB, id))
+	return visitResult(r.Resolver.Visits.Get(ctx, id))
 }
 
 func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *model.GeoPointInput) ([]visits.PlanningItem, error) {
@@ -116,19 +127,27 @@ func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *mod
 	if near != nil {
 		p = &visits.Point{Lat: near.Lat, Lng: near.Lng}
 	}
-	return visits.Planning(ctx, r.DB, r.Clock.Now(), p, args.First)
+	items, err := r.Resolver.Visits.Planning(ctx, p, args.First)
+	if err != nil {
+		return nil, err
+	}
+	rememberPage(ctx, items, func(it visits.PlanningItem) uuid.UUID { return it.ContractID })
+	return items, nil
 }
 
 func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
 }
 
 func (r *visitResolver) Adviser(ctx context.Context, obj *visits.Visit) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.AdviserID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Users, l.Pages, obj.AdviserID, ownID)
 }
 
 func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
 }
 
 func (r *Resolver) Visit() generated.VisitResolver { return &visitResolver{r} }

@@ -48,10 +48,11 @@ type Loaders struct {
 	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
 
 	// NextVisits, ContractVisits and ContractVisitCounts serve
-	// Contract.nextVisit, Contract.visits and its totalCount.
-	NextVisits          *dataloadgen.Loader[visits.NextKey, *visits.Visit]
-	ContractVisits      *dataloadgen.Loader[visits.PageKey, page.Page[visits.Visit]]
-	ContractVisitCounts *dataloadgen.Loader[visits.CountKey, int]
+	// Contract.nextVisit, the first page of Contract.visits and its
+	// totalCount over a list of contracts.
+	NextVisits          *dataloadgen.Loader[NextVisitKey, *visits.Visit]
+	ContractVisits      *ChildPages[VisitFilter, visits.Visit]
+	ContractVisitCounts *dataloadgen.Loader[ChildKey[VisitFilter], int]
 	// LogEntryCompetencies and LogAttachments load by log entry id.
 	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
@@ -70,11 +71,17 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// New returns fresh loaders over db.
-func New(db postgres.DB) *Loaders {
+// Sources are the services the loaders load from. Areas add theirs here.
+type Sources struct {
+	Visits *visits.Service
+}
+
+// New returns fresh loaders over db and src.
+func New(db postgres.DB, src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
-	return &Loaders{
-		Pages:             &Pages{},
+	pages := &Pages{}
+	l := &Loaders{
+		Pages:             pages,
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
@@ -89,9 +96,6 @@ func New(db postgres.DB) *Loaders {
 		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
 		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
 		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
-		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
-		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
-		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
 		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
 		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
@@ -99,22 +103,24 @@ func New(db postgres.DB) *Loaders {
 		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
 		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
+	l.newVisitLoaders(src.Visits)
+	return l
 }
 
 type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive
 // the request, nor be shared between callers).
-func Middleware(db postgres.DB, next http.Handler) http.Handler {
+func Middleware(db postgres.DB, src Sources, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), key{}, New(db))
+		ctx := context.WithValue(r.Context(), key{}, New(db, src))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // With returns ctx carrying fresh loaders (websocket operations, tests).
-func With(ctx context.Context, db postgres.DB) context.Context {
-	return context.WithValue(ctx, key{}, New(db))
+func With(ctx context.Context, db postgres.DB, src Sources) context.Context {
+	return context.WithValue(ctx, key{}, New(db, src))
 }
 
 // For returns the request's loaders.

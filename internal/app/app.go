@@ -29,6 +29,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
+	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
@@ -36,6 +37,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -56,6 +58,9 @@ type App struct {
 	Notify *notify.Notifier
 	Push   *notify.Pusher
 	Hub    *notify.Hub
+	// Visits is the visits area, shared by GraphQL, the calendar feed and
+	// the "mark missed" job.
+	Visits *visits.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -138,6 +143,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	// The process's one visits service, built beside the notifier it sends
+	// through: GraphQL, the calendar route and the job all use it.
+	a.Visits = &visits.Service{Base: service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}, Notify: a.Notify, PublicURL: a.Config.PublicURL}
 	a.Hub = notify.NewHub(a.Pool, a.Log)
 	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
 	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
@@ -224,7 +232,7 @@ func (a *App) buildHandler() http.Handler {
 		Log:      a.Log,
 		Notify:   notifier,
 		URLs:     urls,
-		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Visits:   a.Visits,
 		Logbook:  logbookService,
 		Identity: a.Identity,
 		Hub:      a.Hub,
@@ -244,7 +252,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Visits: a.Visits}, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -267,7 +275,7 @@ func (a *App) buildHandler() http.Handler {
 		UploadTimeout: a.Config.HTTP.TransferTimeout,
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
-			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
+			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
 	})

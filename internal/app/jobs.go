@@ -19,7 +19,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: a.Pool, Clock: a.Clock, Push: a.Push, Log: a.Log})
 	river.AddWorker(w, &followup.ScanWorker{DB: a.Pool, Clock: a.Clock, Notify: a.Notify, Log: a.Log})
-	river.AddWorker(w, &visits.MarkMissedWorker{DB: a.Pool, Clock: a.Clock, Log: a.Log})
+	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log, Policy: a.Config.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log})
 

@@ -37,6 +37,7 @@ type Finder struct {
 	DB          postgres.DB
 	Logbook     *logbook.Service
 	Evaluations *evaluations.Service
+	Visits      *visits.Service
 }
 
 // typesOf finds the table of each id: every branch is a primary-key lookup.
@@ -81,7 +82,7 @@ func (f *Finder) kinds() []kind {
 		{"Contract", byID(onDB(f.DB, contracts.Visible), func(c contracts.Contract) uuid.UUID { return c.ID })},
 		{"LogEntry", byID(f.Logbook.Visible, func(e logbook.Entry) uuid.UUID { return e.ID })},
 		{"Attachment", byID(f.Logbook.VisibleAttachments, func(a logbook.Attachment) uuid.UUID { return a.ID })},
-		{"Visit", byID(onDB(f.DB, visits.Visible), func(v visits.Visit) uuid.UUID { return v.ID })},
+		{"Visit", byID(f.Visits.Visible, func(v visits.Visit) uuid.UUID { return v.ID })},
 		{"Evaluation", byID(f.Evaluations.Visible, func(e evaluations.Evaluation) uuid.UUID { return e.ID })},
 		{"EvaluationCriterion", byID(f.Evaluations.VisibleCriteria, func(c evaluations.Criterion) uuid.UUID { return c.ID })},
 		{"EvaluationTemplate", byID(onDB(f.DB, evaluations.VisibleTemplates), func(t evaluations.Template) uuid.UUID { return t.ID })},

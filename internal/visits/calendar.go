@@ -8,26 +8,25 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/audit"
 	"jalon/internal/auth"
-	"jalon/internal/clock"
-	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
+	"jalon/internal/visits/visitsdb"
 )
 
-// FeedPath is the path of the calendar feed with a given token.
+// FeedPath is the path of the calendar feed with a given token (the route
+// internal/app serves it on).
 func FeedPath(token string) string { return "/calendar/" + token + ".ics" }
+
+// FeedURL is the public URL of the calendar feed with a given token.
+func (s *Service) FeedURL(token string) string { return s.PublicURL + FeedPath(token) }
 
 // FeedWindow is how far back the feed goes; every future visit is included.
 const FeedWindow = 365 * 24 * time.Hour
@@ -41,9 +40,9 @@ func hashToken(token string) []byte {
 }
 
 // RotateFeed gives the calling adviser a new secret feed token and returns
-// it; the previous token, if any, stops working at once. Only a hash of the
-// token is stored. FORBIDDEN for other roles.
-func RotateFeed(ctx context.Context, db postgres.DB, now time.Time) (string, error) {
+// it (FeedURL makes it a URL); the previous token, if any, stops working at
+// once. Only a hash of the token is stored. FORBIDDEN for other roles.
+func (s *Service) RotateFeed(ctx context.Context) (string, error) {
 	p, err := auth.RequireRole(ctx, auth.Adviser)
 	if err != nil {
 		return "", err
@@ -53,10 +52,8 @@ func RotateFeed(ctx context.Context, db postgres.DB, now time.Time) (string, err
 		return "", fmt.Errorf("rotate calendar feed: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO calendar_feeds (adviser_id, token_hash, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT (adviser_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at`,
-			p.UserID, hashToken(token), now)
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		err := visitsdb.New(tx).UpsertFeed(ctx, visitsdb.UpsertFeedParams{AdviserID: p.UserID, TokenHash: hashToken(token), Now: s.Clock.Now()})
 		if err != nil {
 			return fmt.Errorf("rotate calendar feed: %w", err)
 		}
@@ -70,13 +67,13 @@ func RotateFeed(ctx context.Context, db postgres.DB, now time.Time) (string, err
 
 // RevokeFeed removes the calling adviser's feed token: the URL stops
 // working and none replaces it. FORBIDDEN for other roles.
-func RevokeFeed(ctx context.Context, db postgres.DB) error {
+func (s *Service) RevokeFeed(ctx context.Context) error {
 	p, err := auth.RequireRole(ctx, auth.Adviser)
 	if err != nil {
 		return err
 	}
-	return postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM calendar_feeds WHERE adviser_id = $1`, p.UserID); err != nil {
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		if err := visitsdb.New(tx).DeleteFeed(ctx, p.UserID); err != nil {
 			return fmt.Errorf("revoke calendar feed: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "calendar_feed.revoked", TargetType: "user", TargetID: p.UserID.String()})
@@ -93,69 +90,29 @@ type feedEvent struct {
 // revoked).
 var ErrUnknownFeed = errors.New("unknown calendar feed")
 
-// Feed renders the iCalendar of the adviser holding token, generated at now.
+// Feed renders the iCalendar of the adviser holding token, generated now.
 // The feed serves only while its adviser is active: a deactivated or erased
 // adviser's URL answers ErrUnknownFeed (404) from the moment of the change.
-func Feed(ctx context.Context, db postgres.DB, token string, now time.Time) ([]byte, error) {
-	var adviserID uuid.UUID
-	err := db.QueryRow(ctx, `SELECT f.adviser_id FROM calendar_feeds f
-		JOIN users u ON u.id = f.adviser_id AND u.active
-		WHERE f.token_hash = $1`, hashToken(token)).Scan(&adviserID)
+// The token is the credential: no caller is needed.
+func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
+	now := s.Clock.Now()
+	q := visitsdb.New(s.DB)
+	adviserID, err := q.FeedAdviser(ctx, hashToken(token))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrUnknownFeed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("calendar feed: %w", err)
 	}
-	rows, err := db.Query(ctx, `SELECT `+columns+`, co.name, a.first_name || ' ' || a.last_name
-		FROM visits v
-		JOIN contracts c ON c.id = v.contract_id
-		JOIN companies co ON co.id = c.company_id
-		JOIN users a ON a.id = c.apprentice_id
-		WHERE v.adviser_id = $1 AND v.starts_at >= $2
-		ORDER BY v.starts_at, v.id
-		LIMIT $3`, adviserID, now.Add(-FeedWindow), maxFeedEvents)
+	rows, err := q.FeedEvents(ctx, visitsdb.FeedEventsParams{AdviserID: adviserID, Since: now.Add(-FeedWindow), Lim: maxFeedEvents})
 	if err != nil {
 		return nil, fmt.Errorf("calendar feed: %w", err)
 	}
-	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (feedEvent, error) {
-		var e feedEvent
-		var summary, outcome, actions *string
-		var completedAt *time.Time
-		err := r.Scan(&e.ID, &e.ContractID, &e.AdviserID, &e.StartsAt, &e.EndsAt, &e.Place, &e.Purpose, &e.Status,
-			&e.TutorConfirmedAt, &e.ApprenticeConfirmedAt, &summary, &outcome, &actions,
-			&completedAt, &e.CancelReason, &e.Sequence, &e.CreatedAt, &e.UpdatedAt, &e.Company, &e.Apprentice)
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("calendar feed: %w", err)
+	events := make([]feedEvent, len(rows))
+	for i, r := range rows {
+		events[i] = feedEvent{Visit: fromDB(r.Visit), Company: r.Company, Apprentice: r.Apprentice}
 	}
 	return renderICS(events, now), nil
-}
-
-// FeedHandler serves GET /calendar/{file} where file is "<token>.ics".
-// Unknown tokens get 404, whatever the reason.
-func FeedHandler(pool *pgxpool.Pool, clk clock.Clock, log zerolog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
-		if !ok || token == "" || len(token) > 100 {
-			http.NotFound(w, r)
-			return
-		}
-		body, err := Feed(r.Context(), pool, token, clk.Now())
-		if errors.Is(err, ErrUnknownFeed) {
-			http.NotFound(w, r)
-			return
-		}
-		if err != nil {
-			httpserver.ServerError(w, r, err, "calendar feed")
-			return
-		}
-		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-		w.Header().Set("Cache-Control", "private, no-store")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write(body)
-	})
 }
 
 // icsTime formats t as an iCalendar UTC DATE-TIME.

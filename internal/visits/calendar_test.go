@@ -15,7 +15,6 @@ import (
 
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
-	"jalon/internal/visits"
 )
 
 const rotateDoc = `mutation { rotateCalendarFeed }`
@@ -264,7 +263,7 @@ func TestCalendarFeedStampsSequencesAndFolding(t *testing.T) {
 		decodeVisit(t, mutate(t, a, u, confirmDoc, map[string]any{"id": confirmed.ID}), "confirmVisit")
 	}
 	missed := a.NewVisit(t, c, testapp.VisitOpts{StartsAt: created.Add(-26 * time.Hour), EndsAt: created.Add(-25 * time.Hour)})
-	if n, err := visits.MarkMissed(context.Background(), a.Pool, created); err != nil || n != 1 {
+	if n, err := a.Visits.MarkMissed(context.Background()); err != nil || n != 1 { // at created, the clock's now
 		t.Fatalf("MarkMissed: %d %v", n, err)
 	}
 

@@ -3,11 +3,8 @@ package visits
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/rs/zerolog"
 
-	"jalon/internal/clock"
 	"jalon/internal/jobs"
 )
 
@@ -28,19 +25,17 @@ func (MarkMissedArgs) InsertOpts() river.InsertOpts {
 // MarkMissedWorker works MarkMissedArgs.
 type MarkMissedWorker struct {
 	river.WorkerDefaults[MarkMissedArgs]
-	DB    *pgxpool.Pool
-	Clock clock.Clock
-	Log   zerolog.Logger
+	Service *Service
 }
 
-// Work marks the visits missed as of now.
+// Work marks the visits missed as of the service clock's now.
 func (w *MarkMissedWorker) Work(ctx context.Context, job *river.Job[MarkMissedArgs]) error {
-	n, err := MarkMissed(ctx, w.DB, w.Clock.Now())
+	n, err := w.Service.MarkMissed(ctx)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		w.Log.Info().Int("visits", n).Msg("visits marked missed")
+		w.Service.Log.Info().Int("visits", n).Msg("visits marked missed")
 	}
 	return nil
 }

@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
-	"jalon/internal/postgres"
+	"jalon/internal/visits/visitsdb"
 )
 
 // Planning rules (DESIGN.md, issue 5). Day counts are Brussels calendar days.
@@ -90,7 +89,7 @@ type Point struct{ Lat, Lng float64 }
 // so days 0..6 late are one band, 7..13 the next, and the warning window
 // (-7..-1) the band before 0. Within a band the nearest come first (no
 // distance last), then by due date. FORBIDDEN for apprentices and tutors.
-func Planning(ctx context.Context, db postgres.DB, now time.Time, near *Point, limit int) ([]PlanningItem, error) {
+func (s *Service) Planning(ctx context.Context, near *Point, limit int) ([]PlanningItem, error) {
 	p, err := auth.RequireRole(ctx, auth.Adviser, auth.Admin)
 	if err != nil {
 		return nil, err
@@ -105,52 +104,20 @@ func Planning(ctx context.Context, db postgres.DB, now time.Time, near *Point, l
 		}
 		lat, lng = &near.Lat, &near.Lng
 	}
-	today := clock.Today(now)
-	rows, err := db.Query(ctx, `
-		WITH due AS (
-			SELECT DISTINCT ON (contract_id) contract_id, reason, due_on, kind
-			FROM (
-				SELECT d.contract_id, d.reason, d.due_on, NULL::text AS kind
-				FROM visit_planning_due d
-				WHERE d.warn_on <= $3::date AND ($2 = 'ADMIN' OR d.adviser_id = $1)
-				UNION ALL
-				SELECT f.contract_id, 'FOLLOW_UP', (f.due_at AT TIME ZONE 'Europe/Brussels')::date, f.kind
-				FROM follow_ups f JOIN contracts c ON c.id = f.contract_id
-				WHERE f.status = 'OPEN' AND f.kind = ANY($4::text[])
-				  AND (f.kind <> 'LOG_REVIEW_PENDING' OR f.owner_id = c.adviser_id)
-				  AND c.status = 'ACTIVE' AND ($2 = 'ADMIN' OR c.adviser_id = $1)
-				  AND NOT EXISTS (SELECT 1 FROM visits v
-				                  WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED'))
-			) cases
-			ORDER BY contract_id, due_on, reason
-		)
-		SELECT due.contract_id, due.reason, due.due_on, $3::date - due.due_on AS days_overdue,
-		       CASE WHEN o.lat IS NULL OR o.lng IS NULL OR co.latitude IS NULL OR co.longitude IS NULL THEN NULL
-		            ELSE 2 * 6371.0088 * asin(sqrt(
-		                power(sin(radians(co.latitude - o.lat) / 2), 2) +
-		                cos(radians(o.lat)) * cos(radians(co.latitude)) * power(sin(radians(co.longitude - o.lng) / 2), 2)))
-		       END AS distance_km,
-		       due.kind
-		FROM due
-		JOIN contracts c ON c.id = due.contract_id
-		JOIN companies co ON co.id = c.company_id
-		JOIN users ad ON ad.id = c.adviser_id
-		CROSS JOIN LATERAL (SELECT
-			CASE WHEN $5::float8 IS NULL THEN ad.base_latitude ELSE $5 END AS lat,
-			CASE WHEN $5::float8 IS NULL THEN ad.base_longitude ELSE $6::float8 END AS lng) o
-		ORDER BY floor(($3::date - due.due_on) / 7.0) DESC, distance_km ASC NULLS LAST, due.due_on, due.contract_id
-		LIMIT $7`,
-		p.UserID, p.Role, today, FlaggingKinds, lat, lng, limit)
+	rows, err := visitsdb.New(s.DB).Planning(ctx, visitsdb.PlanningParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Today: clock.Today(s.Clock.Now()),
+		FlaggingKinds: FlaggingKinds, NearLat: lat, NearLng: lng, Lim: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("visit planning: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PlanningItem, error) {
-		var it PlanningItem
-		err := r.Scan(&it.ContractID, &it.Reason, &it.DueSince, &it.DaysOverdue, &it.DistanceKm, &it.FollowUpKind)
-		return it, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("visit planning: %w", err)
+	items := make([]PlanningItem, len(rows))
+	for i, r := range rows {
+		items[i] = PlanningItem{ContractID: r.ContractID, Reason: Reason(r.Reason), DueSince: r.DueOn,
+			DaysOverdue: int(r.DaysOverdue), FollowUpKind: r.Kind}
+		// sqlc types a computed nullable column as any: a float8 or NULL.
+		if km, ok := r.DistanceKm.(float64); ok {
+			items[i].DistanceKm = &km
+		}
 	}
 	return items, nil
 }

@@ -11,6 +11,7 @@ package visits
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,8 +27,9 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
 	"jalon/internal/notify"
-	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
+	"jalon/internal/visits/visitsdb"
 )
 
 // Status of a visit.
@@ -96,47 +98,51 @@ type Visit struct {
 	UpdatedAt time.Time
 }
 
-// columns is the select list matching scan (table alias v).
-const columns = `v.id, v.contract_id, v.adviser_id, v.starts_at, v.ends_at, v.place, v.purpose, v.status,
-	v.tutor_confirmed_at, v.apprentice_confirmed_at, v.report_summary, v.report_outcome, v.report_actions,
-	v.completed_at, v.cancel_reason, v.sequence, v.created_at, v.updated_at`
-
-func scan(row pgx.Row) (Visit, error) {
-	var v Visit
-	var summary, outcome, actions *string
-	var completedAt *time.Time
-	err := row.Scan(&v.ID, &v.ContractID, &v.AdviserID, &v.StartsAt, &v.EndsAt, &v.Place, &v.Purpose, &v.Status,
-		&v.TutorConfirmedAt, &v.ApprenticeConfirmedAt, &summary, &outcome, &actions,
-		&completedAt, &v.CancelReason, &v.Sequence, &v.CreatedAt, &v.UpdatedAt)
-	if err != nil {
-		return v, err
+// fromDB converts a stored visit.
+func fromDB(r visitsdb.Visit) Visit {
+	v := Visit{
+		ID: r.ID, ContractID: r.ContractID, AdviserID: r.AdviserID, StartsAt: r.StartsAt, EndsAt: r.EndsAt,
+		Place: r.Place, Purpose: r.Purpose, Status: Status(r.Status),
+		TutorConfirmedAt: r.TutorConfirmedAt, ApprenticeConfirmedAt: r.ApprenticeConfirmedAt,
+		CancelReason: r.CancelReason, Sequence: int(r.Sequence), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
-	if summary != nil && outcome != nil {
-		r := &Report{Summary: *summary, Outcome: Outcome(*outcome)}
-		if actions != nil {
-			r.Actions = *actions
+	if r.ReportSummary != nil && r.ReportOutcome != nil {
+		rep := &Report{Summary: *r.ReportSummary, Outcome: Outcome(*r.ReportOutcome)}
+		if r.ReportActions != nil {
+			rep.Actions = *r.ReportActions
 		}
-		if completedAt != nil {
-			r.CompletedAt = *completedAt
+		if r.CompletedAt != nil {
+			rep.CompletedAt = *r.CompletedAt
 		}
-		v.Report = r
+		v.Report = rep
 	}
-	return v, nil
+	return v
 }
 
-func collect(rows pgx.Rows, op string) ([]Visit, error) {
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Visit, error) { return scan(r) })
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+// fromDBs converts stored visits.
+func fromDBs(rows []visitsdb.Visit) []Visit {
+	out := make([]Visit, len(rows))
+	for i, r := range rows {
+		out[i] = fromDB(r)
 	}
-	return out, nil
+	return out
 }
 
-// Service carries what the visit operations need besides the database.
+// fromDBOne converts the result of a query returning one visit.
+func fromDBOne(r visitsdb.Visit, err error) (Visit, error) {
+	if err != nil {
+		return Visit{}, err
+	}
+	return fromDB(r), nil
+}
+
+// Service is the visits area: visits, the planning queue, the "mark
+// missed" job and the calendar feeds. internal/app builds it once.
 type Service struct {
-	DB     postgres.DB
+	service.Base
 	Notify *notify.Notifier
-	Now    func() time.Time
+	// PublicURL is the server's public base URL, which feed URLs start with.
+	PublicURL string
 }
 
 // ScheduleInput is the input of Schedule.
@@ -195,6 +201,7 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 	}
 	var v Visit
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := visitsdb.New(tx)
 		c, err := contracts.Get(ctx, tx, in.ContractID)
 		if err != nil {
 			return err
@@ -205,7 +212,7 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 		if c.Status != contracts.Active && c.Status != contracts.Suspended {
 			return apperr.Invalid("contractId", "visits are planned on active or suspended contracts only")
 		}
-		if err := checkTimes(in.StartsAt, in.EndsAt, s.Now()); err != nil {
+		if err := checkTimes(in.StartsAt, in.EndsAt, s.Clock.Now()); err != nil {
 			return err
 		}
 		purpose, err := checkText("purpose", in.Purpose, 1, MaxPurposeLen)
@@ -217,15 +224,13 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 			if place, err = checkText("place", *in.Place, 1, MaxPlaceLen); err != nil {
 				return err
 			}
-		} else if err := tx.QueryRow(ctx, `SELECT street || ', ' || postal_code || ' ' || city FROM companies WHERE id = $1`,
-			c.CompanyID).Scan(&place); err != nil {
+		} else if place, err = q.CompanyAddress(ctx, c.CompanyID); err != nil {
 			return fmt.Errorf("schedule visit: company address: %w", err)
 		}
-		now := s.Now()
-		v, err = insertOrConflict(ctx, tx, func(q postgres.DB) (Visit, error) {
-			return scan(q.QueryRow(ctx, `INSERT INTO visits AS v (contract_id, adviser_id, starts_at, ends_at, place, purpose, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+columns,
-				c.ID, c.AdviserID, in.StartsAt, in.EndsAt, place, purpose, now))
+		now := s.Clock.Now()
+		v, err = insertOrConflict(ctx, q, func() (visitsdb.Visit, error) {
+			return q.InsertVisit(ctx, visitsdb.InsertVisitParams{ContractID: c.ID, AdviserID: c.AdviserID,
+				StartsAt: in.StartsAt, EndsAt: in.EndsAt, Place: place, Purpose: purpose, Now: now})
 		}, c.AdviserID, uuid.Nil, in.StartsAt, in.EndsAt)
 		if err != nil {
 			return err
@@ -240,7 +245,7 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 }
 
 // insertOrConflict runs write (an INSERT of a visit, or an UPDATE of visit
-// except) in tx, after checking that the adviser has no other visit
+// except) with q, after checking that the adviser has no other visit
 // overlapping start–end: a CONFLICT naming that visit otherwise.
 //
 // The advisory lock taken first queues concurrent writes of one adviser's
@@ -252,14 +257,11 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 // The overlap constraint stays the last word (a writer that skips the lock):
 // its violation is a CONFLICT too. No savepoint: the visit is written by the
 // transaction itself, as are its audit entry and notifications.
-func insertOrConflict(ctx context.Context, tx pgx.Tx, write func(postgres.DB) (Visit, error), adviserID, except uuid.UUID, start, end time.Time) (Visit, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('visits/adviser/' || $1::text, 0))`, adviserID); err != nil {
+func insertOrConflict(ctx context.Context, q *visitsdb.Queries, write func() (visitsdb.Visit, error), adviserID, except uuid.UUID, start, end time.Time) (Visit, error) {
+	if err := q.LockAdviserVisits(ctx, adviserID); err != nil {
 		return Visit{}, fmt.Errorf("write visit: lock adviser: %w", err)
 	}
-	var other uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT id FROM visits
-		WHERE adviser_id = $1 AND status <> 'CANCELLED' AND id <> $4 AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)
-		ORDER BY starts_at LIMIT 1`, adviserID, start, end, except).Scan(&other)
+	other, err := q.OverlappingVisit(ctx, visitsdb.OverlappingVisitParams{AdviserID: adviserID, ExceptID: except, StartsAt: start, EndsAt: end})
 	if err == nil {
 		return Visit{}, apperr.New(apperr.Conflict, "the adviser already has visit %s at that time", other).
 			With("conflictingVisitId", other.String())
@@ -267,21 +269,20 @@ func insertOrConflict(ctx context.Context, tx pgx.Tx, write func(postgres.DB) (V
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Visit{}, fmt.Errorf("write visit: find overlapping visit: %w", err)
 	}
-	v, err := write(tx)
+	r, err := write()
 	if postgres.ConstraintName(err) == "visits_adviser_no_overlap" {
 		return Visit{}, apperr.New(apperr.Conflict, "the adviser already has a visit at that time")
 	}
 	if err != nil {
 		return Visit{}, fmt.Errorf("write visit: %w", err)
 	}
-	return v, nil
+	return fromDB(r), nil
 }
 
 // notify tells the tutor and the apprentice about a visit change.
 func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v Visit, kind string, extra map[string]string) error {
-	var adviserName, company string
-	if err := tx.QueryRow(ctx, `SELECT u.first_name || ' ' || u.last_name, co.name
-		FROM users u, companies co WHERE u.id = $1 AND co.id = $2`, v.AdviserID, c.CompanyID).Scan(&adviserName, &company); err != nil {
+	names, err := visitsdb.New(tx).NotificationNames(ctx, visitsdb.NotificationNamesParams{AdviserID: v.AdviserID, CompanyID: c.CompanyID})
+	if err != nil {
 		return fmt.Errorf("notify %s: %w", kind, err)
 	}
 	params := map[string]string{
@@ -289,10 +290,10 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v
 		"startsAt":    localTime(v.StartsAt),
 		"endsAt":      localTime(v.EndsAt),
 		"place":       v.Place,
-		"adviserName": adviserName,
-		"companyName": company,
+		"adviserName": names.AdviserName,
+		"companyName": names.CompanyName,
 		// The placeholders of the message catalogue (internal/notify/messages).
-		"adviser": adviserName,
+		"adviser": names.AdviserName,
 		"when":    v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"),
 	}
 	for k, val := range extra {
@@ -309,10 +310,11 @@ func localTime(t time.Time) string { return t.In(clock.Brussels).Format(time.RFC
 // loadForChange locks a visit and returns it with its contract, or NOT_FOUND
 // when the caller is outside the contract.
 func loadForChange(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Visit, contracts.Contract, error) {
-	v, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM visits v WHERE v.id = $1 FOR UPDATE`, id))
+	r, err := visitsdb.New(tx).LockVisit(ctx, id)
 	if err != nil {
-		return v, contracts.Contract{}, postgres.NotFound(err, "visit", "load visit")
+		return Visit{}, contracts.Contract{}, postgres.NotFound(err, "visit", "load visit")
 	}
+	v := fromDB(r)
 	c, err := contracts.Get(ctx, tx, v.ContractID)
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return v, c, apperr.NotFoundf("visit")
@@ -344,13 +346,12 @@ func (s *Service) Reschedule(ctx context.Context, id uuid.UUID, in RescheduleInp
 		if !old.Status.Open() {
 			return old, invalidState(old, "reschedule")
 		}
-		if err := checkTimes(in.StartsAt, in.EndsAt, s.Now()); err != nil {
+		if err := checkTimes(in.StartsAt, in.EndsAt, s.Clock.Now()); err != nil {
 			return old, err
 		}
-		v, err := insertOrConflict(ctx, tx, func(q postgres.DB) (Visit, error) {
-			return scan(q.QueryRow(ctx, `UPDATE visits v SET starts_at = $2, ends_at = $3, status = 'PROPOSED',
-					tutor_confirmed_at = NULL, apprentice_confirmed_at = NULL, sequence = sequence + 1, updated_at = $4
-				WHERE v.id = $1 RETURNING `+columns, old.ID, in.StartsAt, in.EndsAt, s.Now()))
+		q := visitsdb.New(tx)
+		v, err := insertOrConflict(ctx, q, func() (visitsdb.Visit, error) {
+			return q.RescheduleVisit(ctx, visitsdb.RescheduleVisitParams{ID: old.ID, StartsAt: in.StartsAt, EndsAt: in.EndsAt, Now: s.Clock.Now()})
 		}, old.AdviserID, old.ID, in.StartsAt, in.EndsAt)
 		if err != nil {
 			return old, err
@@ -378,24 +379,20 @@ func (s *Service) Confirm(ctx context.Context, id uuid.UUID) (Visit, error) {
 		if !old.Status.Open() {
 			return old, invalidState(old, "confirm")
 		}
-		now := s.Now()
+		now := s.Clock.Now()
 		if !old.EndsAt.After(now) {
 			return old, apperr.Invalid("id", "the visit is already over").With("status", string(old.Status))
 		}
 		if (role == auth.Tutor && old.TutorConfirmedAt != nil) || (role == auth.Apprentice && old.ApprenticeConfirmedAt != nil) {
 			return old, nil
 		}
-		v, err := scan(tx.QueryRow(ctx, `UPDATE visits v SET
-				tutor_confirmed_at = CASE WHEN $2 THEN $3 ELSE tutor_confirmed_at END,
-				apprentice_confirmed_at = CASE WHEN $2 THEN apprentice_confirmed_at ELSE $3 END,
-				updated_at = $3
-			WHERE v.id = $1 RETURNING `+columns, old.ID, role == auth.Tutor, now))
+		q := visitsdb.New(tx)
+		v, err := fromDBOne(q.ConfirmVisit(ctx, visitsdb.ConfirmVisitParams{ID: old.ID, AsTutor: role == auth.Tutor, Now: now}))
 		if err != nil {
 			return old, fmt.Errorf("confirm visit: %w", err)
 		}
 		if v.TutorConfirmedAt != nil && v.ApprenticeConfirmedAt != nil {
-			if v, err = scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'CONFIRMED', sequence = sequence + 1
-				WHERE v.id = $1 RETURNING `+columns, v.ID)); err != nil {
+			if v, err = fromDBOne(q.MarkVisitConfirmed(ctx, v.ID)); err != nil {
 				return old, fmt.Errorf("confirm visit: %w", err)
 			}
 		}
@@ -419,9 +416,7 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (Visi
 		if !old.Status.Open() {
 			return old, invalidState(old, "cancel")
 		}
-		v, err := scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'CANCELLED', cancel_reason = $2,
-				sequence = sequence + 1, updated_at = $3
-			WHERE v.id = $1 RETURNING `+columns, old.ID, reason, s.Now()))
+		v, err := fromDBOne(visitsdb.New(tx).CancelVisit(ctx, visitsdb.CancelVisitParams{ID: old.ID, Reason: reason, Now: s.Clock.Now()}))
 		if err != nil {
 			return old, fmt.Errorf("cancel visit: %w", err)
 		}
@@ -453,7 +448,7 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, in CompleteInput) 
 		if !old.Status.Open() && old.Status != Missed {
 			return old, invalidState(old, "complete")
 		}
-		now := s.Now()
+		now := s.Clock.Now()
 		if now.Before(old.StartsAt) {
 			return old, apperr.Invalid("id", "a visit can be completed only once it has started").With("status", string(old.Status))
 		}
@@ -470,9 +465,8 @@ func (s *Service) Complete(ctx context.Context, id uuid.UUID, in CompleteInput) 
 				return old, err
 			}
 		}
-		v, err := scan(tx.QueryRow(ctx, `UPDATE visits v SET status = 'DONE', report_summary = $2, report_outcome = $3,
-				report_actions = $4, completed_at = $5, sequence = sequence + 1, updated_at = $5
-			WHERE v.id = $1 RETURNING `+columns, old.ID, summary, in.Outcome, actions, now))
+		v, err := fromDBOne(visitsdb.New(tx).CompleteVisit(ctx, visitsdb.CompleteVisitParams{
+			ID: old.ID, Summary: summary, Outcome: string(in.Outcome), Actions: actions, Now: now}))
 		if err != nil {
 			return old, fmt.Errorf("complete visit: %w", err)
 		}
@@ -500,114 +494,26 @@ func (s *Service) change(ctx context.Context, id uuid.UUID, fn func(tx pgx.Tx, p
 	return v, err
 }
 
-// Get returns a visit of one of the caller's contracts; NOT_FOUND otherwise.
-func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (Visit, error) {
-	found, err := Visible(ctx, db, []uuid.UUID{id})
-	return postgres.Only(found, err, "visit")
-}
-
-// Visible returns the visits among ids of contracts the caller belongs to
-// (any order; the others are left out, whether absent or not the caller's).
-// Get and Relay's node lookup both use it.
-func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Visit, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.Query(ctx, `SELECT `+columns+` FROM visits v JOIN contracts c ON c.id = v.contract_id
-		WHERE v.id = ANY($3::uuid[]) AND `+contracts.VisibleTo, p.UserID, p.Role, ids)
-	if err != nil {
-		return nil, fmt.Errorf("get visits: %w", err)
-	}
-	return collect(rows, "get visits")
-}
-
-// Filter narrows List and the visits of a contract. From and To bound the
-// start time (From inclusive, To exclusive).
-type Filter struct {
-	From   *time.Time
-	To     *time.Time
-	Status *Status
-}
-
-func (f Filter) validate() error {
-	if f.From != nil && f.To != nil && !f.To.After(*f.From) {
-		return apperr.Invalid("to", "must be after from")
-	}
-	return nil
-}
-
-// List returns the visits of the caller's contracts (every visit for an
-// admin), by start time.
-func List(ctx context.Context, db postgres.DB, f Filter, a page.Args) (page.Page[Visit], error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return page.Page[Visit]{}, err
-	}
-	if err := f.validate(); err != nil {
-		return page.Page[Visit]{}, err
-	}
-	afterTime, afterID := a.AfterKey()
-	rows, err := db.Query(ctx, `SELECT `+columns+` FROM visits v JOIN contracts c ON c.id = v.contract_id
-		WHERE `+contracts.VisibleTo+`
-		  AND ($3::timestamptz IS NULL OR v.starts_at >= $3)
-		  AND ($4::timestamptz IS NULL OR v.starts_at < $4)
-		  AND ($5::text IS NULL OR v.status = $5)
-		  AND ($6::timestamptz IS NULL OR (v.starts_at, v.id) > ($6, $7))
-		ORDER BY v.starts_at, v.id
-		LIMIT $8`, p.UserID, p.Role, f.From, f.To, f.Status, afterTime, afterID, a.Limit())
-	if err != nil {
-		return page.Page[Visit]{}, fmt.Errorf("list visits: %w", err)
-	}
-	found, err := collect(rows, "list visits")
-	if err != nil {
-		return page.Page[Visit]{}, err
-	}
-	return page.Build(found, a, cursorOf), nil
-}
-
-func cursorOf(v Visit) page.Cursor { return page.Cursor{Time: v.StartsAt, ID: v.ID} }
-
-// Count returns how many visits List would return over all pages.
-func Count(ctx context.Context, db postgres.DB, f Filter) (int, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = db.QueryRow(ctx, `SELECT count(*) FROM visits v JOIN contracts c ON c.id = v.contract_id
-		WHERE `+contracts.VisibleTo+`
-		  AND ($3::timestamptz IS NULL OR v.starts_at >= $3)
-		  AND ($4::timestamptz IS NULL OR v.starts_at < $4)
-		  AND ($5::text IS NULL OR v.status = $5)`, p.UserID, p.Role, f.From, f.To, f.Status).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count visits: %w", err)
-	}
-	return n, nil
-}
-
 // MarkMissed turns every visit still PROPOSED or CONFIRMED 24 hours after its
-// end into MISSED, in one statement, with an audit entry (actor: the system)
-// per visit. It returns how many visits changed. The periodic job calls it.
-func MarkMissed(ctx context.Context, db postgres.DB, now time.Time) (int, error) {
+// end (at the service clock's now) into MISSED, with an audit entry (actor:
+// the system) per visit, set-based: one statement for the visits, one for
+// their audit entries, in one transaction. It returns how many visits
+// changed. The periodic job calls it.
+func (s *Service) MarkMissed(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
 	var n int
-	err := db.QueryRow(ctx, `
-		WITH missed AS (
-			UPDATE visits v SET status = 'MISSED', sequence = v.sequence + 1, updated_at = $1
-			FROM (SELECT id, status FROM visits
-			      WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= $1::timestamptz - $2::interval
-			      FOR UPDATE) old
-			WHERE v.id = old.id AND v.status IN ('PROPOSED', 'CONFIRMED')
-			RETURNING v.id, v.ends_at, old.status AS previous_status
-		), audited AS (
-			INSERT INTO audit_log (at, actor_id, action, target_type, target_id, details)
-			SELECT $1, NULL, 'visit.missed', 'visit', id::text,
-			       jsonb_build_object('previousStatus', previous_status, 'endsAt', ends_at)
-			FROM missed
-		)
-		SELECT count(*) FROM missed`, now, MissedAfter).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("mark missed visits: %w", err)
-	}
-	return n, nil
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		missed, err := visitsdb.New(tx).MarkMissed(ctx, visitsdb.MarkMissedParams{Now: now, EndedBy: now.Add(-MissedAfter)})
+		if err != nil {
+			return fmt.Errorf("mark missed visits: %w", err)
+		}
+		n = len(missed)
+		set := audit.Set{At: now, Action: "visit.missed", TargetType: "visit",
+			TargetIDs: make([]string, n), Details: make([]json.RawMessage, n)}
+		for i, m := range missed {
+			set.TargetIDs[i], set.Details[i] = m.ID.String(), m.Details
+		}
+		return audit.RecordSet(ctx, tx, set)
+	})
+	return n, err
 }

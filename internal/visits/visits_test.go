@@ -12,7 +12,6 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
-	"jalon/internal/visits"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -416,7 +415,7 @@ func TestMarkMissed(t *testing.T) {
 	cancelled := mk(200*time.Hour, "CANCELLED")
 	future := a.NewVisit(t, c) // tomorrow
 
-	n, err := visits.MarkMissed(context.Background(), a.Pool, now)
+	n, err := a.Visits.MarkMissed(context.Background()) // at now, the clock's
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,10 +435,11 @@ func TestMarkMissed(t *testing.T) {
 	if prev := scalar[string](t, a, `SELECT details->>'previousStatus' FROM audit_log WHERE target_id = $1`, confirmedExactly.String()); prev != "CONFIRMED" {
 		t.Fatalf("previousStatus = %q", prev)
 	}
-	if n, err := visits.MarkMissed(context.Background(), a.Pool, now); err != nil || n != 0 {
+	if n, err := a.Visits.MarkMissed(context.Background()); err != nil || n != 0 {
 		t.Fatalf("second run: %d, %v", n, err)
 	}
-	if n, err := visits.MarkMissed(context.Background(), a.Pool, now.Add(time.Hour)); err != nil || n != 1 {
+	a.Clock.Set(now.Add(time.Hour))
+	if n, err := a.Visits.MarkMissed(context.Background()); err != nil || n != 1 {
 		t.Fatalf("an hour later: %d, %v", n, err)
 	}
 
