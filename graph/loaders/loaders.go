@@ -38,14 +38,14 @@ type Loaders struct {
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
 	// Evaluations: templates by id, and by evaluation (or template) id the
-	// criteria and signatures.
+	// criteria and signatures (see evaluations.go).
 	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
 	EvaluationTemplateCriteria *dataloadgen.Loader[uuid.UUID, []evaluations.TemplateCriterion]
 	EvaluationCriteria         *dataloadgen.Loader[uuid.UUID, []evaluations.Criterion]
 	EvaluationSignatures       *dataloadgen.Loader[uuid.UUID, []evaluations.Signature]
 	// ContractEvaluations: first pages and counts of Contract.evaluations.
-	ContractEvaluations      *dataloadgen.Loader[evaluations.ContractPageKey, page.Page[evaluations.Evaluation]]
-	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
+	ContractEvaluations      *ChildPages[EvaluationFilter, evaluations.Evaluation]
+	ContractEvaluationCounts *dataloadgen.Loader[ChildKey[EvaluationFilter], int]
 
 	// NextVisits, ContractVisits and ContractVisitCounts serve
 	// Contract.nextVisit, Contract.visits and its totalCount.
@@ -70,11 +70,18 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// New returns fresh loaders over db.
-func New(db postgres.DB) *Loaders {
+// Sources are the services loaders load through. Areas add theirs here
+// (the db argument of New serves the areas not yet behind a service).
+type Sources struct {
+	Evaluations *evaluations.Service
+}
+
+// New returns fresh loaders over src (and db).
+func New(db postgres.DB, src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
-	return &Loaders{
-		Pages:             &Pages{},
+	pages := &Pages{}
+	l := &Loaders{
+		Pages:             pages,
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
@@ -83,38 +90,33 @@ func New(db postgres.DB) *Loaders {
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
 
-		EvaluationTemplates:        dataloadgen.NewLoader(bind(db, evaluations.GetTemplates), opt),
-		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
-		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
-		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
-		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
-		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
-		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
-		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
-		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
-		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
-		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
-		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
-		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
-		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
-		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
+		NextVisits:             dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
+		ContractVisits:         dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
+		ContractVisitCounts:    dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
+		LogEntryCompetencies:   dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
+		LogAttachments:         dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
+		ContractLogEntries:     dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
+		CompetencyProgress:     dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
+		ContractLogEntryCounts: dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
+	l.addEvaluations(src.Evaluations, pages)
+	return l
 }
 
 type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive
 // the request, nor be shared between callers).
-func Middleware(db postgres.DB, next http.Handler) http.Handler {
+func Middleware(db postgres.DB, src Sources, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), key{}, New(db))
+		ctx := context.WithValue(r.Context(), key{}, New(db, src))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // With returns ctx carrying fresh loaders (websocket operations, tests).
-func With(ctx context.Context, db postgres.DB) context.Context {
-	return context.WithValue(ctx, key{}, New(db))
+func With(ctx context.Context, db postgres.DB, src Sources) context.Context {
+	return context.WithValue(ctx, key{}, New(db, src))
 }
 
 // For returns the request's loaders.

@@ -29,6 +29,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
+	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
@@ -36,6 +37,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -52,10 +54,12 @@ type App struct {
 	Identity *identity.Service
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
-	Jobs   *river.Client[pgx.Tx]
-	Notify *notify.Notifier
-	Push   *notify.Pusher
-	Hub    *notify.Hub
+	Jobs *river.Client[pgx.Tx]
+	// Evaluations is the evaluations area (built with the handler).
+	Evaluations *evaluations.Service
+	Notify      *notify.Notifier
+	Push        *notify.Pusher
+	Hub         *notify.Hub
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -223,22 +227,24 @@ func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	notifier := a.Notify
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
+	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
+	a.Evaluations = &evaluations.Service{Base: base, Notify: notifier, URLs: urls}
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config:   a.Config,
-		DB:       a.Pool,
-		Clock:    a.Clock,
-		Tokens:   a.Tokens,
-		Log:      a.Log,
-		Notify:   notifier,
-		URLs:     urls,
-		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook:  logbookService,
-		Identity: a.Identity,
-		Hub:      a.Hub,
-		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Config:      a.Config,
+		DB:          a.Pool,
+		Clock:       a.Clock,
+		Tokens:      a.Tokens,
+		Log:         a.Log,
+		Notify:      notifier,
+		URLs:        urls,
+		Visits:      &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook:     logbookService,
+		Identity:    a.Identity,
+		Evaluations: a.Evaluations,
+		Hub:         a.Hub,
+		Privacy:     &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
-	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -250,7 +256,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Evaluations: a.Evaluations}, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -272,7 +278,7 @@ func (a *App) buildHandler() http.Handler {
 		BodyTimeout:   limits.RequestTimeout,
 		UploadTimeout: a.Config.HTTP.TransferTimeout,
 		Routes: map[string]http.Handler{
-			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
+			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
