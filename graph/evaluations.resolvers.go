@@ -55,7 +55,8 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 }
 
 func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, loaders.Same)
 }
 
 func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluation) (model.EvaluationScale, error) {
@@ -174,7 +175,7 @@ func (r *scaleLabelResolver) Label(ctx context.Context, obj *evaluations.ScaleLa
 	if err != nil {
 		return "", err
 	}
-	u, err := loaders.For(ctx).Users.Load(ctx, p.UserID)
+	u, err := loaders.For(ctx).Me.Load(ctx, p.UserID)
 	if err != nil {
 		return "", err
 	}

@@ -29,7 +29,11 @@ type Loaders struct {
 	// Pages remembers the pages listed so far in the request.
 	Pages *Pages
 
-	Users        *dataloadgen.Loader[uuid.UUID, users.User]
+	Users *dataloadgen.Loader[uuid.UUID, users.User]
+	// Me loads only the caller, for fields that depend on who asks (a
+	// label's language): in a batch of its own, not one that timing may or
+	// may not merge with a page's users.
+	Me           *dataloadgen.Loader[uuid.UUID, users.User]
 	Companies    *dataloadgen.Loader[uuid.UUID, orgs.Company]
 	Centres      *dataloadgen.Loader[uuid.UUID, orgs.Centre]
 	Trades       *dataloadgen.Loader[uuid.UUID, orgs.Trade]
@@ -83,6 +87,7 @@ func New(db postgres.DB, src Sources) *Loaders {
 	l := &Loaders{
 		Pages:             pages,
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
+		Me:                dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
 		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
