@@ -33,10 +33,13 @@ const fontFamily = "DejaVuSans"
 // missingGlyph replaces what the fonts cannot draw; it is itself in them.
 const missingGlyph = '\uFFFD'
 
-// addFonts registers the embedded styles ("", "B", "I") on pdf. fpdf has no
-// way to share a parsed font between documents, so each PDF parses them
-// again, which with writing their subsets is most of a PDF's cost (see
-// BenchmarkRenderEvaluation and the README).
+// addFonts registers the embedded styles ("", "B", "I") on pdf. fpdf (v0.9)
+// has no way to share a parsed font between documents: the parse result is
+// unexported, and writing a document's subset (GenerateCutFont) rewrites the
+// parsed font, so even a copy shared by hand would race. Each PDF therefore
+// parses them again (≈ 37% of a render: parsing, then hashing the 64K-entry
+// width table into a font id), and writing their subsets is another ≈ 40%
+// (see BenchmarkRenderEvaluation and the README).
 func addFonts(pdf *fpdf.Fpdf) {
 	pdf.AddUTF8FontFromBytes(fontFamily, "", fontRegular)
 	pdf.AddUTF8FontFromBytes(fontFamily, "B", fontBold)
