@@ -1,6 +1,3 @@
--- Evaluations, their criteria and signatures, templates, and what the PDF
--- shows. "Visible" always means visible_contracts(@caller_id, @caller_role).
-
 -- name: EvaluationWithContract :one
 -- An evaluation and its contract (the service decides the caller's part).
 SELECT sqlc.embed(e), sqlc.embed(c)

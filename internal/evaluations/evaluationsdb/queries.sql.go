@@ -315,7 +315,6 @@ func (q *Queries) DocumentSigners(ctx context.Context, evaluationID uuid.UUID) (
 }
 
 const evaluationWithContract = `-- name: EvaluationWithContract :one
-
 SELECT e.id, e.contract_id, e.template_id, e.slot, e.title, e.due_date, e.status, e.version, e.general_comment, e.created_at, e.updated_at, c.id, c.apprentice_id, c.company_id, c.tutor_id, c.adviser_id, c.centre_id, c.trade_id, c.start_date, c.end_date, c.weekly_hours, c.status, c.created_at, c.updated_at
 FROM evaluations e JOIN contracts c ON c.id = e.contract_id
 WHERE e.id = $1
@@ -326,8 +325,6 @@ type EvaluationWithContractRow struct {
 	Contract   Contract
 }
 
-// Evaluations, their criteria and signatures, templates, and what the PDF
-// shows. "Visible" always means visible_contracts(@caller_id, @caller_role).
 // An evaluation and its contract (the service decides the caller's part).
 func (q *Queries) EvaluationWithContract(ctx context.Context, id uuid.UUID) (EvaluationWithContractRow, error) {
 	row := q.db.QueryRow(ctx, evaluationWithContract, id)
