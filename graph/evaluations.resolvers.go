@@ -26,24 +26,28 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 		return model.EvaluationConnection{}, err
 	}
 	l := loaders.For(ctx)
-	var st evaluations.Status
+	f := loaders.EvaluationFilter{}
 	if status != nil {
-		st = *status
+		f.Status = *status
 	}
 	count := func(ctx context.Context) (int, error) {
-		return loadForContractPage(ctx, l.ContractEvaluationCounts, obj, evaluations.ContractCountKey{ContractID: obj.ID, Status: st},
-			evaluations.ContractCountKey.ForContract)
+		return loaders.ForPage(ctx, l.ContractEvaluationCounts, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.EvaluationFilter] {
+			return loaders.ChildKey[loaders.EvaluationFilter]{Parent: id, Filter: f}
+		})
 	}
 	if args.After != nil {
-		// Later pages concern one contract: no batching to gain.
-		p, err := r.EvaluationService.List(ctx, evaluations.Filter{ContractID: &obj.ID, Status: status}, args)
+		// Later pages concern one contract: no batching to gain. (The
+		// service is r.Resolver.Evaluations: r.Evaluations is this method.)
+		p, err := r.Resolver.Evaluations.List(ctx, evaluations.Filter{ContractID: &obj.ID, Status: status}, args)
 		if err != nil {
 			return model.EvaluationConnection{}, err
 		}
+		l.RememberEvaluations(p.Items)
 		return model.EvaluationConnection{Page: p, Count: count}, nil
 	}
-	p, err := loadForContractPage(ctx, l.ContractEvaluations, obj, evaluations.ContractPageKey{ContractID: obj.ID, Status: st, First: args.First},
-		evaluations.ContractPageKey.ForContract)
+	p, err := loaders.ForPage(ctx, l.ContractEvaluations.Loader, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.EvaluationFilter] {
+		return loaders.ChildKey[loaders.EvaluationFilter]{Parent: id, Filter: f, First: args.First}
+	})
 	if err != nil {
 		return model.EvaluationConnection{}, err
 	}
@@ -51,11 +55,12 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 }
 
 func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, loaders.Same)
 }
 
 func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluation) (model.EvaluationScale, error) {
-	t, err := loaders.For(ctx).EvaluationTemplates.Load(ctx, obj.TemplateID)
+	t, err := templateOf(ctx, obj)
 	if err != nil {
 		return model.EvaluationScale{}, err
 	}
@@ -63,24 +68,25 @@ func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluat
 }
 
 func (r *evaluationResolver) Criteria(ctx context.Context, obj *evaluations.Evaluation) ([]evaluations.Criterion, error) {
-	return loaders.For(ctx).EvaluationCriteria.Load(ctx, obj.ID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.EvaluationCriteria, l.Pages, obj.ID, loaders.Same)
 }
 
 func (r *evaluationResolver) Signatures(ctx context.Context, obj *evaluations.Evaluation) ([]evaluations.Signature, error) {
-	return loaders.For(ctx).EvaluationSignatures.Load(ctx, obj.ID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.EvaluationSignatures, l.Pages, obj.ID, loaders.Same)
 }
 
 func (r *evaluationResolver) Integrity(ctx context.Context, obj *evaluations.Evaluation) (*evaluations.Integrity, error) {
-	l := loaders.For(ctx)
-	t, err := l.EvaluationTemplates.Load(ctx, obj.TemplateID)
+	t, err := templateOf(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
-	criteria, err := l.EvaluationCriteria.Load(ctx, obj.ID)
+	criteria, err := r.Criteria(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
-	sigs, err := l.EvaluationSignatures.Load(ctx, obj.ID)
+	sigs, err := r.Signatures(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -92,15 +98,24 @@ func (r *evaluationResolver) Integrity(ctx context.Context, obj *evaluations.Eva
 }
 
 func (r *evaluationResolver) PDFURL(ctx context.Context, obj *evaluations.Evaluation) (string, error) {
-	return r.URLs.Sign(evaluations.PDFPath(obj.ID), evaluations.PDFURLTTL), nil
+	return r.Evaluations.PDFURL(obj.ID), nil
 }
 
 func (r *evaluationCriterionResolver) Competency(ctx context.Context, obj *evaluations.Criterion) (*orgs.Competency, error) {
-	return loadOptional(ctx, loaders.For(ctx).Competencies, obj.CompetencyID)
+	if obj.CompetencyID == nil {
+		return nil, nil
+	}
+	l := loaders.For(ctx)
+	c, err := loaders.ForPage(ctx, l.Competencies, l.Pages, *obj.CompetencyID, loaders.Same)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 func (r *evaluationSignatureResolver) Signer(ctx context.Context, obj *evaluations.Signature) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.SignerID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Users, l.Pages, obj.SignerID, loaders.Same)
 }
 
 func (r *evaluationTemplateResolver) Trade(ctx context.Context, obj *evaluations.Template) (orgs.Trade, error) {
@@ -116,7 +131,7 @@ func (r *evaluationTemplateCriterionResolver) Competency(ctx context.Context, ob
 }
 
 func (r *mutationResolver) CreateEvaluationTemplate(ctx context.Context, input model.CreateEvaluationTemplateInput) (evaluations.Template, error) {
-	t, err := r.EvaluationService.CreateTemplate(ctx, toTemplateInput(input))
+	t, err := r.Evaluations.CreateTemplate(ctx, toTemplateInput(input))
 	if err != nil {
 		return evaluations.Template{}, err
 	}
@@ -128,7 +143,7 @@ func (r *mutationResolver) SaveEvaluation(ctx context.Context, id uuid.UUID, inp
 	for _, s := range input.Scores {
 		in.Scores = append(in.Scores, evaluations.ScoreInput{CriterionID: s.CriterionID, Score: s.Score, Comment: s.Comment})
 	}
-	e, err := r.EvaluationService.Save(ctx, id, in)
+	e, err := r.Evaluations.Save(ctx, id, in)
 	if err != nil {
 		return evaluations.Evaluation{}, err
 	}
@@ -136,7 +151,7 @@ func (r *mutationResolver) SaveEvaluation(ctx context.Context, id uuid.UUID, inp
 }
 
 func (r *mutationResolver) SignEvaluation(ctx context.Context, id uuid.UUID) (evaluations.Evaluation, error) {
-	e, err := r.EvaluationService.Sign(ctx, id)
+	e, err := r.Evaluations.Sign(ctx, id)
 	if err != nil {
 		return evaluations.Evaluation{}, err
 	}
@@ -148,7 +163,7 @@ func (r *queryResolver) Evaluations(ctx context.Context, contractID *uuid.UUID, 
 }
 
 func (r *queryResolver) Evaluation(ctx context.Context, id uuid.UUID) (*evaluations.Evaluation, error) {
-	e, err := r.EvaluationService.Get(ctx, id)
+	e, err := r.Resolver.Evaluations.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +175,7 @@ func (r *scaleLabelResolver) Label(ctx context.Context, obj *evaluations.ScaleLa
 	if err != nil {
 		return "", err
 	}
-	u, err := loaders.For(ctx).Users.Load(ctx, p.UserID)
+	u, err := loaders.For(ctx).Me.Load(ctx, p.UserID)
 	if err != nil {
 		return "", err
 	}

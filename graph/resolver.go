@@ -28,9 +28,9 @@ type Resolver struct {
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
 
-	EvaluationService *evaluations.Service
-	Visits            *visits.Service
-	Logbook           *logbook.Service
+	Evaluations *evaluations.Service
+	Visits      *visits.Service
+	Logbook     *logbook.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	Hub      *notify.Hub
@@ -41,5 +41,5 @@ type Resolver struct {
 // NodeFinder finds records by id for node(id:) and nodes(ids:), with the
 // services above deciding who sees what.
 func (r *Resolver) NodeFinder() *node.Finder {
-	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService, Visits: r.Visits}
+	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.Evaluations, Visits: r.Visits}
 }

@@ -29,7 +29,11 @@ type Loaders struct {
 	// Pages remembers the pages listed so far in the request.
 	Pages *Pages
 
-	Users        *dataloadgen.Loader[uuid.UUID, users.User]
+	Users *dataloadgen.Loader[uuid.UUID, users.User]
+	// Me loads only the caller, for fields that depend on who asks (a
+	// label's language): in a batch of its own, not one that timing may or
+	// may not merge with a page's users.
+	Me           *dataloadgen.Loader[uuid.UUID, users.User]
 	Companies    *dataloadgen.Loader[uuid.UUID, orgs.Company]
 	Centres      *dataloadgen.Loader[uuid.UUID, orgs.Centre]
 	Trades       *dataloadgen.Loader[uuid.UUID, orgs.Trade]
@@ -38,14 +42,14 @@ type Loaders struct {
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
 	// Evaluations: templates by id, and by evaluation (or template) id the
-	// criteria and signatures.
+	// criteria and signatures (see evaluations.go).
 	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
 	EvaluationTemplateCriteria *dataloadgen.Loader[uuid.UUID, []evaluations.TemplateCriterion]
 	EvaluationCriteria         *dataloadgen.Loader[uuid.UUID, []evaluations.Criterion]
 	EvaluationSignatures       *dataloadgen.Loader[uuid.UUID, []evaluations.Signature]
 	// ContractEvaluations: first pages and counts of Contract.evaluations.
-	ContractEvaluations      *dataloadgen.Loader[evaluations.ContractPageKey, page.Page[evaluations.Evaluation]]
-	ContractEvaluationCounts *dataloadgen.Loader[evaluations.ContractCountKey, int]
+	ContractEvaluations      *ChildPages[EvaluationFilter, evaluations.Evaluation]
+	ContractEvaluationCounts *dataloadgen.Loader[ChildKey[EvaluationFilter], int]
 
 	// NextVisits, ContractVisits and ContractVisitCounts serve
 	// Contract.nextVisit, the first page of Contract.visits and its
@@ -71,18 +75,21 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// Sources are the services the loaders load from. Areas add theirs here.
+// Sources are the services the loaders load through. Areas add theirs here
+// (the db argument of New serves the areas not yet behind a service).
 type Sources struct {
-	Visits *visits.Service
+	Evaluations *evaluations.Service
+	Visits      *visits.Service
 }
 
-// New returns fresh loaders over db and src.
+// New returns fresh loaders over src (and db).
 func New(db postgres.DB, src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	pages := &Pages{}
 	l := &Loaders{
 		Pages:             pages,
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
+		Me:                dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
 		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
@@ -90,20 +97,14 @@ func New(db postgres.DB, src Sources) *Loaders {
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
 
-		EvaluationTemplates:        dataloadgen.NewLoader(bind(db, evaluations.GetTemplates), opt),
-		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
-		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
-		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
-		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
-		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
-		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
-		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
-		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
-		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
-		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
-		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
+		LogEntryCompetencies:   dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
+		LogAttachments:         dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
+		ContractLogEntries:     dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
+		CompetencyProgress:     dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
+		ContractLogEntryCounts: dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
 	l.newVisitLoaders(src.Visits)
+	l.addEvaluations(src.Evaluations, pages)
 	return l
 }
 

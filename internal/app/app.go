@@ -61,6 +61,8 @@ type App struct {
 	// Visits is the visits area, shared by GraphQL, the calendar feed and
 	// the "mark missed" job.
 	Visits *visits.Service
+	// Evaluations is the evaluations area (built with the handler).
+	Evaluations *evaluations.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -223,22 +225,24 @@ func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	notifier := a.Notify
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
+	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
+	a.Evaluations = &evaluations.Service{Base: base, Notify: notifier, URLs: urls}
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config:   a.Config,
-		DB:       a.Pool,
-		Clock:    a.Clock,
-		Tokens:   a.Tokens,
-		Log:      a.Log,
-		Notify:   notifier,
-		URLs:     urls,
-		Visits:   a.Visits,
-		Logbook:  logbookService,
-		Identity: a.Identity,
-		Hub:      a.Hub,
-		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Config:      a.Config,
+		DB:          a.Pool,
+		Clock:       a.Clock,
+		Tokens:      a.Tokens,
+		Log:         a.Log,
+		Notify:      notifier,
+		URLs:        urls,
+		Visits:      a.Visits,
+		Logbook:     logbookService,
+		Identity:    a.Identity,
+		Evaluations: a.Evaluations,
+		Hub:         a.Hub,
+		Privacy:     &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
-	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -252,7 +256,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Visits: a.Visits}, endpoint)
+	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Evaluations: a.Evaluations, Visits: a.Visits}, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -274,7 +278,7 @@ func (a *App) buildHandler() http.Handler {
 		BodyTimeout:   limits.RequestTimeout,
 		UploadTimeout: a.Config.HTTP.TransferTimeout,
 		Routes: map[string]http.Handler{
-			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
+			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},

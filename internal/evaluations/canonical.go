@@ -96,7 +96,7 @@ func ContentHash(ctx context.Context, db postgres.DB, e Evaluation) (string, err
 	if err != nil {
 		return "", err
 	}
-	criteria, err := criteriaOf(ctx, db, e.ID)
+	criteria, err := criteriaOfOne(ctx, db, e.ID)
 	if err != nil {
 		return "", err
 	}

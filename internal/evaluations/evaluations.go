@@ -2,11 +2,12 @@
 // per trade (criteria, score scale, schedule), the evaluations scheduled for
 // each contract from them, scoring by the tutor, the three signatures (tutor
 // → apprentice → adviser) with the SHA-256 of the canonical content, the
-// integrity check that recomputes it, and the printable PDF.
+// integrity check that recomputes it, and the data of the printable PDF
+// (laid out by package pdf).
 //
-// Who may see an evaluation is decided by its contract (package contracts):
-// outsiders get NOT_FOUND, members whose part may not do an operation get
-// FORBIDDEN.
+// Who may see an evaluation is decided by its contract
+// (visible_contracts()): outsiders get NOT_FOUND, members whose part may not
+// do an operation get FORBIDDEN. The SQL lives in evaluationsdb.
 package evaluations
 
 import (
@@ -15,16 +16,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
-	"jalon/internal/clock"
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations/evaluationsdb"
 	"jalon/internal/notify"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
+	"jalon/internal/signedurl"
 )
 
 // Status of an evaluation.
@@ -41,6 +42,14 @@ const (
 // Frozen reports whether the content can no longer change (the tutor signed).
 func (s Status) Frozen() bool {
 	return s == AwaitingApprentice || s == AwaitingAdviser || s == Signed
+}
+
+func (s Status) valid() bool {
+	switch s {
+	case Scheduled, InProgress, AwaitingApprentice, AwaitingAdviser, Signed:
+		return true
+	}
+	return false
 }
 
 // Evaluation is one scheduled assessment of a contract's apprentice.
@@ -79,29 +88,16 @@ type Signature struct {
 	ContentHash  string
 }
 
-// Service runs the evaluation operations. Build it once per process.
+// Service runs the evaluation operations. internal/app builds it once.
 type Service struct {
-	DB     *pgxpool.Pool
-	Clock  clock.Clock
+	service.Base
+	// Notify tells the next signer that an evaluation awaits them.
 	Notify *notify.Notifier
+	// URLs signs and verifies the PDF links (Evaluation.pdfUrl).
+	URLs *signedurl.Signer
 }
 
-const columns = `e.id, e.contract_id, e.template_id, e.slot, e.title, e.due_date, e.status,
-	e.version, e.general_comment, e.created_at, e.updated_at`
-
-func scan(row pgx.Row) (Evaluation, error) {
-	var e Evaluation
-	err := row.Scan(&e.ID, &e.ContractID, &e.TemplateID, &e.Slot, &e.Title, &e.DueDate, &e.Status,
-		&e.Version, &e.GeneralComment, &e.CreatedAt, &e.UpdatedAt)
-	return e, err
-}
-
-func collect(rows pgx.Rows, err error) ([]Evaluation, error) {
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Evaluation, error) { return scan(r) })
-}
+func (s *Service) q() *evaluationsdb.Queries { return evaluationsdb.New(s.DB) }
 
 // load returns the evaluation and its contract when the caller is a member
 // of the contract (NOT_FOUND otherwise). With lock, the evaluation row is
@@ -111,24 +107,23 @@ func load(ctx context.Context, db postgres.DB, id uuid.UUID, lock bool) (Evaluat
 	if err != nil {
 		return Evaluation{}, contracts.Contract{}, err
 	}
-	q := `SELECT ` + columns + `, ` + contracts.Columns + `
-		FROM evaluations e JOIN contracts c ON c.id = e.contract_id WHERE e.id = $1`
+	q := evaluationsdb.New(db)
+	var row evaluationsdb.EvaluationWithContractRow
 	if lock {
-		q += ` FOR UPDATE OF e`
+		var locked evaluationsdb.EvaluationWithContractForUpdateRow
+		locked, err = q.EvaluationWithContractForUpdate(ctx, id)
+		row = evaluationsdb.EvaluationWithContractRow(locked)
+	} else {
+		row, err = q.EvaluationWithContract(ctx, id)
 	}
-	var e Evaluation
-	var c contracts.Contract
-	err = db.QueryRow(ctx, q, id).Scan(&e.ID, &e.ContractID, &e.TemplateID, &e.Slot, &e.Title, &e.DueDate,
-		&e.Status, &e.Version, &e.GeneralComment, &e.CreatedAt, &e.UpdatedAt,
-		&c.ID, &c.ApprenticeID, &c.CompanyID, &c.TutorID, &c.AdviserID, &c.CentreID,
-		&c.TradeID, &c.StartDate, &c.EndDate, &c.WeeklyHours, &c.Status, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return Evaluation{}, contracts.Contract{}, postgres.NotFound(err, "evaluation", "get evaluation")
 	}
+	c := toContract(row.Contract)
 	if c.RoleOf(p) == "" {
 		return Evaluation{}, contracts.Contract{}, apperr.NotFoundf("evaluation")
 	}
-	return e, c, nil
+	return toEvaluation(row.Evaluation), c, nil
 }
 
 // Get returns an evaluation of one of the caller's contracts; NOT_FOUND when
@@ -146,13 +141,12 @@ func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Evaluation, e
 	if err != nil {
 		return nil, err
 	}
-	found, err := collect(s.DB.Query(ctx, `SELECT `+columns+` FROM evaluations e
-		JOIN contracts c ON c.id = e.contract_id
-		WHERE `+contracts.VisibleTo+` AND e.id = ANY($3::uuid[])`, p.UserID, p.Role, ids))
+	rows, err := s.q().VisibleEvaluations(ctx, evaluationsdb.VisibleEvaluationsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("get evaluations: %w", err)
 	}
-	return found, nil
+	return mapAll(rows, toEvaluation), nil
 }
 
 // VisibleCriteria returns the criteria among ids whose evaluation the caller
@@ -162,18 +156,12 @@ func (s *Service) VisibleCriteria(ctx context.Context, ids []uuid.UUID) ([]Crite
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT `+criterionColumns+` FROM evaluation_criteria
-		WHERE id = ANY($3::uuid[]) AND evaluation_id IN (
-			SELECT e.id FROM evaluations e JOIN contracts c ON c.id = e.contract_id WHERE `+contracts.VisibleTo+`)`,
-		p.UserID, p.Role, ids)
+	rows, err := s.q().VisibleCriteria(ctx, evaluationsdb.VisibleCriteriaParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("get evaluation criteria: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, scanCriterion)
-	if err != nil {
-		return nil, fmt.Errorf("get evaluation criteria: %w", err)
-	}
-	return found, nil
+	return mapAll(rows, toCriterion), nil
 }
 
 // Filter narrows List.
@@ -190,22 +178,19 @@ func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[Ev
 	if err != nil {
 		return page.Page[Evaluation]{}, err
 	}
-	afterTime, afterID := a.AfterKey()
-	found, err := collect(s.DB.Query(ctx, `SELECT `+columns+`
-		FROM evaluations e JOIN contracts c ON c.id = e.contract_id
-		WHERE `+contracts.VisibleTo+`
-		  AND ($3::uuid IS NULL OR e.contract_id = $3)
-		  AND ($4::text IS NULL OR e.status = $4)
-		  AND ($5::date IS NULL OR (e.due_date, e.id) > ($5, $6))
-		ORDER BY e.due_date, e.id
-		LIMIT $7`, p.UserID, p.Role, f.ContractID, f.Status, afterTime, afterID, a.Limit()))
+	afterDue, afterID := a.AfterKey()
+	rows, err := s.q().ListEvaluations(ctx, evaluationsdb.ListEvaluationsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), ContractID: f.ContractID, Status: statusArg(f.Status),
+		AfterDue: afterDue, AfterID: afterID, Lim: int32(a.Limit()),
+	})
 	if err != nil {
 		return page.Page[Evaluation]{}, fmt.Errorf("list evaluations: %w", err)
 	}
-	return page.Build(found, a, func(e Evaluation) page.Cursor {
-		return page.Cursor{Time: e.DueDate, ID: e.ID}
-	}), nil
+	return page.Build(mapAll(rows, toEvaluation), a, Cursor), nil
 }
+
+// Cursor is an evaluation's position in a list (by due date).
+func Cursor(e Evaluation) page.Cursor { return page.Cursor{Time: e.DueDate, ID: e.ID} }
 
 // Count returns how many evaluations List would return over all pages.
 func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
@@ -213,16 +198,12 @@ func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	err = s.DB.QueryRow(ctx, `SELECT count(*)
-		FROM evaluations e JOIN contracts c ON c.id = e.contract_id
-		WHERE `+contracts.VisibleTo+`
-		  AND ($3::uuid IS NULL OR e.contract_id = $3)
-		  AND ($4::text IS NULL OR e.status = $4)`, p.UserID, p.Role, f.ContractID, f.Status).Scan(&n)
+	n, err := s.q().CountEvaluations(ctx, evaluationsdb.CountEvaluationsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), ContractID: f.ContractID, Status: statusArg(f.Status)})
 	if err != nil {
 		return 0, fmt.Errorf("count evaluations: %w", err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 func (s *Service) checkFilter(ctx context.Context, f Filter) (auth.Principal, error) {
@@ -234,56 +215,54 @@ func (s *Service) checkFilter(ctx context.Context, f Filter) (auth.Principal, er
 		return p, apperr.Invalid("status", "unknown status")
 	}
 	if f.ContractID != nil {
-		if _, err := contracts.Get(ctx, s.DB, *f.ContractID); err != nil {
-			return p, err
+		ok, err := s.q().ContractVisible(ctx, evaluationsdb.ContractVisibleParams{
+			CallerID: p.UserID, CallerRole: string(p.Role), ContractID: *f.ContractID})
+		if err != nil {
+			return p, fmt.Errorf("get contract: %w", err)
+		}
+		if !ok {
+			return p, apperr.NotFoundf("contract")
 		}
 	}
 	return p, nil
 }
 
-func (s Status) valid() bool {
-	switch s {
-	case Scheduled, InProgress, AwaitingApprentice, AwaitingAdviser, Signed:
-		return true
+// statusArg is a status filter as the queries take it (nil for all).
+func statusArg(s *Status) *string {
+	if s == nil {
+		return nil
 	}
-	return false
+	v := string(*s)
+	return &v
 }
 
 // GetMany loads evaluations by id in key order, without an authorization
-// check (dataloaders resolving records already authorized).
+// check (demo data, records already authorized).
 func GetMany(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Evaluation, []error) {
-	found, err := collect(db.Query(ctx, `SELECT `+columns+` FROM evaluations e WHERE e.id = ANY($1::uuid[])`, ids))
+	rows, err := evaluationsdb.New(db).EvaluationsByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load evaluations: %w", err)}
 	}
-	return postgres.InKeyOrder(ids, found, func(e Evaluation) uuid.UUID { return e.ID }, "evaluation")
-}
-
-const criterionColumns = `id, evaluation_id, position, competency_id, label, description, score, comment`
-
-func scanCriterion(r pgx.CollectableRow) (Criterion, error) {
-	var c Criterion
-	err := r.Scan(&c.ID, &c.EvaluationID, &c.Position, &c.CompetencyID, &c.Label, &c.Description, &c.Score, &c.Comment)
-	return c, err
+	return postgres.InKeyOrder(ids, mapAll(rows, toEvaluation), func(e Evaluation) uuid.UUID { return e.ID }, "evaluation")
 }
 
 // CriteriaOf loads the criteria of evaluations, in position order, one slice
-// per evaluation id (dataloader batch function).
-func CriteriaOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]Criterion, []error) {
-	rows, err := db.Query(ctx, `SELECT `+criterionColumns+` FROM evaluation_criteria
-		WHERE evaluation_id = ANY($1::uuid[]) ORDER BY evaluation_id, position`, ids)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load evaluation criteria: %w", err)}
-	}
-	found, err := pgx.CollectRows(rows, scanCriterion)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load evaluation criteria: %w", err)}
-	}
-	return postgres.GroupByKey(ids, found, func(c Criterion) uuid.UUID { return c.EvaluationID }), nil
+// per evaluation id (a batch for a loader; no authorization check: the
+// evaluations were reached through an authorized path).
+func (s *Service) CriteriaOf(ctx context.Context, ids []uuid.UUID) ([][]Criterion, []error) {
+	return criteriaOf(ctx, s.DB, ids)
 }
 
-func criteriaOf(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Criterion, error) {
-	out, errs := CriteriaOf(ctx, db, []uuid.UUID{id})
+func criteriaOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]Criterion, []error) {
+	rows, err := evaluationsdb.New(db).CriteriaOf(ctx, ids)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load evaluation criteria: %w", err)}
+	}
+	return postgres.GroupByKey(ids, mapAll(rows, toCriterion), func(c Criterion) uuid.UUID { return c.EvaluationID }), nil
+}
+
+func criteriaOfOne(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Criterion, error) {
+	out, errs := criteriaOf(ctx, db, []uuid.UUID{id})
 	if errs != nil {
 		return nil, errs[0]
 	}
@@ -291,120 +270,56 @@ func criteriaOf(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Criterion,
 }
 
 // SignaturesOf loads the signatures of evaluations in signing order, one
-// slice per evaluation id (dataloader batch function).
-func SignaturesOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]Signature, []error) {
-	rows, err := db.Query(ctx, `SELECT evaluation_id, role, signer_id, signed_at, content_hash
-		FROM evaluation_signatures WHERE evaluation_id = ANY($1::uuid[])
-		ORDER BY evaluation_id, signed_at`, ids)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load evaluation signatures: %w", err)}
-	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Signature, error) {
-		var s Signature
-		err := r.Scan(&s.EvaluationID, &s.Role, &s.SignerID, &s.SignedAt, &s.ContentHash)
-		return s, err
-	})
-	if err != nil {
-		return nil, []error{fmt.Errorf("load evaluation signatures: %w", err)}
-	}
-	return postgres.GroupByKey(ids, found, func(s Signature) uuid.UUID { return s.EvaluationID }), nil
+// slice per evaluation id (a batch for a loader; no authorization check).
+func (s *Service) SignaturesOf(ctx context.Context, ids []uuid.UUID) ([][]Signature, []error) {
+	return signaturesOf(ctx, s.DB, ids)
 }
 
-func signaturesOf(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Signature, error) {
-	out, errs := SignaturesOf(ctx, db, []uuid.UUID{id})
+func signaturesOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]Signature, []error) {
+	rows, err := evaluationsdb.New(db).SignaturesOf(ctx, ids)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load evaluation signatures: %w", err)}
+	}
+	return postgres.GroupByKey(ids, mapAll(rows, toSignature), func(s Signature) uuid.UUID { return s.EvaluationID }), nil
+}
+
+func signaturesOfOne(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Signature, error) {
+	out, errs := signaturesOf(ctx, db, []uuid.UUID{id})
 	if errs != nil {
 		return nil, errs[0]
 	}
 	return out[0], nil
 }
 
-// ContractPageKey asks for the first page of one contract's evaluations
-// (Contract.evaluations without a cursor), for a dataloader: a page of
-// contracts then costs one query, not one per contract.
-type ContractPageKey struct {
-	ContractID uuid.UUID
-	Status     Status // "" for all
-	First      int
-}
-
-// FirstPagesOf loads the first page of each key's contract, by due date, in
-// key order. No authorization check: the contracts are already authorized.
-func FirstPagesOf(ctx context.Context, db postgres.DB, keys []ContractPageKey) ([]page.Page[Evaluation], []error) {
-	ids := make([]uuid.UUID, len(keys))
-	statuses := make([]string, len(keys))
-	limits := make([]int, len(keys))
-	for i, k := range keys {
-		ids[i], statuses[i], limits[i] = k.ContractID, string(k.Status), page.Args{First: k.First}.Limit()
-	}
-	rows, err := db.Query(ctx, `SELECT k.idx, `+columns+`
-		FROM unnest($1::uuid[], $2::text[], $3::int[]) WITH ORDINALITY AS k(contract_id, status, lim, idx)
-		CROSS JOIN LATERAL (
-			SELECT * FROM evaluations e
-			WHERE e.contract_id = k.contract_id AND (k.status = '' OR e.status = k.status)
-			ORDER BY e.due_date, e.id LIMIT k.lim) e
-		ORDER BY k.idx, e.due_date, e.id`, ids, statuses, limits)
+// FirstEvaluationsOf returns the first limit evaluations (by due date) of
+// each contract of contractIDs under f (f.ContractID is ignored), by
+// contract. No authorization check: the contracts were reached through an
+// authorized path (a page of the caller's contracts).
+func (s *Service) FirstEvaluationsOf(ctx context.Context, contractIDs []uuid.UUID, f Filter, limit int) (map[uuid.UUID][]Evaluation, error) {
+	rows, err := s.q().FirstEvaluationsOf(ctx, evaluationsdb.FirstEvaluationsOfParams{
+		ContractIds: contractIDs, Status: statusArg(f.Status), Lim: int32(limit)})
 	if err != nil {
-		return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
+		return nil, fmt.Errorf("load contract evaluations: %w", err)
 	}
-	byKey := make([][]Evaluation, len(keys))
-	for rows.Next() {
-		var idx int
-		var e Evaluation
-		if err := rows.Scan(&idx, &e.ID, &e.ContractID, &e.TemplateID, &e.Slot, &e.Title, &e.DueDate, &e.Status,
-			&e.Version, &e.GeneralComment, &e.CreatedAt, &e.UpdatedAt); err != nil {
-			rows.Close()
-			return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
-		}
-		byKey[idx-1] = append(byKey[idx-1], e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, []error{fmt.Errorf("load contract evaluations: %w", err)}
-	}
-	out := make([]page.Page[Evaluation], len(keys))
-	for i, k := range keys {
-		out[i] = page.Build(byKey[i], page.Args{First: k.First}, func(e Evaluation) page.Cursor {
-			return page.Cursor{Time: e.DueDate, ID: e.ID}
-		})
+	out := make(map[uuid.UUID][]Evaluation, len(contractIDs))
+	for _, r := range rows {
+		out[r.ContractID] = append(out[r.ContractID], toEvaluation(r))
 	}
 	return out, nil
 }
 
-// ContractCountKey asks how many evaluations a contract has (with a status).
-type ContractCountKey struct {
-	ContractID uuid.UUID
-	Status     Status // "" for all
-}
-
-// ForContract returns the same key for another contract.
-func (k ContractCountKey) ForContract(id uuid.UUID) ContractCountKey {
-	k.ContractID = id
-	return k
-}
-
-// ForContract returns the same key for another contract.
-func (k ContractPageKey) ForContract(id uuid.UUID) ContractPageKey {
-	k.ContractID = id
-	return k
-}
-
-// CountsOf counts each key's evaluations, in key order (dataloader batch
-// function; no authorization check).
-func CountsOf(ctx context.Context, db postgres.DB, keys []ContractCountKey) ([]int, []error) {
-	ids := make([]uuid.UUID, len(keys))
-	statuses := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i], statuses[i] = k.ContractID, string(k.Status)
-	}
-	rows, err := db.Query(ctx, `SELECT (SELECT count(*) FROM evaluations e
-			WHERE e.contract_id = k.contract_id AND (k.status = '' OR e.status = k.status))::int
-		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(contract_id, status, idx)
-		ORDER BY k.idx`, ids, statuses)
+// CountEvaluationsOf counts each contract's evaluations under f
+// (f.ContractID is ignored); a contract without any is absent. No
+// authorization check, as FirstEvaluationsOf.
+func (s *Service) CountEvaluationsOf(ctx context.Context, contractIDs []uuid.UUID, f Filter) (map[uuid.UUID]int, error) {
+	rows, err := s.q().CountEvaluationsOf(ctx, evaluationsdb.CountEvaluationsOfParams{
+		ContractIds: contractIDs, Status: statusArg(f.Status)})
 	if err != nil {
-		return nil, []error{fmt.Errorf("count contract evaluations: %w", err)}
+		return nil, fmt.Errorf("count contract evaluations: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return nil, []error{fmt.Errorf("count contract evaluations: %w", err)}
+	out := make(map[uuid.UUID]int, len(rows))
+	for _, r := range rows {
+		out[r.ContractID] = int(r.N)
 	}
 	return out, nil
 }

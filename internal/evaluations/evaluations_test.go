@@ -414,7 +414,7 @@ func TestSigningOrder(t *testing.T) {
 	}
 
 	// The signed scores are the latest per competency (the free-text criterion has none).
-	scores, err := evaluations.LatestScores(context.Background(), a.Pool, []uuid.UUID{c.ID, uuid.New()})
+	scores, err := a.App.Evaluations.LatestScores(context.Background(), []uuid.UUID{c.ID, uuid.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestLatestScoresTakesTheLatestSignedEvaluation(t *testing.T) {
 			a.Query(t, a.Token(t, u), signDoc, map[string]any{"id": id}).Decode(t, &signed{})
 		}
 	}
-	scores, err := evaluations.LatestScores(context.Background(), a.Pool, []uuid.UUID{c.ID})
+	scores, err := a.App.Evaluations.LatestScores(context.Background(), []uuid.UUID{c.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

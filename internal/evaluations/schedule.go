@@ -6,8 +6,16 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"jalon/internal/evaluations/evaluationsdb"
 )
 
+// slotsSQL and the two statements built on it stay hand-written: they are
+// the set-based part of scheduling (one statement for any number of
+// contracts), share one CTE, use a named-argument call (make_interval(months
+// => m)) and the xmax system column (inserted or updated?), which sqlc's
+// catalogue does not know.
+//
 // slotsSQL lists the evaluation slots the contracts $1 should have: one per
 // template of the contract's trade and month of its schedule ("M<n>", due n
 // months after the start; PostgreSQL clamps Jan 31 + 1 month to Feb 28/29),
@@ -79,12 +87,7 @@ func schedule(ctx context.Context, tx pgx.Tx, contractIDs []uuid.UUID) error {
 		}
 	}
 	if len(created) > 0 {
-		_, err = tx.Exec(ctx, `
-			INSERT INTO evaluation_criteria (evaluation_id, position, competency_id, label, description)
-			SELECT e.id, tc.position, tc.competency_id, tc.label, tc.description
-			FROM evaluations e JOIN evaluation_template_criteria tc ON tc.template_id = e.template_id
-			WHERE e.id = ANY($1::uuid[])`, created)
-		if err != nil {
+		if err := evaluationsdb.New(tx).CopyTemplateCriteria(ctx, created); err != nil {
 			return fmt.Errorf("schedule evaluation criteria: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"jalon/internal/audit"
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
+	"jalon/internal/evaluations/evaluationsdb"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 )
@@ -64,7 +65,7 @@ func (s *Service) Save(ctx context.Context, id uuid.UUID, in SaveInput) (Evaluat
 		if err != nil {
 			return err
 		}
-		criteria, err := criteriaOf(ctx, tx, e.ID)
+		criteria, err := criteriaOfOne(ctx, tx, e.ID)
 		if err != nil {
 			return err
 		}
@@ -73,7 +74,7 @@ func (s *Service) Save(ctx context.Context, id uuid.UUID, in SaveInput) (Evaluat
 			own[cr.ID] = true
 		}
 		seen := map[uuid.UUID]bool{}
-		batch := &pgx.Batch{}
+		scores := make([]evaluationsdb.SetScoreParams, 0, len(in.Scores))
 		for i, sc := range in.Scores {
 			field := fmt.Sprintf("scores.%d", i)
 			if !own[sc.CriterionID] || seen[sc.CriterionID] {
@@ -90,8 +91,7 @@ func (s *Service) Save(ctx context.Context, id uuid.UUID, in SaveInput) (Evaluat
 				}
 				sc.Comment = &trimmed
 			}
-			batch.Queue(`UPDATE evaluation_criteria SET score = $2, comment = coalesce($3, comment) WHERE id = $1`,
-				sc.CriterionID, sc.Score, sc.Comment)
+			scores = append(scores, evaluationsdb.SetScoreParams{ID: sc.CriterionID, Score: int32Ptr(sc.Score), Comment: sc.Comment})
 		}
 		general := e.GeneralComment
 		if in.GeneralComment != nil {
@@ -100,15 +100,15 @@ func (s *Service) Save(ctx context.Context, id uuid.UUID, in SaveInput) (Evaluat
 				return apperr.Invalid("generalComment", "at most %d characters", maxGeneralComment)
 			}
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		q := evaluationsdb.New(tx)
+		if err := q.SetScore(ctx, scores).Close(); err != nil {
 			return fmt.Errorf("save evaluation scores: %w", err)
 		}
-		out, err = scan(tx.QueryRow(ctx, `UPDATE evaluations e SET general_comment = $2, version = version + 1,
-				status = CASE WHEN status = 'SCHEDULED' THEN 'IN_PROGRESS' ELSE status END, updated_at = $3
-			WHERE id = $1 RETURNING `+columns, e.ID, general, s.Clock.Now()))
+		row, err := q.SaveEvaluation(ctx, evaluationsdb.SaveEvaluationParams{ID: e.ID, GeneralComment: general, Now: s.Clock.Now()})
 		if err != nil {
 			return fmt.Errorf("save evaluation: %w", err)
 		}
+		out = toEvaluation(row)
 		return audit.Record(ctx, tx, audit.Entry{
 			Action: "evaluation.saved", TargetType: "evaluation", TargetID: e.ID.String(),
 			Details: map[string]any{"contractId": e.ContractID, "version": out.Version, "scores": len(in.Scores)},
@@ -151,7 +151,7 @@ func (s *Service) Sign(ctx context.Context, id uuid.UUID) (Evaluation, error) {
 		if role == auth.Admin {
 			return apperr.New(apperr.Forbidden, "only the tutor, the apprentice and the adviser sign")
 		}
-		sigs, err := signaturesOf(ctx, tx, e.ID)
+		sigs, err := signaturesOfOne(ctx, tx, e.ID)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (s *Service) Sign(ctx context.Context, id uuid.UUID) (Evaluation, error) {
 		if err != nil {
 			return err
 		}
-		criteria, err := criteriaOf(ctx, tx, e.ID)
+		criteria, err := criteriaOfOne(ctx, tx, e.ID)
 		if err != nil {
 			return err
 		}
@@ -194,8 +194,10 @@ func (s *Service) Sign(ctx context.Context, id uuid.UUID) (Evaluation, error) {
 			return apperr.New(apperr.Conflict, "the content no longer matches what the tutor signed")
 		}
 		now := s.Clock.Now()
-		if _, err := tx.Exec(ctx, `INSERT INTO evaluation_signatures (evaluation_id, role, signer_id, signed_at, content_hash)
-			VALUES ($1, $2, $3, $4, $5)`, e.ID, role, p.UserID, now, hash); err != nil {
+		q := evaluationsdb.New(tx)
+		if err := q.InsertSignature(ctx, evaluationsdb.InsertSignatureParams{
+			EvaluationID: e.ID, Role: string(role), SignerID: p.UserID, SignedAt: now, ContentHash: hash,
+		}); err != nil {
 			if postgres.IsUniqueViolation(err) {
 				return apperr.New(apperr.Conflict, "you have already signed this evaluation")
 			}
@@ -203,11 +205,12 @@ func (s *Service) Sign(ctx context.Context, id uuid.UUID) (Evaluation, error) {
 		}
 		next := signingOrder[step].next
 		// The conditional update is a second guard beside the row lock.
-		out, err = scan(tx.QueryRow(ctx, `UPDATE evaluations e SET status = $3, version = version + 1, updated_at = $4
-			WHERE id = $1 AND status = $2 RETURNING `+columns, e.ID, e.Status, next, now))
+		row, err := q.AdvanceStatus(ctx, evaluationsdb.AdvanceStatusParams{
+			ID: e.ID, Current: string(e.Status), Next: string(next), Now: now})
 		if err != nil {
 			return postgres.NotFound(err, "evaluation", "sign evaluation")
 		}
+		out = toEvaluation(row)
 		if err := audit.Record(ctx, tx, audit.Entry{
 			Action: "evaluation.signed", TargetType: "evaluation", TargetID: e.ID.String(),
 			Details: map[string]any{"contractId": e.ContractID, "role": role, "contentHash": hash, "status": next},
@@ -227,8 +230,8 @@ func (s *Service) notifyNextSigner(ctx context.Context, tx pgx.Tx, e Evaluation,
 	if signingOrder[step].role == auth.Adviser {
 		to = c.AdviserID
 	}
-	var apprentice string
-	if err := tx.QueryRow(ctx, `SELECT first_name || ' ' || last_name FROM users WHERE id = $1`, c.ApprenticeID).Scan(&apprentice); err != nil {
+	apprentice, err := evaluationsdb.New(tx).UserName(ctx, c.ApprenticeID)
+	if err != nil {
 		return fmt.Errorf("notify next signer: %w", err)
 	}
 	return s.Notify.Send(ctx, tx, []uuid.UUID{to}, notify.Message{

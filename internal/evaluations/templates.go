@@ -14,6 +14,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
+	"jalon/internal/evaluations/evaluationsdb"
 	"jalon/internal/postgres"
 )
 
@@ -185,44 +186,34 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 		return Template{}, fmt.Errorf("create evaluation template: %w", err)
 	}
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		// Lock the trade so a competency list and the template agree.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM trades WHERE id = $1 FOR SHARE)`, in.TradeID).Scan(&exists); err != nil {
+		q := evaluationsdb.New(tx)
+		exists, err := q.TradeExistsForShare(ctx, in.TradeID)
+		if err != nil {
 			return fmt.Errorf("create evaluation template: %w", err)
 		}
 		if !exists {
 			return apperr.Invalid("tradeId", "unknown trade")
 		}
-		comps := map[uuid.UUID]string{}
-		rows, err := tx.Query(ctx, `SELECT id, title FROM competencies WHERE trade_id = $1`, in.TradeID)
+		comps, err := q.TradeCompetencies(ctx, in.TradeID)
 		if err != nil {
 			return fmt.Errorf("create evaluation template: %w", err)
 		}
-		for rows.Next() {
-			var id uuid.UUID
-			var title string
-			if err := rows.Scan(&id, &title); err != nil {
-				rows.Close()
-				return fmt.Errorf("create evaluation template: %w", err)
-			}
-			comps[id] = title
+		titles := make(map[uuid.UUID]string, len(comps))
+		for _, c := range comps {
+			titles[c.ID] = c.Title
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("create evaluation template: %w", err)
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO evaluation_templates
-				(id, trade_id, title, scale_min, scale_max, scale_labels, months_after_start, days_before_end)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
-			t.ID, t.TradeID, t.Title, t.ScaleMin, t.ScaleMax, labels, t.MonthsAfterStart, t.DaysBeforeEnd).Scan(&t.CreatedAt)
+		t.CreatedAt, err = q.InsertTemplate(ctx, evaluationsdb.InsertTemplateParams{
+			ID: t.ID, TradeID: t.TradeID, Title: t.Title, ScaleMin: int32(t.ScaleMin), ScaleMax: int32(t.ScaleMax),
+			ScaleLabels: labels, MonthsAfterStart: int32s(t.MonthsAfterStart), DaysBeforeEnd: int32Ptr(t.DaysBeforeEnd),
+		})
 		if err != nil {
 			return fmt.Errorf("create evaluation template: %w", err)
 		}
-		batch := &pgx.Batch{}
+		criteria := make([]evaluationsdb.InsertTemplateCriterionParams, len(in.Criteria))
 		for i, c := range in.Criteria {
 			label := c.Label
 			if c.CompetencyID != nil {
-				title, ok := comps[*c.CompetencyID]
+				title, ok := titles[*c.CompetencyID]
 				if !ok {
 					return apperr.Invalid("criteria", "criterion %d: the competency is not in the trade's framework", i+1)
 				}
@@ -230,10 +221,10 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 					label = title
 				}
 			}
-			batch.Queue(`INSERT INTO evaluation_template_criteria (template_id, position, competency_id, label, description)
-				VALUES ($1, $2, $3, $4, $5)`, t.ID, i+1, c.CompetencyID, label, c.Description)
+			criteria[i] = evaluationsdb.InsertTemplateCriterionParams{TemplateID: t.ID, Position: int32(i + 1),
+				CompetencyID: c.CompetencyID, Label: label, Description: c.Description}
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		if err := q.InsertTemplateCriterion(ctx, criteria).Close(); err != nil {
 			return fmt.Errorf("create evaluation template criteria: %w", err)
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{
@@ -242,12 +233,7 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 		}); err != nil {
 			return err
 		}
-		var active []uuid.UUID
-		rows, err = tx.Query(ctx, `SELECT id FROM contracts WHERE trade_id = $1 AND status = 'ACTIVE' ORDER BY id`, t.TradeID)
-		if err != nil {
-			return fmt.Errorf("create evaluation template: %w", err)
-		}
-		active, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		active, err := q.ActiveContractsOfTrade(ctx, t.TradeID)
 		if err != nil {
 			return fmt.Errorf("create evaluation template: %w", err)
 		}
@@ -259,83 +245,86 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 	return t, nil
 }
 
-const templateColumns = `id, trade_id, title, scale_min, scale_max, scale_labels, months_after_start, days_before_end, created_at`
-
-func scanTemplate(r pgx.CollectableRow) (Template, error) {
-	var t Template
-	err := r.Scan(&t.ID, &t.TradeID, &t.Title, &t.ScaleMin, &t.ScaleMax, &t.ScaleLabels, &t.MonthsAfterStart, &t.DaysBeforeEnd, &t.CreatedAt)
-	return t, err
+func toTemplate(r evaluationsdb.EvaluationTemplate) (Template, error) {
+	t := Template{
+		ID: r.ID, TradeID: r.TradeID, Title: r.Title, ScaleMin: int(r.ScaleMin), ScaleMax: int(r.ScaleMax),
+		MonthsAfterStart: ints(r.MonthsAfterStart), DaysBeforeEnd: intPtr(r.DaysBeforeEnd), CreatedAt: r.CreatedAt,
+	}
+	if err := json.Unmarshal(r.ScaleLabels, &t.ScaleLabels); err != nil {
+		return Template{}, fmt.Errorf("evaluation template %s: scale labels: %w", r.ID, err)
+	}
+	return t, nil
 }
 
-// GetTemplates loads templates by id in key order (dataloader batch function;
-// templates are reference data, visible to every signed-in user).
-func GetTemplates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Template, []error) {
-	rows, err := db.Query(ctx, `SELECT `+templateColumns+` FROM evaluation_templates WHERE id = ANY($1::uuid[])`, ids)
+func templates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Template, error) {
+	rows, err := evaluationsdb.New(db).TemplatesByID(ctx, ids)
 	if err != nil {
-		return nil, []error{fmt.Errorf("load evaluation templates: %w", err)}
+		return nil, err
 	}
-	found, err := pgx.CollectRows(rows, scanTemplate)
+	out := make([]Template, len(rows))
+	for i, r := range rows {
+		if out[i], err = toTemplate(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// GetTemplates loads templates by id in key order (a batch for a loader;
+// templates are reference data, visible to every signed-in user).
+func (s *Service) GetTemplates(ctx context.Context, ids []uuid.UUID) ([]Template, []error) {
+	return getTemplates(ctx, s.DB, ids)
+}
+
+func getTemplates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Template, []error) {
+	found, err := templates(ctx, db, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load evaluation templates: %w", err)}
 	}
 	return postgres.InKeyOrder(ids, found, func(t Template) uuid.UUID { return t.ID }, "evaluation template")
 }
 
-// VisibleTemplates returns the templates among ids, any order. Templates
-// are reference data: every signed-in user sees them (UNAUTHENTICATED
-// otherwise), as they see the trades.
-func VisibleTemplates(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Template, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := db.Query(ctx, `SELECT `+templateColumns+` FROM evaluation_templates WHERE id = ANY($1::uuid[])`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("get evaluation templates: %w", err)
-	}
-	return pgx.CollectRows(rows, scanTemplate)
-}
-
-// VisibleTemplateCriteria returns the template criteria among ids, any
-// order; visible to every signed-in user, like their templates.
-func VisibleTemplateCriteria(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]TemplateCriterion, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := db.Query(ctx, `SELECT `+templateCriterionColumns+`
-		FROM evaluation_template_criteria WHERE id = ANY($1::uuid[])`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("get template criteria: %w", err)
-	}
-	return pgx.CollectRows(rows, scanTemplateCriterion)
-}
-
 func getTemplate(ctx context.Context, db postgres.DB, id uuid.UUID) (Template, error) {
-	out, errs := GetTemplates(ctx, db, []uuid.UUID{id})
+	out, errs := getTemplates(ctx, db, []uuid.UUID{id})
 	if errs != nil {
 		return Template{}, errs[0]
 	}
 	return out[0], nil
 }
 
-// TemplateCriteriaOf loads the criteria of templates in position order, one
-// slice per template id (dataloader batch function).
-func TemplateCriteriaOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([][]TemplateCriterion, []error) {
-	rows, err := db.Query(ctx, `SELECT `+templateCriterionColumns+`
-		FROM evaluation_template_criteria WHERE template_id = ANY($1::uuid[]) ORDER BY template_id, position`, ids)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load template criteria: %w", err)}
+// VisibleTemplates returns the templates among ids, any order. Templates
+// are reference data: every signed-in user sees them (UNAUTHENTICATED
+// otherwise), as they see the trades.
+func (s *Service) VisibleTemplates(ctx context.Context, ids []uuid.UUID) ([]Template, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
 	}
-	found, err := pgx.CollectRows(rows, scanTemplateCriterion)
+	found, err := templates(ctx, s.DB, ids)
 	if err != nil {
-		return nil, []error{fmt.Errorf("load template criteria: %w", err)}
+		return nil, fmt.Errorf("get evaluation templates: %w", err)
 	}
-	return postgres.GroupByKey(ids, found, func(c TemplateCriterion) uuid.UUID { return c.TemplateID }), nil
+	return found, nil
 }
 
-const templateCriterionColumns = `id, template_id, position, competency_id, label, description`
+// VisibleTemplateCriteria returns the template criteria among ids, any
+// order; visible to every signed-in user, like their templates.
+func (s *Service) VisibleTemplateCriteria(ctx context.Context, ids []uuid.UUID) ([]TemplateCriterion, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.q().TemplateCriteriaByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get template criteria: %w", err)
+	}
+	return mapAll(rows, toTemplateCriterion), nil
+}
 
-func scanTemplateCriterion(r pgx.CollectableRow) (TemplateCriterion, error) {
-	var c TemplateCriterion
-	err := r.Scan(&c.ID, &c.TemplateID, &c.Position, &c.CompetencyID, &c.Label, &c.Description)
-	return c, err
+// TemplateCriteriaOf loads the criteria of templates in position order, one
+// slice per template id (a batch for a loader).
+func (s *Service) TemplateCriteriaOf(ctx context.Context, ids []uuid.UUID) ([][]TemplateCriterion, []error) {
+	rows, err := s.q().TemplateCriteriaOf(ctx, ids)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load template criteria: %w", err)}
+	}
+	return postgres.GroupByKey(ids, mapAll(rows, toTemplateCriterion), func(c TemplateCriterion) uuid.UUID { return c.TemplateID }), nil
 }

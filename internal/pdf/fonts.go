@@ -1,4 +1,4 @@
-package evaluations
+package pdf
 
 import (
 	_ "embed"
@@ -27,20 +27,23 @@ var (
 	fontItalic []byte
 )
 
-// pdfFont is the family name the fonts are registered under.
-const pdfFont = "DejaVuSans"
+// fontFamily is the family name the fonts are registered under.
+const fontFamily = "DejaVuSans"
 
 // missingGlyph replaces what the fonts cannot draw; it is itself in them.
 const missingGlyph = '\uFFFD'
 
-// addFonts registers the embedded styles ("", "B", "I") on pdf. fpdf has no
-// way to share a parsed font between documents, so each PDF parses them
-// again, which with writing their subsets is most of a PDF's cost (see
-// BenchmarkRenderPDF and the README).
+// addFonts registers the embedded styles ("", "B", "I") on pdf. fpdf (v0.9)
+// has no way to share a parsed font between documents: the parse result is
+// unexported, and writing a document's subset (GenerateCutFont) rewrites the
+// parsed font, so even a copy shared by hand would race. Each PDF therefore
+// parses them again (≈ 37% of a render: parsing, then hashing the 64K-entry
+// width table into a font id), and writing their subsets is another ≈ 40%
+// (see BenchmarkRenderEvaluation and the README).
 func addFonts(pdf *fpdf.Fpdf) {
-	pdf.AddUTF8FontFromBytes(pdfFont, "", fontRegular)
-	pdf.AddUTF8FontFromBytes(pdfFont, "B", fontBold)
-	pdf.AddUTF8FontFromBytes(pdfFont, "I", fontItalic)
+	pdf.AddUTF8FontFromBytes(fontFamily, "", fontRegular)
+	pdf.AddUTF8FontFromBytes(fontFamily, "B", fontBold)
+	pdf.AddUTF8FontFromBytes(fontFamily, "I", fontItalic)
 }
 
 // drawable is the set of runes every embedded style has a glyph for, read
@@ -67,13 +70,13 @@ var drawable = sync.OnceValue(func() []bool {
 	return has
 })
 
-// pdfSafe prepares text for the PDF: composed to NFC (a name typed as "e" +
+// safe prepares text for the PDF: composed to NFC (a name typed as "e" +
 // combining marks prints as the precomposed "ễ" the font has), line feeds
 // kept, carriage returns dropped, other control characters turned into
 // spaces, and every character the fonts cannot draw (emoji, CJK, anything
 // past U+FFFF) replaced by U+FFFD "�", so that it shows, and a PDF reader
 // extracts, a visible mark rather than an invisible empty glyph.
-func pdfSafe(s string) string {
+func safe(s string) string {
 	s = norm.NFC.String(s)
 	has := drawable()
 	var b strings.Builder
