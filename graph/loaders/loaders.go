@@ -52,15 +52,8 @@ type Loaders struct {
 	NextVisits          *dataloadgen.Loader[visits.NextKey, *visits.Visit]
 	ContractVisits      *dataloadgen.Loader[visits.PageKey, page.Page[visits.Visit]]
 	ContractVisitCounts *dataloadgen.Loader[visits.CountKey, int]
-	// LogEntryCompetencies and LogAttachments load by log entry id.
-	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
-	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
-	// ContractLogEntries and ContractLogEntryCounts serve the first page of
-	// Contract.logEntries and its totalCount over a list of contracts.
-	ContractLogEntries     *dataloadgen.Loader[logbook.ContractPageKey, page.Page[logbook.Entry]]
-	ContractLogEntryCounts *dataloadgen.Loader[logbook.ContractPageKey, int]
-	// CompetencyProgress: by contract id, Contract.competencyProgress.
-	CompetencyProgress *dataloadgen.Loader[uuid.UUID, []logbook.CompetencyProgress]
+	// Log book: see logbook.go.
+	LogBook
 	// LatestScores: by contract id, the latest signed score per competency.
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
@@ -70,11 +63,19 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// New returns fresh loaders over db.
-func New(db postgres.DB) *Loaders {
+// Sources are the areas' services the loaders read through. Areas add
+// theirs here.
+type Sources struct {
+	Logbook *logbook.Service
+}
+
+// New returns fresh loaders over db and the services of src.
+func New(db postgres.DB, src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
+	pages := &Pages{}
 	return &Loaders{
-		Pages:             &Pages{},
+		Pages:             pages,
+		LogBook:           newLogBook(src.Logbook, pages),
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
 		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
@@ -92,12 +93,7 @@ func New(db postgres.DB) *Loaders {
 		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
 		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
 		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
-		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
-		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
 		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
-		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
-		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
-		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
 }
 
@@ -105,16 +101,16 @@ type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive
 // the request, nor be shared between callers).
-func Middleware(db postgres.DB, next http.Handler) http.Handler {
+func Middleware(db postgres.DB, src Sources, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), key{}, New(db))
+		ctx := context.WithValue(r.Context(), key{}, New(db, src))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // With returns ctx carrying fresh loaders (websocket operations, tests).
-func With(ctx context.Context, db postgres.DB) context.Context {
-	return context.WithValue(ctx, key{}, New(db))
+func With(ctx context.Context, db postgres.DB, src Sources) context.Context {
+	return context.WithValue(ctx, key{}, New(db, src))
 }
 
 // For returns the request's loaders.

@@ -29,6 +29,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
+	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
@@ -36,6 +37,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -56,12 +58,15 @@ type App struct {
 	Notify *notify.Notifier
 	Push   *notify.Pusher
 	Hub    *notify.Hub
+	// Logbook is the log book's service (resolvers, file downloads, sweep).
+	Logbook *logbook.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
 	workMu   sync.Mutex // guards working
 	working  bool
 	blobs    blobstore.Store
+	urls     *signedurl.Signer
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -125,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		return nil, err
 	}
 	a.blobs = blobs
+	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -138,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	a.buildServices()
 	a.Hub = notify.NewHub(a.Pool, a.Log)
 	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
 	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
@@ -153,7 +160,7 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
 		workers, periodic := jobs.Register(jobs.Deps{
-			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
+			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push, Logbook: a.Logbook,
 			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
 			Blobs:             a.blobs,
 			Retention:         a.Config.Retention,
@@ -170,6 +177,13 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Jobs = client
 	a.Notify.SetQueue(client)
 	return nil
+}
+
+// buildServices builds each area's service once, on one service.Base.
+func (a *App) buildServices() {
+	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
+	a.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
+		MaxUpload: a.Config.GraphQL.MaxUploadBytes, URLs: a.urls}
 }
 
 // StartWorkers starts working the job queue (Config.Worker.Enabled only).
@@ -222,8 +236,7 @@ func (a *App) Work(ctx context.Context) error {
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	notifier := a.Notify
-	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
-	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
+	urls := a.urls
 	resolver := &graph.Resolver{
 		Config:   a.Config,
 		DB:       a.Pool,
@@ -233,7 +246,7 @@ func (a *App) buildHandler() http.Handler {
 		Notify:   notifier,
 		URLs:     urls,
 		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook:  logbookService,
+		Logbook:  a.Logbook,
 		Identity: a.Identity,
 		Hub:      a.Hub,
 		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
@@ -250,7 +263,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Logbook: a.Logbook}, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -274,7 +287,7 @@ func (a *App) buildHandler() http.Handler {
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(resolver.EvaluationService.PDFHandler(resolver.URLs)),
 			"GET /calendar/{file}":    visits.FeedHandler(a.Pool, a.Clock, a.Log),
-			"GET /files/{id}":         logbookService.FileHandler(urls),
+			"GET /files/{id}":         handlers.Files(a.Logbook),
 		},
 	})
 }

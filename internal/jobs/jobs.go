@@ -34,6 +34,8 @@ type Deps struct {
 	Blobs blobstore.Store
 	// Retention are the retention periods (JALON_RETENTION_*).
 	Retention config.RetentionConfig
+	// Logbook sweeps orphan attachment files.
+	Logbook *logbook.Service
 }
 
 // Queues are the queues a working process serves and how many jobs of each
@@ -53,7 +55,7 @@ func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
 	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
-	river.AddWorker(w, &logbook.SweepWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log})
+	river.AddWorker(w, &logbook.SweepWorker{Service: d.Logbook})
 
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(d.FollowUpScanEvery),
