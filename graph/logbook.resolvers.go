@@ -13,7 +13,6 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
-	"jalon/internal/page"
 	"jalon/internal/users"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 )
 
 func (r *attachmentResolver) URL(ctx context.Context, obj *logbook.Attachment) (string, error) {
-	return r.URLs.Sign(logbook.FilePath(obj.ID), logbook.FileURLTTL), nil
+	return r.Logbook.FileURL(obj.ID), nil
 }
 
 func (r *competencyProgressResolver) Competency(ctx context.Context, obj *logbook.CompetencyProgress) (orgs.Competency, error) {
@@ -41,36 +40,24 @@ func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbo
 }
 
 func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error) {
-	id := obj.ID
-	f := logbook.Filter{ContractID: &id, Status: status, From: from, To: to, UpdatedSince: updatedSince}
+	f := logbook.Filter{Status: status, From: from, To: to, UpdatedSince: updatedSince}
 	if after != nil {
 		// Later pages concern one contract: no batching to gain.
-		return r.logEntries(ctx, f, first, after)
+		return r.logEntries(ctx, &obj.ID, f, first, after)
 	}
-	args, err := page.NewArgs(first, nil)
-	if err != nil {
-		return model.LogEntryConnection{}, err
-	}
-	key, err := logbook.NewContractPageKey(obj.ID, f, args.First)
-	if err != nil {
-		return model.LogEntryConnection{}, err
-	}
-	l := loaders.For(ctx)
-	p, err := loadForContractPage(ctx, l.ContractLogEntries, obj, key, logbook.ContractPageKey.ForContract)
-	if err != nil {
-		return model.LogEntryConnection{}, err
-	}
-	return model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return loadForContractPage(ctx, l.ContractLogEntryCounts, obj, key, logbook.ContractPageKey.ForContract)
-	}}, nil
+	return contractLogEntries(ctx, obj.ID, f, first)
 }
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {
-	return loadForContractPage(ctx, loaders.For(ctx).CompetencyProgress, obj, obj.ID, func(_, id uuid.UUID) uuid.UUID { return id })
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.CompetencyProgress, l.Pages, obj.ID, func(id uuid.UUID) uuid.UUID { return id })
 }
 
 func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error) {
-	return r.Logbook.HoursSummary(ctx, *obj, from, to)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.HoursSummaries, l.Pages, obj.ID, func(id uuid.UUID) loaders.HoursKey {
+		return loaders.HoursKey{Contract: id, From: from, To: to}
+	})
 }
 
 func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (contracts.Contract, error) {
@@ -78,11 +65,11 @@ func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (co
 }
 
 func (r *logEntryResolver) Competencies(ctx context.Context, obj *logbook.Entry) ([]orgs.Competency, error) {
-	return loadForEntryPage(ctx, loaders.For(ctx).LogEntryCompetencies, obj)
+	return forEntryPage(ctx, loaders.For(ctx).LogEntryCompetencies, obj)
 }
 
 func (r *logEntryResolver) Attachments(ctx context.Context, obj *logbook.Entry) ([]logbook.Attachment, error) {
-	return loadForEntryPage(ctx, loaders.For(ctx).LogAttachments, obj)
+	return forEntryPage(ctx, loaders.For(ctx).LogAttachments, obj)
 }
 
 func (r *logReviewResolver) Reviewer(ctx context.Context, obj *logbook.Review) (users.User, error) {
@@ -130,7 +117,7 @@ func (r *mutationResolver) DeleteLogEntry(ctx context.Context, id uuid.UUID) (lo
 }
 
 func (r *queryResolver) LogEntries(ctx context.Context, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error) {
-	return r.logEntries(ctx, logbook.Filter{ContractID: contractID, Status: status, From: from, To: to, UpdatedSince: updatedSince}, first, after)
+	return r.logEntries(ctx, contractID, logbook.Filter{Status: status, From: from, To: to, UpdatedSince: updatedSince}, first, after)
 }
 
 func (r *queryResolver) LogEntry(ctx context.Context, id uuid.UUID) (*logbook.Entry, error) {

@@ -15,7 +15,6 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
-	"jalon/internal/page"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -57,15 +56,8 @@ type Loaders struct {
 	NextVisits          *dataloadgen.Loader[NextVisitKey, *visits.Visit]
 	ContractVisits      *ChildPages[VisitFilter, visits.Visit]
 	ContractVisitCounts *dataloadgen.Loader[ChildKey[VisitFilter], int]
-	// LogEntryCompetencies and LogAttachments load by log entry id.
-	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
-	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
-	// ContractLogEntries and ContractLogEntryCounts serve the first page of
-	// Contract.logEntries and its totalCount over a list of contracts.
-	ContractLogEntries     *dataloadgen.Loader[logbook.ContractPageKey, page.Page[logbook.Entry]]
-	ContractLogEntryCounts *dataloadgen.Loader[logbook.ContractPageKey, int]
-	// CompetencyProgress: by contract id, Contract.competencyProgress.
-	CompetencyProgress *dataloadgen.Loader[uuid.UUID, []logbook.CompetencyProgress]
+	// Log book: see logbook.go.
+	LogBook
 	// LatestScores: by contract id, the latest signed score per competency.
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
@@ -75,19 +67,21 @@ func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// Sources are the services the loaders load through. Areas add theirs here
-// (the db argument of New serves the areas not yet behind a service).
+// Sources are the areas' services the loaders read through. Areas add
+// theirs here.
 type Sources struct {
 	Evaluations *evaluations.Service
+	Logbook     *logbook.Service
 	Visits      *visits.Service
 }
 
-// New returns fresh loaders over src (and db).
+// New returns fresh loaders over db and the services of src.
 func New(db postgres.DB, src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	pages := &Pages{}
 	l := &Loaders{
 		Pages:             pages,
+		LogBook:           newLogBook(src.Logbook, pages),
 		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Me:                dataloadgen.NewLoader(bind(db, users.GetMany), opt),
 		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
@@ -96,12 +90,6 @@ func New(db postgres.DB, src Sources) *Loaders {
 		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
 		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
 		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
-
-		LogEntryCompetencies:   dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
-		LogAttachments:         dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
-		ContractLogEntries:     dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
-		CompetencyProgress:     dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
-		ContractLogEntryCounts: dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
 	}
 	l.newVisitLoaders(src.Visits)
 	l.addEvaluations(src.Evaluations, pages)

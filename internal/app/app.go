@@ -63,12 +63,15 @@ type App struct {
 	Visits *visits.Service
 	// Evaluations is the evaluations area (built with the handler).
 	Evaluations *evaluations.Service
+	// Logbook is the log book's service (resolvers, file downloads, sweep).
+	Logbook *logbook.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
 	workMu   sync.Mutex // guards working
 	working  bool
 	blobs    blobstore.Store
+	urls     *signedurl.Signer
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -132,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		return nil, err
 	}
 	a.blobs = blobs
+	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -145,9 +149,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
-	// The process's one visits service, built beside the notifier it sends
-	// through: GraphQL, the calendar route and the job all use it.
-	a.Visits = &visits.Service{Base: service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}, Notify: a.Notify, PublicURL: a.Config.PublicURL}
+	a.buildServices()
 	a.Hub = notify.NewHub(a.Pool, a.Log)
 	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
 	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
@@ -172,6 +174,15 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Jobs = client
 	a.Notify.SetQueue(client)
 	return nil
+}
+
+// buildServices builds each area's service once, on one service.Base.
+func (a *App) buildServices() {
+	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
+	a.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
+		MaxUpload: a.Config.GraphQL.MaxUploadBytes, URLs: a.urls}
+	a.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: a.Config.PublicURL}
+	a.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
 }
 
 // StartWorkers starts working the job queue (Config.Worker.Enabled only).
@@ -224,10 +235,7 @@ func (a *App) Work(ctx context.Context) error {
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	notifier := a.Notify
-	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
-	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
-	a.Evaluations = &evaluations.Service{Base: base, Notify: notifier, URLs: urls}
-	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
+	urls := a.urls
 	resolver := &graph.Resolver{
 		Config:      a.Config,
 		DB:          a.Pool,
@@ -237,7 +245,7 @@ func (a *App) buildHandler() http.Handler {
 		Notify:      notifier,
 		URLs:        urls,
 		Visits:      a.Visits,
-		Logbook:     logbookService,
+		Logbook:     a.Logbook,
 		Identity:    a.Identity,
 		Evaluations: a.Evaluations,
 		Hub:         a.Hub,
@@ -256,7 +264,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Evaluations: a.Evaluations, Visits: a.Visits}, endpoint)
+	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Evaluations: a.Evaluations, Logbook: a.Logbook, Visits: a.Visits}, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -280,7 +288,7 @@ func (a *App) buildHandler() http.Handler {
 		Routes: map[string]http.Handler{
 			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
-			"GET /files/{id}":         logbookService.FileHandler(urls),
+			"GET /files/{id}":         handlers.Files(a.Logbook),
 		},
 	})
 }

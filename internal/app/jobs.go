@@ -21,7 +21,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &followup.ScanWorker{DB: a.Pool, Clock: a.Clock, Notify: a.Notify, Log: a.Log})
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log, Policy: a.Config.Retention})
-	river.AddWorker(w, &logbook.SweepWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log})
+	river.AddWorker(w, &logbook.SweepWorker{Service: a.Logbook})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{

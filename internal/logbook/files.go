@@ -3,20 +3,16 @@ package logbook
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/apperr"
-	"jalon/internal/blobstore"
-	"jalon/internal/httpserver"
+	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/postgres"
-	"jalon/internal/signedurl"
 )
 
 // Accepted attachment types, decided by the content, never by the name.
@@ -78,8 +74,8 @@ func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.
 		if err := frozen(e); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM log_attachments WHERE log_entry_id = $1`, entryID).Scan(&n); err != nil {
+		n, err := q(tx).CountAttachments(ctx, entryID)
+		if err != nil {
 			return fmt.Errorf("count attachments: %w", err)
 		}
 		if n >= MaxAttachments {
@@ -90,14 +86,13 @@ func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.
 			return err
 		}
 		stored = true
-		_, err = tx.Exec(ctx, `INSERT INTO log_attachments (id, log_entry_id, content_type, size, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, out.ID, entryID, ct, out.Size, out.CreatedAt)
+		err = q(tx).InsertAttachment(ctx, logbookdb.InsertAttachmentParams{
+			ID: out.ID, LogEntryID: entryID, ContentType: ct, Size: int64(out.Size), CreatedAt: out.CreatedAt})
 		if err != nil {
 			return fmt.Errorf("add attachment: %w", err)
 		}
 		// The entry changed: a syncing phone must see it.
-		_, err = tx.Exec(ctx, `UPDATE log_entries SET version = version + 1, updated_at = $2 WHERE id = $1`, entryID, out.CreatedAt)
-		if err != nil {
+		if err := q(tx).TouchEntry(ctx, logbookdb.TouchEntryParams{ID: entryID, Now: out.CreatedAt}); err != nil {
 			return fmt.Errorf("add attachment: %w", err)
 		}
 		return nil
@@ -111,73 +106,24 @@ func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.
 	return out, nil
 }
 
-// FileHandler serves GET /files/{id}: the attachment's bytes, to whoever
-// holds a valid signed URL (no Authorization header, so an <img> tag works).
-// A tampered or expired signature is 403.
-func (s *Service) FileHandler(urls *signedurl.Signer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := urls.Verify(r); err != nil {
-			http.Error(w, "invalid or expired link", http.StatusForbidden)
-			return
-		}
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		var a Attachment
-		err = s.DB.QueryRow(r.Context(), `SELECT content_type, size, created_at FROM log_attachments WHERE id = $1`, id).Scan(&a.ContentType, &a.Size, &a.CreatedAt)
-		if err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				http.NotFound(w, r)
-			} else {
-				httpserver.ServerError(w, r, err, "attachment")
-			}
-			return
-		}
-		f, err := s.Blobs.Open(r.Context(), id.String())
-		if err != nil {
-			if errors.Is(err, blobstore.ErrNotFound) {
-				http.NotFound(w, r)
-			} else {
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-			return
-		}
-		defer f.Close()
-		h := w.Header()
-		h.Set("Content-Type", a.ContentType)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "private, max-age=300")
-		// Only images are shown in the browser; anything else (a PDF) is a
-		// download, and the sandbox keeps a file opened anyway from running
-		// script or loading anything with this origin's rights.
-		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		if strings.HasPrefix(a.ContentType, "image/") {
-			h.Set("Content-Disposition", "inline")
-		} else {
-			h.Set("Content-Disposition", `attachment; filename="attachment-`+id.String()+fileExt(a.ContentType)+`"`)
-		}
-		if rs, ok := f.(io.ReadSeeker); ok {
-			// Range requests and conditional GETs (PDF viewers, image caches).
-			http.ServeContent(w, r, "", a.CreatedAt, rs)
-			return
-		}
-		io.Copy(w, f)
-	})
+// AttachmentFile returns the attachment id, without an authorization
+// check: the download route is authorized by its signed URL (a link the
+// service handed to a caller who may see the entry). NOT_FOUND when there is
+// no such attachment.
+func (s *Service) AttachmentFile(ctx context.Context, id uuid.UUID) (Attachment, error) {
+	r, err := q(s.DB).GetAttachment(ctx, id)
+	if err != nil {
+		return Attachment{}, postgres.NotFound(err, "attachment", "get attachment")
+	}
+	return attachmentOf(r), nil
 }
 
-// fileExt is the file name extension of an attachment type.
-func fileExt(contentType string) string {
-	switch contentType {
-	case PDF:
-		return ".pdf"
-	case JPEG:
-		return ".jpg"
-	case PNG:
-		return ".png"
-	case HEIC:
-		return ".heic"
-	}
-	return ""
+// OpenFile opens the bytes of attachment id (blobstore.ErrNotFound when the
+// file is gone); the caller closes it.
+func (s *Service) OpenFile(ctx context.Context, id uuid.UUID) (io.ReadCloser, error) {
+	return s.Blobs.Open(ctx, id.String())
 }
+
+// VerifyFileURL fails unless r carries a valid signature of its URL (one
+// FileURL made and that has not expired).
+func (s *Service) VerifyFileURL(r *http.Request) error { return s.URLs.Verify(r) }

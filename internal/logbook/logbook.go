@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/blobstore"
-	"jalon/internal/clock"
+	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
+	"jalon/internal/signedurl"
 )
 
 // Status of a log entry.
@@ -74,11 +75,6 @@ type Entry struct {
 	SubmittedAt *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
-
-	// PageIDs are the ids of the page this entry was listed in (nil when
-	// read alone), so a resolver can load related records for the whole
-	// page in one batch whatever the timing of its siblings.
-	PageIDs []uuid.UUID
 }
 
 // Review is the latest review of an entry.
@@ -129,57 +125,58 @@ type WeekHours struct {
 
 // Service runs the log book's operations.
 type Service struct {
-	DB        postgres.DB
-	Clock     clock.Clock
+	service.Base
 	Notify    *notify.Notifier
 	Blobs     blobstore.Store
 	MaxUpload int64
+	// URLs signs the download links of attachments (FileURL).
+	URLs *signedurl.Signer
 }
 
-// entryColumns is the select list matching scanEntry (table alias e).
-const entryColumns = `e.id, e.client_id, e.contract_id, e.entry_date, e.hours::float8, e.activities, e.status,
-	e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at,
-	e.created_at, e.updated_at`
+// q returns the log book's queries over db (the pool, or a transaction).
+func q(db postgres.DB) *logbookdb.Queries { return logbookdb.New(db) }
 
-func scanEntry(row pgx.Row) (Entry, error) {
-	var e Entry
-	var reviewer *uuid.UUID
-	var decision, comment *string
-	var reviewedAt *time.Time
-	err := row.Scan(&e.ID, &e.ClientID, &e.ContractID, &e.Date, &e.Hours, &e.Activities, &e.Status,
-		&e.Version, &e.SubmittedAt, &reviewer, &decision, &comment, &reviewedAt, &e.CreatedAt, &e.UpdatedAt)
-	if err != nil {
-		return e, err
-	}
-	if reviewer != nil && decision != nil && reviewedAt != nil {
-		e.Review = &Review{ReviewerID: *reviewer, Decision: Decision(*decision), ReviewedAt: *reviewedAt}
-		if comment != nil {
-			e.Review.Comment = *comment
+// entryOf converts a stored entry.
+func entryOf(r logbookdb.LogEntry) Entry {
+	e := Entry{ID: r.ID, ClientID: r.ClientID, ContractID: r.ContractID, Date: r.EntryDate, Hours: r.Hours,
+		Activities: r.Activities, Status: Status(r.Status), Version: int(r.Version), SubmittedAt: r.SubmittedAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.ReviewerID != nil && r.ReviewDecision != nil && r.ReviewedAt != nil {
+		e.Review = &Review{ReviewerID: *r.ReviewerID, Decision: Decision(*r.ReviewDecision), ReviewedAt: *r.ReviewedAt}
+		if r.ReviewComment != nil {
+			e.Review.Comment = *r.ReviewComment
 		}
 	}
-	return e, nil
+	return e
 }
 
-// collectEntries reads the rows of a query selecting entryColumns.
-func collectEntries(rows pgx.Rows, err error) ([]Entry, error) {
+// entriesOf converts stored entries; err is the query's.
+func entriesOf(rows []logbookdb.LogEntry, err error) ([]Entry, error) {
 	if err != nil {
-		return nil, fmt.Errorf("query log entries: %w", err)
+		return nil, err
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read log entries: %w", err)
+	out := make([]Entry, len(rows))
+	for i, r := range rows {
+		out[i] = entryOf(r)
 	}
 	return out, nil
+}
+
+// attachmentOf converts a stored attachment.
+func attachmentOf(r logbookdb.LogAttachment) Attachment {
+	return Attachment{ID: r.ID, LogEntryID: r.LogEntryID, ContentType: r.ContentType, Size: int(r.Size), CreatedAt: r.CreatedAt}
 }
 
 // FilePath is the path of an attachment's download route (sign it).
 func FilePath(id uuid.UUID) string { return "/files/" + id.String() }
 
+// FileURL is the signed download link of an attachment, valid FileURLTTL.
+func (s *Service) FileURL(id uuid.UUID) string { return s.URLs.Sign(FilePath(id), FileURLTTL) }
+
 func link(id uuid.UUID) string { return "jalon://log-entries/" + id.String() }
 
 func userName(ctx context.Context, db postgres.DB, id uuid.UUID) (string, error) {
-	var name string
-	err := db.QueryRow(ctx, `SELECT first_name || ' ' || last_name FROM users WHERE id = $1`, id).Scan(&name)
+	name, err := q(db).UserName(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("user name: %w", err)
 	}

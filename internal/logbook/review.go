@@ -15,6 +15,7 @@ import (
 	"jalon/internal/audit"
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
+	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 )
@@ -66,10 +67,9 @@ func (s *Service) Review(ctx context.Context, ids []uuid.UUID, in ReviewInput) (
 	var out []Entry
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		// Entries are locked in id order, so two batch reviews cannot deadlock.
-		found, err := collectEntries(tx.Query(ctx, `SELECT `+entryColumns+` FROM log_entries e
-			WHERE e.id = ANY($1::uuid[]) ORDER BY e.id FOR UPDATE`, uniq))
+		found, err := entriesOf(q(tx).LockEntries(ctx, uniq))
 		if err != nil {
-			return err
+			return fmt.Errorf("review log entries: %w", err)
 		}
 		byID := make(map[uuid.UUID]Entry, len(found))
 		var contractIDs []uuid.UUID
@@ -79,13 +79,11 @@ func (s *Service) Review(ctx context.Context, ids []uuid.UUID, in ReviewInput) (
 				contractIDs = append(contractIDs, e.ContractID)
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT `+contracts.Columns+` FROM contracts c WHERE c.id = ANY($1::uuid[])`, contractIDs)
-		if err != nil {
-			return fmt.Errorf("review contracts: %w", err)
-		}
-		cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (contracts.Contract, error) { return contracts.Scan(r) })
-		if err != nil {
-			return fmt.Errorf("review contracts: %w", err)
+		// The entries' contracts exist (foreign key): read without a check,
+		// the caller's part in each is decided below.
+		cs, errs := contracts.GetMany(ctx, tx, contractIDs)
+		if len(errs) > 0 && errs[0] != nil {
+			return fmt.Errorf("review contracts: %w", errs[0])
 		}
 		byContract := make(map[uuid.UUID]contracts.Contract, len(cs))
 		for _, c := range cs {
@@ -120,11 +118,10 @@ func (s *Service) Review(ctx context.Context, ids []uuid.UUID, in ReviewInput) (
 			status = ChangesRequested
 		}
 		now := s.Clock.Now()
-		updated, err := collectEntries(tx.Query(ctx, `UPDATE log_entries AS e SET status = $2, reviewer_id = $3,
-				review_decision = $4, review_comment = $5, reviewed_at = $6, version = version + 1, updated_at = $6
-			WHERE e.id = ANY($1::uuid[]) RETURNING `+entryColumns, uniq, status, p.UserID, in.Decision, in.Comment, now))
+		updated, err := entriesOf(q(tx).ReviewEntries(ctx, logbookdb.ReviewEntriesParams{Ids: uniq, Status: string(status),
+			ReviewerID: p.UserID, Decision: string(in.Decision), Comment: in.Comment, Now: now}))
 		if err != nil {
-			return err
+			return fmt.Errorf("review log entries: %w", err)
 		}
 		for _, e := range updated {
 			err := audit.Record(ctx, tx, audit.Entry{Action: "logentry.reviewed", TargetType: "log_entry", TargetID: e.ID.String(),

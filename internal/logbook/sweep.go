@@ -6,13 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/blobstore"
-	"jalon/internal/clock"
 	"jalon/internal/jobs"
 )
 
@@ -38,7 +34,7 @@ type SweepResult struct {
 // log_attachments row. The store is walked once; the old files are looked up
 // sweepBatch at a time, one query per batch. Keys that are not uuids are not
 // attachments and are left alone.
-func SweepOrphanFiles(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Store, now time.Time, grace time.Duration) (SweepResult, error) {
+func (s *Service) SweepOrphanFiles(ctx context.Context, now time.Time, grace time.Duration) (SweepResult, error) {
 	var res SweepResult
 	cutoff := now.Add(-grace)
 	batch := make([]uuid.UUID, 0, sweepBatch)
@@ -46,11 +42,7 @@ func SweepOrphanFiles(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Sto
 		if len(batch) == 0 {
 			return nil
 		}
-		rows, err := db.Query(ctx, `SELECT id FROM log_attachments WHERE id = ANY($1::uuid[])`, batch)
-		if err != nil {
-			return fmt.Errorf("sweep files: %w", err)
-		}
-		found, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		found, err := q(s.DB).ExistingAttachments(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("sweep files: %w", err)
 		}
@@ -63,7 +55,7 @@ func SweepOrphanFiles(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Sto
 			if keep[id] {
 				continue
 			}
-			if err := blobs.Delete(ctx, id.String()); err != nil {
+			if err := s.Blobs.Delete(ctx, id.String()); err != nil {
 				return fmt.Errorf("sweep files: %w", err)
 			}
 			res.Removed++
@@ -71,7 +63,7 @@ func SweepOrphanFiles(ctx context.Context, db *pgxpool.Pool, blobs blobstore.Sto
 		batch = batch[:0]
 		return nil
 	}
-	err := blobs.Walk(ctx, func(b blobstore.Blob) error {
+	err := s.Blobs.Walk(ctx, func(b blobstore.Blob) error {
 		if !b.ModTime.Before(cutoff) {
 			return nil
 		}
@@ -104,19 +96,17 @@ func (SweepArgs) InsertOpts() river.InsertOpts { return jobs.Singleton() }
 // SweepWorker works SweepArgs.
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
-	DB    *pgxpool.Pool
-	Clock clock.Clock
-	Blobs blobstore.Store
-	Log   zerolog.Logger
+	Service *Service
 }
 
 // Work runs one sweep.
 func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
 	start := time.Now()
-	res, err := SweepOrphanFiles(ctx, w.DB, w.Blobs, w.Clock.Now(), SweepGrace)
+	s := w.Service
+	res, err := s.SweepOrphanFiles(ctx, s.Clock.Now(), SweepGrace)
 	if err != nil {
 		return err
 	}
-	w.Log.Info().Int("checked", res.Checked).Int("removed", res.Removed).Dur("took", time.Since(start)).Msg("orphan files swept")
+	s.Log.Info().Int("checked", res.Checked).Int("removed", res.Removed).Dur("took", time.Since(start)).Msg("orphan files swept")
 	return nil
 }

@@ -65,7 +65,7 @@ func TestSweepOrphanFiles(t *testing.T) {
 	put(other)
 	touch(other, 48*time.Hour)
 
-	res, err := logbook.SweepOrphanFiles(ctx, a.Pool, blobs, now, logbook.SweepGrace)
+	res, err := a.Logbook.SweepOrphanFiles(ctx, now, logbook.SweepGrace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestSweepOrphanFiles(t *testing.T) {
 	// An hour later the fresh file is past the grace period; the job (as
 	// River runs it, on the manual clock) removes it and keeps the attachment.
 	a.Clock.Set(now.Add(time.Hour))
-	w := &logbook.SweepWorker{DB: a.Pool, Clock: a.Clock, Blobs: blobs, Log: a.Log}
+	w := &logbook.SweepWorker{Service: a.Logbook}
 	if err := w.Work(ctx, &river.Job[logbook.SweepArgs]{}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestSweepOrphanFiles(t *testing.T) {
 	// A draft deleted while the file delete failed leaves an orphan the
 	// sweep collects: simulate with a row deleted behind the store's back.
 	a.Exec(t, `DELETE FROM log_attachments WHERE id = $1`, attached)
-	res, err = logbook.SweepOrphanFiles(ctx, a.Pool, blobs, a.Clock.Now(), logbook.SweepGrace)
+	res, err = a.Logbook.SweepOrphanFiles(ctx, a.Clock.Now(), logbook.SweepGrace)
 	if err != nil || res.Removed != 1 || exists(attached) {
 		t.Fatalf("after the row went: %+v %v, file still there: %v", res, err, exists(attached))
 	}

@@ -20,6 +20,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
+	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 )
@@ -71,13 +72,11 @@ func (s *Service) validate(ctx context.Context, tx pgx.Tx, c contracts.Contract,
 		return apperr.Invalid("activities", "must be 1 to %d characters", MaxActivities)
 	}
 	if ids := in.competencyIDs; len(ids) > 0 {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT count(*) FROM competencies WHERE trade_id = $1 AND id = ANY($2::uuid[])`,
-			c.TradeID, ids).Scan(&n)
+		n, err := q(tx).CountTradeCompetencies(ctx, logbookdb.CountTradeCompetenciesParams{TradeID: c.TradeID, Ids: ids})
 		if err != nil {
 			return fmt.Errorf("check competencies: %w", err)
 		}
-		if n != len(ids) {
+		if int(n) != len(ids) {
 			return apperr.Invalid("competencyIds", "must be competencies of the contract's trade")
 		}
 	}
@@ -113,9 +112,7 @@ func errContractNotActive() error {
 // checkDayTotal enforces at most 12 hours per day. Callers hold the contract
 // row lock, so two concurrent writes for one day cannot both pass.
 func checkDayTotal(ctx context.Context, tx pgx.Tx, contractID uuid.UUID, day time.Time) error {
-	var total float64
-	err := tx.QueryRow(ctx, `SELECT coalesce(sum(hours), 0)::float8 FROM log_entries
-		WHERE contract_id = $1 AND entry_date = $2`, contractID, day).Scan(&total)
+	total, err := q(tx).DayTotal(ctx, logbookdb.DayTotalParams{ContractID: contractID, Day: day})
 	if err != nil {
 		return fmt.Errorf("day total: %w", err)
 	}
@@ -126,14 +123,13 @@ func checkDayTotal(ctx context.Context, tx pgx.Tx, contractID uuid.UUID, day tim
 }
 
 func setCompetencies(ctx context.Context, tx pgx.Tx, entryID uuid.UUID, ids []uuid.UUID) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM log_entry_competencies WHERE log_entry_id = $1`, entryID); err != nil {
+	if err := q(tx).ClearEntryCompetencies(ctx, entryID); err != nil {
 		return fmt.Errorf("set competencies: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO log_entry_competencies (log_entry_id, competency_id, position)
-		SELECT $1, t.id, t.ord FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, ord)`, entryID, ids)
+	err := q(tx).AddEntryCompetencies(ctx, logbookdb.AddEntryCompetenciesParams{LogEntryID: entryID, CompetencyIds: ids})
 	if err != nil {
 		return fmt.Errorf("set competencies: %w", err)
 	}
@@ -141,11 +137,11 @@ func setCompetencies(ctx context.Context, tx pgx.Tx, entryID uuid.UUID, ids []uu
 }
 
 func competencyIDsOf(ctx context.Context, db postgres.DB, entryID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := db.Query(ctx, `SELECT competency_id FROM log_entry_competencies WHERE log_entry_id = $1 ORDER BY position`, entryID)
+	ids, err := q(db).EntryCompetencyIDs(ctx, entryID)
 	if err != nil {
 		return nil, fmt.Errorf("entry competencies: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, nil
 }
 
 // Create records an entry for the caller, who must be the contract's
@@ -187,8 +183,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		}
 		// A late retry of a create whose entry was deleted since must not
 		// bring it back (deletes hold the same contract lock).
-		var deleted bool
-		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM log_entry_tombstones WHERE client_id = $1)`, in.ClientID).Scan(&deleted)
+		deleted, err := q(tx).TombstoneExists(ctx, in.ClientID)
 		if err != nil {
 			return fmt.Errorf("check tombstones: %w", err)
 		}
@@ -207,12 +202,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if in.Submit {
 			status, submittedAt = Submitted, &now
 		}
-		out, err = scanEntry(tx.QueryRow(ctx, `INSERT INTO log_entries AS e
-				(client_id, create_digest, contract_id, entry_date, hours, activities, status, submitted_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-			ON CONFLICT (client_id) DO NOTHING
-			RETURNING `+entryColumns,
-			in.ClientID, sum, c.ID, ct.date, ct.hours, ct.activities, status, submittedAt, now))
+		row, err := q(tx).InsertEntry(ctx, logbookdb.InsertEntryParams{
+			ClientID: in.ClientID, CreateDigest: sum, ContractID: c.ID, EntryDate: ct.date, Hours: ct.hours,
+			Activities: ct.activities, Status: string(status), SubmittedAt: submittedAt, Now: now})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Inserted meanwhile by a copy of this request that did not
 			// wait for our contract lock (another contract's, same id).
@@ -224,6 +216,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Entry, error) {
 		if err != nil {
 			return fmt.Errorf("create log entry: %w", err)
 		}
+		out = entryOf(row)
 		if err := setCompetencies(ctx, tx, out.ID, ct.competencyIDs); err != nil {
 			return err
 		}
@@ -264,31 +257,29 @@ func digest(contractID uuid.UUID, ct content) []byte {
 // which covers the contract): the entry as it is now. Found with another
 // digest: CONFLICT.
 func existing(ctx context.Context, tx pgx.Tx, clientID uuid.UUID, want []byte) (Entry, bool, error) {
-	var got []byte
-	var id uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT id, create_digest FROM log_entries WHERE client_id = $1`, clientID).Scan(&id, &got)
+	held, err := q(tx).EntryByClientID(ctx, clientID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Entry{}, false, nil
 	}
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("look up client id: %w", err)
 	}
-	if !bytes.Equal(got, want) {
+	if !bytes.Equal(held.CreateDigest, want) {
 		return Entry{}, true, apperr.New(apperr.Conflict, "clientId already used for a different log entry")
 	}
-	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1`, id))
+	e, err := q(tx).GetEntry(ctx, held.ID)
 	if err != nil {
 		return Entry{}, true, fmt.Errorf("read back log entry: %w", err)
 	}
-	return e, true, nil
+	return entryOf(e), true, nil
 }
 
 // lock authorizes the caller on the entry's contract and locks the contract
 // row and then the entry row (always in that order). NOT_FOUND when the entry
 // does not exist or the caller is outside its contract.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Entry, contracts.Contract, error) {
-	var contractID uuid.UUID
-	if err := tx.QueryRow(ctx, `SELECT contract_id FROM log_entries WHERE id = $1`, id).Scan(&contractID); err != nil {
+	contractID, err := q(tx).EntryContractID(ctx, id)
+	if err != nil {
 		return Entry{}, contracts.Contract{}, postgres.NotFound(err, "log entry", "get log entry")
 	}
 	c, err := contracts.GetForUpdate(ctx, tx, contractID)
@@ -298,11 +289,11 @@ func (s *Service) lock(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Entry, con
 		}
 		return Entry{}, contracts.Contract{}, err
 	}
-	e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+` FROM log_entries e WHERE e.id = $1 FOR UPDATE`, id))
+	e, err := q(tx).LockEntry(ctx, id)
 	if err != nil {
 		return Entry{}, contracts.Contract{}, postgres.NotFound(err, "log entry", "lock log entry")
 	}
-	return e, c, nil
+	return entryOf(e), c, nil
 }
 
 // lockForApprentice is lock for the apprentice's writes: other members get
@@ -374,12 +365,12 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, in UpdateInput) (Ent
 		if in.Submit {
 			status, submittedAt = Submitted, &now
 		}
-		out, err = scanEntry(tx.QueryRow(ctx, `UPDATE log_entries AS e SET entry_date = $2, hours = $3, activities = $4,
-				status = $5, submitted_at = $6, version = version + 1, updated_at = $7
-			WHERE id = $1 RETURNING `+entryColumns, id, ct.date, ct.hours, ct.activities, status, submittedAt, now))
+		row, err := q(tx).UpdateEntry(ctx, logbookdb.UpdateEntryParams{ID: id, EntryDate: ct.date, Hours: ct.hours,
+			Activities: ct.activities, Status: string(status), SubmittedAt: submittedAt, Now: now})
 		if err != nil {
 			return fmt.Errorf("update log entry: %w", err)
 		}
+		out = entryOf(row)
 		if in.CompetencyIDs != nil {
 			if err := setCompetencies(ctx, tx, id, ct.competencyIDs); err != nil {
 				return err
@@ -408,12 +399,11 @@ func (s *Service) Submit(ctx context.Context, id uuid.UUID) (Entry, error) {
 			return frozen(e)
 		}
 		now := s.Clock.Now()
-		out, err = scanEntry(tx.QueryRow(ctx, `UPDATE log_entries AS e SET status = 'SUBMITTED', submitted_at = $2,
-				version = version + 1, updated_at = $2
-			WHERE id = $1 RETURNING `+entryColumns, id, now))
+		row, err := q(tx).SubmitEntry(ctx, logbookdb.SubmitEntryParams{ID: id, Now: now})
 		if err != nil {
 			return fmt.Errorf("submit log entry: %w", err)
 		}
+		out = entryOf(row)
 		return s.notifySubmitted(ctx, tx, c, out)
 	})
 	return out, err
@@ -449,19 +439,15 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) (Tombstone, error) {
 		if e.Status != Draft {
 			return apperr.New(apperr.Conflict, "only drafts can be deleted").With("status", string(e.Status))
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM log_attachments WHERE log_entry_id = $1`, id)
-		if err != nil {
+		if files, err = q(tx).EntryAttachmentIDs(ctx, id); err != nil {
 			return fmt.Errorf("delete log entry: %w", err)
 		}
-		if files, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
-			return fmt.Errorf("delete log entry: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM log_entries WHERE id = $1`, id); err != nil {
+		if err := q(tx).DeleteEntry(ctx, id); err != nil {
 			return fmt.Errorf("delete log entry: %w", err)
 		}
 		out = Tombstone{ID: e.ID, ClientID: e.ClientID, ContractID: e.ContractID, DeletedAt: s.Clock.Now()}
-		_, err = tx.Exec(ctx, `INSERT INTO log_entry_tombstones (log_entry_id, client_id, contract_id, deleted_at)
-			VALUES ($1, $2, $3, $4)`, out.ID, out.ClientID, out.ContractID, out.DeletedAt)
+		err = q(tx).InsertTombstone(ctx, logbookdb.InsertTombstoneParams{
+			LogEntryID: out.ID, ClientID: out.ClientID, ContractID: out.ContractID, DeletedAt: out.DeletedAt})
 		if err != nil {
 			return fmt.Errorf("delete log entry: %w", err)
 		}
