@@ -48,18 +48,18 @@ func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status,
 		return model.ContractConnection{}, err
 	}
 	f := contracts.Filter{Status: status}
-	p, err := contracts.List(ctx, r.DB, f, args)
+	p, err := r.Resolver.Contracts.List(ctx, f, args)
 	if err != nil {
 		return model.ContractConnection{}, err
 	}
 	rememberPage(ctx, p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
 	return model.ContractConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return contracts.Count(ctx, r.DB, f)
+		return r.Resolver.Contracts.Count(ctx, f)
 	}}, nil
 }
 
 func (r *queryResolver) Contract(ctx context.Context, id uuid.UUID) (*contracts.Contract, error) {
-	c, err := contracts.Get(ctx, r.DB, id)
+	c, err := r.Resolver.Contracts.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (r *queryResolver) Contract(ctx context.Context, id uuid.UUID) (*contracts.
 }
 
 func (r *queryResolver) Trades(ctx context.Context) ([]orgs.Trade, error) {
-	return orgs.ListTrades(ctx, r.DB)
+	return r.Orgs.ListTrades(ctx)
 }
 
 func (r *tradeResolver) Competencies(ctx context.Context, obj *orgs.Trade) ([]orgs.Competency, error) {

@@ -4,16 +4,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/admin"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
 	"jalon/internal/notify"
+	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
+	"jalon/internal/users"
 	"jalon/internal/visits"
 )
 
@@ -28,18 +32,19 @@ type Resolver struct {
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
 
+	Admin             *admin.Service
+	Contracts         *contracts.Service
 	EvaluationService *evaluations.Service
-	Visits            *visits.Service
-	Logbook           *logbook.Service
+	Orgs              *orgs.Service
+	Users             *users.Service
+	// Nodes finds records by id for node(id:) and nodes(ids:), with the
+	// services deciding who sees what.
+	Nodes   *node.Finder
+	Visits  *visits.Service
+	Logbook *logbook.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
-}
-
-// NodeFinder finds records by id for node(id:) and nodes(ids:), with the
-// services above deciding who sees what.
-func (r *Resolver) NodeFinder() *node.Finder {
-	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService}
 }

@@ -16,7 +16,6 @@ import (
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
 	"jalon/internal/page"
-	"jalon/internal/postgres"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -65,39 +64,54 @@ type Loaders struct {
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
 
-// bind adapts a batch function taking the database to dataloadgen's shape.
-func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres.DB, []K) ([]V, []error)) func(context.Context, []K) ([]V, []error) {
+// Sources are the services the loaders read through, built once in
+// internal/app. One field per line, alphabetical (areas add theirs).
+type Sources struct {
+	Contracts   *contracts.Service
+	Evaluations *evaluations.Service
+	Logbook     *logbook.Service
+	Orgs        *orgs.Service
+	Users       *users.Service
+	Visits      *visits.Service
+}
+
+// onDB adapts a package batch function taking the database to dataloadgen's
+// shape, given a service's database handle: a stopgap for areas whose batch
+// loads are not service methods yet (it keeps this package from naming
+// internal/postgres; it goes when the last area has moved).
+func onDB[D any, K comparable, V any](fn func(context.Context, D, []K) ([]V, []error), handle any) func(context.Context, []K) ([]V, []error) {
+	db := handle.(D) // at construction: a mismatch fails at start, not in a request
 	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
 }
 
-// New returns fresh loaders over db.
-func New(db postgres.DB) *Loaders {
+// New returns fresh loaders reading through src.
+func New(src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
 		Pages:             &Pages{},
-		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
-		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
-		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
-		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
-		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
-		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
-		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+		Users:             dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Companies:         dataloadgen.NewLoader(src.Orgs.GetCompanies, opt),
+		Centres:           dataloadgen.NewLoader(src.Orgs.GetCentres, opt),
+		Trades:            dataloadgen.NewLoader(src.Orgs.GetTrades, opt),
+		Competencies:      dataloadgen.NewLoader(src.Orgs.GetCompetencies, opt),
+		TradeCompetencies: dataloadgen.NewLoader(src.Orgs.CompetenciesOfTrades, opt),
+		Contracts:         dataloadgen.NewLoader(src.Contracts.GetMany, opt),
 
-		EvaluationTemplates:        dataloadgen.NewLoader(bind(db, evaluations.GetTemplates), opt),
-		EvaluationTemplateCriteria: dataloadgen.NewLoader(bind(db, evaluations.TemplateCriteriaOf), opt),
-		EvaluationCriteria:         dataloadgen.NewLoader(bind(db, evaluations.CriteriaOf), opt),
-		EvaluationSignatures:       dataloadgen.NewLoader(bind(db, evaluations.SignaturesOf), opt),
-		ContractEvaluations:        dataloadgen.NewLoader(bind(db, evaluations.FirstPagesOf), opt),
-		ContractEvaluationCounts:   dataloadgen.NewLoader(bind(db, evaluations.CountsOf), opt),
-		NextVisits:                 dataloadgen.NewLoader(bind(db, visits.NextVisits), opt),
-		ContractVisits:             dataloadgen.NewLoader(bind(db, visits.ContractPages), opt),
-		ContractVisitCounts:        dataloadgen.NewLoader(bind(db, visits.ContractCounts), opt),
-		LogEntryCompetencies:       dataloadgen.NewLoader(bind(db, logbook.CompetenciesOf), opt),
-		LogAttachments:             dataloadgen.NewLoader(bind(db, logbook.AttachmentsOf), opt),
-		LatestScores:               dataloadgen.NewLoader(bind(db, evaluations.LatestScoresOf), opt),
-		ContractLogEntries:         dataloadgen.NewLoader(bind(db, logbook.ContractFirstPages), opt),
-		CompetencyProgress:         dataloadgen.NewLoader(bind(db, logbook.ProgressOf), opt),
-		ContractLogEntryCounts:     dataloadgen.NewLoader(bind(db, logbook.ContractCounts), opt),
+		EvaluationTemplates:        dataloadgen.NewLoader(onDB(evaluations.GetTemplates, src.Evaluations.DB), opt),
+		EvaluationTemplateCriteria: dataloadgen.NewLoader(onDB(evaluations.TemplateCriteriaOf, src.Evaluations.DB), opt),
+		EvaluationCriteria:         dataloadgen.NewLoader(onDB(evaluations.CriteriaOf, src.Evaluations.DB), opt),
+		EvaluationSignatures:       dataloadgen.NewLoader(onDB(evaluations.SignaturesOf, src.Evaluations.DB), opt),
+		ContractEvaluations:        dataloadgen.NewLoader(onDB(evaluations.FirstPagesOf, src.Evaluations.DB), opt),
+		ContractEvaluationCounts:   dataloadgen.NewLoader(onDB(evaluations.CountsOf, src.Evaluations.DB), opt),
+		NextVisits:                 dataloadgen.NewLoader(onDB(visits.NextVisits, src.Visits.DB), opt),
+		ContractVisits:             dataloadgen.NewLoader(onDB(visits.ContractPages, src.Visits.DB), opt),
+		ContractVisitCounts:        dataloadgen.NewLoader(onDB(visits.ContractCounts, src.Visits.DB), opt),
+		LogEntryCompetencies:       dataloadgen.NewLoader(onDB(logbook.CompetenciesOf, src.Logbook.DB), opt),
+		LogAttachments:             dataloadgen.NewLoader(onDB(logbook.AttachmentsOf, src.Logbook.DB), opt),
+		LatestScores:               dataloadgen.NewLoader(onDB(evaluations.LatestScoresOf, src.Evaluations.DB), opt),
+		ContractLogEntries:         dataloadgen.NewLoader(onDB(logbook.ContractFirstPages, src.Logbook.DB), opt),
+		CompetencyProgress:         dataloadgen.NewLoader(onDB(logbook.ProgressOf, src.Logbook.DB), opt),
+		ContractLogEntryCounts:     dataloadgen.NewLoader(onDB(logbook.ContractCounts, src.Logbook.DB), opt),
 	}
 }
 
@@ -105,16 +119,16 @@ type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive
 // the request, nor be shared between callers).
-func Middleware(db postgres.DB, next http.Handler) http.Handler {
+func Middleware(src Sources, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), key{}, New(db))
+		ctx := context.WithValue(r.Context(), key{}, New(src))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // With returns ctx carrying fresh loaders (websocket operations, tests).
-func With(ctx context.Context, db postgres.DB) context.Context {
-	return context.WithValue(ctx, key{}, New(db))
+func With(ctx context.Context, src Sources) context.Context {
+	return context.WithValue(ctx, key{}, New(src))
 }
 
 // For returns the request's loaders.

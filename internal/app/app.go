@@ -23,20 +23,26 @@ import (
 
 	"jalon/graph"
 	"jalon/graph/loaders"
+	"jalon/internal/admin"
 	"jalon/internal/auth"
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
 	"jalon/internal/metrics"
+	"jalon/internal/node"
 	"jalon/internal/notify"
+	"jalon/internal/orgs"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
+	"jalon/internal/users"
 	"jalon/internal/visits"
 )
 
@@ -50,6 +56,9 @@ type App struct {
 	Handler http.Handler
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
+	// Admin writes reference data and contracts; the CSV import of
+	// contracts goes through it.
+	Admin *admin.Service
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs   *river.Client[pgx.Tx]
@@ -118,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
+	a.Admin = &admin.Service{Base: a.base()}
 	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
 	blobs, err := blobstore.NewDir(cfg.BlobDir)
 	if err != nil {
@@ -224,21 +234,39 @@ func (a *App) buildHandler() http.Handler {
 	notifier := a.Notify
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
+	base := a.base()
+	contractsService := &contracts.Service{Base: base}
+	orgsService := &orgs.Service{Base: base}
+	usersService := &users.Service{Base: base}
 	resolver := &graph.Resolver{
-		Config:   a.Config,
-		DB:       a.Pool,
-		Clock:    a.Clock,
-		Tokens:   a.Tokens,
-		Log:      a.Log,
-		Notify:   notifier,
-		URLs:     urls,
-		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook:  logbookService,
-		Identity: a.Identity,
-		Hub:      a.Hub,
-		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Admin:     a.Admin,
+		Contracts: contractsService,
+		Orgs:      orgsService,
+		Users:     usersService,
+		Config:    a.Config,
+		DB:        a.Pool,
+		Clock:     a.Clock,
+		Tokens:    a.Tokens,
+		Log:       a.Log,
+		Notify:    notifier,
+		URLs:      urls,
+		Visits:    &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook:   logbookService,
+		Identity:  a.Identity,
+		Hub:       a.Hub,
+		Privacy:   &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
+	resolver.Nodes = &node.Finder{Base: base, Contracts: contractsService, Evaluations: resolver.EvaluationService,
+		Logbook: logbookService, Orgs: orgsService, Users: usersService}
+	sources := loaders.Sources{
+		Contracts:   contractsService,
+		Evaluations: resolver.EvaluationService,
+		Logbook:     logbookService,
+		Orgs:        orgsService,
+		Users:       usersService,
+		Visits:      resolver.Visits,
+	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -250,7 +278,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, endpoint)
+	endpoint = loaders.Middleware(sources, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.
@@ -277,6 +305,11 @@ func (a *App) buildHandler() http.Handler {
 			"GET /files/{id}":         logbookService.FileHandler(urls),
 		},
 	})
+}
+
+// base is what every area's service is built on.
+func (a *App) base() service.Base {
+	return service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
 }
 
 // anonymous reports whether a request carries no valid access token.
