@@ -36,6 +36,9 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// ListedContracts remembers the pages of contracts listed (their
+	// people, company, centre and trade load for the whole page).
+	ListedContracts *Listed[contracts.Contract]
 	// Evaluations: templates by id, and by evaluation (or template) id the
 	// criteria and signatures.
 	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
@@ -87,12 +90,14 @@ func onDB[D any, K comparable, V any](fn func(context.Context, D, []K) ([]V, []e
 // New returns fresh loaders reading through src.
 func New(src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
+	pages := &Pages{}
 	return &Loaders{
-		Pages:             &Pages{},
+		Pages:             pages,
+		ListedContracts:   &Listed[contracts.Contract]{},
 		Users:             dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Companies:         dataloadgen.NewLoader(src.Orgs.GetCompanies, opt),
 		Centres:           dataloadgen.NewLoader(src.Orgs.GetCentres, opt),
-		Trades:            dataloadgen.NewLoader(src.Orgs.GetTrades, opt),
+		Trades:            dataloadgen.NewLoader(remembering(pages, src.Orgs.GetTrades, func(t orgs.Trade) uuid.UUID { return t.ID }), opt),
 		Competencies:      dataloadgen.NewLoader(src.Orgs.GetCompetencies, opt),
 		TradeCompetencies: dataloadgen.NewLoader(src.Orgs.CompetenciesOfTrades, opt),
 		Contracts:         dataloadgen.NewLoader(src.Contracts.GetMany, opt),
