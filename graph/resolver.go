@@ -32,19 +32,20 @@ type Resolver struct {
 	Notify *notify.Notifier
 	URLs   *signedurl.Signer
 
-	Admin             *admin.Service
-	Contracts         *contracts.Service
 	EvaluationService *evaluations.Service
-	Orgs              *orgs.Service
-	Users             *users.Service
-	// Nodes finds records by id for node(id:) and nodes(ids:), with the
-	// services deciding who sees what.
-	Nodes   *node.Finder
-	Visits  *visits.Service
-	Logbook *logbook.Service
+	Visits            *visits.Service
+	Logbook           *logbook.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
+
+	Admin     *admin.Service
+	Contracts *contracts.Service
+	// Nodes finds records by id for node(id:) and nodes(ids:), with the
+	// services deciding who sees what.
+	Nodes *node.Finder
+	Orgs  *orgs.Service
+	Users *users.Service
 }

@@ -239,24 +239,24 @@ func (a *App) buildHandler() http.Handler {
 	orgsService := &orgs.Service{Base: base}
 	usersService := &users.Service{Base: base}
 	resolver := &graph.Resolver{
-		Admin:     a.Admin,
-		Contracts: contractsService,
-		Orgs:      orgsService,
-		Users:     usersService,
-		Config:    a.Config,
-		DB:        a.Pool,
-		Clock:     a.Clock,
-		Tokens:    a.Tokens,
-		Log:       a.Log,
-		Notify:    notifier,
-		URLs:      urls,
-		Visits:    &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook:   logbookService,
-		Identity:  a.Identity,
-		Hub:       a.Hub,
-		Privacy:   &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Config:   a.Config,
+		DB:       a.Pool,
+		Clock:    a.Clock,
+		Tokens:   a.Tokens,
+		Log:      a.Log,
+		Notify:   notifier,
+		URLs:     urls,
+		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook:  logbookService,
+		Identity: a.Identity,
+		Hub:      a.Hub,
+		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
+	resolver.Admin = a.Admin
+	resolver.Contracts = contractsService
+	resolver.Orgs = orgsService
+	resolver.Users = usersService
 	resolver.Nodes = &node.Finder{Base: base, Contracts: contractsService, Evaluations: resolver.EvaluationService,
 		Logbook: logbookService, Orgs: orgsService, Users: usersService}
 	sources := loaders.Sources{
