@@ -42,7 +42,7 @@ func (r *mutationResolver) DeactivateUser(ctx context.Context, id uuid.UUID) (us
 }
 
 func (r *mutationResolver) CreateCompany(ctx context.Context, input admin.CompanyInput) (orgs.Company, error) {
-	c, err := admin.CreateCompany(ctx, r.DB, input)
+	c, err := r.Admin.CreateCompany(ctx, input)
 	if err != nil {
 		return orgs.Company{}, err
 	}
@@ -50,7 +50,7 @@ func (r *mutationResolver) CreateCompany(ctx context.Context, input admin.Compan
 }
 
 func (r *mutationResolver) CreateTrainingCentre(ctx context.Context, input admin.CentreInput) (orgs.Centre, error) {
-	c, err := admin.CreateTrainingCentre(ctx, r.DB, input)
+	c, err := r.Admin.CreateTrainingCentre(ctx, input)
 	if err != nil {
 		return orgs.Centre{}, err
 	}
@@ -58,7 +58,7 @@ func (r *mutationResolver) CreateTrainingCentre(ctx context.Context, input admin
 }
 
 func (r *mutationResolver) CreateTrade(ctx context.Context, input admin.TradeInput) (orgs.Trade, error) {
-	t, err := admin.CreateTrade(ctx, r.DB, input)
+	t, err := r.Admin.CreateTrade(ctx, input)
 	if err != nil {
 		return orgs.Trade{}, err
 	}
@@ -66,7 +66,7 @@ func (r *mutationResolver) CreateTrade(ctx context.Context, input admin.TradeInp
 }
 
 func (r *mutationResolver) CreateContract(ctx context.Context, input admin.ContractInput) (contracts.Contract, error) {
-	c, err := admin.CreateContract(ctx, r.DB, input)
+	c, err := r.Admin.CreateContract(ctx, input)
 	if err != nil {
 		return contracts.Contract{}, err
 	}
@@ -74,7 +74,7 @@ func (r *mutationResolver) CreateContract(ctx context.Context, input admin.Contr
 }
 
 func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (contracts.Contract, error) {
-	c, err := admin.UpdateContractStatus(ctx, r.DB, id, status)
+	c, err := r.Admin.UpdateContractStatus(ctx, id, status)
 	if err != nil {
 		return contracts.Contract{}, err
 	}
@@ -82,7 +82,7 @@ func (r *mutationResolver) UpdateContractStatus(ctx context.Context, id uuid.UUI
 }
 
 func (r *mutationResolver) UpdateContractDates(ctx context.Context, id uuid.UUID, input model.UpdateContractDatesInput) (contracts.Contract, error) {
-	c, err := admin.UpdateContractDates(ctx, r.DB, id, input.StartDate, input.EndDate)
+	c, err := r.Admin.UpdateContractDates(ctx, id, input.StartDate, input.EndDate)
 	if err != nil {
 		return contracts.Contract{}, err
 	}

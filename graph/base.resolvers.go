@@ -12,7 +12,7 @@ import (
 )
 
 func (r *queryResolver) Me(ctx context.Context) (users.User, error) {
-	u, err := users.Me(ctx, r.DB)
+	u, err := r.Users.Me(ctx)
 	if err != nil {
 		return users.User{}, err
 	}

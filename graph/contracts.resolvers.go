@@ -19,27 +19,27 @@ import (
 )
 
 func (r *contractResolver) Apprentice(ctx context.Context, obj *contracts.Contract) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.ApprenticeID)
+	return loadPerson(ctx, obj, obj.ApprenticeID)
 }
 
 func (r *contractResolver) Tutor(ctx context.Context, obj *contracts.Contract) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.TutorID)
+	return loadPerson(ctx, obj, obj.TutorID)
 }
 
 func (r *contractResolver) Adviser(ctx context.Context, obj *contracts.Contract) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.AdviserID)
+	return loadPerson(ctx, obj, obj.AdviserID)
 }
 
 func (r *contractResolver) Company(ctx context.Context, obj *contracts.Contract) (orgs.Company, error) {
-	return loaders.For(ctx).Companies.Load(ctx, obj.CompanyID)
+	return loadForListedContract(ctx, loaders.For(ctx).Companies, obj, func(c contracts.Contract) uuid.UUID { return c.CompanyID })
 }
 
 func (r *contractResolver) Centre(ctx context.Context, obj *contracts.Contract) (orgs.Centre, error) {
-	return loaders.For(ctx).Centres.Load(ctx, obj.CentreID)
+	return loadForListedContract(ctx, loaders.For(ctx).Centres, obj, func(c contracts.Contract) uuid.UUID { return c.CentreID })
 }
 
 func (r *contractResolver) Trade(ctx context.Context, obj *contracts.Contract) (orgs.Trade, error) {
-	return loaders.For(ctx).Trades.Load(ctx, obj.TradeID)
+	return loadForListedContract(ctx, loaders.For(ctx).Trades, obj, func(c contracts.Contract) uuid.UUID { return c.TradeID })
 }
 
 func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status, first *int, after *string) (model.ContractConnection, error) {
@@ -48,18 +48,19 @@ func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status,
 		return model.ContractConnection{}, err
 	}
 	f := contracts.Filter{Status: status}
-	p, err := contracts.List(ctx, r.DB, f, args)
+	p, err := r.Resolver.Contracts.List(ctx, f, args)
 	if err != nil {
 		return model.ContractConnection{}, err
 	}
 	rememberPage(ctx, p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
+	loaders.For(ctx).ListedContracts.Remember(p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
 	return model.ContractConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return contracts.Count(ctx, r.DB, f)
+		return r.Resolver.Contracts.Count(ctx, f)
 	}}, nil
 }
 
 func (r *queryResolver) Contract(ctx context.Context, id uuid.UUID) (*contracts.Contract, error) {
-	c, err := contracts.Get(ctx, r.DB, id)
+	c, err := r.Resolver.Contracts.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +68,17 @@ func (r *queryResolver) Contract(ctx context.Context, id uuid.UUID) (*contracts.
 }
 
 func (r *queryResolver) Trades(ctx context.Context) ([]orgs.Trade, error) {
-	return orgs.ListTrades(ctx, r.DB)
+	trades, err := r.Orgs.ListTrades(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rememberPage(ctx, trades, func(t orgs.Trade) uuid.UUID { return t.ID })
+	return trades, nil
 }
 
 func (r *tradeResolver) Competencies(ctx context.Context, obj *orgs.Trade) ([]orgs.Competency, error) {
-	return loaders.For(ctx).TradeCompetencies.Load(ctx, obj.ID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.TradeCompetencies, l.Pages, obj.ID, func(id uuid.UUID) uuid.UUID { return id })
 }
 
 func (r *Resolver) Contract() generated.ContractResolver { return &contractResolver{r} }

@@ -17,11 +17,11 @@ import (
 )
 
 func (r *queryResolver) Node(ctx context.Context, id uuid.UUID) (model.Node, error) {
-	return r.NodeFinder().Get(ctx, id)
+	return r.Resolver.Nodes.Get(ctx, id)
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]model.Node, error) {
-	found, err := r.NodeFinder().GetMany(ctx, ids)
+	found, err := r.Resolver.Nodes.GetMany(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

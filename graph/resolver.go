@@ -4,16 +4,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/admin"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
 	"jalon/internal/notify"
+	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
+	"jalon/internal/users"
 	"jalon/internal/visits"
 )
 
@@ -36,10 +40,12 @@ type Resolver struct {
 	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
-}
 
-// NodeFinder finds records by id for node(id:) and nodes(ids:), with the
-// services above deciding who sees what.
-func (r *Resolver) NodeFinder() *node.Finder {
-	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.Evaluations, Visits: r.Visits}
+	Admin     *admin.Service
+	Contracts *contracts.Service
+	// Nodes finds records by id for node(id:) and nodes(ids:), with the
+	// services deciding who sees what.
+	Nodes *node.Finder
+	Orgs  *orgs.Service
+	Users *users.Service
 }

@@ -8,7 +8,10 @@ import (
 	"os"
 
 	"jalon/internal/admin"
+	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/logging"
+	"jalon/internal/service"
 )
 
 // importCmd runs `jalon import contracts FILE.csv`: every row is checked
@@ -28,7 +31,9 @@ func importCmd(ctx context.Context, cfg config.Config, args []string, out io.Wri
 		return err
 	}
 	defer pool.Close()
-	n, err := admin.ImportContracts(ctx, pool, f)
+	// An operator's tool: no App, just the one service it runs.
+	importer := &admin.Service{Base: service.Base{DB: pool, Clock: clock.Real{}, Log: logging.New(cfg, os.Stderr)}}
+	n, err := importer.ImportContracts(ctx, f)
 	if err != nil {
 		return err
 	}

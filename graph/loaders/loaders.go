@@ -15,7 +15,6 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
-	"jalon/internal/postgres"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -40,6 +39,9 @@ type Loaders struct {
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// ListedContracts remembers the pages of contracts listed (their
+	// people, company, centre and trade load for the whole page).
+	ListedContracts *Listed[contracts.Contract]
 	// Evaluations: templates by id, and by evaluation (or template) id the
 	// criteria and signatures (see evaluations.go).
 	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
@@ -62,34 +64,33 @@ type Loaders struct {
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
 }
 
-// bind adapts a batch function taking the database to dataloadgen's shape.
-func bind[K comparable, V any](db postgres.DB, fn func(context.Context, postgres.DB, []K) ([]V, []error)) func(context.Context, []K) ([]V, []error) {
-	return func(ctx context.Context, keys []K) ([]V, []error) { return fn(ctx, db, keys) }
-}
-
-// Sources are the areas' services the loaders read through. Areas add
-// theirs here.
+// Sources are the services the loaders read through, built once in
+// internal/app. One field per line, alphabetical (areas add theirs).
 type Sources struct {
+	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
 	Logbook     *logbook.Service
+	Orgs        *orgs.Service
+	Users       *users.Service
 	Visits      *visits.Service
 }
 
-// New returns fresh loaders over db and the services of src.
-func New(db postgres.DB, src Sources) *Loaders {
+// New returns fresh loaders reading through src.
+func New(src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	pages := &Pages{}
 	l := &Loaders{
 		Pages:             pages,
+		ListedContracts:   &Listed[contracts.Contract]{},
 		LogBook:           newLogBook(src.Logbook, pages),
-		Users:             dataloadgen.NewLoader(bind(db, users.GetMany), opt),
-		Me:                dataloadgen.NewLoader(bind(db, users.GetMany), opt),
-		Companies:         dataloadgen.NewLoader(bind(db, orgs.GetCompanies), opt),
-		Centres:           dataloadgen.NewLoader(bind(db, orgs.GetCentres), opt),
-		Trades:            dataloadgen.NewLoader(bind(db, orgs.GetTrades), opt),
-		Competencies:      dataloadgen.NewLoader(bind(db, orgs.GetCompetencies), opt),
-		TradeCompetencies: dataloadgen.NewLoader(bind(db, orgs.CompetenciesOfTrades), opt),
-		Contracts:         dataloadgen.NewLoader(bind(db, contracts.GetMany), opt),
+		Users:             dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Me:                dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Companies:         dataloadgen.NewLoader(src.Orgs.GetCompanies, opt),
+		Centres:           dataloadgen.NewLoader(src.Orgs.GetCentres, opt),
+		Trades:            dataloadgen.NewLoader(remembering(pages, src.Orgs.GetTrades, func(t orgs.Trade) uuid.UUID { return t.ID }), opt),
+		Competencies:      dataloadgen.NewLoader(src.Orgs.GetCompetencies, opt),
+		TradeCompetencies: dataloadgen.NewLoader(src.Orgs.CompetenciesOfTrades, opt),
+		Contracts:         dataloadgen.NewLoader(src.Contracts.GetMany, opt),
 	}
 	l.newVisitLoaders(src.Visits)
 	l.addEvaluations(src.Evaluations, pages)
@@ -100,16 +101,16 @@ type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive
 // the request, nor be shared between callers).
-func Middleware(db postgres.DB, src Sources, next http.Handler) http.Handler {
+func Middleware(src Sources, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), key{}, New(db, src))
+		ctx := context.WithValue(r.Context(), key{}, New(src))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // With returns ctx carrying fresh loaders (websocket operations, tests).
-func With(ctx context.Context, db postgres.DB, src Sources) context.Context {
-	return context.WithValue(ctx, key{}, New(db, src))
+func With(ctx context.Context, src Sources) context.Context {
+	return context.WithValue(ctx, key{}, New(src))
 }
 
 // For returns the request's loaders.

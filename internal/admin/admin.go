@@ -10,7 +10,13 @@ import (
 	"strings"
 
 	"jalon/internal/apperr"
+	"jalon/internal/service"
 )
+
+// Service is the administration's writes (and the operator's CSV import).
+type Service struct {
+	service.Base
+}
 
 // NormalizeEnterpriseNumber accepts a Belgian enterprise number written as
 // 0417.497.106, 0417 497 106, BE0417497106 or 0417497106 (and the old

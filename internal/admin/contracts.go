@@ -9,10 +9,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"jalon/internal/admin/admindb"
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
+	"jalon/internal/contracts/contractsdb"
 	"jalon/internal/evaluations"
 	"jalon/internal/postgres"
 )
@@ -39,15 +41,15 @@ var errActiveContract = &apperr.Error{Code: apperr.Conflict, Field: "apprenticeI
 // must be an active APPRENTICE, the tutor a TUTOR of the company, the adviser
 // an ADVISER; the end comes after the start; weekly hours are in (0, 60]. An
 // apprentice with an ACTIVE contract already is CONFLICT.
-func CreateContract(ctx context.Context, db postgres.DB, in ContractInput) (contracts.Contract, error) {
+func (s *Service) CreateContract(ctx context.Context, in ContractInput) (contracts.Contract, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return contracts.Contract{}, err
 	}
-	if err := CheckContract(ctx, db, in); err != nil {
+	if err := s.CheckContract(ctx, in); err != nil {
 		return contracts.Contract{}, err
 	}
 	var c contracts.Contract
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		var err error
 		c, err = insertContract(ctx, tx, in)
 		return err
@@ -56,7 +58,11 @@ func CreateContract(ctx context.Context, db postgres.DB, in ContractInput) (cont
 }
 
 // CheckContract applies every rule of a new contract without writing.
-func CheckContract(ctx context.Context, db postgres.DB, in ContractInput) error {
+func (s *Service) CheckContract(ctx context.Context, in ContractInput) error {
+	return checkContract(ctx, admindb.New(s.DB), in)
+}
+
+func checkContract(ctx context.Context, q *admindb.Queries, in ContractInput) error {
 	if !in.EndDate.After(in.StartDate) {
 		return apperr.Invalid("endDate", "the end date must come after the start date")
 	}
@@ -72,43 +78,42 @@ func CheckContract(ctx context.Context, db postgres.DB, in ContractInput) error 
 		role  auth.Role
 	}
 	for _, p := range []person{{"apprenticeId", in.ApprenticeID, auth.Apprentice}, {"tutorId", in.TutorID, auth.Tutor}, {"adviserId", in.AdviserID, auth.Adviser}} {
-		var role auth.Role
-		var active bool
-		var company *uuid.UUID
-		err := db.QueryRow(ctx, `SELECT role, active, company_id FROM users WHERE id = $1`, p.id).Scan(&role, &active, &company)
+		u, err := q.ContractParty(ctx, p.id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.Invalid(p.field, "no such user")
 		}
 		if err != nil {
 			return fmt.Errorf("check contract: %w", err)
 		}
-		if role != p.role {
+		if auth.Role(u.Role) != p.role {
 			return apperr.Invalid(p.field, "must be a user with the role %s", p.role)
 		}
-		if !active {
+		if !u.Active {
 			return apperr.Invalid(p.field, "the user is deactivated")
 		}
-		if p.role == auth.Tutor && (company == nil || *company != in.CompanyID) {
+		if p.role == auth.Tutor && (u.CompanyID == nil || *u.CompanyID != in.CompanyID) {
 			return apperr.Invalid("tutorId", "the tutor is not employed by that company")
 		}
 	}
-	for _, ref := range []struct{ field, sql string }{
-		{"companyId", `SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1)`},
-		{"centreId", `SELECT EXISTS (SELECT 1 FROM training_centres WHERE id = $1)`},
-		{"tradeId", `SELECT EXISTS (SELECT 1 FROM trades WHERE id = $1)`},
+	for _, ref := range []struct {
+		field  string
+		id     uuid.UUID
+		exists func(context.Context, uuid.UUID) (bool, error)
+	}{
+		{"companyId", in.CompanyID, q.CompanyExists},
+		{"centreId", in.CentreID, q.CentreExists},
+		{"tradeId", in.TradeID, q.TradeExists},
 	} {
-		id := map[string]uuid.UUID{"companyId": in.CompanyID, "centreId": in.CentreID, "tradeId": in.TradeID}[ref.field]
-		var ok bool
-		if err := db.QueryRow(ctx, ref.sql, id).Scan(&ok); err != nil {
+		ok, err := ref.exists(ctx, ref.id)
+		if err != nil {
 			return fmt.Errorf("check contract: %w", err)
 		}
 		if !ok {
 			return apperr.Invalid(ref.field, "no such record")
 		}
 	}
-	var busy bool
-	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contracts WHERE apprentice_id = $1 AND status = 'ACTIVE')`,
-		in.ApprenticeID).Scan(&busy); err != nil {
+	busy, err := q.HasActiveContract(ctx, in.ApprenticeID)
+	if err != nil {
 		return fmt.Errorf("check contract: %w", err)
 	}
 	if busy {
@@ -120,13 +125,13 @@ func CheckContract(ctx context.Context, db postgres.DB, in ContractInput) error 
 // insertContract writes a checked contract as ACTIVE, audits it and runs
 // what follows an activation, all in tx.
 func insertContract(ctx context.Context, tx pgx.Tx, in ContractInput) (contracts.Contract, error) {
-	c, err := contracts.Scan(tx.QueryRow(ctx, `INSERT INTO contracts AS c (apprentice_id, company_id, tutor_id, adviser_id,
-			centre_id, trade_id, start_date, end_date, weekly_hours, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ACTIVE') RETURNING `+contracts.Columns,
-		in.ApprenticeID, in.CompanyID, in.TutorID, in.AdviserID, in.CentreID, in.TradeID, in.StartDate, in.EndDate, in.WeeklyHours))
+	row, err := contractsdb.New(tx).InsertContract(ctx, contractsdb.InsertContractParams{
+		ApprenticeID: in.ApprenticeID, CompanyID: in.CompanyID, TutorID: in.TutorID, AdviserID: in.AdviserID,
+		CentreID: in.CentreID, TradeID: in.TradeID, StartDate: in.StartDate, EndDate: in.EndDate, WeeklyHours: in.WeeklyHours})
 	if err != nil {
 		return contracts.Contract{}, contractWriteError(err, "create contract")
 	}
+	c := contracts.FromRow(row)
 	if err := audit.Record(ctx, tx, audit.Entry{Action: "contract.created", TargetType: "contract", TargetID: c.ID.String(),
 		Details: map[string]any{"apprenticeId": c.ApprenticeID, "tutorId": c.TutorID, "adviserId": c.AdviserID,
 			"startDate": c.StartDate.Format(time.DateOnly), "endDate": c.EndDate.Format(time.DateOnly)}}); err != nil {
@@ -153,7 +158,7 @@ var transitions = map[contracts.Status][]contracts.Status{
 // TERMINATED are final; a move the life cycle does not allow is
 // VALIDATION_FAILED on status; reactivating while the apprentice has another
 // ACTIVE contract is CONFLICT.
-func UpdateContractStatus(ctx context.Context, db postgres.DB, id uuid.UUID, status contracts.Status) (contracts.Contract, error) {
+func (s *Service) UpdateContractStatus(ctx context.Context, id uuid.UUID, status contracts.Status) (contracts.Contract, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return contracts.Contract{}, err
 	}
@@ -161,7 +166,7 @@ func UpdateContractStatus(ctx context.Context, db postgres.DB, id uuid.UUID, sta
 		return contracts.Contract{}, apperr.Invalid("status", "unknown status")
 	}
 	var c contracts.Contract
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		old, err := contracts.GetForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
@@ -177,11 +182,11 @@ func UpdateContractStatus(ctx context.Context, db postgres.DB, id uuid.UUID, sta
 		if !allowed {
 			return apperr.Invalid("status", "a %s contract cannot become %s", old.Status, status)
 		}
-		c, err = contracts.Scan(tx.QueryRow(ctx, `UPDATE contracts c SET status = $2, updated_at = now()
-			WHERE c.id = $1 RETURNING `+contracts.Columns, id, status))
+		row, err := contractsdb.New(tx).SetContractStatus(ctx, contractsdb.SetContractStatusParams{ID: id, Status: string(status)})
 		if err != nil {
 			return contractWriteError(err, "update contract status")
 		}
+		c = contracts.FromRow(row)
 		if err := audit.Record(ctx, tx, audit.Entry{Action: "contract.status_changed", TargetType: "contract", TargetID: id.String(),
 			Details: map[string]any{"from": old.Status, "to": status}}); err != nil {
 			return err
@@ -197,7 +202,7 @@ func UpdateContractStatus(ctx context.Context, db postgres.DB, id uuid.UUID, sta
 // UpdateContractDates moves a contract's start and end dates (ADMIN only;
 // the end must come after the start) and, in the same transaction, the due
 // dates of its evaluations not yet started.
-func UpdateContractDates(ctx context.Context, db postgres.DB, id uuid.UUID, start, end time.Time) (contracts.Contract, error) {
+func (s *Service) UpdateContractDates(ctx context.Context, id uuid.UUID, start, end time.Time) (contracts.Contract, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return contracts.Contract{}, err
 	}
@@ -205,16 +210,16 @@ func UpdateContractDates(ctx context.Context, db postgres.DB, id uuid.UUID, star
 		return contracts.Contract{}, apperr.Invalid("endDate", "the end date must come after the start date")
 	}
 	var c contracts.Contract
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		old, err := contracts.GetForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		c, err = contracts.Scan(tx.QueryRow(ctx, `UPDATE contracts c SET start_date = $2, end_date = $3, updated_at = now()
-			WHERE c.id = $1 RETURNING `+contracts.Columns, id, start, end))
+		row, err := contractsdb.New(tx).SetContractDates(ctx, contractsdb.SetContractDatesParams{ID: id, StartDate: start, EndDate: end})
 		if err != nil {
 			return contractWriteError(err, "update contract dates")
 		}
+		c = contracts.FromRow(row)
 		if err := audit.Record(ctx, tx, audit.Entry{Action: "contract.dates_changed", TargetType: "contract", TargetID: id.String(),
 			Details: map[string]any{"from": []string{old.StartDate.Format(time.DateOnly), old.EndDate.Format(time.DateOnly)},
 				"to": []string{start.Format(time.DateOnly), end.Format(time.DateOnly)}}}); err != nil {

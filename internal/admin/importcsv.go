@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"jalon/internal/admin/admindb"
 	"jalon/internal/apperr"
 	"jalon/internal/postgres"
 )
@@ -62,7 +63,7 @@ func (e *ImportError) Error() string {
 // company by enterprise number, the centre by name or id, the trade by
 // code. It is an operator's tool: it runs without a caller, and its audit
 // entries have no actor. Bad rows come back as *ImportError.
-func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, error) {
+func (s *Service) ImportContracts(ctx context.Context, r io.Reader) (int, error) {
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
@@ -84,6 +85,7 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 		bad    []RowError
 	)
 	firstLine := map[uuid.UUID]int{}
+	q := admindb.New(s.DB)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -105,9 +107,9 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 			continue
 		}
 		get := func(c string) string { return strings.TrimSpace(rec[col[c]]) }
-		in, rowErr := parseRow(ctx, db, get)
+		in, rowErr := parseRow(ctx, q, get)
 		if rowErr == nil {
-			rowErr = CheckContract(ctx, db, in)
+			rowErr = checkContract(ctx, q, in)
 		}
 		if rowErr == nil {
 			if prev, dup := firstLine[in.ApprenticeID]; dup {
@@ -129,7 +131,7 @@ func ImportContracts(ctx context.Context, db postgres.DB, r io.Reader) (int, err
 	if len(bad) > 0 {
 		return 0, &ImportError{Rows: bad}
 	}
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		for i, in := range inputs {
 			if _, err := insertContract(ctx, tx, in); err != nil {
 				if e, ok := apperr.As(err); ok {
@@ -161,25 +163,26 @@ func unstorable(rec []string) string {
 }
 
 // parseRow resolves a row's natural keys into a ContractInput.
-func parseRow(ctx context.Context, db postgres.DB, get func(string) string) (ContractInput, error) {
+func parseRow(ctx context.Context, q *admindb.Queries, get func(string) string) (ContractInput, error) {
 	var in ContractInput
 	for _, p := range []struct {
 		column, field string
 		dst           *uuid.UUID
 	}{{"apprentice_email", "apprenticeId", &in.ApprenticeID}, {"tutor_email", "tutorId", &in.TutorID}, {"adviser_email", "adviserId", &in.AdviserID}} {
-		err := db.QueryRow(ctx, `SELECT id FROM users WHERE lower(email) = lower($1)`, get(p.column)).Scan(p.dst)
+		id, err := q.UserIDByEmail(ctx, get(p.column))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return in, apperr.Invalid(p.field, "no user with the e-mail %q", get(p.column))
 		}
 		if err != nil {
 			return in, err
 		}
+		*p.dst = id
 	}
 	num, err := NormalizeEnterpriseNumber(get("enterprise_number"))
 	if err != nil {
 		return in, apperr.Invalid("companyId", "%s", err.(*apperr.Error).Message)
 	}
-	err = db.QueryRow(ctx, `SELECT id FROM companies WHERE enterprise_number = $1`, num).Scan(&in.CompanyID)
+	in.CompanyID, err = q.CompanyIDByEnterpriseNumber(ctx, num)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return in, apperr.Invalid("companyId", "no company with the enterprise number %s", num)
 	}
@@ -190,11 +193,7 @@ func parseRow(ctx context.Context, db postgres.DB, get func(string) string) (Con
 	if id, perr := uuid.Parse(centre); perr == nil {
 		in.CentreID = id
 	} else {
-		rows, err := db.Query(ctx, `SELECT id FROM training_centres WHERE lower(name) = lower($1) LIMIT 2`, centre)
-		if err != nil {
-			return in, err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		ids, err := q.CentreIDsByName(ctx, centre)
 		if err != nil {
 			return in, err
 		}
@@ -206,7 +205,7 @@ func parseRow(ctx context.Context, db postgres.DB, get func(string) string) (Con
 		}
 		in.CentreID = ids[0]
 	}
-	err = db.QueryRow(ctx, `SELECT id FROM trades WHERE lower(code) = lower($1) ORDER BY code = $1 DESC LIMIT 1`, get("trade_code")).Scan(&in.TradeID)
+	in.TradeID, err = q.TradeIDByCode(ctx, get("trade_code"))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return in, apperr.Invalid("tradeId", "no trade with the code %q", get("trade_code"))
 	}

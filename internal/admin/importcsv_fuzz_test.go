@@ -35,7 +35,7 @@ func FuzzImportContracts(f *testing.F) {
 	a.Exec(f, `UPDATE training_centres SET name = 'Centre Fuzz' WHERE id = $1`, base.CentreID)
 	a.Exec(f, `UPDATE trades SET code = 'FUZZ' WHERE id = $1`, base.TradeID)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := admin.ImportContracts(context.Background(), a.Pool, strings.NewReader(string(data)))
+		_, err := a.Admin.ImportContracts(context.Background(), strings.NewReader(string(data)))
 		var bad *admin.ImportError
 		if err != nil && !errors.As(err, &bad) && !strings.HasPrefix(err.Error(), "read CSV header") {
 			t.Fatalf("%v", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"jalon/internal/admin/admindb"
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
@@ -28,7 +29,7 @@ type CompanyInput struct {
 
 // CreateCompany creates a company. The enterprise number is validated and
 // stored as ten digits; one already registered is CONFLICT.
-func CreateCompany(ctx context.Context, db postgres.DB, in CompanyInput) (orgs.Company, error) {
+func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (orgs.Company, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return orgs.Company{}, err
 	}
@@ -66,10 +67,11 @@ func CreateCompany(ctx context.Context, db postgres.DB, in CompanyInput) (orgs.C
 		return orgs.Company{}, err
 	}
 	c.EnterpriseNumber = num
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO companies (name, enterprise_number, street, postal_code, city, country, latitude, longitude)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-			c.Name, c.EnterpriseNumber, c.Street, c.PostalCode, c.City, c.Country, c.Latitude, c.Longitude).Scan(&c.ID, &c.CreatedAt)
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		row, err := admindb.New(tx).InsertCompany(ctx, admindb.InsertCompanyParams{
+			Name: c.Name, EnterpriseNumber: c.EnterpriseNumber, Street: c.Street, PostalCode: c.PostalCode,
+			City: c.City, Country: c.Country, Latitude: c.Latitude, Longitude: c.Longitude})
+		c.ID, c.CreatedAt = row.ID, row.CreatedAt
 		if postgres.ConstraintName(err) == "companies_enterprise_number_key" {
 			return &apperr.Error{Code: apperr.Conflict, Field: "enterpriseNumber", Message: "a company with this enterprise number exists"}
 		}
@@ -91,7 +93,7 @@ type CentreInput struct {
 }
 
 // CreateTrainingCentre creates a training centre.
-func CreateTrainingCentre(ctx context.Context, db postgres.DB, in CentreInput) (orgs.Centre, error) {
+func (s *Service) CreateTrainingCentre(ctx context.Context, in CentreInput) (orgs.Centre, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return orgs.Centre{}, err
 	}
@@ -105,11 +107,13 @@ func CreateTrainingCentre(ctx context.Context, db postgres.DB, in CentreInput) (
 			return orgs.Centre{}, err
 		}
 	}
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO training_centres (name, street, postal_code, city)
-			VALUES ($1, $2, $3, $4) RETURNING id`, c.Name, c.Street, c.PostalCode, c.City).Scan(&c.ID); err != nil {
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		id, err := admindb.New(tx).InsertCentre(ctx, admindb.InsertCentreParams{
+			Name: c.Name, Street: c.Street, PostalCode: c.PostalCode, City: c.City})
+		if err != nil {
 			return fmt.Errorf("create training centre: %w", err)
 		}
+		c.ID = id
 		return audit.Record(ctx, tx, audit.Entry{Action: "centre.created", TargetType: "training_centre", TargetID: c.ID.String()})
 	})
 	return c, err
@@ -132,7 +136,7 @@ type TradeInput struct {
 // CreateTrade creates a trade with its competency framework (kept in the
 // given order). A trade code already used, or a competency code repeated, is
 // CONFLICT / VALIDATION_FAILED.
-func CreateTrade(ctx context.Context, db postgres.DB, in TradeInput) (orgs.Trade, error) {
+func (s *Service) CreateTrade(ctx context.Context, in TradeInput) (orgs.Trade, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return orgs.Trade{}, err
 	}
@@ -164,20 +168,23 @@ func CreateTrade(ctx context.Context, db postgres.DB, in TradeInput) (orgs.Trade
 		}
 		seen[code] = true
 	}
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO trades (code, name) VALUES ($1, $2) RETURNING id`, t.Code, t.Name).Scan(&t.ID)
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := admindb.New(tx)
+		id, err := q.InsertTrade(ctx, admindb.InsertTradeParams{Code: t.Code, Name: t.Name})
+		t.ID = id
 		if postgres.ConstraintName(err) == "trades_code_key" {
 			return &apperr.Error{Code: apperr.Conflict, Field: "code", Message: "a trade with this code exists"}
 		}
 		if err != nil {
 			return fmt.Errorf("create trade: %w", err)
 		}
-		batch := &pgx.Batch{}
-		for i, c := range in.Competencies {
-			batch.Queue(`INSERT INTO competencies (trade_id, code, title, grp, position) VALUES ($1, $2, $3, $4, $5)`,
-				t.ID, strings.TrimSpace(c.Code), strings.TrimSpace(c.Title), trimmed(c.Group), i)
+		framework := admindb.InsertCompetenciesParams{TradeID: t.ID}
+		for _, c := range in.Competencies {
+			framework.Codes = append(framework.Codes, strings.TrimSpace(c.Code))
+			framework.Titles = append(framework.Titles, strings.TrimSpace(c.Title))
+			framework.Groups = append(framework.Groups, trimmed(c.Group))
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		if err := q.InsertCompetencies(ctx, framework); err != nil {
 			return fmt.Errorf("create competencies: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "trade.created", TargetType: "trade", TargetID: t.ID.String(),

@@ -27,19 +27,15 @@ import (
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
-	"jalon/internal/evaluations"
 	"jalon/internal/httpserver"
 	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
-	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
-	"jalon/internal/service"
 	"jalon/internal/signedurl"
-	"jalon/internal/visits"
 )
 
 // App is one running Jalon process.
@@ -50,21 +46,14 @@ type App struct {
 	Clock   clock.Clock
 	Tokens  *auth.Tokens
 	Handler http.Handler
-	// Identity signs users in; operator tools create users through it.
-	Identity *identity.Service
+	// Services are the areas' services, each built once (services.go).
+	Services
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs   *river.Client[pgx.Tx]
 	Notify *notify.Notifier
 	Push   *notify.Pusher
 	Hub    *notify.Hub
-	// Visits is the visits area, shared by GraphQL, the calendar feed and
-	// the "mark missed" job.
-	Visits *visits.Service
-	// Evaluations is the evaluations area (built with the handler).
-	Evaluations *evaluations.Service
-	// Logbook is the log book's service (resolvers, file downloads, sweep).
-	Logbook *logbook.Service
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -128,7 +117,6 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
-	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
 	blobs, err := blobstore.NewDir(cfg.BlobDir)
 	if err != nil {
 		a.Close()
@@ -174,15 +162,6 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Jobs = client
 	a.Notify.SetQueue(client)
 	return nil
-}
-
-// buildServices builds each area's service once, on one service.Base.
-func (a *App) buildServices() {
-	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
-	a.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: a.Config.GraphQL.MaxUploadBytes, URLs: a.urls}
-	a.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: a.Config.PublicURL}
-	a.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
 }
 
 // StartWorkers starts working the job queue (Config.Worker.Enabled only).
@@ -251,6 +230,19 @@ func (a *App) buildHandler() http.Handler {
 		Hub:         a.Hub,
 		Privacy:     &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
+	resolver.Admin = a.Admin
+	resolver.Contracts = a.Contracts
+	resolver.Orgs = a.Orgs
+	resolver.Users = a.Users
+	resolver.Nodes = a.Nodes
+	sources := loaders.Sources{
+		Contracts:   a.Contracts,
+		Evaluations: a.Evaluations,
+		Logbook:     a.Logbook,
+		Orgs:        a.Orgs,
+		Users:       a.Users,
+		Visits:      a.Visits,
+	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -264,7 +256,7 @@ func (a *App) buildHandler() http.Handler {
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
-	endpoint = loaders.Middleware(a.Pool, loaders.Sources{Evaluations: a.Evaluations, Logbook: a.Logbook, Visits: a.Visits}, endpoint)
+	endpoint = loaders.Middleware(sources, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
 	// held while a slow client sends it.

@@ -14,8 +14,10 @@ import (
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
+	"jalon/internal/contracts/contractsdb"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
 )
 
 // Status of a contract.
@@ -71,16 +73,52 @@ func (c Contract) RoleOf(p auth.Principal) auth.Role {
 	return ""
 }
 
+// Service reads contracts for the caller (resolvers, loaders, Relay).
+// Writes are package admin's.
+type Service struct {
+	service.Base
+}
+
+// fromRow is the one mapping from a contracts row to a Contract: every
+// query of the package selects whole rows (c.*), so none scans by hand.
+func fromRow(r contractsdb.Contract) Contract {
+	return Contract{
+		ID: r.ID, ApprenticeID: r.ApprenticeID, CompanyID: r.CompanyID, TutorID: r.TutorID,
+		AdviserID: r.AdviserID, CentreID: r.CentreID, TradeID: r.TradeID,
+		StartDate: r.StartDate, EndDate: r.EndDate, WeeklyHours: r.WeeklyHours,
+		Status: Status(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// FromRow maps a row written by another package through contractsdb (admin's
+// inserts and updates) to a Contract.
+func FromRow(r contractsdb.Contract) Contract { return fromRow(r) }
+
+func fromRows(rows []contractsdb.Contract) []Contract {
+	out := make([]Contract, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(r)
+	}
+	return out
+}
+
 // Columns is the select list matching Scan (table alias c).
+//
+// Deprecated: select from visible_contracts(@caller_id, @caller_role) with
+// sqlc, or call a Service method; kept until every area has moved.
 const Columns = `c.id, c.apprentice_id, c.company_id, c.tutor_id, c.adviser_id, c.centre_id,
 	c.trade_id, c.start_date, c.end_date, c.weekly_hours::float8, c.status, c.created_at, c.updated_at`
 
 // VisibleTo is the SQL predicate (table alias c; $1 = caller id, $2 = caller
-// role) that keeps only the contracts a caller may see. Every list query over
-// contract-owned data uses it, so "visible" means the same thing everywhere.
+// role) that keeps only the contracts a caller may see.
+//
+// Deprecated: select from the SQL function visible_contracts(caller,
+// caller_role) (migration 00800), the one definition of "visible".
 const VisibleTo = `($2 = 'ADMIN' OR c.apprentice_id = $1 OR c.tutor_id = $1 OR c.adviser_id = $1)`
 
 // Scan reads a row selected with Columns.
+//
+// Deprecated: contract rows are read through contractsdb and FromRow.
 func Scan(row pgx.Row) (Contract, error) {
 	var c Contract
 	err := row.Scan(&c.ID, &c.ApprenticeID, &c.CompanyID, &c.TutorID, &c.AdviserID, &c.CentreID,
@@ -90,29 +128,35 @@ func Scan(row pgx.Row) (Contract, error) {
 
 // Get returns a contract the caller belongs to. NOT_FOUND when it does not
 // exist or the caller is outside it.
-func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (Contract, error) {
-	found, err := Visible(ctx, db, []uuid.UUID{id})
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (Contract, error) {
+	return Get(ctx, s.DB, id)
+}
+
+// Get is Service.Get on db, for another area's service checking a contract
+// inside its own transaction.
+func Get(ctx context.Context, db contractsdb.DBTX, id uuid.UUID) (Contract, error) {
+	found, err := visible(ctx, db, []uuid.UUID{id})
 	return postgres.Only(found, err, "contract")
 }
 
 // Visible returns the contracts among ids that the caller belongs to (any
 // order; the others are left out, whether absent or not the caller's). Get
 // and Relay's node lookup both use it.
-func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Contract, error) {
+func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Contract, error) {
+	return visible(ctx, s.DB, ids)
+}
+
+func visible(ctx context.Context, db contractsdb.DBTX, ids []uuid.UUID) ([]Contract, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM contracts c
-		WHERE `+VisibleTo+` AND c.id = ANY($3::uuid[])`, p.UserID, p.Role, ids)
+	rows, err := contractsdb.New(db).VisibleContracts(ctx, contractsdb.VisibleContractsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("get contracts: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return Scan(r) })
-	if err != nil {
-		return nil, fmt.Errorf("get contracts: %w", err)
-	}
-	return found, nil
+	return fromRows(rows), nil
 }
 
 // GetForUpdate is Get with the contract row locked until the transaction ends,
@@ -122,10 +166,11 @@ func GetForUpdate(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Contract, error
 	if err != nil {
 		return Contract{}, err
 	}
-	c, err := Scan(tx.QueryRow(ctx, `SELECT `+Columns+` FROM contracts c WHERE c.id = $1 FOR UPDATE`, id))
+	row, err := contractsdb.New(tx).ContractForUpdate(ctx, id)
 	if err != nil {
 		return Contract{}, postgres.NotFound(err, "contract", "get contract")
 	}
+	c := fromRow(row)
 	if c.RoleOf(p) == "" {
 		return Contract{}, apperr.NotFoundf("contract")
 	}
@@ -134,16 +179,18 @@ func GetForUpdate(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Contract, error
 
 // GetMany loads contracts by id in key order, without an authorization check:
 // for dataloaders resolving a contract from a record already authorized.
-func GetMany(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Contract, []error) {
-	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM contracts c WHERE c.id = ANY($1::uuid[])`, ids)
+func (s *Service) GetMany(ctx context.Context, ids []uuid.UUID) ([]Contract, []error) {
+	return GetMany(ctx, s.DB, ids)
+}
+
+// GetMany is Service.GetMany on db, for another area's transaction (the
+// caller has authorized the records these contracts come from).
+func GetMany(ctx context.Context, db contractsdb.DBTX, ids []uuid.UUID) ([]Contract, []error) {
+	rows, err := contractsdb.New(db).ContractsByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load contracts: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return Scan(r) })
-	if err != nil {
-		return nil, []error{fmt.Errorf("load contracts: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(c Contract) uuid.UUID { return c.ID }, "contract")
+	return postgres.InKeyOrder(ids, fromRows(rows), func(c Contract) uuid.UUID { return c.ID }, "contract")
 }
 
 // Filter narrows List.
@@ -151,44 +198,44 @@ type Filter struct {
 	Status *Status
 }
 
+// status is the filter's status as the queries' nullable text.
+func (f Filter) status() *string {
+	if f.Status == nil {
+		return nil
+	}
+	s := string(*f.Status)
+	return &s
+}
+
 // List returns the caller's contracts (all of them for an admin), newest
 // start first.
-func List(ctx context.Context, db postgres.DB, f Filter, a page.Args) (page.Page[Contract], error) {
+func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[Contract], error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return page.Page[Contract]{}, err
 	}
 	afterTime, afterID := a.AfterKey()
-	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM contracts c
-		WHERE `+VisibleTo+`
-		  AND ($3::text IS NULL OR c.status = $3)
-		  AND ($4::date IS NULL OR (c.start_date, c.id) < ($4, $5))
-		ORDER BY c.start_date DESC, c.id DESC
-		LIMIT $6`, p.UserID, p.Role, f.Status, afterTime, afterID, a.Limit())
+	rows, err := contractsdb.New(s.DB).ListContracts(ctx, contractsdb.ListContractsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Status: f.status(),
+		AfterDate: afterTime, AfterID: afterID, Lim: int32(a.Limit())})
 	if err != nil {
 		return page.Page[Contract]{}, fmt.Errorf("list contracts: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return Scan(r) })
-	if err != nil {
-		return page.Page[Contract]{}, fmt.Errorf("list contracts: %w", err)
-	}
-	pg := page.Build(found, a, func(c Contract) page.Cursor {
+	return page.Build(fromRows(rows), a, func(c Contract) page.Cursor {
 		return page.Cursor{Time: c.StartDate, ID: c.ID}
-	})
-	return pg, nil
+	}), nil
 }
 
 // Count returns how many contracts List would return over all pages.
-func Count(ctx context.Context, db postgres.DB, f Filter) (int, error) {
+func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	err = db.QueryRow(ctx, `SELECT count(*) FROM contracts c
-		WHERE `+VisibleTo+` AND ($3::text IS NULL OR c.status = $3)`, p.UserID, p.Role, f.Status).Scan(&n)
+	n, err := contractsdb.New(s.DB).CountContracts(ctx, contractsdb.CountContractsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Status: f.status()})
 	if err != nil {
 		return 0, fmt.Errorf("count contracts: %w", err)
 	}
-	return n, nil
+	return int(n), nil
 }

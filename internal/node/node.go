@@ -14,7 +14,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
@@ -22,9 +21,11 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
 	"jalon/internal/logbook"
+	"jalon/internal/node/nodedb"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -32,33 +33,18 @@ import (
 // MaxIDs bounds nodes(ids:), as a page of a connection is bounded.
 const MaxIDs = 100
 
-// Finder looks records up by id whatever their type.
+// Finder looks records up by id whatever their type. It is built once in
+// internal/app from the areas' services; Base's database serves the type
+// lookup (nodedb) and the areas whose Visible is not a service method yet.
 type Finder struct {
-	DB          postgres.DB
-	Logbook     *logbook.Service
+	service.Base
+	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
+	Logbook     *logbook.Service
+	Orgs        *orgs.Service
+	Users       *users.Service
 	Visits      *visits.Service
 }
-
-// typesOf finds the table of each id: every branch is a primary-key lookup.
-// The type names are the GraphQL types', in the order kinds lists them.
-const typesOf = `
-	SELECT id, 'User' FROM users WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Company' FROM companies WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'TrainingCentre' FROM training_centres WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Trade' FROM trades WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Competency' FROM competencies WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Contract' FROM contracts WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'LogEntry' FROM log_entries WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Attachment' FROM log_attachments WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Visit' FROM visits WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Evaluation' FROM evaluations WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'EvaluationCriterion' FROM evaluation_criteria WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'EvaluationTemplate' FROM evaluation_templates WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'EvaluationTemplateCriterion' FROM evaluation_template_criteria WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Notification' FROM notifications WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'Device' FROM devices WHERE id = ANY($1::uuid[])
-	UNION ALL SELECT id, 'FollowUp' FROM follow_ups WHERE id = ANY($1::uuid[])`
 
 // loader returns the records among ids of one type that the caller may see,
 // by id (pointers to the domain records the GraphQL types are bound to).
@@ -74,12 +60,12 @@ type kind struct {
 // ever exist in two tables, the first type the caller may see wins).
 func (f *Finder) kinds() []kind {
 	return []kind{
-		{"User", byID(onDB(f.DB, users.Visible), func(u users.User) uuid.UUID { return u.ID })},
-		{"Company", byID(onDB(f.DB, orgs.VisibleCompanies), func(c orgs.Company) uuid.UUID { return c.ID })},
-		{"TrainingCentre", byID(onDB(f.DB, orgs.VisibleCentres), func(c orgs.Centre) uuid.UUID { return c.ID })},
-		{"Trade", byID(onDB(f.DB, orgs.VisibleTrades), func(t orgs.Trade) uuid.UUID { return t.ID })},
-		{"Competency", byID(onDB(f.DB, orgs.VisibleCompetencies), func(c orgs.Competency) uuid.UUID { return c.ID })},
-		{"Contract", byID(onDB(f.DB, contracts.Visible), func(c contracts.Contract) uuid.UUID { return c.ID })},
+		{"User", byID(f.Users.Visible, func(u users.User) uuid.UUID { return u.ID })},
+		{"Company", byID(f.Orgs.VisibleCompanies, func(c orgs.Company) uuid.UUID { return c.ID })},
+		{"TrainingCentre", byID(f.Orgs.VisibleCentres, func(c orgs.Centre) uuid.UUID { return c.ID })},
+		{"Trade", byID(f.Orgs.VisibleTrades, func(t orgs.Trade) uuid.UUID { return t.ID })},
+		{"Competency", byID(f.Orgs.VisibleCompetencies, func(c orgs.Competency) uuid.UUID { return c.ID })},
+		{"Contract", byID(f.Contracts.Visible, func(c contracts.Contract) uuid.UUID { return c.ID })},
 		{"LogEntry", byID(f.Logbook.Visible, func(e logbook.Entry) uuid.UUID { return e.ID })},
 		{"Attachment", byID(f.Logbook.VisibleAttachments, func(a logbook.Attachment) uuid.UUID { return a.ID })},
 		{"Visit", byID(f.Visits.Visible, func(v visits.Visit) uuid.UUID { return v.ID })},
@@ -144,15 +130,7 @@ func (f *Finder) GetMany(ctx context.Context, ids []uuid.UUID) ([]any, error) {
 
 // typesOf groups the distinct ids that exist by the type of their table.
 func (f *Finder) typesOf(ctx context.Context, ids []uuid.UUID) (map[string][]uuid.UUID, error) {
-	rows, err := f.DB.Query(ctx, typesOf, ids)
-	if err != nil {
-		return nil, fmt.Errorf("find node types: %w", err)
-	}
-	type hit struct {
-		ID   uuid.UUID
-		Type string
-	}
-	hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hit])
+	hits, err := nodedb.New(f.DB).NodeTypes(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find node types: %w", err)
 	}

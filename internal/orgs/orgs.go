@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/auth"
-	"jalon/internal/contracts"
+	"jalon/internal/orgs/orgsdb"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
 )
 
 // Company is an employer of apprentices.
@@ -60,172 +60,152 @@ type Competency struct {
 	Position int
 }
 
+// Service reads the reference data. Writes are package admin's.
+type Service struct {
+	service.Base
+}
+
+func (s *Service) q() *orgsdb.Queries { return orgsdb.New(s.DB) }
+
+// The one mapping from each table's row to its domain type.
+
+func companyFrom(r orgsdb.Company) Company {
+	return Company{ID: r.ID, Name: r.Name, EnterpriseNumber: r.EnterpriseNumber, Street: r.Street,
+		PostalCode: r.PostalCode, City: r.City, Country: r.Country, Latitude: r.Latitude,
+		Longitude: r.Longitude, CreatedAt: r.CreatedAt}
+}
+
+func centreFrom(r orgsdb.TrainingCentre) Centre {
+	return Centre{ID: r.ID, Name: r.Name, Street: r.Street, PostalCode: r.PostalCode, City: r.City}
+}
+
+func tradeFrom(r orgsdb.Trade) Trade { return Trade{ID: r.ID, Code: r.Code, Name: r.Name} }
+
+func competencyFrom(r orgsdb.Competency) Competency {
+	return Competency{ID: r.ID, TradeID: r.TradeID, Code: r.Code, Title: r.Title, Group: r.Grp, Position: int(r.Position)}
+}
+
+// mapAll applies a row mapping to every row.
+func mapAll[R, T any](rows []R, from func(R) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = from(r)
+	}
+	return out
+}
+
 // GetCompanies loads companies by id, in key order.
-func GetCompanies(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Company, []error) {
-	rows, err := db.Query(ctx, `SELECT `+companyColumns+` FROM companies o WHERE o.id = ANY($1::uuid[])`, ids)
+func (s *Service) GetCompanies(ctx context.Context, ids []uuid.UUID) ([]Company, []error) {
+	rows, err := s.q().CompaniesByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load companies: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, scanCompany)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load companies: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(c Company) uuid.UUID { return c.ID }, "company")
+	return postgres.InKeyOrder(ids, mapAll(rows, companyFrom), func(c Company) uuid.UUID { return c.ID }, "company")
 }
 
 // GetCentres loads training centres by id, in key order.
-func GetCentres(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Centre, []error) {
-	rows, err := db.Query(ctx, `SELECT `+centreColumns+` FROM training_centres o WHERE o.id = ANY($1::uuid[])`, ids)
+func (s *Service) GetCentres(ctx context.Context, ids []uuid.UUID) ([]Centre, []error) {
+	rows, err := s.q().CentresByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load centres: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, scanCentre)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load centres: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(c Centre) uuid.UUID { return c.ID }, "training centre")
+	return postgres.InKeyOrder(ids, mapAll(rows, centreFrom), func(c Centre) uuid.UUID { return c.ID }, "training centre")
 }
 
 // GetTrades loads trades by id, in key order.
-func GetTrades(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Trade, []error) {
-	rows, err := db.Query(ctx, `SELECT id, code, name FROM trades WHERE id = ANY($1::uuid[])`, ids)
+func (s *Service) GetTrades(ctx context.Context, ids []uuid.UUID) ([]Trade, []error) {
+	rows, err := s.q().TradesByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load trades: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Trade])
-	if err != nil {
-		return nil, []error{fmt.Errorf("load trades: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(t Trade) uuid.UUID { return t.ID }, "trade")
+	return postgres.InKeyOrder(ids, mapAll(rows, tradeFrom), func(t Trade) uuid.UUID { return t.ID }, "trade")
 }
 
 // ListTrades returns every trade, by code, to any signed-in user (the
 // frameworks are reference data, not contract data).
-func ListTrades(ctx context.Context, db postgres.DB) ([]Trade, error) {
+func (s *Service) ListTrades(ctx context.Context) ([]Trade, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT id, code, name FROM trades ORDER BY code`)
+	rows, err := s.q().ListTrades(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list trades: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Trade])
-}
-
-const competencyColumns = `id, trade_id, code, title, grp, position`
-
-func scanCompetency(r pgx.CollectableRow) (Competency, error) {
-	var c Competency
-	err := r.Scan(&c.ID, &c.TradeID, &c.Code, &c.Title, &c.Group, &c.Position)
-	return c, err
+	return mapAll(rows, tradeFrom), nil
 }
 
 // CompetenciesOfTrades loads each trade's framework, in key order.
-func CompetenciesOfTrades(ctx context.Context, db postgres.DB, tradeIDs []uuid.UUID) ([][]Competency, []error) {
-	rows, err := db.Query(ctx, `SELECT `+competencyColumns+` FROM competencies
-		WHERE trade_id = ANY($1::uuid[]) ORDER BY position, code`, tradeIDs)
+func (s *Service) CompetenciesOfTrades(ctx context.Context, tradeIDs []uuid.UUID) ([][]Competency, []error) {
+	rows, err := s.q().CompetenciesOfTrades(ctx, tradeIDs)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load competencies: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, scanCompetency)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load competencies: %w", err)}
-	}
-	return postgres.GroupByKey(tradeIDs, found, func(c Competency) uuid.UUID { return c.TradeID }), nil
+	return postgres.GroupByKey(tradeIDs, mapAll(rows, competencyFrom), func(c Competency) uuid.UUID { return c.TradeID }), nil
 }
 
 // GetCompetencies loads competencies by id, in key order.
-func GetCompetencies(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Competency, []error) {
-	rows, err := db.Query(ctx, `SELECT `+competencyColumns+` FROM competencies WHERE id = ANY($1::uuid[])`, ids)
+func (s *Service) GetCompetencies(ctx context.Context, ids []uuid.UUID) ([]Competency, []error) {
+	rows, err := s.q().CompetenciesByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load competencies: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, scanCompetency)
-	if err != nil {
-		return nil, []error{fmt.Errorf("load competencies: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(c Competency) uuid.UUID { return c.ID }, "competency")
-}
-
-const (
-	companyColumns = `o.id, o.name, o.enterprise_number, o.street, o.postal_code, o.city, o.country,
-		o.latitude, o.longitude, o.created_at`
-	centreColumns = `o.id, o.name, o.street, o.postal_code, o.city`
-)
-
-func scanCompany(r pgx.CollectableRow) (Company, error) {
-	var c Company
-	err := r.Scan(&c.ID, &c.Name, &c.EnterpriseNumber, &c.Street, &c.PostalCode, &c.City,
-		&c.Country, &c.Latitude, &c.Longitude, &c.CreatedAt)
-	return c, err
-}
-
-func scanCentre(r pgx.CollectableRow) (Centre, error) {
-	var c Centre
-	err := r.Scan(&c.ID, &c.Name, &c.Street, &c.PostalCode, &c.City)
-	return c, err
+	return postgres.InKeyOrder(ids, mapAll(rows, competencyFrom), func(c Competency) uuid.UUID { return c.ID }, "competency")
 }
 
 // VisibleCompanies returns the companies among ids the caller may see, any
 // order: every company to an admin; to others the company of a contract
 // they see, and their own employer (a tutor's company).
-func VisibleCompanies(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Company, error) {
+func (s *Service) VisibleCompanies(ctx context.Context, ids []uuid.UUID) ([]Company, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+companyColumns+` FROM companies o
-		WHERE o.id = ANY($3::uuid[])
-		  AND ($2 = 'ADMIN'
-		    OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.company_id = o.id)
-		    OR EXISTS (SELECT 1 FROM contracts c WHERE c.company_id = o.id AND `+contracts.VisibleTo+`))`,
-		p.UserID, p.Role, ids)
+	rows, err := s.q().VisibleCompanies(ctx, orgsdb.VisibleCompaniesParams{
+		Ids: ids, CallerID: p.UserID, CallerRole: string(p.Role)})
 	if err != nil {
 		return nil, fmt.Errorf("get companies: %w", err)
 	}
-	return pgx.CollectRows(rows, scanCompany)
+	return mapAll(rows, companyFrom), nil
 }
 
 // VisibleCentres returns the training centres among ids the caller may see,
 // any order: every centre to an admin, to others the centre of a contract
 // they see.
-func VisibleCentres(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Centre, error) {
+func (s *Service) VisibleCentres(ctx context.Context, ids []uuid.UUID) ([]Centre, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+centreColumns+` FROM training_centres o
-		WHERE o.id = ANY($3::uuid[])
-		  AND ($2 = 'ADMIN' OR EXISTS (SELECT 1 FROM contracts c WHERE c.centre_id = o.id AND `+contracts.VisibleTo+`))`,
-		p.UserID, p.Role, ids)
+	rows, err := s.q().VisibleCentres(ctx, orgsdb.VisibleCentresParams{
+		Ids: ids, CallerID: p.UserID, CallerRole: string(p.Role)})
 	if err != nil {
 		return nil, fmt.Errorf("get centres: %w", err)
 	}
-	return pgx.CollectRows(rows, scanCentre)
+	return mapAll(rows, centreFrom), nil
 }
 
 // VisibleTrades returns the trades among ids, any order, to any signed-in
 // user (as ListTrades).
-func VisibleTrades(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Trade, error) {
+func (s *Service) VisibleTrades(ctx context.Context, ids []uuid.UUID) ([]Trade, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT id, code, name FROM trades WHERE id = ANY($1::uuid[])`, ids)
+	rows, err := s.q().TradesByID(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("get trades: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Trade])
+	return mapAll(rows, tradeFrom), nil
 }
 
 // VisibleCompetencies returns the competencies among ids, any order, to any
 // signed-in user (they are part of the trades' frameworks).
-func VisibleCompetencies(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]Competency, error) {
+func (s *Service) VisibleCompetencies(ctx context.Context, ids []uuid.UUID) ([]Competency, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+competencyColumns+` FROM competencies WHERE id = ANY($1::uuid[])`, ids)
+	rows, err := s.q().CompetenciesByID(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("get competencies: %w", err)
 	}
-	return pgx.CollectRows(rows, scanCompetency)
+	return mapAll(rows, competencyFrom), nil
 }

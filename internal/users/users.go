@@ -11,8 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/auth"
-	"jalon/internal/contracts"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
+	"jalon/internal/users/usersdb"
 )
 
 // User is a person using Jalon. The password hash never leaves the store.
@@ -56,11 +57,54 @@ func (l Locale) Valid() bool {
 // FullName is "First Last".
 func (u User) FullName() string { return u.FirstName + " " + u.LastName }
 
+// Service reads users for the caller (resolvers, loaders, Relay).
+type Service struct {
+	service.Base
+}
+
+// fromRow is the one mapping from a user row to a User; every query of
+// usersdb selects the same columns, so its row types convert to this one.
+func fromRow(r usersdb.UserByIDRow) User {
+	return User{ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone,
+		Locale: Locale(r.Locale), Role: auth.Role(r.Role), Active: r.Active, BirthDate: r.BirthDate,
+		CompanyID: r.CompanyID, BaseLat: r.BaseLatitude, BaseLng: r.BaseLongitude,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// fromRows maps rows of any usersdb query (all have UserByIDRow's shape).
+func fromRows[R ~struct {
+	ID            uuid.UUID
+	Email         string
+	FirstName     string
+	LastName      string
+	Phone         string
+	Locale        string
+	Role          string
+	Active        bool
+	BirthDate     *time.Time
+	CompanyID     *uuid.UUID
+	BaseLatitude  *float64
+	BaseLongitude *float64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}](rows []R) []User {
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(usersdb.UserByIDRow(r))
+	}
+	return out
+}
+
 // Columns is the select list matching Scan.
+//
+// Deprecated: read users through Service or Get (sqlc, usersdb); kept
+// until identity has moved.
 const Columns = `u.id, u.email, u.first_name, u.last_name, u.phone, u.locale, u.role,
 	u.active, u.birth_date, u.company_id, u.base_latitude, u.base_longitude, u.created_at, u.updated_at`
 
 // Scan reads a row selected with Columns.
+//
+// Deprecated: see Columns.
 func Scan(row pgx.Row) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.Locale, &u.Role,
@@ -79,35 +123,37 @@ func VisibleBase(ctx context.Context, u User) (lat, lng *float64) {
 }
 
 // Me returns the authenticated caller (UNAUTHENTICATED without one).
-func Me(ctx context.Context, db postgres.DB) (User, error) {
+func (s *Service) Me(ctx context.Context) (User, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return User{}, err
 	}
-	return Get(ctx, db, p.UserID)
+	return Get(ctx, s.DB, p.UserID)
 }
 
 // Get returns one user, or NOT_FOUND.
-func Get(ctx context.Context, db postgres.DB, id uuid.UUID) (User, error) {
-	u, err := Scan(db.QueryRow(ctx, `SELECT `+Columns+` FROM users u WHERE u.id = $1`, id))
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (User, error) {
+	return Get(ctx, s.DB, id)
+}
+
+// Get is Service.Get on db, for another area's service reading a user inside
+// its own transaction (identity, privacy).
+func Get(ctx context.Context, db usersdb.DBTX, id uuid.UUID) (User, error) {
+	r, err := usersdb.New(db).UserByID(ctx, id)
 	if err != nil {
 		return User{}, postgres.NotFound(err, "user", "get user")
 	}
-	return u, nil
+	return fromRow(r), nil
 }
 
 // GetMany returns the users with the given ids in the order of ids (a missing
 // one gets an error), for dataloaders.
-func GetMany(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]User, []error) {
-	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM users u WHERE u.id = ANY($1::uuid[])`, ids)
+func (s *Service) GetMany(ctx context.Context, ids []uuid.UUID) ([]User, []error) {
+	rows, err := usersdb.New(s.DB).UsersByID(ctx, ids)
 	if err != nil {
 		return nil, []error{fmt.Errorf("load users: %w", err)}
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return Scan(r) })
-	if err != nil {
-		return nil, []error{fmt.Errorf("load users: %w", err)}
-	}
-	return postgres.InKeyOrder(ids, found, func(u User) uuid.UUID { return u.ID }, "user")
+	return postgres.InKeyOrder(ids, fromRows(rows), func(u User) uuid.UUID { return u.ID }, "user")
 }
 
 // Visible returns the users among ids the caller may see, any order: the
@@ -115,18 +161,15 @@ func GetMany(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]User, []er
 // with (the apprentice, tutor and adviser of a contract the caller sees,
 // which covers every user the graph shows them: parties, reviewers,
 // signers, follow-up owners). Relay's node lookup uses it.
-func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]User, error) {
+func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]User, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+Columns+` FROM users u
-		WHERE u.id = ANY($3::uuid[])
-		  AND ($2 = 'ADMIN' OR u.id = $1 OR EXISTS (SELECT 1 FROM contracts c
-			WHERE `+contracts.VisibleTo+` AND u.id IN (c.apprentice_id, c.tutor_id, c.adviser_id)))`,
-		p.UserID, p.Role, ids)
+	rows, err := usersdb.New(s.DB).VisibleUsers(ctx, usersdb.VisibleUsersParams{
+		Ids: ids, CallerID: p.UserID, CallerRole: string(p.Role)})
 	if err != nil {
 		return nil, fmt.Errorf("get users: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return Scan(r) })
+	return fromRows(rows), nil
 }

@@ -7,9 +7,268 @@ package contractsdb
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const contractForUpdate = `-- name: ContractForUpdate :one
+SELECT id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours, status, created_at, updated_at FROM contracts WHERE id = $1 FOR UPDATE
+`
+
+// One contract, its row locked until the transaction ends.
+func (q *Queries) ContractForUpdate(ctx context.Context, id uuid.UUID) (Contract, error) {
+	row := q.db.QueryRow(ctx, contractForUpdate, id)
+	var i Contract
+	err := row.Scan(
+		&i.ID,
+		&i.ApprenticeID,
+		&i.CompanyID,
+		&i.TutorID,
+		&i.AdviserID,
+		&i.CentreID,
+		&i.TradeID,
+		&i.StartDate,
+		&i.EndDate,
+		&i.WeeklyHours,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const contractsByID = `-- name: ContractsByID :many
+SELECT id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours, status, created_at, updated_at FROM contracts WHERE id = ANY($1::uuid[])
+`
+
+// The contracts among ids, without an authorization check (loaders of a
+// record already authorized); any order.
+func (q *Queries) ContractsByID(ctx context.Context, ids []uuid.UUID) ([]Contract, error) {
+	rows, err := q.db.Query(ctx, contractsByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Contract
+	for rows.Next() {
+		var i Contract
+		if err := rows.Scan(
+			&i.ID,
+			&i.ApprenticeID,
+			&i.CompanyID,
+			&i.TutorID,
+			&i.AdviserID,
+			&i.CentreID,
+			&i.TradeID,
+			&i.StartDate,
+			&i.EndDate,
+			&i.WeeklyHours,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countContracts = `-- name: CountContracts :one
+SELECT count(*) FROM visible_contracts($1, $2) c
+WHERE ($3::text IS NULL OR c.status = $3)
+`
+
+type CountContractsParams struct {
+	CallerID   uuid.UUID
+	CallerRole string
+	Status     *string
+}
+
+func (q *Queries) CountContracts(ctx context.Context, arg CountContractsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countContracts, arg.CallerID, arg.CallerRole, arg.Status)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const insertContract = `-- name: InsertContract :one
+INSERT INTO contracts (apprentice_id, company_id, tutor_id, adviser_id,
+    centre_id, trade_id, start_date, end_date, weekly_hours, status)
+VALUES ($1, $2, $3, $4,
+    $5, $6, $7, $8, $9, 'ACTIVE')
+RETURNING id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours, status, created_at, updated_at
+`
+
+type InsertContractParams struct {
+	ApprenticeID uuid.UUID
+	CompanyID    uuid.UUID
+	TutorID      uuid.UUID
+	AdviserID    uuid.UUID
+	CentreID     uuid.UUID
+	TradeID      uuid.UUID
+	StartDate    time.Time
+	EndDate      time.Time
+	WeeklyHours  float64
+}
+
+func (q *Queries) InsertContract(ctx context.Context, arg InsertContractParams) (Contract, error) {
+	row := q.db.QueryRow(ctx, insertContract,
+		arg.ApprenticeID,
+		arg.CompanyID,
+		arg.TutorID,
+		arg.AdviserID,
+		arg.CentreID,
+		arg.TradeID,
+		arg.StartDate,
+		arg.EndDate,
+		arg.WeeklyHours,
+	)
+	var i Contract
+	err := row.Scan(
+		&i.ID,
+		&i.ApprenticeID,
+		&i.CompanyID,
+		&i.TutorID,
+		&i.AdviserID,
+		&i.CentreID,
+		&i.TradeID,
+		&i.StartDate,
+		&i.EndDate,
+		&i.WeeklyHours,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const listContracts = `-- name: ListContracts :many
+SELECT c.id, c.apprentice_id, c.company_id, c.tutor_id, c.adviser_id, c.centre_id, c.trade_id, c.start_date, c.end_date, c.weekly_hours, c.status, c.created_at, c.updated_at FROM visible_contracts($1, $2) c
+WHERE ($3::text IS NULL OR c.status = $3)
+  AND ($4::date IS NULL OR (c.start_date, c.id) < ($4::date, $5::uuid))
+ORDER BY c.start_date DESC, c.id DESC
+LIMIT $6
+`
+
+type ListContractsParams struct {
+	CallerID   uuid.UUID
+	CallerRole string
+	Status     *string
+	AfterDate  *time.Time
+	AfterID    *uuid.UUID
+	Lim        int32
+}
+
+// A page of the caller's contracts, newest start first (keyset after
+// (after_date, after_id) when given).
+func (q *Queries) ListContracts(ctx context.Context, arg ListContractsParams) ([]Contract, error) {
+	rows, err := q.db.Query(ctx, listContracts,
+		arg.CallerID,
+		arg.CallerRole,
+		arg.Status,
+		arg.AfterDate,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Contract
+	for rows.Next() {
+		var i Contract
+		if err := rows.Scan(
+			&i.ID,
+			&i.ApprenticeID,
+			&i.CompanyID,
+			&i.TutorID,
+			&i.AdviserID,
+			&i.CentreID,
+			&i.TradeID,
+			&i.StartDate,
+			&i.EndDate,
+			&i.WeeklyHours,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setContractDates = `-- name: SetContractDates :one
+UPDATE contracts SET start_date = $1, end_date = $2, updated_at = now()
+WHERE id = $3 RETURNING id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours, status, created_at, updated_at
+`
+
+type SetContractDatesParams struct {
+	StartDate time.Time
+	EndDate   time.Time
+	ID        uuid.UUID
+}
+
+func (q *Queries) SetContractDates(ctx context.Context, arg SetContractDatesParams) (Contract, error) {
+	row := q.db.QueryRow(ctx, setContractDates, arg.StartDate, arg.EndDate, arg.ID)
+	var i Contract
+	err := row.Scan(
+		&i.ID,
+		&i.ApprenticeID,
+		&i.CompanyID,
+		&i.TutorID,
+		&i.AdviserID,
+		&i.CentreID,
+		&i.TradeID,
+		&i.StartDate,
+		&i.EndDate,
+		&i.WeeklyHours,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const setContractStatus = `-- name: SetContractStatus :one
+UPDATE contracts SET status = $1, updated_at = now()
+WHERE id = $2 RETURNING id, apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours, status, created_at, updated_at
+`
+
+type SetContractStatusParams struct {
+	Status string
+	ID     uuid.UUID
+}
+
+func (q *Queries) SetContractStatus(ctx context.Context, arg SetContractStatusParams) (Contract, error) {
+	row := q.db.QueryRow(ctx, setContractStatus, arg.Status, arg.ID)
+	var i Contract
+	err := row.Scan(
+		&i.ID,
+		&i.ApprenticeID,
+		&i.CompanyID,
+		&i.TutorID,
+		&i.AdviserID,
+		&i.CentreID,
+		&i.TradeID,
+		&i.StartDate,
+		&i.EndDate,
+		&i.WeeklyHours,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
 
 const visibleContracts = `-- name: VisibleContracts :many
 SELECT c.id, c.apprentice_id, c.company_id, c.tutor_id, c.adviser_id, c.centre_id, c.trade_id, c.start_date, c.end_date, c.weekly_hours, c.status, c.created_at, c.updated_at FROM visible_contracts($1, $2) c
