@@ -8,6 +8,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
@@ -36,10 +37,12 @@ type Resolver struct {
 	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
+	// FollowUps lists and dismisses the caller's follow-ups.
+	FollowUps *followup.Service
 }
 
 // NodeFinder finds records by id for node(id:) and nodes(ids:), with the
 // services above deciding who sees what.
 func (r *Resolver) NodeFinder() *node.Finder {
-	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService}
+	return &node.Finder{DB: r.DB, Logbook: r.Logbook, Evaluations: r.EvaluationService, FollowUps: r.FollowUps}
 }

@@ -28,6 +28,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/httpserver"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
@@ -36,6 +37,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -50,6 +52,10 @@ type App struct {
 	Handler http.Handler
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
+	// FollowUps scans, lists and dismisses follow-ups.
+	FollowUps *followup.Service
+	// Privacy exports and erases users' data and applies retention.
+	Privacy *privacy.Service
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs   *river.Client[pgx.Tx]
@@ -62,6 +68,8 @@ type App struct {
 	workMu   sync.Mutex // guards working
 	working  bool
 	blobs    blobstore.Store
+	// base is what every area's service is built on.
+	base service.Base
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -117,14 +125,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 			a.Log.Warn().Err(err).Msg("could not mark the database as production's")
 		}
 	}
+	a.base = service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
-	a.Identity = identity.NewService(a.Pool, cfg, a.Tokens, a.Clock, identity.HasherFrom(cfg.Identity))
+	a.Identity = identity.New(a.base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
 	blobs, err := blobstore.NewDir(cfg.BlobDir)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.blobs = blobs
+	a.Privacy = &privacy.Service{Base: a.base, Blobs: a.blobs}
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -138,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
 	a.Notify = notify.New(notify.Options{Clock: a.Clock})
+	a.FollowUps = &followup.Service{Base: a.base, Notify: a.Notify}
 	a.Hub = notify.NewHub(a.Pool, a.Log)
 	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
 	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
@@ -157,6 +168,8 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
 			Blobs:             a.blobs,
 			Retention:         a.Config.Retention,
+			FollowUps:         a.FollowUps,
+			Privacy:           a.Privacy,
 		})
 		cfg.Workers, cfg.PeriodicJobs, cfg.Queues = workers, periodic, jobs.Queues
 		// Pushes are short and I/O-bound: fetch again soon after a batch
@@ -225,18 +238,19 @@ func (a *App) buildHandler() http.Handler {
 	urls := signedurl.New(a.Config.URLSigning, a.Config.PublicURL, a.Clock)
 	logbookService := &logbook.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier, Blobs: a.blobs, MaxUpload: a.Config.GraphQL.MaxUploadBytes}
 	resolver := &graph.Resolver{
-		Config:   a.Config,
-		DB:       a.Pool,
-		Clock:    a.Clock,
-		Tokens:   a.Tokens,
-		Log:      a.Log,
-		Notify:   notifier,
-		URLs:     urls,
-		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
-		Logbook:  logbookService,
-		Identity: a.Identity,
-		Hub:      a.Hub,
-		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Config:    a.Config,
+		DB:        a.Pool,
+		Clock:     a.Clock,
+		Tokens:    a.Tokens,
+		Log:       a.Log,
+		Notify:    notifier,
+		URLs:      urls,
+		Visits:    &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
+		Logbook:   logbookService,
+		Identity:  a.Identity,
+		Hub:       a.Hub,
+		Privacy:   a.Privacy,
+		FollowUps: a.FollowUps,
 	}
 	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
 	gql := graph.NewServer(resolver, graph.ServerOptions{

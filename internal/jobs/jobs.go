@@ -32,6 +32,10 @@ type Deps struct {
 	FollowUpScanEvery time.Duration
 	// Blobs holds log-book attachments (erased by the retention job).
 	Blobs blobstore.Store
+	// FollowUps runs the follow-up scan.
+	FollowUps *followup.Service
+	// Privacy runs the retention job.
+	Privacy *privacy.Service
 	// Retention are the retention periods (JALON_RETENTION_*).
 	Retention config.RetentionConfig
 }
@@ -50,9 +54,9 @@ const FetchCooldown = 20 * time.Millisecond
 func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
-	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
+	river.AddWorker(w, &followup.ScanWorker{Service: d.FollowUps})
 	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
-	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})
+	river.AddWorker(w, &privacy.RetentionWorker{Service: d.Privacy, Policy: d.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log})
 
 	periodic := []*river.PeriodicJob{

@@ -37,6 +37,7 @@ type Finder struct {
 	DB          postgres.DB
 	Logbook     *logbook.Service
 	Evaluations *evaluations.Service
+	FollowUps   *followup.Service
 }
 
 // typesOf finds the table of each id: every branch is a primary-key lookup.
@@ -89,7 +90,7 @@ func (f *Finder) kinds() []kind {
 			func(c evaluations.TemplateCriterion) uuid.UUID { return c.ID })},
 		{"Notification", byID(onDB(f.DB, notify.Visible), func(n notify.Notification) uuid.UUID { return n.ID })},
 		{"Device", byID(onDB(f.DB, notify.VisibleDevices), func(d notify.Device) uuid.UUID { return d.ID })},
-		{"FollowUp", byID(onDB(f.DB, followup.Visible), func(x followup.FollowUp) uuid.UUID { return x.ID })},
+		{"FollowUp", byID(f.FollowUps.Visible, func(x followup.FollowUp) uuid.UUID { return x.ID })},
 	}
 }
 
