@@ -38,11 +38,11 @@ type Service struct {
 }
 
 // section is one part of the export: a key and the statement producing its
-// JSON. The sections are written by hand, not in privacydb: they are the
-// export document's layout as data (one table run by one loop, each
-// statement taking the same two parameters and returning one json value),
-// which sqlc would turn into a dozen generated functions that the loop
-// would then have to list again. Statements take $1 = the user's id and $2 = the section limit, and
+// JSON. The sections are written by hand, not in privacydb: sqlc v1.31.1
+// cannot compile an ordered aggregate over a derived table's rows
+// (json_agg(x ORDER BY ...) FROM (...) x fails with "edit stop location is
+// out of bounds"), which is what every list section is. They stay one table
+// run by one loop, each statement taking the same two parameters. Statements take $1 = the user's id and $2 = the section limit, and
 // return one json value (an object, or an array of at most $2 + 1 elements
 // so truncation shows).
 type section struct {
