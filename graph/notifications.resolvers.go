@@ -24,7 +24,10 @@ func (r *followUpResolver) Kind(ctx context.Context, obj *followup.FollowUp) (st
 }
 
 func (r *followUpResolver) Contract(ctx context.Context, obj *followup.FollowUp) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	// The contracts of the follow-ups' page were remembered as one page
+	// (FollowUps): they load in one batch.
+	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, func(id uuid.UUID) uuid.UUID { return id })
 }
 
 func (r *followUpResolver) Owner(ctx context.Context, obj *followup.FollowUp) (users.User, error) {
@@ -70,7 +73,7 @@ func (r *mutationResolver) UnregisterDevice(ctx context.Context, token string) (
 }
 
 func (r *mutationResolver) DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error) {
-	f, err := followup.Dismiss(ctx, r.DB, r.Clock.Now(), id)
+	f, err := r.FollowUps.Dismiss(ctx, id)
 	if err != nil {
 		return followup.FollowUp{}, err
 	}
@@ -121,12 +124,13 @@ func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, 
 	if err != nil {
 		return model.FollowUpConnection{}, err
 	}
-	p, err := followup.List(ctx, r.DB, status, args)
+	p, err := r.Resolver.FollowUps.List(ctx, status, args)
 	if err != nil {
 		return model.FollowUpConnection{}, err
 	}
+	loaders.For(ctx).Pages.Remember(followUpContracts(p.Items))
 	return model.FollowUpConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return followup.Count(ctx, r.DB, status)
+		return r.Resolver.FollowUps.Count(ctx, status)
 	}}, nil
 }
 

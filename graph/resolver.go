@@ -10,6 +10,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
@@ -48,4 +49,6 @@ type Resolver struct {
 	Nodes *node.Finder
 	Orgs  *orgs.Service
 	Users *users.Service
+	// FollowUps lists and dismisses the caller's follow-ups.
+	FollowUps *followup.Service
 }

@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/identity"
+	"jalon/internal/service"
 	"jalon/internal/users"
 )
 
@@ -58,7 +60,8 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		return err
 	}
 	defer pool.Close()
-	svc := identity.NewService(pool, cfg, auth.NewTokens(cfg.JWT, clock.Real{}), clock.Real{}, identity.HasherFrom(cfg.Identity))
+	base := service.Base{DB: pool, Clock: clock.Real{}, Log: zerolog.Nop()}
+	svc := identity.New(base, cfg, auth.NewTokens(cfg.JWT, base.Clock), identity.HasherFrom(cfg.Identity))
 	u, err := svc.AddUser(ctx, in)
 	if err != nil {
 		return err

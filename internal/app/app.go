@@ -34,7 +34,6 @@ import (
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
-	"jalon/internal/privacy"
 	"jalon/internal/signedurl"
 )
 
@@ -228,7 +227,8 @@ func (a *App) buildHandler() http.Handler {
 		Identity:    a.Identity,
 		Evaluations: a.Evaluations,
 		Hub:         a.Hub,
-		Privacy:     &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
+		Privacy:     a.Privacy,
+		FollowUps:   a.FollowUps,
 	}
 	resolver.Admin = a.Admin
 	resolver.Contracts = a.Contracts

@@ -18,9 +18,9 @@ import (
 func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &notify.DeliveryWorker{DB: a.Pool, Clock: a.Clock, Push: a.Push, Log: a.Log})
-	river.AddWorker(w, &followup.ScanWorker{DB: a.Pool, Clock: a.Clock, Notify: a.Notify, Log: a.Log})
+	river.AddWorker(w, &followup.ScanWorker{Service: a.FollowUps})
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
-	river.AddWorker(w, &privacy.RetentionWorker{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log, Policy: a.Config.Retention})
+	river.AddWorker(w, &privacy.RetentionWorker{Service: a.Privacy, Policy: a.Config.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{Service: a.Logbook})
 
 	every := a.Config.Worker

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"jalon/internal/auth/authdb"
 	"jalon/internal/httpserver"
 	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
@@ -52,22 +53,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 // that their caller logged out or was deactivated; it does not look at the
 // expiry of the token they opened with.
 func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, error) {
-	var role Role
-	var active, live bool
-	// A session family is live while it has an unrevoked row: revocation
-	// marks every row of the family, and the family's last row outlives the
-	// access tokens issued with it (refresh TTL > access TTL).
-	err := a.db.QueryRow(ctx, `SELECT u.role, u.active,
-			EXISTS (SELECT 1 FROM sessions s
-				WHERE s.family_id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)
-		FROM users u WHERE u.id = $1`, p.UserID, p.SessionID).Scan(&role, &active, &live)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!active || !live)) {
+	c, err := authdb.New(a.db).Caller(ctx, authdb.CallerParams{UserID: p.UserID, SessionID: p.SessionID})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!c.Active || !c.Live)) {
 		return Principal{}, ErrInvalidToken
 	}
 	if err != nil {
 		return Principal{}, err
 	}
-	p.Role = role
+	p.Role = Role(c.Role)
 	return p, nil
 }
 

@@ -16,18 +16,17 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
-	"jalon/internal/contracts"
+	"jalon/internal/followup/followupdb"
 	"jalon/internal/jobs"
 	"jalon/internal/notify"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/service"
 )
 
 // Kind is a follow-up rule; it is also the kind of the notification a new
@@ -74,27 +73,29 @@ type ScanResult struct {
 	Opened, Closed int
 }
 
-// Scan evaluates every rule at now: opens the follow-ups whose
+// Service lists, dismisses and scans follow-ups. internal/app builds it once.
+type Service struct {
+	service.Base
+	Notify *notify.Notifier
+}
+
+// Scan evaluates every rule at the clock's now: opens the follow-ups whose
 // condition holds (notifying each new one's owner once, in the same
 // transaction; a DONE one of the same period reopens silently, a DISMISSED
 // one stays dismissed) and closes (DONE) the open ones whose condition is gone. Each
 // rule is two set-based statements in its own transaction, whatever the
 // number of contracts; concurrent scans cannot duplicate a follow-up nor its
-// notification (the unique constraint decides who inserts).
-func Scan(ctx context.Context, db postgres.DB, n *notify.Notifier, now time.Time) (ScanResult, error) {
-	return ScanKinds(ctx, db, n, now)
-}
-
-// ScanKinds is Scan limited to the rules of the given kinds (every rule when
-// none is given): tests look at one rule at a time with it.
-func ScanKinds(ctx context.Context, db postgres.DB, n *notify.Notifier, now time.Time, kinds ...Kind) (ScanResult, error) {
+// notification (the unique constraint decides who inserts). Given kinds, it
+// runs only the rules of those kinds (tests look at one rule at a time).
+func (s *Service) Scan(ctx context.Context, kinds ...Kind) (ScanResult, error) {
 	var total ScanResult
+	now := s.Clock.Now()
 	today := clock.Today(now)
 	for _, r := range Rules {
 		if len(kinds) > 0 && !slices.Contains(kinds, r.Kind) {
 			continue
 		}
-		res, err := scanRule(ctx, db, n, r, now, today)
+		res, err := s.scanRule(ctx, r, now, today)
 		if err != nil {
 			return total, fmt.Errorf("follow-up scan %s: %w", r.Kind, err)
 		}
@@ -104,10 +105,13 @@ func ScanKinds(ctx context.Context, db postgres.DB, n *notify.Notifier, now time
 	return total, nil
 }
 
-func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, now, today time.Time) (ScanResult, error) {
+// scanRule runs one rule. Its two statements are written by hand, not in
+// followupdb: each embeds the rule's own SELECT (rules.go) as a subquery,
+// a statement composed at run time that sqlc cannot compile.
+func (s *Service) scanRule(ctx context.Context, r Rule, now, today time.Time) (ScanResult, error) {
 	var res ScanResult
 	current := `(` + r.Query + `) AS cur (contract_id, owner_id, subject_id, period, due_at, params, link)`
-	err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		res = ScanResult{} // a retried transaction counts afresh
 		rows, err := tx.Query(ctx, `
 			INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at, params, link, created_at)
@@ -144,7 +148,7 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("open: %w", err)
 		}
-		if _, err := n.SendMany(ctx, tx, ds); err != nil {
+		if _, err := s.Notify.SendMany(ctx, tx, ds); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
@@ -162,96 +166,100 @@ func scanRule(ctx context.Context, db postgres.DB, n *notify.Notifier, r Rule, n
 	return res, err
 }
 
-const columns = `f.id, f.kind, f.contract_id, f.owner_id, f.subject_id, f.period, f.due_at, f.link, f.status, f.created_at, f.closed_at`
+// fromRow converts a stored follow-up.
+func fromRow(r followupdb.FollowUp) FollowUp {
+	return FollowUp{
+		ID: r.ID, Kind: Kind(r.Kind), ContractID: r.ContractID, OwnerID: r.OwnerID, SubjectID: r.SubjectID,
+		Period: r.Period, DueAt: r.DueAt, Link: r.Link, Status: Status(r.Status), CreatedAt: r.CreatedAt, ClosedAt: r.ClosedAt,
+	}
+}
 
-func scan(row pgx.Row) (FollowUp, error) {
-	var f FollowUp
-	err := row.Scan(&f.ID, &f.Kind, &f.ContractID, &f.OwnerID, &f.SubjectID, &f.Period, &f.DueAt, &f.Link, &f.Status, &f.CreatedAt, &f.ClosedAt)
-	return f, err
+func fromRows(rows []followupdb.FollowUp) []FollowUp {
+	out := make([]FollowUp, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(r)
+	}
+	return out
 }
 
 // List returns the caller's follow-ups (with status, when given), soonest
 // due first.
-func List(ctx context.Context, db postgres.DB, status *Status, a page.Args) (page.Page[FollowUp], error) {
+func (s *Service) List(ctx context.Context, status *Status, a page.Args) (page.Page[FollowUp], error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return page.Page[FollowUp]{}, err
 	}
 	afterTime, afterID := a.AfterKey()
-	rows, err := db.Query(ctx, `SELECT `+columns+` FROM follow_ups f
-		WHERE f.owner_id = $1
-		  AND ($2::text IS NULL OR f.status = $2)
-		  AND ($3::timestamptz IS NULL OR (f.due_at, f.id) > ($3, $4))
-		ORDER BY f.due_at, f.id
-		LIMIT $5`, p.UserID, status, afterTime, afterID, a.Limit())
+	rows, err := followupdb.New(s.DB).ListFollowUps(ctx, followupdb.ListFollowUpsParams{
+		OwnerID: p.UserID, Status: (*string)(status), AfterDueAt: afterTime, AfterID: afterID, MaxRows: int32(a.Limit()),
+	})
 	if err != nil {
 		return page.Page[FollowUp]{}, fmt.Errorf("list follow-ups: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FollowUp, error) { return scan(r) })
-	if err != nil {
-		return page.Page[FollowUp]{}, fmt.Errorf("list follow-ups: %w", err)
-	}
-	return page.Build(found, a, func(f FollowUp) page.Cursor { return page.Cursor{Time: f.DueAt, ID: f.ID} }), nil
+	return page.Build(fromRows(rows), a, func(f FollowUp) page.Cursor { return page.Cursor{Time: f.DueAt, ID: f.ID} }), nil
 }
 
 // Visible returns the caller's follow-ups among ids (those followUps lists),
 // any order; others are left out, as if absent. Relay's node lookup uses it.
-func Visible(ctx context.Context, db postgres.DB, ids []uuid.UUID) ([]FollowUp, error) {
+func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]FollowUp, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, `SELECT `+columns+` FROM follow_ups f
-		WHERE f.owner_id = $1 AND f.id = ANY($2::uuid[])`, p.UserID, ids)
+	rows, err := followupdb.New(s.DB).OwnFollowUps(ctx, followupdb.OwnFollowUpsParams{OwnerID: p.UserID, Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("get follow-ups: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FollowUp, error) { return scan(r) })
+	return fromRows(rows), nil
 }
 
 // Count returns how many follow-ups List would return over all pages.
-func Count(ctx context.Context, db postgres.DB, status *Status) (int, error) {
+func (s *Service) Count(ctx context.Context, status *Status) (int, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	err = db.QueryRow(ctx, `SELECT count(*) FROM follow_ups f
-		WHERE f.owner_id = $1 AND ($2::text IS NULL OR f.status = $2)`, p.UserID, status).Scan(&n)
+	n, err := followupdb.New(s.DB).CountFollowUps(ctx, followupdb.CountFollowUpsParams{OwnerID: p.UserID, Status: (*string)(status)})
 	if err != nil {
 		return 0, fmt.Errorf("count follow-ups: %w", err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // Dismiss marks the caller's follow-up DISMISSED (it stays so: a later scan
 // does not reopen it for the same period). NOT_FOUND for someone outside its
 // contract; FORBIDDEN for a member of the contract who is not its owner.
-func Dismiss(ctx context.Context, db postgres.DB, now time.Time, id uuid.UUID) (FollowUp, error) {
+func (s *Service) Dismiss(ctx context.Context, id uuid.UUID) (FollowUp, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return FollowUp{}, err
 	}
+	now := s.Clock.Now()
 	var out FollowUp
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		f, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM follow_ups f WHERE f.id = $1 FOR UPDATE`, id))
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := followupdb.New(tx)
+		row, err := q.LockFollowUp(ctx, id)
 		if err != nil {
 			return postgres.NotFound(err, "follow-up", "dismiss follow-up")
 		}
-		if f.OwnerID != p.UserID {
-			if _, err := contracts.Get(ctx, tx, f.ContractID); err != nil {
+		if row.OwnerID != p.UserID {
+			visible, err := q.ContractVisible(ctx, followupdb.ContractVisibleParams{
+				CallerID: p.UserID, CallerRole: string(p.Role), ContractID: row.ContractID,
+			})
+			if err != nil {
+				return fmt.Errorf("dismiss follow-up: %w", err)
+			}
+			if !visible {
 				return apperr.NotFoundf("follow-up")
 			}
 			return apperr.New(apperr.Forbidden, "only its owner may dismiss a follow-up")
 		}
-		if f.Status == Open {
-			f, err = scan(tx.QueryRow(ctx, `UPDATE follow_ups f SET status = 'DISMISSED', closed_at = $2
-				WHERE f.id = $1 RETURNING `+columns, id, now))
-			if err != nil {
+		if Status(row.Status) == Open {
+			if row, err = q.DismissFollowUp(ctx, followupdb.DismissFollowUpParams{ID: id, Now: now}); err != nil {
 				return fmt.Errorf("dismiss follow-up: %w", err)
 			}
 		}
-		out = f
+		out = fromRow(row)
 		return nil
 	})
 	return out, err
@@ -271,19 +279,16 @@ func (ScanArgs) InsertOpts() river.InsertOpts {
 // ScanWorker works ScanArgs.
 type ScanWorker struct {
 	river.WorkerDefaults[ScanArgs]
-	DB     *pgxpool.Pool
-	Clock  clock.Clock
-	Notify *notify.Notifier
-	Log    zerolog.Logger
+	Service *Service
 }
 
 // Work runs one scan.
 func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	start := time.Now()
-	res, err := Scan(ctx, w.DB, w.Notify, w.Clock.Now())
+	res, err := w.Service.Scan(ctx)
 	if err != nil {
 		return err
 	}
-	w.Log.Info().Int("opened", res.Opened).Int("closed", res.Closed).Dur("took", time.Since(start)).Msg("follow-up scan")
+	w.Service.Log.Info().Int("opened", res.Opened).Int("closed", res.Closed).Dur("took", time.Since(start)).Msg("follow-up scan")
 	return nil
 }

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // scan runs the rules of the given kinds (every rule when none is given).
 func scan(t testing.TB, a *testapp.TestApp, kinds ...followup.Kind) followup.ScanResult {
 	t.Helper()
-	res, err := followup.ScanKinds(context.Background(), a.Pool, a.App.Notify, a.Clock.Now(), kinds...)
+	res, err := a.App.FollowUps.Scan(context.Background(), kinds...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestConcurrentScansCreateNoDuplicates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := followup.Scan(context.Background(), a.Pool, a.App.Notify, a.Clock.Now())
+				res, err := a.App.FollowUps.Scan(context.Background())
 				if err != nil {
 					t.Error(err)
 				}
@@ -249,5 +249,54 @@ func TestRulesHaveTheirMessages(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("rule %s missing from the list", k)
 		}
+	}
+}
+
+// A page of follow-ups with each one's contract, its apprentice and its
+// owner costs the same number of statements for 5 follow-ups as for 40.
+func TestFollowUpsNoNPlusOne(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	adviser := a.NewUser(t, auth.Adviser)
+	for i := 0; i < 40; i++ {
+		c := a.NewContract(t, testapp.ContractOpts{Adviser: &adviser})
+		a.Exec(t, `INSERT INTO follow_ups (kind, contract_id, owner_id, subject_id, period, due_at)
+			VALUES ('CONTRACT_ENDING', $1, $2, $1, 'p', $3)`, c.ID, adviser.ID, a.Clock.Now().Add(time.Duration(i)*time.Hour))
+	}
+	b, cnt := a.Counted(t)
+	tok := b.Token(t, adviser)
+
+	const q = `query($n: Int!) { followUps(first: $n) {
+		nodes { id kind contract { id apprentice { firstName } } owner { firstName } } totalCount } }`
+	statements := func(n int) int64 {
+		var d struct {
+			FollowUps struct {
+				Nodes []struct {
+					Contract struct{ Apprentice struct{ FirstName string } }
+					Owner    struct{ FirstName string }
+				}
+				TotalCount int
+			}
+		}
+		before := cnt.Load()
+		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
+		used := cnt.Load() - before
+		if len(d.FollowUps.Nodes) != n || d.FollowUps.TotalCount != 40 {
+			t.Fatalf("got %d nodes, totalCount %d", len(d.FollowUps.Nodes), d.FollowUps.TotalCount)
+		}
+		for _, f := range d.FollowUps.Nodes {
+			if f.Contract.Apprentice.FirstName == "" || f.Owner.FirstName == "" {
+				t.Fatalf("incomplete node %+v", f)
+			}
+		}
+		return used
+	}
+	s5, s40 := statements(5), statements(40)
+	t.Logf("statements: page of 5 → %d, page of 40 → %d", s5, s40)
+	if s5 != s40 {
+		t.Fatalf("page of 5 took %d statements, page of 40 took %d", s5, s40)
+	}
+	if s40 > 8 {
+		t.Fatalf("%d statements for one page", s40)
 	}
 }

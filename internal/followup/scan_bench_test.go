@@ -28,7 +28,7 @@ func BenchmarkScan10000Contracts(b *testing.B) {
 	b.Logf("seeded %d contracts and their data in %s", contracts, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	res, err := followup.Scan(context.Background(), a.Pool, a.App.Notify, a.Clock.Now())
+	res, err := a.App.FollowUps.Scan(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func BenchmarkScan10000Contracts(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := followup.Scan(context.Background(), a.Pool, a.App.Notify, a.Clock.Now())
+		res, err := a.App.FollowUps.Scan(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func BenchmarkScan10000Contracts(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		if _, err := followup.ScanKinds(context.Background(), a.Pool, a.App.Notify, a.Clock.Now(), r.Kind); err != nil {
+		if _, err := a.App.FollowUps.Scan(context.Background(), r.Kind); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("%-20s %5d open, steady scan %s", r.Kind, n, time.Since(start).Round(time.Millisecond))

@@ -4,17 +4,15 @@ import (
 	"time"
 
 	"jalon/internal/auth"
-	"jalon/internal/clock"
 	"jalon/internal/config"
-	"jalon/internal/postgres"
+	"jalon/internal/service"
 )
 
-// Service signs users in and manages their sessions and passwords.
+// Service signs users in and manages their sessions, passwords and users.
 type Service struct {
-	db         postgres.DB
+	service.Base
 	hasher     *Hasher
 	tokens     *auth.Tokens
-	clock      clock.Clock
 	refreshTTL time.Duration
 	// retryWindow: see config.IdentityConfig.RefreshRetryWindow.
 	retryWindow time.Duration
@@ -22,13 +20,14 @@ type Service struct {
 	throttle    throttle
 }
 
-// NewService builds the identity service from configuration.
-func NewService(db postgres.DB, cfg config.Config, tokens *auth.Tokens, c clock.Clock, hasher *Hasher) *Service {
+// New builds the identity service on base: it derives its keys and its
+// login throttle from the configuration, hence a constructor rather than a
+// struct literal.
+func New(base service.Base, cfg config.Config, tokens *auth.Tokens, hasher *Hasher) *Service {
 	return &Service{
-		db:          db,
+		Base:        base,
 		hasher:      hasher,
 		tokens:      tokens,
-		clock:       c,
 		refreshTTL:  cfg.JWT.RefreshTokenTTL,
 		retryWindow: cfg.Identity.RefreshRetryWindow,
 		keys:        newKeys(cfg.Identity.Key),

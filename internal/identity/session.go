@@ -17,6 +17,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
+	"jalon/internal/identity/identitydb"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
 )
@@ -68,15 +69,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if len(account) > 254 || len(password) > MaxPasswordLength {
 		return Session{}, errBadCredentials
 	}
-	now := s.clock.Now()
-	var (
-		id     uuid.UUID
-		role   auth.Role
-		active bool
-		hash   *string
-	)
-	err := s.db.QueryRow(ctx, `SELECT id, role, active, password_hash FROM users WHERE lower(email) = $1`, account).
-		Scan(&id, &role, &active, &hash)
+	now := s.Clock.Now()
+	user, err := identitydb.New(s.DB).UserByEmail(ctx, account)
+	id, active, hash := user.ID, user.Active, user.PasswordHash
 	known := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Session{}, fmt.Errorf("login: %w", err)
@@ -86,7 +81,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		t := id.String()
 		idText = &t
 	}
-	at, err := s.throttle.begin(ctx, s.db, s.keys.accountKey(account, idText), throttleAddr(address), now)
+	at, err := s.throttle.begin(ctx, s.DB, s.keys.accountKey(account, idText), throttleAddr(address), now)
 	if err != nil {
 		return Session{}, err
 	}
@@ -104,7 +99,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		}
 		return Session{}, errBadCredentials
 	}
-	if err := s.throttle.succeeded(ctx, s.db, at); err != nil {
+	if err := s.throttle.succeeded(ctx, s.DB, at); err != nil {
 		return Session{}, err
 	}
 	var newHash string
@@ -114,9 +109,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		}
 	}
 	var out Session
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		if newHash != "" {
-			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, newHash); err != nil {
+			if err := identitydb.New(tx).Rehash(ctx, identitydb.RehashParams{ID: id, PasswordHash: &newHash}); err != nil {
 				return fmt.Errorf("login: rehash: %w", err)
 			}
 		}
@@ -134,7 +129,7 @@ func (s *Service) failed(ctx context.Context, at attempt, known bool, id uuid.UU
 	if known {
 		userID = &id
 	}
-	return s.throttle.audit(ctx, s.db, at, userID)
+	return s.throttle.audit(ctx, s.DB, at, userID)
 }
 
 // newRefreshToken returns a 256-bit random token, a session's first.
@@ -156,13 +151,14 @@ func (s *Service) start(ctx context.Context, tx pgx.Tx, userID, family uuid.UUID
 	if err != nil {
 		return Session{}, err
 	}
+	q := identitydb.New(tx)
 	// Expired sessions serve no purpose, not even reuse detection: drop a few.
-	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id IN (
-		SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)`, now); err != nil {
+	if err := q.PruneSessions(ctx, now); err != nil {
 		return Session{}, fmt.Errorf("prune sessions: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, family, userID, hashToken(tok), now, now.Add(s.refreshTTL))
+	err = q.InsertSession(ctx, identitydb.InsertSessionParams{
+		FamilyID: family, UserID: userID, TokenHash: hashToken(tok), CreatedAt: now, ExpiresAt: now.Add(s.refreshTTL),
+	})
 	if err != nil {
 		return Session{}, fmt.Errorf("start session: %w", err)
 	}
@@ -188,10 +184,8 @@ func (s *Service) retried(ctx context.Context, tx pgx.Tx, userID, family uuid.UU
 		return Session{}, false, nil
 	}
 	next := s.keys.successor(tok)
-	var live bool
-	err := tx.QueryRow(ctx, `SELECT rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-		FROM sessions WHERE token_hash = $1 AND family_id = $3`, hashToken(next), now, family).Scan(&live)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !live) {
+	live, err := identitydb.New(tx).SessionLive(ctx, identitydb.SessionLiveParams{TokenHash: hashToken(next), Now: now, FamilyID: family})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (live == nil || !*live)) {
 		return Session{}, false, nil
 	}
 	if err != nil {
@@ -215,21 +209,15 @@ func (s *Service) retried(ctx context.Context, tx pgx.Tx, userID, family uuid.UU
 func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 	// Microseconds, as PostgreSQL keeps rotated_at: a retry re-issues the
 	// access token from the stored time and must get the same expiry.
-	now := s.clock.Now().Truncate(time.Microsecond)
+	now := s.Clock.Now().Truncate(time.Microsecond)
 	var out Session
 	var reused bool
 	var family, userID uuid.UUID
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		var (
-			id               uuid.UUID
-			expires          time.Time
-			rotated, revoked *time.Time
-			active           bool
-		)
-		err := tx.QueryRow(ctx, `SELECT s.id, s.family_id, s.user_id, s.expires_at, s.rotated_at, s.revoked_at, u.active
-			FROM sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.token_hash = $1 FOR UPDATE OF s`, hashToken(token)).
-			Scan(&id, &family, &userID, &expires, &rotated, &revoked, &active)
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := identitydb.New(tx)
+		row, err := q.LockSessionByToken(ctx, hashToken(token))
+		id, expires, rotated, revoked, active := row.ID, row.ExpiresAt, row.RotatedAt, row.RevokedAt, row.Active
+		family, userID = row.FamilyID, row.UserID
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errBadRefresh
 		}
@@ -259,7 +247,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		case !now.Before(expires), !active:
 			return errBadRefresh
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET rotated_at = $2 WHERE id = $1`, id, now); err != nil {
+		if err := q.RotateSession(ctx, identitydb.RotateSessionParams{ID: id, Now: now}); err != nil {
 			return fmt.Errorf("refresh session: %w", err)
 		}
 		out, err = s.start(ctx, tx, userID, family, now, s.keys.successor(token))
@@ -282,20 +270,19 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 }
 
 func revokeFamily(ctx context.Context, tx pgx.Tx, family uuid.UUID, now time.Time) (int64, error) {
-	tag, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, family, now)
+	n, err := identitydb.New(tx).RevokeFamily(ctx, identitydb.RevokeFamilyParams{FamilyID: family, Now: now})
 	if err != nil {
 		return 0, fmt.Errorf("revoke session family: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // Logout revokes the family of a refresh token. It answers the same whether
 // or not the token was known.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	now := s.clock.Now()
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		var family uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT family_id FROM sessions WHERE token_hash = $1`, hashToken(token)).Scan(&family)
+	now := s.Clock.Now()
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		family, err := identitydb.New(tx).FamilyOfToken(ctx, hashToken(token))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -310,8 +297,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // RevokeUserSessions revokes every live session of a user except keep
 // (uuid.Nil to revoke all), in tx.
 func RevokeUserSessions(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, now time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $3
-		WHERE user_id = $1 AND revoked_at IS NULL AND family_id <> $2`, userID, keep, now)
+	err := identitydb.New(tx).RevokeUserSessions(ctx, identitydb.RevokeUserSessionsParams{UserID: userID, Keep: keep, Now: now})
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
@@ -330,8 +316,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err := CheckPassword("newPassword", next); err != nil {
 		return err
 	}
-	var hash *string
-	if err := s.db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, p.UserID).Scan(&hash); err != nil {
+	hash, err := identitydb.New(s.DB).PasswordHash(ctx, p.UserID)
+	if err != nil {
 		return postgres.NotFound(err, "user", "change password")
 	}
 	// Guessing the current password with a stolen access token is throttled
@@ -341,7 +327,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		address = "unknown"
 	}
 	me := p.UserID.String()
-	at, err := s.throttle.begin(ctx, s.db, s.keys.accountKey("", &me), throttleAddr(address), s.clock.Now())
+	at, err := s.throttle.begin(ctx, s.DB, s.keys.accountKey("", &me), throttleAddr(address), s.Clock.Now())
 	if err != nil {
 		return err
 	}
@@ -359,17 +345,16 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		}
 		return apperr.Invalid("currentPassword", "the current password is wrong")
 	}
-	if err := s.throttle.succeeded(ctx, s.db, at); err != nil {
+	if err := s.throttle.succeeded(ctx, s.DB, at); err != nil {
 		return err
 	}
 	newHash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	now := s.clock.Now()
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`,
-			p.UserID, newHash, now); err != nil {
+	now := s.Clock.Now()
+	return postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		if err := identitydb.New(tx).SetPassword(ctx, identitydb.SetPasswordParams{ID: p.UserID, PasswordHash: &newHash, Now: now}); err != nil {
 			return fmt.Errorf("change password: %w", err)
 		}
 		if err := RevokeUserSessions(ctx, tx, p.UserID, p.SessionID, now); err != nil {

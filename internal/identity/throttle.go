@@ -2,17 +2,16 @@ package identity
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/apperr"
+	"jalon/internal/audit"
+	"jalon/internal/identity/identitydb"
 	"jalon/internal/postgres"
-	"jalon/internal/reqinfo"
 )
 
 // throttle limits failed logins per account and per client address within a
@@ -44,30 +43,21 @@ type attempt struct {
 // seconds) when the account or the address already reached its limit.
 func (t throttle) begin(ctx context.Context, db postgres.DB, account, address string, now time.Time) (attempt, error) {
 	at := attempt{account: account, address: address, now: now}
-	rows, err := db.Query(ctx, `INSERT INTO login_failures (scope, key, at)
-		VALUES ('account', $1, $3), ('address', $2, $3) RETURNING id`, account, address, now)
-	if err != nil {
-		return at, fmt.Errorf("record login attempt: %w", err)
-	}
-	at.ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	q := identitydb.New(db)
+	var err error
+	at.ids, err = q.RecordAttempt(ctx, identitydb.RecordAttemptParams{Account: account, Address: address, At: now})
 	if err != nil {
 		return at, fmt.Errorf("record login attempt: %w", err)
 	}
 	since := now.Add(-t.window)
-	// Keep the table small: each attempt drops a few rows nobody counts any more.
-	if _, err := db.Exec(ctx, `DELETE FROM login_failures WHERE id IN (
-		SELECT id FROM login_failures WHERE at <= $1 ORDER BY at LIMIT 20)`, since); err != nil {
+	if err := q.PruneLoginFailures(ctx, since); err != nil {
 		return at, fmt.Errorf("prune login failures: %w", err)
 	}
-	err = db.QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE scope = 'account' AND key = $1),
-			count(*) FILTER (WHERE scope = 'address' AND key = $2)
-		FROM login_failures
-		WHERE ((scope = 'account' AND key = $1) OR (scope = 'address' AND key = $2)) AND at > $3`,
-		account, address, since).Scan(&at.nAccount, &at.nAddress)
+	n, err := q.CountFailures(ctx, identitydb.CountFailuresParams{Account: account, Address: address, Since: since})
 	if err != nil {
 		return at, fmt.Errorf("count login failures: %w", err)
 	}
+	at.nAccount, at.nAddress = int(n.Account), int(n.Address)
 	// The counts include this attempt: over the limit means the limit was
 	// already reached before it.
 	var retry time.Duration
@@ -96,11 +86,9 @@ func (t throttle) begin(ctx context.Context, db postgres.DB, account, address st
 // retryAfter is how long until fewer than limit earlier failures remain in
 // the window: the limit-th most recent one leaves it.
 func (t throttle) retryAfter(ctx context.Context, db postgres.DB, scope, key string, limit int, at attempt) time.Duration {
-	var oldest time.Time
-	err := db.QueryRow(ctx, `SELECT at FROM login_failures
-		WHERE scope = $1 AND key = $2 AND at > $3 AND id <> ALL($4)
-		ORDER BY at DESC OFFSET $5 LIMIT 1`,
-		scope, key, at.now.Add(-t.window), at.ids, limit-1).Scan(&oldest)
+	oldest, err := identitydb.New(db).NthRecentFailure(ctx, identitydb.NthRecentFailureParams{
+		Scope: scope, Key: key, Since: at.now.Add(-t.window), Own: at.ids, Skip: int32(limit - 1),
+	})
 	if err != nil {
 		// Counted a moment ago; it may have left the window since.
 		return time.Second
@@ -110,7 +98,7 @@ func (t throttle) retryAfter(ctx context.Context, db postgres.DB, scope, key str
 
 // forget deletes the attempt's rows.
 func (t throttle) forget(ctx context.Context, db postgres.DB, at attempt) error {
-	if _, err := db.Exec(ctx, `DELETE FROM login_failures WHERE id = ANY($1)`, at.ids); err != nil {
+	if err := identitydb.New(db).DeleteFailures(ctx, at.ids); err != nil {
 		return fmt.Errorf("forget login attempt: %w", err)
 	}
 	return nil
@@ -118,8 +106,7 @@ func (t throttle) forget(ctx context.Context, db postgres.DB, at attempt) error 
 
 // succeeded forgets the attempt and the account's earlier failures.
 func (t throttle) succeeded(ctx context.Context, db postgres.DB, at attempt) error {
-	_, err := db.Exec(ctx, `DELETE FROM login_failures
-		WHERE id = ANY($1) OR (scope = 'account' AND key = $2)`, at.ids, at.account)
+	err := identitydb.New(db).ResetAccountFailures(ctx, identitydb.ResetAccountFailuresParams{Ids: at.ids, Account: at.account})
 	if err != nil {
 		return fmt.Errorf("reset login failures: %w", err)
 	}
@@ -128,38 +115,23 @@ func (t throttle) succeeded(ctx context.Context, db postgres.DB, at attempt) err
 
 // audit writes an auth.login_throttled entry for the account and for the
 // address whose failures in the window (this attempt included) reached or
-// passed the limit, unless one was already written for it in the window. It
-// is one statement, so it does not depend on a count landing exactly on the
-// limit: concurrent attempts can only add a duplicate, never skip the entry.
-// userID (nil when the e-mail is unknown) goes in the account entry's details.
+// passed the limit, unless one was already written for it in the window
+// (audit.RecordOnce: one statement, so it does not depend on a count
+// landing exactly on the limit; concurrent attempts can only add a
+// duplicate, never skip the entry). userID (nil when the e-mail is unknown)
+// goes in the account entry's details.
 func (t throttle) audit(ctx context.Context, db postgres.DB, at attempt, userID *uuid.UUID) error {
-	hitAccount, hitAddress := at.nAccount >= t.maxAccount, at.nAddress >= t.maxAddress
-	if !hitAccount && !hitAddress {
-		return nil
+	var entries []audit.Entry
+	if at.nAccount >= t.maxAccount {
+		details := map[string]any{"failures": at.nAccount, "window": t.window.String(), "address": at.address}
+		if userID != nil {
+			details["userId"] = *userID
+		}
+		entries = append(entries, audit.Entry{Action: "auth.login_throttled", TargetType: "account", TargetID: at.account, Details: details})
 	}
-	accountDetails := map[string]any{"failures": at.nAccount, "window": t.window.String(), "address": at.address}
-	if userID != nil {
-		accountDetails["userId"] = *userID
+	if at.nAddress >= t.maxAddress {
+		entries = append(entries, audit.Entry{Action: "auth.login_throttled", TargetType: "address", TargetID: at.address,
+			Details: map[string]any{"failures": at.nAddress, "window": t.window.String()}})
 	}
-	accountJSON, err := json.Marshal(accountDetails)
-	if err != nil {
-		return fmt.Errorf("audit login throttling: %w", err)
-	}
-	addressJSON, err := json.Marshal(map[string]any{"failures": at.nAddress, "window": t.window.String()})
-	if err != nil {
-		return fmt.Errorf("audit login throttling: %w", err)
-	}
-	_, err = db.Exec(ctx, `INSERT INTO audit_log (at, action, target_type, target_id, request_id, details)
-		SELECT $1, 'auth.login_throttled', v.scope, v.key, $2, v.details
-		FROM (VALUES ('account', $3::text, $4::jsonb, $5::bool), ('address', $6::text, $7::jsonb, $8::bool))
-			AS v(scope, key, details, hit)
-		WHERE v.hit AND NOT EXISTS (SELECT 1 FROM audit_log l
-			WHERE l.target_type = v.scope AND l.target_id = v.key AND l.at > $9
-				AND l.action = 'auth.login_throttled')`,
-		at.now, reqinfo.ID(ctx), at.account, accountJSON, hitAccount, at.address, addressJSON, hitAddress,
-		at.now.Add(-t.window))
-	if err != nil {
-		return fmt.Errorf("audit login throttling: %w", err)
-	}
-	return nil
+	return audit.RecordOnce(ctx, db, at.now, at.now.Add(-t.window), entries...)
 }

@@ -15,6 +15,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
 	"jalon/internal/auth"
+	"jalon/internal/identity/identitydb"
 	"jalon/internal/postgres"
 	"jalon/internal/users"
 )
@@ -74,8 +75,8 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 	if in.Phone != nil {
 		u.Phone = strings.TrimSpace(*in.Phone)
 	}
-	now := s.clock.Now()
-	if err := validateUser(ctx, s.db, u, now); err != nil {
+	now := s.Clock.Now()
+	if err := validateUser(ctx, s.DB, u, now); err != nil {
 		return users.User{}, err
 	}
 	var hash *string
@@ -89,12 +90,13 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 		}
 		hash = &h
 	}
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO users (email, first_name, last_name, phone, locale, role,
-				birth_date, company_id, password_hash, created_at, updated_at, base_latitude, base_longitude)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id`,
-			u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, hash, now,
-			u.BaseLat, u.BaseLng).Scan(&u.ID)
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		var err error
+		u.ID, err = identitydb.New(tx).InsertUser(ctx, identitydb.InsertUserParams{
+			Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Locale: string(u.Locale),
+			Role: string(u.Role), BirthDate: u.BirthDate, CompanyID: u.CompanyID, PasswordHash: hash, Now: now,
+			BaseLatitude: u.BaseLat, BaseLongitude: u.BaseLng,
+		})
 		if err != nil {
 			return userWriteError(err, "create user")
 		}
@@ -104,7 +106,7 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 	if err != nil {
 		return users.User{}, err
 	}
-	return users.Get(ctx, s.db, u.ID)
+	return users.Get(ctx, s.DB, u.ID)
 }
 
 // UpdateUser changes a user (ADMIN only). A role change of someone who is
@@ -113,11 +115,15 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return users.User{}, err
 	}
-	now := s.clock.Now()
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		u, err := users.Scan(tx.QueryRow(ctx, `SELECT `+users.Columns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id))
-		if err != nil {
+	now := s.Clock.Now()
+	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := identitydb.New(tx)
+		if _, err := q.LockUser(ctx, id); err != nil {
 			return postgres.NotFound(err, "user", "update user")
+		}
+		u, err := users.Get(ctx, tx, id)
+		if err != nil {
+			return err
 		}
 		before := u
 		set := func(dst *string, v *string) {
@@ -136,9 +142,8 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 			u.BirthDate = ch.BirthDate
 		}
 		if ch.Role != nil && *ch.Role != u.Role {
-			var inContract bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contracts
-				WHERE apprentice_id = $1 OR tutor_id = $1 OR adviser_id = $1)`, id).Scan(&inContract); err != nil {
+			inContract, err := q.PartyToContract(ctx, id)
+			if err != nil {
 				return fmt.Errorf("update user: %w", err)
 			}
 			if inContract {
@@ -161,11 +166,11 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 		if err := validateUser(ctx, tx, u, now); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE users SET email = $2, first_name = $3, last_name = $4, phone = $5,
-				locale = $6, role = $7, birth_date = $8, company_id = $9, updated_at = $10,
-				base_latitude = $11, base_longitude = $12
-			WHERE id = $1`, id, u.Email, u.FirstName, u.LastName, u.Phone, u.Locale, u.Role, u.BirthDate, u.CompanyID, now,
-			u.BaseLat, u.BaseLng)
+		err = q.UpdateUser(ctx, identitydb.UpdateUserParams{
+			ID: id, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Locale: string(u.Locale),
+			Role: string(u.Role), BirthDate: u.BirthDate, CompanyID: u.CompanyID, Now: now,
+			BaseLatitude: u.BaseLat, BaseLongitude: u.BaseLng,
+		})
 		if err != nil {
 			return userWriteError(err, "update user")
 		}
@@ -175,7 +180,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 	if err != nil {
 		return users.User{}, err
 	}
-	return users.Get(ctx, s.db, id)
+	return users.Get(ctx, s.DB, id)
 }
 
 // DeactivateUser turns a user off (ADMIN only): their sessions are revoked
@@ -189,13 +194,13 @@ func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (users.User,
 	if id == p.UserID {
 		return users.User{}, apperr.Invalid("id", "you cannot deactivate yourself")
 	}
-	now := s.clock.Now()
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET active = false, updated_at = $2 WHERE id = $1`, id, now)
+	now := s.Clock.Now()
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		n, err := identitydb.New(tx).DeactivateUser(ctx, identitydb.DeactivateUserParams{ID: id, Now: now})
 		if err != nil {
 			return fmt.Errorf("deactivate user: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return apperr.NotFoundf("user")
 		}
 		if err := RevokeUserSessions(ctx, tx, id, uuid.Nil, now); err != nil {
@@ -206,7 +211,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id uuid.UUID) (users.User,
 	if err != nil {
 		return users.User{}, err
 	}
-	return users.Get(ctx, s.db, id)
+	return users.Get(ctx, s.DB, id)
 }
 
 func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Time) error {
@@ -248,8 +253,8 @@ func validateUser(ctx context.Context, db postgres.DB, u users.User, now time.Ti
 	case u.Role != auth.Tutor && u.CompanyID != nil:
 		return apperr.Invalid("companyId", "only tutors belong to a company")
 	case u.CompanyID != nil:
-		var ok bool
-		if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM companies WHERE id = $1)`, *u.CompanyID).Scan(&ok); err != nil {
+		ok, err := identitydb.New(db).CompanyExists(ctx, *u.CompanyID)
+		if err != nil {
 			return fmt.Errorf("check company: %w", err)
 		}
 		if !ok {

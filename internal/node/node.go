@@ -40,6 +40,7 @@ type Finder struct {
 	service.Base
 	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
+	FollowUps   *followup.Service
 	Logbook     *logbook.Service
 	Orgs        *orgs.Service
 	Users       *users.Service
@@ -76,7 +77,7 @@ func (f *Finder) kinds() []kind {
 			func(c evaluations.TemplateCriterion) uuid.UUID { return c.ID })},
 		{"Notification", byID(onDB(f.DB, notify.Visible), func(n notify.Notification) uuid.UUID { return n.ID })},
 		{"Device", byID(onDB(f.DB, notify.VisibleDevices), func(d notify.Device) uuid.UUID { return d.ID })},
-		{"FollowUp", byID(onDB(f.DB, followup.Visible), func(x followup.FollowUp) uuid.UUID { return x.ID })},
+		{"FollowUp", byID(f.FollowUps.Visible, func(x followup.FollowUp) uuid.UUID { return x.ID })},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"jalon/internal/blobstore"
 	"jalon/internal/identity"
 	"jalon/internal/postgres"
+	"jalon/internal/privacy/privacydb"
 	"jalon/internal/users"
 )
 
@@ -90,21 +91,17 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //     the signed content hash covers ids, not names, so integrity holds;
 //   - the audit log is kept and a user.erased entry is appended.
 func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now time.Time) ([]uuid.UUID, error) {
-	var oldFirst, oldLast string
-	err := tx.QueryRow(ctx, `SELECT first_name, last_name FROM users WHERE id = $1 FOR UPDATE`, id).
-		Scan(&oldFirst, &oldLast)
+	q := privacydb.New(tx)
+	old, err := q.LockUserName(ctx, id)
 	if err != nil {
 		return nil, postgres.NotFound(err, "user", "erase user")
 	}
 	first, last := Pseudonym(id)
-	oldName, newName := oldFirst+" "+oldLast, first+" "+last
+	oldName, newName := old.FirstName+" "+old.LastName, first+" "+last
 	if oldName == newName {
 		oldName = "" // erased before: nothing left to replace
 	}
-	if _, err := tx.Exec(ctx, `UPDATE users SET first_name = $2, last_name = $3, email = $4, phone = '',
-			birth_date = NULL, base_latitude = NULL, base_longitude = NULL, password_hash = NULL, active = false, updated_at = $5,
-			erased_at = coalesce(erased_at, $5)
-		WHERE id = $1`, id, first, last, ErasedEmail(id), now); err != nil {
+	if err := q.ScrubUser(ctx, privacydb.ScrubUserParams{ID: id, FirstName: first, LastName: last, Email: ErasedEmail(id), Now: now}); err != nil {
 		return nil, fmt.Errorf("erase user: %w", err)
 	}
 	if err := identity.RevokeUserSessions(ctx, tx, id, uuid.Nil, now); err != nil {
@@ -113,48 +110,34 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 	// Set-based deletes and updates, one statement each.
 	steps := []struct {
 		what string
-		sql  string
-		args []any
+		run  func() error
 	}{
-		{"devices", `DELETE FROM devices WHERE user_id = $1`, []any{id}},
-		{"notifications", `DELETE FROM notifications WHERE user_id = $1`, []any{id}},
-		{"preferences", `DELETE FROM notification_preferences WHERE user_id = $1`, []any{id}},
-		{"calendar feed", `DELETE FROM calendar_feeds WHERE adviser_id = $1`, []any{id}},
-		{"login failures", `DELETE FROM login_failures WHERE scope = 'account' AND key = $1::text`, []any{id}},
-		{"follow-ups", `UPDATE follow_ups SET status = 'DISMISSED', closed_at = $2 WHERE owner_id = $1 AND status = 'OPEN'`, []any{id, now}},
-		// Other people's inboxes and follow-ups name the user in their
-		// texts and params (rendered when they were created): within the
-		// user's contracts, the full name becomes the pseudonym.
-		{"partners' notifications", `UPDATE notifications n SET title = replace(n.title, $2, $3), body = replace(n.body, $2, $3),
-				params = replace(n.params::text, $4, $5)::jsonb
-			WHERE $2 <> '' AND n.user_id IN (SELECT unnest(ARRAY[c.apprentice_id, c.tutor_id, c.adviser_id]) FROM contracts c
-			                    WHERE $1 IN (c.apprentice_id, c.tutor_id, c.adviser_id))
-			  AND (strpos(n.title, $2) > 0 OR strpos(n.body, $2) > 0 OR strpos(n.params::text, $4) > 0)`,
-			[]any{id, oldName, newName, jsonText(oldName), jsonText(newName)}},
-		{"partners' follow-ups", `UPDATE follow_ups f SET params = replace(f.params::text, $3, $4)::jsonb
-			WHERE $2 <> '' AND f.contract_id IN (SELECT c.id FROM contracts c WHERE $1 IN (c.apprentice_id, c.tutor_id, c.adviser_id))
-			  AND strpos(f.params::text, $3) > 0`,
-			[]any{id, oldName, jsonText(oldName), jsonText(newName)}},
-		// Phones syncing with updatedSince get the scrubbed text.
-		{"log entries", `UPDATE log_entries e SET activities = $2,
-				review_comment = CASE WHEN e.review_comment IS NULL OR e.review_comment = '' THEN e.review_comment ELSE $2 END,
-				version = e.version + 1, updated_at = $3
-			FROM contracts c
-			WHERE c.id = e.contract_id AND c.apprentice_id = $1
-			  AND (e.activities <> $2 OR coalesce(e.review_comment, '') NOT IN ('', $2))`, []any{id, ErasedText, now}},
+		{"devices", func() error { return q.DeleteDevices(ctx, id) }},
+		{"notifications", func() error { return q.DeleteNotifications(ctx, id) }},
+		{"preferences", func() error { return q.DeletePreferences(ctx, id) }},
+		{"calendar feed", func() error { return q.DeleteCalendarFeed(ctx, id) }},
+		{"login failures", func() error { return q.DeleteLoginFailures(ctx, id.String()) }},
+		{"follow-ups", func() error {
+			return q.DismissOpenFollowUps(ctx, privacydb.DismissOpenFollowUpsParams{UserID: id, Now: now})
+		}},
+		{"partners' notifications", func() error {
+			return q.RenameInPartnersNotifications(ctx, privacydb.RenameInPartnersNotificationsParams{
+				UserID: id, OldName: oldName, NewName: newName, OldJson: jsonText(oldName), NewJson: jsonText(newName)})
+		}},
+		{"partners' follow-ups", func() error {
+			return q.RenameInPartnersFollowUps(ctx, privacydb.RenameInPartnersFollowUpsParams{
+				UserID: id, OldJson: jsonText(oldName), NewJson: jsonText(newName)})
+		}},
+		{"log entries", func() error {
+			return q.ScrubLogEntries(ctx, privacydb.ScrubLogEntriesParams{UserID: id, ErasedText: ErasedText, Now: now})
+		}},
 	}
 	for _, st := range steps {
-		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+		if err := st.run(); err != nil {
 			return nil, fmt.Errorf("erase user: %s: %w", st.what, err)
 		}
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM log_attachments a USING log_entries e, contracts c
-		WHERE e.id = a.log_entry_id AND c.id = e.contract_id AND c.apprentice_id = $1
-		RETURNING a.id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("erase user: attachments: %w", err)
-	}
-	blobs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	blobs, err := q.DeleteAttachments(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("erase user: attachments: %w", err)
 	}

@@ -10,16 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/auth"
 	"jalon/internal/blobstore"
-	"jalon/internal/clock"
+	"jalon/internal/service"
 )
 
 // ExportFormat names the layout of the export document; it changes when a
@@ -32,16 +29,20 @@ const ExportFormat = "jalon-export/1"
 // newest SectionLimit of them).
 const SectionLimit = 10000
 
-// Service exports and erases users' data.
+// Service exports and erases users' data and applies the retention periods.
+// internal/app builds it once.
 type Service struct {
-	DB    *pgxpool.Pool
-	Clock clock.Clock
+	service.Base
+	// Blobs holds log-book attachments (an erasure deletes them).
 	Blobs blobstore.Store
-	Log   zerolog.Logger
 }
 
 // section is one part of the export: a key and the statement producing its
-// JSON. Statements take $1 = the user's id and $2 = the section limit, and
+// JSON. The sections are written by hand, not in privacydb: sqlc v1.31.1
+// cannot compile an ordered aggregate over a derived table's rows
+// (json_agg(x ORDER BY ...) FROM (...) x fails with "edit stop location is
+// out of bounds"), which is what every list section is. They stay one table
+// run by one loop, each statement taking the same two parameters. Statements take $1 = the user's id and $2 = the section limit, and
 // return one json value (an object, or an array of at most $2 + 1 elements
 // so truncation shows).
 type section struct {
@@ -185,15 +186,22 @@ func (s *Service) Export(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ExportUser(ctx, s.DB, p.UserID, s.Clock.Now(), SectionLimit)
+	return s.ExportUser(ctx, p.UserID, SectionLimit)
 }
 
-// ExportUser builds the export document of user id (no authorization: the
-// caller decides whose data may be exported).
-func ExportUser(ctx context.Context, db *pgxpool.Pool, id uuid.UUID, now time.Time, limit int) ([]byte, error) {
+// ExportUser builds the export document of user id at the clock's now, each
+// list section holding at most limit items (no authorization: the caller
+// decides whose data may be exported).
+func (s *Service) ExportUser(ctx context.Context, id uuid.UUID, limit int) ([]byte, error) {
+	now := s.Clock.Now()
 	values := make([]json.RawMessage, len(sections))
 	truncated := []string{}
-	err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		// One snapshot for every section. Set here rather than in BEGIN:
+		// postgres.DB opens plain transactions.
+		if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
 		for i, sec := range sections {
 			var raw []byte
 			err := tx.QueryRow(ctx, sec.sql, id, limit).Scan(&raw)

@@ -186,7 +186,7 @@ func TestExportIsBounded(t *testing.T) {
 	msg := notify.Message{Kind: "VISIT_SCHEDULED", Params: map[string]string{"when": "30/03/2026 09:00", "place": "Namur"}}
 	a.Notify(t, msg, u.ID)
 	a.Notify(t, msg, u.ID)
-	raw, err := privacy.ExportUser(context.Background(), a.Pool, u.ID, a.Clock.Now(), 1)
+	raw, err := a.App.Privacy.ExportUser(context.Background(), u.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,13 +72,13 @@ func TestRetention(t *testing.T) {
 		FROM contracts WHERE id = $1`, again.ID, today.AddDate(0, 0, -30))
 
 	// Everything at 0 days: nothing happens.
-	res, err := privacy.ApplyRetention(ctx, a.Pool, blobs, a.Log, config.RetentionConfig{}, a.Clock.Now())
+	res, err := a.App.Privacy.ApplyRetention(ctx, config.RetentionConfig{})
 	if err != nil || res != (privacy.RetentionResult{}) {
 		t.Fatalf("retention off: %+v %v", res, err)
 	}
 
 	policy := config.RetentionConfig{NotificationsDays: 180, AuditDays: 3650, EndedContractsDays: 365}
-	res, err = privacy.ApplyRetention(ctx, a.Pool, blobs, a.Log, policy, a.Clock.Now())
+	res, err = a.App.Privacy.ApplyRetention(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +112,12 @@ func TestRetention(t *testing.T) {
 	}
 
 	// A second run finds nothing more; months later the recent one goes too.
-	res, err = privacy.ApplyRetention(ctx, a.Pool, blobs, a.Log, policy, a.Clock.Now())
+	res, err = a.App.Privacy.ApplyRetention(ctx, policy)
 	if err != nil || res != (privacy.RetentionResult{}) {
 		t.Fatalf("second run: %+v %v", res, err)
 	}
 	a.Clock.Set(start.AddDate(1, 0, 0))
-	res, err = privacy.ApplyRetention(ctx, a.Pool, blobs, a.Log, policy, a.Clock.Now())
+	res, err = a.App.Privacy.ApplyRetention(ctx, policy)
 	if err != nil || res.Erased != 1 || res.Notifications != 1 {
 		t.Fatalf("a year later: %+v %v", res, err)
 	}
@@ -184,8 +184,7 @@ func TestRetentionDeletesABacklog(t *testing.T) {
 	a.Exec(t, `INSERT INTO notifications (user_id, kind, title, body, created_at, read_at)
 		SELECT $1, 'K', 't', '', $2::timestamptz - interval '300 days', $2::timestamptz - interval '299 days'
 		FROM generate_series(1, 12001)`, u.ID, a.Clock.Now())
-	res, err := privacy.ApplyRetention(context.Background(), a.Pool, a.Blobs(t), a.Log,
-		config.RetentionConfig{NotificationsDays: 180}, a.Clock.Now())
+	res, err := a.App.Privacy.ApplyRetention(context.Background(), config.RetentionConfig{NotificationsDays: 180})
 	if err != nil || res.Notifications != 12001 {
 		t.Fatalf("%+v %v", res, err)
 	}
