@@ -102,30 +102,6 @@ func fromRows(rows []contractsdb.Contract) []Contract {
 	return out
 }
 
-// Columns is the select list matching Scan (table alias c).
-//
-// Deprecated: select from visible_contracts(@caller_id, @caller_role) with
-// sqlc, or call a Service method; kept until every area has moved.
-const Columns = `c.id, c.apprentice_id, c.company_id, c.tutor_id, c.adviser_id, c.centre_id,
-	c.trade_id, c.start_date, c.end_date, c.weekly_hours::float8, c.status, c.created_at, c.updated_at`
-
-// VisibleTo is the SQL predicate (table alias c; $1 = caller id, $2 = caller
-// role) that keeps only the contracts a caller may see.
-//
-// Deprecated: select from the SQL function visible_contracts(caller,
-// caller_role) (migration 00800), the one definition of "visible".
-const VisibleTo = `($2 = 'ADMIN' OR c.apprentice_id = $1 OR c.tutor_id = $1 OR c.adviser_id = $1)`
-
-// Scan reads a row selected with Columns.
-//
-// Deprecated: contract rows are read through contractsdb and FromRow.
-func Scan(row pgx.Row) (Contract, error) {
-	var c Contract
-	err := row.Scan(&c.ID, &c.ApprenticeID, &c.CompanyID, &c.TutorID, &c.AdviserID, &c.CentreID,
-		&c.TradeID, &c.StartDate, &c.EndDate, &c.WeeklyHours, &c.Status, &c.CreatedAt, &c.UpdatedAt)
-	return c, err
-}
-
 // Get returns a contract the caller belongs to. NOT_FOUND when it does not
 // exist or the caller is outside it.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (Contract, error) {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"jalon/internal/auth"
 	"jalon/internal/postgres"
@@ -93,23 +92,6 @@ func fromRows[R ~struct {
 		out[i] = fromRow(usersdb.UserByIDRow(r))
 	}
 	return out
-}
-
-// Columns is the select list matching Scan.
-//
-// Deprecated: read users through Service or Get (sqlc, usersdb); kept
-// until identity has moved.
-const Columns = `u.id, u.email, u.first_name, u.last_name, u.phone, u.locale, u.role,
-	u.active, u.birth_date, u.company_id, u.base_latitude, u.base_longitude, u.created_at, u.updated_at`
-
-// Scan reads a row selected with Columns.
-//
-// Deprecated: see Columns.
-func Scan(row pgx.Row) (User, error) {
-	var u User
-	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.Locale, &u.Role,
-		&u.Active, &u.BirthDate, &u.CompanyID, &u.BaseLat, &u.BaseLng, &u.CreatedAt, &u.UpdatedAt)
-	return u, err
 }
 
 // VisibleBase returns u's base as the caller may see it: to the adviser
