@@ -85,6 +85,9 @@ func ensureDatabase(ctx context.Context, dbURL string) error {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
+	// Hand-written: the server's catalogue and a CREATE DATABASE on the
+	// maintenance connection, before Jalon's schema exists (sqlc checks
+	// queries against that schema, and DDL takes no parameters).
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, cfg.Database).Scan(&exists); err != nil {
 		return err

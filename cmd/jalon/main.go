@@ -28,6 +28,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/logging"
 	"jalon/internal/postgres"
+	"jalon/internal/postgres/deploymentdb"
 	"jalon/internal/seed"
 )
 
@@ -168,8 +169,8 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return err
 	}
 	defer pool.Close()
-	var production bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deployment)`).Scan(&production); err != nil {
+	production, err := deploymentdb.New(pool).UsedInProduction(ctx)
+	if err != nil {
 		return err
 	}
 	if production {

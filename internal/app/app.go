@@ -34,6 +34,7 @@ import (
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/postgres/deploymentdb"
 	"jalon/internal/signedurl"
 )
 
@@ -111,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	if cfg.Production() {
 		// Marks the database as production's (seed-demo refuses it). A
 		// database not migrated yet is marked at the next start.
-		if _, err := a.Pool.Exec(ctx, `INSERT INTO deployment DEFAULT VALUES ON CONFLICT DO NOTHING`); err != nil {
+		if err := deploymentdb.New(a.Pool).MarkProduction(ctx); err != nil {
 			a.Log.Warn().Err(err).Msg("could not mark the database as production's")
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"jalon/internal/audit/auditdb"
 	"jalon/internal/auth"
 	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
@@ -44,10 +45,8 @@ func RecordAs(ctx context.Context, db postgres.DB, actor *uuid.UUID, e Entry) er
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
-	_, err = db.Exec(ctx, `
-		INSERT INTO audit_log (actor_id, action, target_type, target_id, request_id, details)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		actor, e.Action, e.TargetType, e.TargetID, reqinfo.ID(ctx), js)
+	err = auditdb.New(db).Record(ctx, auditdb.RecordParams{ActorID: actor, Action: e.Action,
+		TargetType: e.TargetType, TargetID: e.TargetID, RequestID: reqinfo.ID(ctx), Details: js})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"jalon/internal/audit/auditdb"
 	"jalon/internal/auth"
 	"jalon/internal/postgres"
 	"jalon/internal/reqinfo"
@@ -44,14 +45,8 @@ func RecordSet(ctx context.Context, db postgres.DB, s Set) error {
 	for i, d := range s.Details {
 		details[i] = string(d)
 	}
-	// Hand-written, as Record is: internal/audit has no sqlc package, and
-	// this one set-based statement (unnest of the targets and their details)
-	// is the whole of it.
-	_, err := db.Exec(ctx, `
-		INSERT INTO audit_log (at, actor_id, action, target_type, target_id, request_id, details)
-		SELECT $1, $2, $3, $4, t.target_id, $5, t.details::jsonb
-		FROM unnest($6::text[], $7::text[]) AS t(target_id, details)`,
-		s.At, actor, s.Action, s.TargetType, reqinfo.ID(ctx), s.TargetIDs, details)
+	err := auditdb.New(db).RecordSet(ctx, auditdb.RecordSetParams{At: s.At, ActorID: actor, Action: s.Action,
+		TargetType: s.TargetType, TargetIds: s.TargetIDs, RequestID: reqinfo.ID(ctx), Details: details})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", s.Action, err)
 	}
