@@ -31,11 +31,14 @@ import (
 	"jalon/internal/httpserver"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
+	"jalon/internal/live"
 	"jalon/internal/logbook"
 	"jalon/internal/metrics"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/privacy"
+	"jalon/internal/push"
+	"jalon/internal/service"
 	"jalon/internal/signedurl"
 	"jalon/internal/visits"
 )
@@ -52,10 +55,15 @@ type App struct {
 	Identity *identity.Service
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
-	Jobs   *river.Client[pgx.Tx]
+	Jobs *river.Client[pgx.Tx]
+	// Notify writes notifications for the domain services; Inbox reads
+	// them for their recipients.
 	Notify *notify.Notifier
-	Push   *notify.Pusher
-	Hub    *notify.Hub
+	Inbox  *notify.Service
+	// Push holds devices, preferences and FCM delivery.
+	Push *push.Service
+	// Live delivers new notifications to this process's subscriptions.
+	Live *live.Hub
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -137,23 +145,18 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // works the queue only in a process configured to (Worker.Enabled); every
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
-	a.Notify = notify.New(notify.Options{Clock: a.Clock})
-	a.Hub = notify.NewHub(a.Pool, a.Log)
-	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
-	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
-	if err != nil {
+	if err := a.buildNotifications(ctx, o); err != nil {
 		return err
 	}
-	a.Push = push
 	cfg := &river.Config{
 		Logger: slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
 	}
 	if a.Config.Worker.Enabled {
-		if !push.Enabled() {
+		if !a.Push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
 		workers, periodic := jobs.Register(jobs.Deps{
-			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: push,
+			Pool: a.Pool, Clock: a.Clock, Log: a.Log, Notify: a.Notify, Push: a.Push,
 			FollowUpScanEvery: a.Config.Worker.FollowUpScanPeriod,
 			Blobs:             a.blobs,
 			Retention:         a.Config.Retention,
@@ -168,7 +171,23 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	a.Jobs = client
-	a.Notify.SetQueue(client)
+	a.Notify.Queue = client
+	return nil
+}
+
+// buildNotifications builds the inbox, the Notifier, push and live
+// delivery. The Notifier's queue is set once the River client exists.
+func (a *App) buildNotifications(ctx context.Context, o Options) error {
+	fcm, err := push.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
+	if err != nil {
+		return err
+	}
+	base := service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
+	a.Notify = &notify.Notifier{Base: base}
+	a.Inbox = &notify.Service{Base: base}
+	a.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
+	a.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: a.Inbox,
+		RecheckEvery: a.Config.GraphQL.SubscriptionRecheck}
 	return nil
 }
 
@@ -230,15 +249,16 @@ func (a *App) buildHandler() http.Handler {
 		Clock:    a.Clock,
 		Tokens:   a.Tokens,
 		Log:      a.Log,
-		Notify:   notifier,
+		Notify:   a.Inbox,
+		Push:     a.Push,
+		Live:     a.Live,
 		URLs:     urls,
 		Visits:   &visits.Service{DB: a.Pool, Notify: notifier, Now: a.Clock.Now},
 		Logbook:  logbookService,
 		Identity: a.Identity,
-		Hub:      a.Hub,
 		Privacy:  &privacy.Service{DB: a.Pool, Clock: a.Clock, Blobs: a.blobs, Log: a.Log},
 	}
-	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: resolver.Notify}
+	resolver.EvaluationService = &evaluations.Service{DB: a.Pool, Clock: a.Clock, Notify: notifier}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
@@ -425,8 +445,8 @@ func (a *App) Migrator() *postgres.Migrator { return a.migrator }
 // the database pool (when the App opened it).
 func (a *App) Close() {
 	a.StopWorkers()
-	if a.Hub != nil {
-		a.Hub.Close()
+	if a.Live != nil {
+		a.Live.Close()
 	}
 	if a.migrator != nil {
 		a.migrator.Close()

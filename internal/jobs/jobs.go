@@ -18,6 +18,7 @@ import (
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/privacy"
+	"jalon/internal/push"
 	"jalon/internal/visits"
 )
 
@@ -27,7 +28,7 @@ type Deps struct {
 	Clock  clock.Clock
 	Log    zerolog.Logger
 	Notify *notify.Notifier
-	Push   *notify.Pusher
+	Push   *push.Service
 	// FollowUpScanEvery is the period of the follow-up scan (JALON_FOLLOWUP_SCAN_INTERVAL).
 	FollowUpScanEvery time.Duration
 	// Blobs holds log-book attachments (erased by the retention job).
@@ -40,7 +41,7 @@ type Deps struct {
 // it runs at once.
 var Queues = map[string]river.QueueConfig{
 	river.QueueDefault: {MaxWorkers: 10},
-	notify.QueuePush:   {MaxWorkers: 100},
+	push.QueuePush:     {MaxWorkers: 100},
 }
 
 // FetchCooldown is the shortest pause between two fetches of a queue.
@@ -49,7 +50,7 @@ const FetchCooldown = 20 * time.Millisecond
 // Register returns every worker and periodic job. Add yours here.
 func Register(d Deps) (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
-	river.AddWorker(w, &notify.DeliveryWorker{DB: d.Pool, Clock: d.Clock, Push: d.Push, Log: d.Log})
+	river.AddWorker(w, &push.DeliveryWorker{Service: d.Push})
 	river.AddWorker(w, &followup.ScanWorker{DB: d.Pool, Clock: d.Clock, Notify: d.Notify, Log: d.Log})
 	river.AddWorker(w, &visits.MarkMissedWorker{DB: d.Pool, Clock: d.Clock, Log: d.Log})
 	river.AddWorker(w, &privacy.RetentionWorker{DB: d.Pool, Clock: d.Clock, Blobs: d.Blobs, Log: d.Log, Policy: d.Retention})

@@ -25,6 +25,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -37,6 +38,8 @@ type Finder struct {
 	DB          postgres.DB
 	Logbook     *logbook.Service
 	Evaluations *evaluations.Service
+	Notify      *notify.Service
+	Push        *push.Service
 }
 
 // typesOf finds the table of each id: every branch is a primary-key lookup.
@@ -87,8 +90,8 @@ func (f *Finder) kinds() []kind {
 		{"EvaluationTemplate", byID(onDB(f.DB, evaluations.VisibleTemplates), func(t evaluations.Template) uuid.UUID { return t.ID })},
 		{"EvaluationTemplateCriterion", byID(onDB(f.DB, evaluations.VisibleTemplateCriteria),
 			func(c evaluations.TemplateCriterion) uuid.UUID { return c.ID })},
-		{"Notification", byID(onDB(f.DB, notify.Visible), func(n notify.Notification) uuid.UUID { return n.ID })},
-		{"Device", byID(onDB(f.DB, notify.VisibleDevices), func(d notify.Device) uuid.UUID { return d.ID })},
+		{"Notification", byID(f.Notify.Visible, func(n notify.Notification) uuid.UUID { return n.ID })},
+		{"Device", byID(f.Push.VisibleDevices, func(d push.Device) uuid.UUID { return d.ID })},
 		{"FollowUp", byID(onDB(f.DB, followup.Visible), func(x followup.FollowUp) uuid.UUID { return x.ID })},
 	}
 }

@@ -1,4 +1,4 @@
-package notify_test
+package push_test
 
 import (
 	"context"
