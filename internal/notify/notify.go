@@ -166,12 +166,7 @@ func recipientsOf(ctx context.Context, tx pgx.Tx, ds []Delivery) (map[uuid.UUID]
 	}
 	out := make(map[uuid.UUID]recipient, len(found))
 	for _, r := range found {
-		out[r.ID] = recipient{locale: r.Locale, prefs: push.Preferences{
-			QuietHoursStart: push.Clock(r.QuietHoursStart),
-			QuietHoursEnd:   push.Clock(r.QuietHoursEnd),
-			Timezone:        r.Timezone,
-			MutedKinds:      r.MutedKinds,
-		}}
+		out[r.ID] = recipient{locale: r.Locale, prefs: push.Stored(r.QuietHoursStart, r.QuietHoursEnd, r.Timezone, r.MutedKinds)}
 	}
 	return out, nil
 }

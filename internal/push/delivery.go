@@ -87,7 +87,7 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) 
 	if err != nil {
 		return fmt.Errorf("deliver: load notification: %w", err)
 	}
-	prefs := preferencesOf(d.QuietHoursStart, d.QuietHoursEnd, d.Timezone, d.MutedKinds)
+	prefs := Stored(d.QuietHoursStart, d.QuietHoursEnd, d.Timezone, d.MutedKinds)
 	if prefs.Muted(d.Kind) {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
@@ -89,11 +90,17 @@ func (p Preferences) QuietUntil(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// preferencesOf builds Preferences from the columns of the push_preferences
-// view (times of day in minutes).
-func preferencesOf(start, end int32, timezone string, muted []string) Preferences {
-	return Preferences{QuietHoursStart: Clock(start), QuietHoursEnd: Clock(end), Timezone: timezone, MutedKinds: muted}
+// Stored returns the preferences read from a notification_preferences row
+// joined to its user, or DefaultPreferences when there is none (timezone
+// NULL: the user never changed them). The defaults are written here alone.
+func Stored(start, end pgtype.Time, timezone *string, muted []string) Preferences {
+	if timezone == nil {
+		return DefaultPreferences
+	}
+	return Preferences{QuietHoursStart: clockOf(start), QuietHoursEnd: clockOf(end), Timezone: *timezone, MutedKinds: muted}
 }
+
+func clockOf(t pgtype.Time) Clock { return Clock(t.Microseconds / 60e6) }
 
 // GetPreferences returns the caller's preferences (the defaults when never set).
 func (s *Service) GetPreferences(ctx context.Context) (Preferences, error) {
@@ -108,12 +115,12 @@ func preferencesFor(ctx context.Context, q *pushdb.Queries, userID uuid.UUID) (P
 	r, err := q.Preferences(ctx, userID)
 	var out Preferences
 	switch {
-	case errors.Is(err, pgx.ErrNoRows): // no such user (erased meanwhile): the defaults, as before
+	case errors.Is(err, pgx.ErrNoRows): // never changed
 		out = DefaultPreferences
 	case err != nil:
 		return Preferences{}, fmt.Errorf("notification preferences: %w", err)
 	default:
-		out = preferencesOf(r.QuietHoursStart, r.QuietHoursEnd, r.Timezone, r.MutedKinds)
+		out = Stored(r.QuietHoursStart, r.QuietHoursEnd, &r.Timezone, r.MutedKinds)
 	}
 	out.ID = PreferencesID(userID)
 	return out, nil

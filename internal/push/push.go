@@ -6,8 +6,10 @@
 // Preferences live here, not in the inbox (internal/notify), because they
 // govern push alone: quiet hours delay a push and a muted kind is never
 // pushed, while the inbox entry is written and shown regardless. The
-// Notifier asks this package (DeliveryJob) whether and when to enqueue a
-// delivery, and the DeliveryWorker applies the same rules again when it runs.
+// Notifier asks this package (Stored, DeliveryJob) whether and when to
+// enqueue a delivery, and the DeliveryWorker applies the same rules again
+// when it runs. A user who never changed them has no row: the defaults
+// (DefaultPreferences) are applied in Go, in one place (Stored).
 //
 // Imports go one way: internal/notify enqueues push jobs by their args type
 // (DeliverArgs); this package reads the stored notification itself and

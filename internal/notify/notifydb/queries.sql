@@ -1,9 +1,10 @@
 -- name: Recipients :many
 -- Each recipient's language (of the inbox text) and push preferences (when
--- to schedule the push), in one statement for a whole fan-out.
-SELECT u.id, u.locale, pp.quiet_hours_start, pp.quiet_hours_end, pp.timezone, pp.muted_kinds
+-- to schedule the push; NULL when never changed: the defaults apply), in one
+-- statement for a whole fan-out.
+SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
 FROM users u
-JOIN push_preferences pp ON pp.user_id = u.id
+LEFT JOIN notification_preferences p ON p.user_id = u.id
 WHERE u.id = ANY(@ids::uuid[]);
 
 -- name: List :many

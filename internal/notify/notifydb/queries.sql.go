@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const count = `-- name: Count :one
@@ -203,23 +204,24 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) ([]MarkReadR
 }
 
 const recipients = `-- name: Recipients :many
-SELECT u.id, u.locale, pp.quiet_hours_start, pp.quiet_hours_end, pp.timezone, pp.muted_kinds
+SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
 FROM users u
-JOIN push_preferences pp ON pp.user_id = u.id
+LEFT JOIN notification_preferences p ON p.user_id = u.id
 WHERE u.id = ANY($1::uuid[])
 `
 
 type RecipientsRow struct {
 	ID              uuid.UUID
 	Locale          string
-	QuietHoursStart int32
-	QuietHoursEnd   int32
-	Timezone        string
+	QuietHoursStart pgtype.Time
+	QuietHoursEnd   pgtype.Time
+	Timezone        *string
 	MutedKinds      []string
 }
 
 // Each recipient's language (of the inbox text) and push preferences (when
-// to schedule the push), in one statement for a whole fan-out.
+// to schedule the push; NULL when never changed: the defaults apply), in one
+// statement for a whole fan-out.
 func (q *Queries) Recipients(ctx context.Context, ids []uuid.UUID) ([]RecipientsRow, error) {
 	rows, err := q.db.Query(ctx, recipients, ids)
 	if err != nil {

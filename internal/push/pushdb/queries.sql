@@ -29,8 +29,9 @@ SELECT id, user_id, platform, locale, app_version, created_at, last_seen_at
 FROM devices WHERE user_id = @user_id AND id = ANY(@ids::uuid[]);
 
 -- name: Preferences :one
-SELECT quiet_hours_start, quiet_hours_end, timezone, muted_kinds
-FROM push_preferences WHERE user_id = @user_id;
+-- No row: the user never changed them (push.DefaultPreferences apply).
+SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+FROM notification_preferences p WHERE p.user_id = @user_id;
 
 -- name: SavePreferences :exec
 -- Times of day arrive as HH:MM.
@@ -42,11 +43,11 @@ ON CONFLICT (user_id) DO UPDATE SET quiet_hours_start = EXCLUDED.quiet_hours_sta
 
 -- name: Delivery :one
 -- What a delivery job pushes (the stored, already localized text) and the
--- recipient's preferences.
+-- recipient's preferences (NULL when never changed: the defaults apply).
 SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.created_at,
-       pp.quiet_hours_start, pp.quiet_hours_end, pp.timezone, pp.muted_kinds
+       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
 FROM notifications n
-JOIN push_preferences pp ON pp.user_id = n.user_id
+LEFT JOIN notification_preferences p ON p.user_id = n.user_id
 WHERE n.id = @notification_id;
 
 -- name: DeliveryTargets :many

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const deleteDevices = `-- name: DeleteDevices :exec
@@ -23,9 +24,9 @@ func (q *Queries) DeleteDevices(ctx context.Context, ids []uuid.UUID) error {
 
 const delivery = `-- name: Delivery :one
 SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.created_at,
-       pp.quiet_hours_start, pp.quiet_hours_end, pp.timezone, pp.muted_kinds
+       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
 FROM notifications n
-JOIN push_preferences pp ON pp.user_id = n.user_id
+LEFT JOIN notification_preferences p ON p.user_id = n.user_id
 WHERE n.id = $1
 `
 
@@ -37,14 +38,14 @@ type DeliveryRow struct {
 	Body            string
 	Link            string
 	CreatedAt       time.Time
-	QuietHoursStart int32
-	QuietHoursEnd   int32
-	Timezone        string
+	QuietHoursStart pgtype.Time
+	QuietHoursEnd   pgtype.Time
+	Timezone        *string
 	MutedKinds      []string
 }
 
 // What a delivery job pushes (the stored, already localized text) and the
-// recipient's preferences.
+// recipient's preferences (NULL when never changed: the defaults apply).
 func (q *Queries) Delivery(ctx context.Context, notificationID uuid.UUID) (DeliveryRow, error) {
 	row := q.db.QueryRow(ctx, delivery, notificationID)
 	var i DeliveryRow
@@ -151,17 +152,18 @@ func (q *Queries) Devices(ctx context.Context, userID uuid.UUID) ([]DevicesRow, 
 }
 
 const preferences = `-- name: Preferences :one
-SELECT quiet_hours_start, quiet_hours_end, timezone, muted_kinds
-FROM push_preferences WHERE user_id = $1
+SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+FROM notification_preferences p WHERE p.user_id = $1
 `
 
 type PreferencesRow struct {
-	QuietHoursStart int32
-	QuietHoursEnd   int32
+	QuietHoursStart pgtype.Time
+	QuietHoursEnd   pgtype.Time
 	Timezone        string
 	MutedKinds      []string
 }
 
+// No row: the user never changed them (push.DefaultPreferences apply).
 func (q *Queries) Preferences(ctx context.Context, userID uuid.UUID) (PreferencesRow, error) {
 	row := q.db.QueryRow(ctx, preferences, userID)
 	var i PreferencesRow
