@@ -14,6 +14,7 @@ import (
 	"jalon/internal/followup"
 	"jalon/internal/notify"
 	"jalon/internal/page"
+	"jalon/internal/push"
 	"jalon/internal/users"
 
 	"github.com/google/uuid"
@@ -35,41 +36,41 @@ func (r *followUpResolver) Owner(ctx context.Context, obj *followup.FollowUp) (u
 }
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []uuid.UUID) ([]notify.Notification, error) {
-	return notify.MarkRead(ctx, r.DB, r.Clock.Now(), ids)
+	return r.Notify.MarkRead(ctx, ids)
 }
 
 func (r *mutationResolver) MarkAllNotificationsRead(ctx context.Context) (int, error) {
-	return notify.MarkAllRead(ctx, r.DB, r.Clock.Now())
+	return r.Notify.MarkAllRead(ctx)
 }
 
-func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (notify.Preferences, error) {
-	p, err := notify.UpdatePreferences(ctx, r.DB, notify.PreferencesInput{
+func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (push.Preferences, error) {
+	p, err := r.Push.UpdatePreferences(ctx, push.PreferencesInput{
 		QuietHoursStart: input.QuietHoursStart,
 		QuietHoursEnd:   input.QuietHoursEnd,
 		Timezone:        input.Timezone,
 		MutedKinds:      input.MutedKinds,
 	})
 	if err != nil {
-		return notify.Preferences{}, err
+		return push.Preferences{}, err
 	}
 	return p, nil
 }
 
-func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (notify.Device, error) {
-	d, err := notify.RegisterDevice(ctx, r.DB, r.Clock.Now(), notify.DeviceInput{
+func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (push.Device, error) {
+	d, err := r.Push.RegisterDevice(ctx, push.DeviceInput{
 		Token:      input.Token,
 		Platform:   input.Platform,
 		Locale:     deref(input.Locale),
 		AppVersion: deref(input.AppVersion),
 	})
 	if err != nil {
-		return notify.Device{}, err
+		return push.Device{}, err
 	}
 	return d, nil
 }
 
 func (r *mutationResolver) UnregisterDevice(ctx context.Context, token string) (bool, error) {
-	return notify.UnregisterDevice(ctx, r.DB, token)
+	return r.Push.UnregisterDevice(ctx, token)
 }
 
 func (r *mutationResolver) DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error) {
@@ -80,11 +81,11 @@ func (r *mutationResolver) DismissFollowUp(ctx context.Context, id uuid.UUID) (f
 	return f, nil
 }
 
-func (r *notificationPreferencesResolver) QuietHoursStart(ctx context.Context, obj *notify.Preferences) (string, error) {
+func (r *notificationPreferencesResolver) QuietHoursStart(ctx context.Context, obj *push.Preferences) (string, error) {
 	return obj.QuietHoursStart.String(), nil
 }
 
-func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error) {
+func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj *push.Preferences) (string, error) {
 	return obj.QuietHoursEnd.String(), nil
 }
 
@@ -94,29 +95,29 @@ func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, fir
 		return model.NotificationConnection{}, err
 	}
 	unread := unreadOnly != nil && *unreadOnly
-	p, err := notify.List(ctx, r.DB, unread, args)
+	p, err := r.Notify.List(ctx, unread, args)
 	if err != nil {
 		return model.NotificationConnection{}, err
 	}
 	return model.NotificationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
-		return notify.Count(ctx, r.DB, unread)
+		return r.Notify.Count(ctx, unread)
 	}}, nil
 }
 
 func (r *queryResolver) UnreadNotificationCount(ctx context.Context) (int, error) {
-	return notify.UnreadCount(ctx, r.DB)
+	return r.Notify.UnreadCount(ctx)
 }
 
-func (r *queryResolver) NotificationPreferences(ctx context.Context) (notify.Preferences, error) {
-	p, err := notify.GetPreferences(ctx, r.DB)
+func (r *queryResolver) NotificationPreferences(ctx context.Context) (push.Preferences, error) {
+	p, err := r.Push.GetPreferences(ctx)
 	if err != nil {
-		return notify.Preferences{}, err
+		return push.Preferences{}, err
 	}
 	return p, nil
 }
 
-func (r *queryResolver) Devices(ctx context.Context) ([]notify.Device, error) {
-	return notify.Devices(ctx, r.DB)
+func (r *queryResolver) Devices(ctx context.Context) ([]push.Device, error) {
+	return r.Push.Devices(ctx)
 }
 
 func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (model.FollowUpConnection, error) {
@@ -135,7 +136,7 @@ func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, 
 }
 
 func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan notify.Notification, error) {
-	return r.Hub.SubscribeCaller(ctx)
+	return r.Live.SubscribeCaller(ctx)
 }
 
 func (r *Resolver) FollowUp() generated.FollowUpResolver { return &followUpResolver{r} }

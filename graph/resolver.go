@@ -12,11 +12,13 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
 	"jalon/internal/identity"
+	"jalon/internal/live"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
+	"jalon/internal/push"
 	"jalon/internal/signedurl"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -30,15 +32,19 @@ type Resolver struct {
 	Clock  clock.Clock
 	Tokens *auth.Tokens
 	Log    zerolog.Logger
-	Notify *notify.Notifier
-	URLs   *signedurl.Signer
+	// Notify is the inbox (notifications of the caller).
+	Notify *notify.Service
+	// Push manages the caller's devices and push preferences.
+	Push *push.Service
+	// Live delivers new notifications to subscriptions.
+	Live *live.Hub
+	URLs *signedurl.Signer
 
 	Evaluations *evaluations.Service
 	Visits      *visits.Service
 	Logbook     *logbook.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
-	Hub      *notify.Hub
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
 

@@ -16,6 +16,7 @@ import (
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"math"
@@ -56,8 +57,8 @@ type MutationResolver interface {
 	DeleteLogEntry(ctx context.Context, id uuid.UUID) (logbook.Tombstone, error)
 	MarkNotificationsRead(ctx context.Context, ids []uuid.UUID) ([]notify.Notification, error)
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
-	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (notify.Preferences, error)
-	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (notify.Device, error)
+	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (push.Preferences, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (push.Device, error)
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
 	DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error)
 	EraseUser(ctx context.Context, id uuid.UUID) (users.User, error)
@@ -1840,8 +1841,8 @@ func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.
 			return ec.Resolvers.Mutation().UpdateNotificationPreferences(ctx, fc.Args["input"].(model.NotificationPreferencesInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
-			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v push.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋpushᚐPreferences(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1884,8 +1885,8 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v notify.Device) graphql.Marshaler {
-			return ec.marshalNDevice2jalonᚋinternalᚋnotifyᚐDevice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v push.Device) graphql.Marshaler {
+			return ec.marshalNDevice2jalonᚋinternalᚋpushᚐDevice(ctx, selections, v)
 		},
 		true,
 		true,

@@ -11,8 +11,8 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
 	"jalon/internal/logbook"
-	"jalon/internal/notify"
 	"jalon/internal/orgs"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"math"
@@ -40,8 +40,8 @@ type QueryResolver interface {
 	DeletedLogEntries(ctx context.Context, contractID *uuid.UUID, since time.Time) ([]logbook.Tombstone, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (model.NotificationConnection, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
-	NotificationPreferences(ctx context.Context) (notify.Preferences, error)
-	Devices(ctx context.Context) ([]notify.Device, error)
+	NotificationPreferences(ctx context.Context) (push.Preferences, error)
+	Devices(ctx context.Context) ([]push.Device, error)
 	FollowUps(ctx context.Context, status *followup.Status, first *int, after *string) (model.FollowUpConnection, error)
 	ExportMyData(ctx context.Context) (string, error)
 	Node(ctx context.Context, id uuid.UUID) (model.Node, error)
@@ -980,8 +980,8 @@ func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, 
 			return ec.Resolvers.Query().NotificationPreferences(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
-			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v push.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2jalonᚋinternalᚋpushᚐPreferences(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1012,8 +1012,8 @@ func (ec *executionContext) _Query_devices(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Query().Devices(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []notify.Device) graphql.Marshaler {
-			return ec.marshalNDevice2ᚕjalonᚋinternalᚋnotifyᚐDeviceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []push.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚕjalonᚋinternalᚋpushᚐDeviceᚄ(ctx, selections, v)
 		},
 		true,
 		true,

@@ -9,6 +9,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/followup"
 	"jalon/internal/notify"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"math"
 	"strconv"
@@ -28,8 +29,8 @@ type FollowUpResolver interface {
 	Owner(ctx context.Context, obj *followup.FollowUp) (users.User, error)
 }
 type NotificationPreferencesResolver interface {
-	QuietHoursStart(ctx context.Context, obj *notify.Preferences) (string, error)
-	QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error)
+	QuietHoursStart(ctx context.Context, obj *push.Preferences) (string, error)
+	QuietHoursEnd(ctx context.Context, obj *push.Preferences) (string, error)
 }
 type SubscriptionResolver interface {
 	NotificationAdded(ctx context.Context) (<-chan notify.Notification, error)
@@ -43,7 +44,7 @@ type SubscriptionResolver interface {
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Device_id(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_id(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -66,7 +67,7 @@ func (ec *executionContext) fieldContext_Device_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Device", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -78,8 +79,8 @@ func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.
 			return obj.Platform, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v notify.Platform) graphql.Marshaler {
-			return ec.marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v push.Platform) graphql.Marshaler {
+			return ec.marshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -89,7 +90,7 @@ func (ec *executionContext) fieldContext_Device_platform(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Device", field, false, false, "DevicePlatform")
 }
 
-func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -112,7 +113,7 @@ func (ec *executionContext) fieldContext_Device_locale(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Device", field, false, false, "String")
 }
 
-func (ec *executionContext) _Device_appVersion(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_appVersion(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -135,7 +136,7 @@ func (ec *executionContext) fieldContext_Device_appVersion(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Device", field, false, false, "String")
 }
 
-func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -158,7 +159,7 @@ func (ec *executionContext) fieldContext_Device_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Device_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
+func (ec *executionContext) _Device_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *push.Device) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -892,7 +893,7 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _NotificationPreferences_id(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_id(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -915,7 +916,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_id(_ context.Co
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "ID")
 }
 
-func (ec *executionContext) _NotificationPreferences_quietHoursStart(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_quietHoursStart(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -938,7 +939,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_quietHoursStart
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
 }
 
-func (ec *executionContext) _NotificationPreferences_quietHoursEnd(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_quietHoursEnd(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -961,7 +962,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_quietHoursEnd(_
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
 }
 
-func (ec *executionContext) _NotificationPreferences_timezone(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_timezone(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -984,7 +985,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_timezone(_ cont
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "String")
 }
 
-func (ec *executionContext) _NotificationPreferences_mutedKinds(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_mutedKinds(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1133,7 +1134,7 @@ func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Contex
 			it.Token = data
 		case "platform":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
-			data, err := ec.unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx, v)
+			data, err := ec.unmarshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1179,7 +1180,7 @@ func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterD
 
 var deviceImplementors = []string{"Device", "Node"}
 
-func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *notify.Device) graphql.Marshaler {
+func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *push.Device) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1545,7 +1546,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 
 var notificationPreferencesImplementors = []string{"NotificationPreferences"}
 
-func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *notify.Preferences) graphql.Marshaler {
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *push.Preferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1622,15 +1623,15 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNDevice2jalonᚋinternalᚋnotifyᚐDevice(ctx context.Context, sel ast.SelectionSet, v notify.Device) graphql.Marshaler {
+func (ec *executionContext) marshalNDevice2jalonᚋinternalᚋpushᚐDevice(ctx context.Context, sel ast.SelectionSet, v push.Device) graphql.Marshaler {
 	return ec._Device(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDevice2ᚕjalonᚋinternalᚋnotifyᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Device) graphql.Marshaler {
+func (ec *executionContext) marshalNDevice2ᚕjalonᚋinternalᚋpushᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []push.Device) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDevice2jalonᚋinternalᚋnotifyᚐDevice(ctx, sel, v[i])
+		return ec.marshalNDevice2jalonᚋinternalᚋpushᚐDevice(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1642,15 +1643,15 @@ func (ec *executionContext) marshalNDevice2ᚕjalonᚋinternalᚋnotifyᚐDevice
 	return ret
 }
 
-func (ec *executionContext) unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx context.Context, v any) (notify.Platform, error) {
+func (ec *executionContext) unmarshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform(ctx context.Context, v any) (push.Platform, error) {
 	tmp, err := scalars.UnmarshalString(v)
-	res := unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[tmp]
+	res := unmarshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform(ctx context.Context, sel ast.SelectionSet, v notify.Platform) graphql.Marshaler {
+func (ec *executionContext) marshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform(ctx context.Context, sel ast.SelectionSet, v push.Platform) graphql.Marshaler {
 	_ = sel
-	res := scalars.MarshalString(marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform[v])
+	res := scalars.MarshalString(marshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
 	}
@@ -1658,15 +1659,15 @@ func (ec *executionContext) marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐP
 }
 
 var (
-	unmarshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform = map[string]notify.Platform{
-		"ANDROID": notify.Android,
-		"IOS":     notify.IOS,
-		"WEB":     notify.Web,
+	unmarshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform = map[string]push.Platform{
+		"ANDROID": push.Android,
+		"IOS":     push.IOS,
+		"WEB":     push.Web,
 	}
-	marshalNDevicePlatform2jalonᚋinternalᚋnotifyᚐPlatform = map[notify.Platform]string{
-		notify.Android: "ANDROID",
-		notify.IOS:     "IOS",
-		notify.Web:     "WEB",
+	marshalNDevicePlatform2jalonᚋinternalᚋpushᚐPlatform = map[push.Platform]string{
+		push.Android: "ANDROID",
+		push.IOS:     "IOS",
+		push.Web:     "WEB",
 	}
 )
 
@@ -1802,7 +1803,7 @@ func (ec *executionContext) marshalNNotificationEdge2ᚕjalonᚋgraphᚋmodelᚐ
 	return ret
 }
 
-func (ec *executionContext) marshalNNotificationPreferences2jalonᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v notify.Preferences) graphql.Marshaler {
+func (ec *executionContext) marshalNNotificationPreferences2jalonᚋinternalᚋpushᚐPreferences(ctx context.Context, sel ast.SelectionSet, v push.Preferences) graphql.Marshaler {
 	return ec._NotificationPreferences(ctx, sel, &v)
 }
 

@@ -12,6 +12,7 @@ import (
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 
@@ -118,9 +119,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Evaluation(ctx, sel, obj)
-	case notify.Device:
+	case push.Device:
 		return ec._Device(ctx, sel, &obj)
-	case *notify.Device:
+	case *push.Device:
 		if obj == nil {
 			return graphql.Null
 		}

@@ -8,6 +8,7 @@ import (
 	"jalon/internal/followup"
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
+	"jalon/internal/push"
 	"jalon/internal/visits"
 	"time"
 
@@ -198,7 +199,7 @@ type RegisterDeviceInput struct {
 	// The FCM registration token.
 	Token string `json:"token"`
 	// What kind of device.
-	Platform notify.Platform `json:"platform"`
+	Platform push.Platform `json:"platform"`
 	// FR, NL, DE or EN (default FR).
 	Locale *string `json:"locale,omitempty"`
 	// The app's version, at most 50 characters (for support).

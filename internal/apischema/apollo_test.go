@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"jalon/internal/auth"
-	"jalon/internal/notify"
+	"jalon/internal/push"
 	"jalon/internal/testapp"
 	"jalon/internal/testtools"
 )
@@ -48,7 +48,7 @@ func TestApolloCacheUpdatesNotificationPreferences(t *testing.T) {
 	tok := a.Token(t, u)
 
 	r := runApollo(t, a, tok)
-	want := notify.PreferencesID(u.ID).String()
+	want := push.PreferencesID(u.ID).String()
 	if r.Before.ID != want || r.Before.ID == u.ID.String() {
 		t.Fatalf("preferences id %q, want %q (derived from user %s)", r.Before.ID, want, u.ID)
 	}
@@ -65,7 +65,7 @@ func TestApolloCacheUpdatesNotificationPreferences(t *testing.T) {
 	if stale.Cached.QuietHoursStart != "21:00" {
 		t.Fatalf("without id the cached query should stay stale, got %+v", stale.Cached)
 	}
-	if otherID := notify.PreferencesID(other.ID).String(); otherID == want {
+	if otherID := push.PreferencesID(other.ID).String(); otherID == want {
 		t.Fatal("two users share a preferences id")
 	}
 }

@@ -32,7 +32,6 @@ import (
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
 	"jalon/internal/metrics"
-	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/postgres/deploymentdb"
 	"jalon/internal/signedurl"
@@ -50,10 +49,7 @@ type App struct {
 	Services
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
-	Jobs   *river.Client[pgx.Tx]
-	Notify *notify.Notifier
-	Push   *notify.Pusher
-	Hub    *notify.Hub
+	Jobs *river.Client[pgx.Tx]
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -136,20 +132,14 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 // works the queue only in a process configured to (Worker.Enabled); every
 // process can enqueue.
 func (a *App) buildJobs(ctx context.Context, o Options) error {
-	a.Notify = notify.New(notify.Options{Clock: a.Clock})
-	a.buildServices()
-	a.Hub = notify.NewHub(a.Pool, a.Log)
-	a.Hub.RecheckEvery = a.Config.GraphQL.SubscriptionRecheck
-	push, err := notify.NewPusher(ctx, a.Config.Firebase, o.FCMOptions...)
-	if err != nil {
+	if err := a.buildServices(ctx, o); err != nil {
 		return err
 	}
-	a.Push = push
 	cfg := &river.Config{
 		Logger: slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
 	}
 	if a.Config.Worker.Enabled {
-		if !push.Enabled() {
+		if !a.Push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
 		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
@@ -160,7 +150,7 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	a.Jobs = client
-	a.Notify.SetQueue(client)
+	a.Notify.Queue = client
 	return nil
 }
 
@@ -213,7 +203,6 @@ func (a *App) Work(ctx context.Context) error {
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
-	notifier := a.Notify
 	urls := a.urls
 	resolver := &graph.Resolver{
 		Config:      a.Config,
@@ -221,13 +210,14 @@ func (a *App) buildHandler() http.Handler {
 		Clock:       a.Clock,
 		Tokens:      a.Tokens,
 		Log:         a.Log,
-		Notify:      notifier,
+		Notify:      a.Inbox,
+		Push:        a.Push,
+		Live:        a.Live,
 		URLs:        urls,
 		Visits:      a.Visits,
 		Logbook:     a.Logbook,
 		Identity:    a.Identity,
 		Evaluations: a.Evaluations,
-		Hub:         a.Hub,
 		Privacy:     a.Privacy,
 		FollowUps:   a.FollowUps,
 	}
@@ -388,8 +378,8 @@ func (a *App) Migrator() *postgres.Migrator { return a.migrator }
 // the database pool (when the App opened it).
 func (a *App) Close() {
 	a.StopWorkers()
-	if a.Hub != nil {
-		a.Hub.Close()
+	if a.Live != nil {
+		a.Live.Close()
 	}
 	if a.migrator != nil {
 		a.migrator.Close()

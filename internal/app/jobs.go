@@ -6,8 +6,8 @@ import (
 	"jalon/internal/followup"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
-	"jalon/internal/notify"
 	"jalon/internal/privacy"
+	"jalon/internal/push"
 	"jalon/internal/visits"
 )
 
@@ -17,7 +17,7 @@ import (
 // read from the configuration.
 func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
-	river.AddWorker(w, &notify.DeliveryWorker{DB: a.Pool, Clock: a.Clock, Push: a.Push, Log: a.Log})
+	river.AddWorker(w, &push.DeliveryWorker{Service: a.Push})
 	river.AddWorker(w, &followup.ScanWorker{Service: a.FollowUps})
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{Service: a.Privacy, Policy: a.Config.Retention})

@@ -1,15 +1,20 @@
 package app
 
 import (
+	"context"
+
 	"jalon/internal/admin"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
 	"jalon/internal/identity"
+	"jalon/internal/live"
 	"jalon/internal/logbook"
 	"jalon/internal/node"
+	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
+	"jalon/internal/push"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -27,13 +32,22 @@ type Services struct {
 	FollowUps   *followup.Service
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
-	Logbook  *logbook.Service
+	// Inbox reads notifications for their recipients.
+	Inbox *notify.Service
+	// Live delivers new notifications to this process's subscriptions.
+	Live    *live.Hub
+	Logbook *logbook.Service
 	// Nodes finds records by id for Relay's node(id:) and nodes(ids:).
-	Nodes   *node.Finder
+	Nodes *node.Finder
+	// Notify writes notifications for the other services (in their
+	// transactions); its queue is set once the River client exists.
+	Notify  *notify.Notifier
 	Orgs    *orgs.Service
 	Privacy *privacy.Service
-	Users   *users.Service
-	Visits  *visits.Service
+	// Push holds devices, preferences and FCM delivery.
+	Push   *push.Service
+	Users  *users.Service
+	Visits *visits.Service
 }
 
 // base is what every area's service is built on.
@@ -41,13 +55,22 @@ func (a *App) base() service.Base {
 	return service.Base{DB: a.Pool, Clock: a.Clock, Log: a.Log}
 }
 
-// buildServices builds every area's service (after the notifier, which
-// services send through, and before the workers and the handler, which use
-// them).
-func (a *App) buildServices() {
+// buildServices builds every area's service, before the workers and the
+// handler, which use them; notifications first, which the others send
+// through.
+func (a *App) buildServices(ctx context.Context, o Options) error {
 	base := a.base()
 	cfg := a.Config
 	s := &a.Services
+	fcm, err := push.NewPusher(ctx, cfg.Firebase, o.FCMOptions...)
+	if err != nil {
+		return err
+	}
+	s.Notify = &notify.Notifier{Base: base}
+	s.Inbox = &notify.Service{Base: base}
+	s.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
+	s.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: s.Inbox,
+		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
 	s.Admin = &admin.Service{Base: base}
 	s.Contracts = &contracts.Service{Base: base}
 	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
@@ -60,5 +83,6 @@ func (a *App) buildServices() {
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
-		Logbook: s.Logbook, Orgs: s.Orgs, Users: s.Users, Visits: s.Visits}
+		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
+	return nil
 }

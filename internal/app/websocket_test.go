@@ -173,7 +173,7 @@ func TestAccessTokenExpiringEndsTheSubscriptionWith4401(t *testing.T) {
 	a := testapp.New(t, func(c *config.Config) { c.GraphQL.SubscriptionRecheck = 50 * time.Millisecond })
 	u := a.NewUser(t, auth.Tutor)
 	s := a.Subscribe(t, a.Token(t, u), `subscription { notificationAdded { id } }`)
-	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Hub.Subscribers(u.ID) == 1 })
+	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Live.Subscribers(u.ID) == 1 })
 	a.Clock.Advance(a.Config.JWT.AccessTokenTTL + auth.Leeway + time.Second)
 	if code := s.CloseCode(5 * time.Second); code != 4401 {
 		t.Fatalf("token expired during a subscription: close %d, want 4401", code)
@@ -206,7 +206,7 @@ func TestWebsocketThatIgnoresPingsIsClosed(t *testing.T) {
 			received <- string(b)
 		}
 	}()
-	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Hub.Subscribers(u.ID) == 1 })
+	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Live.Subscribers(u.ID) == 1 })
 
 	// The deaf one reads the pings but never answers: cut off after two
 	// intervals without a pong (no close frame: the peer is presumed gone).
@@ -313,7 +313,7 @@ func BenchmarkIdleWebsockets(b *testing.B) {
 		for i := range subs {
 			subs[i] = a.Subscribe(b, token, `subscription { notificationAdded { id } }`)
 		}
-		testapp.Eventually(b, time.Minute, "all subscribed", func() bool { return a.Hub.Subscribers(u.ID) == n })
+		testapp.Eventually(b, time.Minute, "all subscribed", func() bool { return a.Live.Subscribers(u.ID) == n })
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse)/n, "bytes/socket")

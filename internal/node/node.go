@@ -26,6 +26,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
 	"jalon/internal/service"
+	"jalon/internal/push"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -42,7 +43,9 @@ type Finder struct {
 	Evaluations *evaluations.Service
 	FollowUps   *followup.Service
 	Logbook     *logbook.Service
+	Notify      *notify.Service
 	Orgs        *orgs.Service
+	Push        *push.Service
 	Users       *users.Service
 	Visits      *visits.Service
 }
@@ -75,8 +78,8 @@ func (f *Finder) kinds() []kind {
 		{"EvaluationTemplate", byID(f.Evaluations.VisibleTemplates, func(t evaluations.Template) uuid.UUID { return t.ID })},
 		{"EvaluationTemplateCriterion", byID(f.Evaluations.VisibleTemplateCriteria,
 			func(c evaluations.TemplateCriterion) uuid.UUID { return c.ID })},
-		{"Notification", byID(onDB(f.DB, notify.Visible), func(n notify.Notification) uuid.UUID { return n.ID })},
-		{"Device", byID(onDB(f.DB, notify.VisibleDevices), func(d notify.Device) uuid.UUID { return d.ID })},
+		{"Notification", byID(f.Notify.Visible, func(n notify.Notification) uuid.UUID { return n.ID })},
+		{"Device", byID(f.Push.VisibleDevices, func(d push.Device) uuid.UUID { return d.ID })},
 		{"FollowUp", byID(f.FollowUps.Visible, func(x followup.FollowUp) uuid.UUID { return x.ID })},
 	}
 }

@@ -1,8 +1,11 @@
-// Package notify owns notifications: the in-app inbox (written, localized, in
-// the transaction of the change that causes it), its live delivery to
-// subscribers across server processes (LISTEN/NOTIFY), devices, per-user
-// preferences and push delivery through Firebase Cloud Messaging (a River job
-// per notification).
+// Package notify owns the inbox and its catalogue: the Notifier that writes
+// localized notifications in the transaction of the change that causes them
+// (and enqueues their push, see internal/push), and the inbox Service that a
+// recipient reads and marks read.
+//
+// Live delivery of new notifications to subscribers is internal/live's;
+// devices, preferences and push delivery are internal/push's. Imports go one
+// way: live → notify → push.
 package notify
 
 import (
@@ -13,11 +16,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
-	"jalon/internal/clock"
+	"jalon/internal/notify/notifydb"
 	"jalon/internal/postgres"
+	"jalon/internal/push"
+	"jalon/internal/service"
 )
 
 // Message is what happened, independent of the recipient's language: a kind
@@ -50,33 +54,16 @@ type Delivery struct {
 	Message Message
 }
 
-// Notifier sends notifications. Domain services receive it from the resolver
-// and call Send inside their transaction.
+// Notifier sends notifications. Domain services hold it and call Send inside
+// their transaction. It is built once in internal/app.
 type Notifier struct {
-	clock clock.Clock
-	queue *river.Client[pgx.Tx]
+	service.Base
+	// Queue is the River client push delivery jobs are enqueued on; while it
+	// is nil no push is enqueued (the inbox still works). internal/app sets
+	// it once the client exists (the client needs the workers, which need
+	// the services).
+	Queue *river.Client[pgx.Tx]
 }
-
-// Options configure a Notifier.
-type Options struct {
-	Clock clock.Clock
-}
-
-// New returns a Notifier. Until SetQueue is called, no push job is enqueued
-// (the inbox still works).
-func New(opts ...Options) *Notifier {
-	n := &Notifier{clock: clock.Real{}}
-	for _, o := range opts {
-		if o.Clock != nil {
-			n.clock = o.Clock
-		}
-	}
-	return n
-}
-
-// SetQueue gives the Notifier the River client it enqueues delivery jobs on.
-// It is called once, while the process is assembled.
-func (n *Notifier) SetQueue(c *river.Client[pgx.Tx]) { n.queue = c }
 
 // Send writes m to the inbox of every recipient, in tx (the transaction of
 // the change that caused it), rendered in each recipient's language, and
@@ -98,81 +85,15 @@ func (n *Notifier) SendMany(ctx context.Context, db postgres.DB, ds []Delivery) 
 	if len(ds) == 0 {
 		return nil, nil
 	}
-	now := n.clock.Now()
-	userIDs := make([]uuid.UUID, 0, len(ds))
-	seen := map[uuid.UUID]bool{}
-	for _, d := range ds {
-		if !seen[d.To] {
-			seen[d.To] = true
-			userIDs = append(userIDs, d.To)
-		}
-	}
-	ids := make([]uuid.UUID, len(ds))
+	var ids []uuid.UUID
 	// The caller's transaction when db is one (no savepoint: the inbox
 	// entries and their jobs are written by the very transaction of the
 	// change), a transaction of its own otherwise: River's InsertTx needs a
 	// pgx.Tx.
 	send := func(tx pgx.Tx) error {
-		recips, err := recipientsOf(ctx, tx, userIDs)
-		if err != nil {
-			return err
-		}
-		var (
-			users, kinds, titles, bodies, links []string
-			params                              []string
-		)
-		for i, d := range ds {
-			r, ok := recips[d.To]
-			if !ok {
-				return fmt.Errorf("notify %s: unknown recipient %s", d.Message.Kind, d.To)
-			}
-			title, body := Render(r.locale, d.Message)
-			p, err := json.Marshal(d.Message.Params)
-			if err != nil {
-				return fmt.Errorf("notify %s: %w", d.Message.Kind, err)
-			}
-			if d.Message.Params == nil {
-				p = []byte("{}")
-			}
-			ids[i] = uuid.New()
-			users = append(users, d.To.String())
-			kinds = append(kinds, d.Message.Kind)
-			titles = append(titles, title)
-			bodies = append(bodies, body)
-			links = append(links, d.Message.Link)
-			params = append(params, string(p))
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO notifications (id, user_id, kind, title, body, link, params, created_at)
-			SELECT id, user_id::uuid, kind, title, body, link, params, $8
-			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-			     AS t(id, user_id, kind, title, body, link, params)`,
-			ids, users, kinds, titles, bodies, links, params, now)
-		if err != nil {
-			return fmt.Errorf("notify: insert: %w", err)
-		}
-		if n.queue == nil {
-			return nil
-		}
-		jobs := make([]river.InsertManyParams, 0, len(ds))
-		for i, d := range ds {
-			prefs := recips[d.To].prefs
-			if prefs.Muted(d.Message.Kind) {
-				continue
-			}
-			opts := &river.InsertOpts{}
-			if until, quiet := prefs.QuietUntil(now); quiet {
-				opts.ScheduledAt = until
-			}
-			jobs = append(jobs, river.InsertManyParams{Args: DeliverArgs{NotificationID: ids[i]}, InsertOpts: opts})
-		}
-		if len(jobs) == 0 {
-			return nil
-		}
-		if _, err := n.queue.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("notify: enqueue delivery: %w", err)
-		}
-		return nil
+		var err error
+		ids, err = n.send(ctx, tx, ds)
+		return err
 	}
 	var err error
 	if tx, ok := db.(pgx.Tx); ok {
@@ -186,31 +107,113 @@ func (n *Notifier) SendMany(ctx context.Context, db postgres.DB, ds []Delivery) 
 	return ids, nil
 }
 
-type recipient struct {
-	locale string
-	prefs  Preferences
+func (n *Notifier) send(ctx context.Context, tx pgx.Tx, ds []Delivery) ([]uuid.UUID, error) {
+	now := n.Clock.Now()
+	recips, err := recipientsOf(ctx, tx, ds)
+	if err != nil {
+		return nil, err
+	}
+	rows := newRows(len(ds))
+	for _, d := range ds {
+		r, ok := recips[d.To]
+		if !ok {
+			return nil, fmt.Errorf("notify %s: unknown recipient %s", d.Message.Kind, d.To)
+		}
+		if err := rows.add(r.locale, d); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.insert(ctx, tx, now); err != nil {
+		return nil, err
+	}
+	if n.Queue == nil {
+		return rows.ids, nil
+	}
+	jobs := make([]river.InsertManyParams, 0, len(ds))
+	for i, d := range ds {
+		if job, ok := push.DeliveryJob(recips[d.To].prefs, rows.ids[i], d.Message.Kind, now); ok {
+			jobs = append(jobs, job)
+		}
+	}
+	if len(jobs) == 0 {
+		return rows.ids, nil
+	}
+	if _, err := n.Queue.InsertManyTx(ctx, tx, jobs); err != nil {
+		return nil, fmt.Errorf("notify: enqueue delivery: %w", err)
+	}
+	return rows.ids, nil
 }
 
-func recipientsOf(ctx context.Context, db postgres.DB, ids []uuid.UUID) (map[uuid.UUID]recipient, error) {
-	rows, err := db.Query(ctx, `SELECT u.id, u.locale, `+prefsColumns+`
-		FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id
-		WHERE u.id = ANY($1::uuid[])`, ids)
+type recipient struct {
+	locale string
+	prefs  push.Preferences
+}
+
+// recipientsOf loads the language and push preferences of every recipient
+// of ds in one statement.
+func recipientsOf(ctx context.Context, tx pgx.Tx, ds []Delivery) (map[uuid.UUID]recipient, error) {
+	userIDs := make([]uuid.UUID, 0, len(ds))
+	seen := map[uuid.UUID]bool{}
+	for _, d := range ds {
+		if !seen[d.To] {
+			seen[d.To] = true
+			userIDs = append(userIDs, d.To)
+		}
+	}
+	found, err := notifydb.New(tx).Recipients(ctx, userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("notify: recipients: %w", err)
 	}
-	defer rows.Close()
-	out := make(map[uuid.UUID]recipient, len(ids))
-	for rows.Next() {
-		var id uuid.UUID
-		var r recipient
-		var start, end pgtype.Time
-		if err := rows.Scan(&id, &r.locale, &start, &end, &r.prefs.Timezone, &r.prefs.MutedKinds); err != nil {
-			return nil, fmt.Errorf("notify: recipients: %w", err)
-		}
-		r.prefs.QuietHoursStart, r.prefs.QuietHoursEnd = clockOf(start), clockOf(end)
-		out[id] = r
+	out := make(map[uuid.UUID]recipient, len(found))
+	for _, r := range found {
+		out[r.ID] = recipient{locale: r.Locale, prefs: push.Stored(r.QuietHoursStart, r.QuietHoursEnd, r.Timezone, r.MutedKinds)}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// rows are the columns of the notifications of one fan-out, one array per
+// column.
+type rows struct {
+	ids                                 []uuid.UUID
+	users, kinds, titles, bodies, links []string
+	params                              []string
+}
+
+func newRows(n int) *rows { return &rows{ids: make([]uuid.UUID, 0, n)} }
+
+// add renders d in locale.
+func (r *rows) add(locale string, d Delivery) error {
+	title, body := Render(locale, d.Message)
+	p, err := json.Marshal(d.Message.Params)
+	if err != nil {
+		return fmt.Errorf("notify %s: %w", d.Message.Kind, err)
+	}
+	if d.Message.Params == nil {
+		p = []byte("{}")
+	}
+	r.ids = append(r.ids, uuid.New())
+	r.users = append(r.users, d.To.String())
+	r.kinds = append(r.kinds, d.Message.Kind)
+	r.titles = append(r.titles, title)
+	r.bodies = append(r.bodies, body)
+	r.links = append(r.links, d.Message.Link)
+	r.params = append(r.params, string(p))
+	return nil
+}
+
+// insert writes every row in one statement. Hand-written: sqlc does not know
+// the several-array form of unnest that turns the columns into rows.
+func (r *rows) insert(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO notifications (id, user_id, kind, title, body, link, params, created_at)
+		SELECT id, user_id::uuid, kind, title, body, link, params, $8
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+		     AS t(id, user_id, kind, title, body, link, params)`,
+		r.ids, r.users, r.kinds, r.titles, r.bodies, r.links, r.params, now)
+	if err != nil {
+		return fmt.Errorf("notify: insert: %w", err)
+	}
+	return nil
 }
 
 // Notification is one inbox entry.

@@ -167,6 +167,14 @@ func NewOnWithPush(t testing.TB, pool *pgxpool.Pool, dbURL string, fake *FakeFCM
 	return newOn(t, pool, dbURL, app.Options{FCMOptions: fake.ClientOptions()}, opts...)
 }
 
+// LogSubmitted is a sample message (a tutor's log entry to validate) for
+// tests of notifications, push and live delivery.
+var LogSubmitted = notify.Message{
+	Kind:   "LOG_SUBMITTED",
+	Params: map[string]string{"apprentice": "Lucas Martin", "date": "16/03/2026"},
+	Link:   "jalon://log-entries/7d0c1f8e-0000-4000-8000-000000000001",
+}
+
 // Notify sends m to the recipients through the application's Notifier in
 // one transaction (as a domain service would) and returns the ids of the new
 // notifications, in recipient order.

@@ -1,4 +1,10 @@
-package notify
+// Package live delivers new notifications to their recipients' GraphQL
+// subscriptions as they are created, whichever server process created them:
+// PostgreSQL announces each one (a trigger on notifications NOTIFYs a
+// channel) and the Hub of each process LISTENs once and fans out. What is
+// delivered is the inbox entry (internal/notify), loaded when a subscriber
+// of its recipient is here. live imports notify, never the other way.
+package live
 
 import (
 	"context"
@@ -9,11 +15,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
+	"jalon/internal/notify"
+	"jalon/internal/service"
 )
 
 // Channel is the PostgreSQL channel on which every new notification is
@@ -26,19 +32,25 @@ const listenTimeout = 10 * time.Second
 // Hub delivers new notifications live to the subscribers of this process,
 // whichever process created them: one LISTEN connection per process (opened
 // on first use, outside the pool, reopened when it breaks) fanned out to the
-// subscriptions of each recipient.
+// subscriptions of each recipient. Built once in internal/app; its zero
+// subscription state is set up on first use.
 type Hub struct {
+	service.Base
+	// Listen configures the LISTEN connection (the pool's connection
+	// settings: a LISTEN holds its connection for the life of the process,
+	// so it cannot be one of the pool's).
+	Listen *pgx.ConnConfig
+	// Inbox loads an announced notification.
+	Inbox *notify.Service
 	// RecheckEvery is how often SubscribeCaller checks again that a
 	// websocket's caller is still active and their session not revoked
 	// (besides before each delivery); 0 checks only before deliveries. Set
 	// it before the first subscription.
 	RecheckEvery time.Duration
 
-	pool *pgxpool.Pool
-	log  zerolog.Logger
-
+	setup     sync.Once
 	mu        sync.Mutex
-	subs      map[uuid.UUID]map[chan Notification]struct{}
+	subs      map[uuid.UUID]map[chan notify.Notification]struct{}
 	once      sync.Once
 	ready     chan struct{} // closed once LISTEN is in place
 	readyOnce sync.Once
@@ -47,20 +59,19 @@ type Hub struct {
 	done      chan struct{}
 }
 
-// NewHub returns a hub listening through connections configured like pool's.
-func NewHub(pool *pgxpool.Pool, log zerolog.Logger) *Hub {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{
-		pool: pool, log: log,
-		subs:  map[uuid.UUID]map[chan Notification]struct{}{},
-		ready: make(chan struct{}),
-		ctx:   ctx, cancel: cancel,
-		done: make(chan struct{}),
-	}
+// init prepares the subscription state, once.
+func (h *Hub) init() {
+	h.setup.Do(func() {
+		h.subs = map[uuid.UUID]map[chan notify.Notification]struct{}{}
+		h.ready = make(chan struct{})
+		h.ctx, h.cancel = context.WithCancel(context.Background())
+		h.done = make(chan struct{})
+	})
 }
 
 // Close stops listening and ends every subscription.
 func (h *Hub) Close() {
+	h.init()
 	h.cancel()
 	h.once.Do(func() { close(h.done) }) // never started: nothing to wait for
 	select {
@@ -80,7 +91,8 @@ func (h *Hub) Close() {
 // Subscribe returns the notifications created for user from now on, until
 // ctx ends. It returns once the hub listens, so nothing created after it
 // returns is missed.
-func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan Notification, error) {
+func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan notify.Notification, error) {
+	h.init()
 	h.once.Do(func() { go h.run() })
 	select {
 	case <-h.ready:
@@ -91,10 +103,10 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan Notificatio
 	case <-time.After(listenTimeout):
 		return nil, errors.New("live notifications unavailable: cannot LISTEN")
 	}
-	ch := make(chan Notification, 16)
+	ch := make(chan notify.Notification, 16)
 	h.mu.Lock()
 	if h.subs[user] == nil {
-		h.subs[user] = map[chan Notification]struct{}{}
+		h.subs[user] = map[chan notify.Notification]struct{}{}
 	}
 	h.subs[user][ch] = struct{}{}
 	h.mu.Unlock()
@@ -126,7 +138,7 @@ func (h *Hub) Subscribe(ctx context.Context, user uuid.UUID) (<-chan Notificatio
 // they are deactivated or their session revoked (logout, refresh-token
 // reuse, password change), nothing more is delivered and the channel closes,
 // which ends the subscription.
-func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan Notification, error) {
+func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan notify.Notification, error) {
 	p, err := auth.Recheck(ctx)
 	if err != nil {
 		return nil, err
@@ -137,14 +149,14 @@ func (h *Hub) SubscribeCaller(ctx context.Context) (<-chan Notification, error) 
 		cancel()
 		return nil, err
 	}
-	out := make(chan Notification)
+	out := make(chan notify.Notification)
 	go h.guard(ctx, cancel, in, out)
 	return out, nil
 }
 
 // guard forwards in to out while the caller of ctx stays valid, then ends
 // the subscription (cancel) and closes out.
-func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan Notification, out chan<- Notification) {
+func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan notify.Notification, out chan<- notify.Notification) {
 	defer close(out)
 	defer cancel()
 	var tick <-chan time.Time
@@ -159,10 +171,10 @@ func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan No
 			return true
 		}
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
-			h.log.Debug().Msg("live notifications: caller no longer valid, subscription ended")
+			h.Log.Debug().Msg("live notifications: caller no longer valid, subscription ended")
 		} else if ctx.Err() == nil {
 			// Fail closed: the client reconnects and authenticates again.
-			h.log.Warn().Err(err).Msg("live notifications: recheck failed, subscription ended")
+			h.Log.Warn().Err(err).Msg("live notifications: recheck failed, subscription ended")
 		}
 		return false
 	}
@@ -187,6 +199,7 @@ func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan No
 
 // Subscribers returns how many live subscriptions user has in this process.
 func (h *Hub) Subscribers(user uuid.UUID) int {
+	h.init()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs[user])
@@ -200,7 +213,7 @@ func (h *Hub) run() {
 		if h.ctx.Err() != nil {
 			return
 		}
-		h.log.Warn().Err(err).Dur("retry_in", backoff).Msg("notification listener lost its connection")
+		h.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("notification listener lost its connection")
 		select {
 		case <-time.After(backoff):
 		case <-h.ctx.Done():
@@ -211,11 +224,13 @@ func (h *Hub) run() {
 }
 
 func (h *Hub) listen() error {
-	conn, err := pgx.ConnectConfig(h.ctx, h.pool.Config().ConnConfig.Copy())
+	conn, err := pgx.ConnectConfig(h.ctx, h.Listen.Copy())
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
+	// Hand-written: LISTEN is a session command on a dedicated connection,
+	// not a query sqlc compiles.
 	if _, err := conn.Exec(h.ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}
@@ -247,9 +262,9 @@ func (h *Hub) dispatch(payload string) {
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
-	notif, err := get(ctx, h.pool, id)
+	notif, err := h.Inbox.Announced(ctx, id)
 	if err != nil {
-		h.log.Warn().Err(err).Msg("live notification: load")
+		h.Log.Warn().Err(err).Msg("live notification: load")
 		return
 	}
 	h.mu.Lock()

@@ -1,4 +1,4 @@
-package notify_test
+package live_test
 
 import (
 	"testing"
@@ -24,9 +24,9 @@ func liveSession(t *testing.T, a *testapp.TestApp, u testapp.User) testapp.Sessi
 // subscribed opens a subscription with token and proves it delivers.
 func subscribed(t *testing.T, a *testapp.TestApp, u testapp.User, token string) *testapp.Subscription {
 	t.Helper()
-	before := a.Hub.Subscribers(u.ID)
+	before := a.Live.Subscribers(u.ID)
 	s := a.Subscribe(t, token, notificationAdded)
-	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Hub.Subscribers(u.ID) == before+1 })
+	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Live.Subscribers(u.ID) == before+1 })
 	id := a.Notify(t, logSubmitted, u.ID)[0]
 	var got added
 	if !s.Next(5*time.Second, &got) || got.NotificationAdded.ID != id.String() {
@@ -56,7 +56,7 @@ func TestSubscriptionEndsWhenTheUserIsDeactivated(t *testing.T) {
 	if code := s.CloseCode(5 * time.Second); code != 4401 {
 		t.Fatalf("subscription of a deactivated user: close code %d, want 4401", code)
 	}
-	testapp.Eventually(t, 5*time.Second, "hub forgets the subscription", func() bool { return a.Hub.Subscribers(u.ID) == 0 })
+	testapp.Eventually(t, 5*time.Second, "hub forgets the subscription", func() bool { return a.Live.Subscribers(u.ID) == 0 })
 	// Nor can they open a new one.
 	if _, err := a.SubscribeErr(t, a.Token(t, u), notificationAdded); err == nil {
 		t.Fatal("deactivated user opened a new subscription")
@@ -117,5 +117,5 @@ func TestSubscriptionRecheckedPeriodically(t *testing.T) {
 	if code := s.CloseCode(5 * time.Second); code != 4401 {
 		t.Fatalf("subscription of a logged-out session without a notification: close code %d, want 4401", code)
 	}
-	testapp.Eventually(t, 5*time.Second, "hub forgets the subscription", func() bool { return a.Hub.Subscribers(u.ID) == 0 })
+	testapp.Eventually(t, 5*time.Second, "hub forgets the subscription", func() bool { return a.Live.Subscribers(u.ID) == 0 })
 }

@@ -1,4 +1,4 @@
-package notify_test
+package push_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 // how long the River workers of one process take to push all of them to a
 // fake FCM server that answers every send in 20 ms.
 //
-//	go test ./internal/notify/ -run '^$' -bench PushFanOut -benchtime 1x
+//	go test ./internal/push/ -run '^$' -bench PushFanOut -benchtime 1x
 func BenchmarkPushFanOut10000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()

@@ -1,7 +1,8 @@
-package notify
+package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"jalon/internal/apperr"
 	"jalon/internal/auth"
 	"jalon/internal/postgres"
+	"jalon/internal/push/pushdb"
 )
 
 // Preferences say when and what a user wants pushed. Quiet hours delay push
@@ -88,28 +90,38 @@ func (p Preferences) QuietUntil(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-const prefsColumns = `coalesce(p.quiet_hours_start, '21:00'::time), coalesce(p.quiet_hours_end, '07:00'::time),
-	coalesce(p.timezone, 'Europe/Brussels'), coalesce(p.muted_kinds, '{}')`
+// Stored returns the preferences read from a notification_preferences row
+// joined to its user, or DefaultPreferences when there is none (timezone
+// NULL: the user never changed them). The defaults are written here alone.
+func Stored(start, end pgtype.Time, timezone *string, muted []string) Preferences {
+	if timezone == nil {
+		return DefaultPreferences
+	}
+	return Preferences{QuietHoursStart: clockOf(start), QuietHoursEnd: clockOf(end), Timezone: *timezone, MutedKinds: muted}
+}
+
+func clockOf(t pgtype.Time) Clock { return Clock(t.Microseconds / 60e6) }
 
 // GetPreferences returns the caller's preferences (the defaults when never set).
-func GetPreferences(ctx context.Context, db postgres.DB) (Preferences, error) {
+func (s *Service) GetPreferences(ctx context.Context) (Preferences, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return Preferences{}, err
 	}
-	return preferencesOf(ctx, db, p.UserID)
+	return preferencesFor(ctx, pushdb.New(s.DB), p.UserID)
 }
 
-func preferencesOf(ctx context.Context, db postgres.DB, userID uuid.UUID) (Preferences, error) {
+func preferencesFor(ctx context.Context, q *pushdb.Queries, userID uuid.UUID) (Preferences, error) {
+	r, err := q.Preferences(ctx, userID)
 	var out Preferences
-	var start, end pgtype.Time
-	err := db.QueryRow(ctx, `SELECT `+prefsColumns+`
-		FROM (SELECT $1::uuid AS user_id) u LEFT JOIN notification_preferences p ON p.user_id = u.user_id`, userID).
-		Scan(&start, &end, &out.Timezone, &out.MutedKinds)
-	if err != nil {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows): // never changed
+		out = DefaultPreferences
+	case err != nil:
 		return Preferences{}, fmt.Errorf("notification preferences: %w", err)
+	default:
+		out = Stored(r.QuietHoursStart, r.QuietHoursEnd, &r.Timezone, r.MutedKinds)
 	}
-	out.QuietHoursStart, out.QuietHoursEnd = clockOf(start), clockOf(end)
 	out.ID = PreferencesID(userID)
 	return out, nil
 }
@@ -124,55 +136,25 @@ type PreferencesInput struct {
 
 // UpdatePreferences changes the caller's preferences. VALIDATION_FAILED
 // (field quietHoursStart, quietHoursEnd, timezone or mutedKinds) on a bad value.
-func UpdatePreferences(ctx context.Context, db postgres.DB, in PreferencesInput) (Preferences, error) {
+func (s *Service) UpdatePreferences(ctx context.Context, in PreferencesInput) (Preferences, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return Preferences{}, err
 	}
 	var out Preferences
-	err = postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-		cur, err := preferencesOf(ctx, tx, p.UserID)
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		q := pushdb.New(tx)
+		cur, err := preferencesFor(ctx, q, p.UserID)
 		if err != nil {
 			return err
 		}
-		if in.QuietHoursStart != nil {
-			c, ok := ParseClock(*in.QuietHoursStart)
-			if !ok {
-				return apperr.Invalid("quietHoursStart", "expected HH:MM")
-			}
-			cur.QuietHoursStart = c
+		if cur, err = s.apply(cur, in); err != nil {
+			return err
 		}
-		if in.QuietHoursEnd != nil {
-			c, ok := ParseClock(*in.QuietHoursEnd)
-			if !ok {
-				return apperr.Invalid("quietHoursEnd", "expected HH:MM")
-			}
-			cur.QuietHoursEnd = c
-		}
-		if in.Timezone != nil {
-			if _, err := time.LoadLocation(*in.Timezone); err != nil || *in.Timezone == "" || *in.Timezone == "Local" {
-				return apperr.Invalid("timezone", "unknown time zone (use an IANA name such as Europe/Brussels)")
-			}
-			cur.Timezone = *in.Timezone
-		}
-		if in.MutedKinds != nil {
-			kinds := []string{}
-			for _, k := range in.MutedKinds {
-				if !KnownKind(k) {
-					return apperr.Invalid("mutedKinds", "unknown notification kind %q", k)
-				}
-				if !slices.Contains(kinds, k) {
-					kinds = append(kinds, k)
-				}
-			}
-			cur.MutedKinds = kinds
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds, updated_at)
-			VALUES ($1, $2::text::time, $3::text::time, $4, $5, now())
-			ON CONFLICT (user_id) DO UPDATE SET quiet_hours_start = EXCLUDED.quiet_hours_start,
-				quiet_hours_end = EXCLUDED.quiet_hours_end, timezone = EXCLUDED.timezone,
-				muted_kinds = EXCLUDED.muted_kinds, updated_at = now()`,
-			p.UserID, cur.QuietHoursStart.String(), cur.QuietHoursEnd.String(), cur.Timezone, cur.MutedKinds)
+		err = q.SavePreferences(ctx, pushdb.SavePreferencesParams{
+			UserID: p.UserID, QuietHoursStart: cur.QuietHoursStart.String(), QuietHoursEnd: cur.QuietHoursEnd.String(),
+			Timezone: cur.Timezone, MutedKinds: cur.MutedKinds,
+		})
 		if err != nil {
 			return fmt.Errorf("update notification preferences: %w", err)
 		}
@@ -182,4 +164,39 @@ func UpdatePreferences(ctx context.Context, db postgres.DB, in PreferencesInput)
 	return out, err
 }
 
-func clockOf(t pgtype.Time) Clock { return Clock(t.Microseconds / 60e6) }
+// apply returns cur changed by in, or VALIDATION_FAILED.
+func (s *Service) apply(cur Preferences, in PreferencesInput) (Preferences, error) {
+	if in.QuietHoursStart != nil {
+		c, ok := ParseClock(*in.QuietHoursStart)
+		if !ok {
+			return cur, apperr.Invalid("quietHoursStart", "expected HH:MM")
+		}
+		cur.QuietHoursStart = c
+	}
+	if in.QuietHoursEnd != nil {
+		c, ok := ParseClock(*in.QuietHoursEnd)
+		if !ok {
+			return cur, apperr.Invalid("quietHoursEnd", "expected HH:MM")
+		}
+		cur.QuietHoursEnd = c
+	}
+	if in.Timezone != nil {
+		if _, err := time.LoadLocation(*in.Timezone); err != nil || *in.Timezone == "" || *in.Timezone == "Local" {
+			return cur, apperr.Invalid("timezone", "unknown time zone (use an IANA name such as Europe/Brussels)")
+		}
+		cur.Timezone = *in.Timezone
+	}
+	if in.MutedKinds != nil {
+		kinds := []string{}
+		for _, k := range in.MutedKinds {
+			if !s.KnownKind(k) {
+				return cur, apperr.Invalid("mutedKinds", "unknown notification kind %q", k)
+			}
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+		cur.MutedKinds = kinds
+	}
+	return cur, nil
+}
