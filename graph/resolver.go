@@ -1,13 +1,7 @@
 package graph
 
 import (
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
-
 	"jalon/internal/admin"
-	"jalon/internal/auth"
-	"jalon/internal/clock"
-	"jalon/internal/config"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
@@ -19,42 +13,37 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
-	"jalon/internal/signedurl"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
 
-// Resolver holds the dependencies resolvers hand to the domain services.
-// Areas add their services here.
+// Resolver holds the areas' services, and nothing else: no pool, no
+// configuration, so a resolver cannot reach the database or decide anything
+// a service should (internal/app builds them; TestGraphCannotReachTheDatabase
+// keeps graph/ from importing the database packages). One field per line,
+// alphabetical.
 type Resolver struct {
-	Config config.Config
-	DB     *pgxpool.Pool
-	Clock  clock.Clock
-	Tokens *auth.Tokens
-	Log    zerolog.Logger
-	// Notify is the inbox (notifications of the caller).
-	Notify *notify.Service
-	// Push manages the caller's devices and push preferences.
-	Push *push.Service
-	// Live delivers new notifications to subscriptions.
-	Live *live.Hub
-	URLs *signedurl.Signer
-
+	// Admin writes reference data and contracts.
+	Admin       *admin.Service
+	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
-	Visits      *visits.Service
-	Logbook     *logbook.Service
+	// FollowUps lists and dismisses the caller's follow-ups.
+	FollowUps *followup.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
-	// Privacy exports and erases users' data.
-	Privacy *privacy.Service
-
-	Admin     *admin.Service
-	Contracts *contracts.Service
+	// Live delivers new notifications to subscriptions.
+	Live    *live.Hub
+	Logbook *logbook.Service
 	// Nodes finds records by id for node(id:) and nodes(ids:), with the
 	// services deciding who sees what.
 	Nodes *node.Finder
-	Orgs  *orgs.Service
-	Users *users.Service
-	// FollowUps lists and dismisses the caller's follow-ups.
-	FollowUps *followup.Service
+	// Notify is the inbox (the caller's notifications).
+	Notify *notify.Service
+	Orgs   *orgs.Service
+	// Privacy exports and erases users' data.
+	Privacy *privacy.Service
+	// Push manages the caller's devices and push preferences.
+	Push   *push.Service
+	Users  *users.Service
+	Visits *visits.Service
 }

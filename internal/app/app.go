@@ -203,36 +203,30 @@ func (a *App) Work(ctx context.Context) error {
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
-	urls := a.urls
+	s := a.Services
 	resolver := &graph.Resolver{
-		Config:      a.Config,
-		DB:          a.Pool,
-		Clock:       a.Clock,
-		Tokens:      a.Tokens,
-		Log:         a.Log,
-		Notify:      a.Inbox,
-		Push:        a.Push,
-		Live:        a.Live,
-		URLs:        urls,
-		Visits:      a.Visits,
-		Logbook:     a.Logbook,
-		Identity:    a.Identity,
-		Evaluations: a.Evaluations,
-		Privacy:     a.Privacy,
-		FollowUps:   a.FollowUps,
+		Admin:       s.Admin,
+		Contracts:   s.Contracts,
+		Evaluations: s.Evaluations,
+		FollowUps:   s.FollowUps,
+		Identity:    s.Identity,
+		Live:        s.Live,
+		Logbook:     s.Logbook,
+		Nodes:       s.Nodes,
+		Notify:      s.Inbox,
+		Orgs:        s.Orgs,
+		Privacy:     s.Privacy,
+		Push:        s.Push,
+		Users:       s.Users,
+		Visits:      s.Visits,
 	}
-	resolver.Admin = a.Admin
-	resolver.Contracts = a.Contracts
-	resolver.Orgs = a.Orgs
-	resolver.Users = a.Users
-	resolver.Nodes = a.Nodes
 	sources := loaders.Sources{
-		Contracts:   a.Contracts,
-		Evaluations: a.Evaluations,
-		Logbook:     a.Logbook,
-		Orgs:        a.Orgs,
-		Users:       a.Users,
-		Visits:      a.Visits,
+		Contracts:   s.Contracts,
+		Evaluations: s.Evaluations,
+		Logbook:     s.Logbook,
+		Orgs:        s.Orgs,
+		Users:       s.Users,
+		Visits:      s.Visits,
 	}
 	gql := graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
