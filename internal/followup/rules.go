@@ -15,7 +15,7 @@ package followup
 //	period text      -- the period key: one follow-up per rule, subject, owner and period
 //	                    (timestamps in it are written in UTC, whatever the session's TimeZone)
 //	due_at timestamptz,
-//	params jsonb     -- the placeholders of the notification text (messages/*.json)
+//	params jsonb     -- the placeholders of the notification text (internal/i18n, "notification")
 //	link text        -- the deep link of the follow-up and its notification
 type Rule struct {
 	Kind  Kind

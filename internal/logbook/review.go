@@ -165,7 +165,7 @@ func (s *Service) notifyReviewed(ctx context.Context, tx pgx.Tx, p auth.Principa
 		}
 		params := map[string]string{
 			"reviewerName": reviewer,
-			"reviewer":     reviewer, // the placeholders of the message catalogue (internal/notify/messages)
+			"reviewer":     reviewer, // the placeholders of the message catalogue (internal/i18n, section "notification")
 			"date":         latest.Date.Format("02/01/2006"),
 			"count":        strconv.Itoa(len(es)),
 		}

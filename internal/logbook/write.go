@@ -418,7 +418,7 @@ func (s *Service) notifySubmitted(ctx context.Context, tx pgx.Tx, c contracts.Co
 		Kind: "LOG_SUBMITTED",
 		Params: map[string]string{
 			"apprenticeName": name,
-			"apprentice":     name, // the placeholders of the message catalogue (internal/notify/messages)
+			"apprentice":     name, // the placeholders of the message catalogue (internal/i18n, section "notification")
 			"date":           e.Date.Format("02/01/2006"),
 			"hours":          fmt.Sprintf("%g", e.Hours),
 		},

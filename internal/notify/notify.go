@@ -28,7 +28,7 @@ import (
 // (e.g. "LOG_SUBMITTED"), the values its localized text needs, and a deep link
 // (e.g. "jalon://log-entries/{id}").
 //
-// Params per kind (the placeholders of messages/*.json):
+// Params per kind (the placeholders of internal/i18n's "notification" texts):
 //
 //	LOG_SUBMITTED          apprentice, date
 //	LOG_CHANGES_REQUESTED  reviewer, date

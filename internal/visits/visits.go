@@ -292,7 +292,7 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, c contracts.Contract, v
 		"place":       v.Place,
 		"adviserName": names.AdviserName,
 		"companyName": names.CompanyName,
-		// The placeholders of the message catalogue (internal/notify/messages).
+		// The placeholders of the message catalogue (internal/i18n, section "notification").
 		"adviser": names.AdviserName,
 		"when":    v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"),
 	}
