@@ -14,8 +14,7 @@ import (
 // loadForListedContract loads a contract's relation keyed by key(c) through
 // l, for the whole page of contracts c was listed in at once.
 func loadForListedContract[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], c *contracts.Contract, key func(contracts.Contract) uuid.UUID) (V, error) {
-	return loaders.ForListed(ctx, l, loaders.For(ctx).ListedContracts, c.ID, key(*c),
-		func(c contracts.Contract) []uuid.UUID { return []uuid.UUID{key(c)} })
+	return loaders.ForListed(ctx, l, loaders.For(ctx).ListedContracts, *c, key)
 }
 
 // loadPerson loads one of a contract's people (id): the apprentices, tutors
@@ -23,6 +22,6 @@ func loadForListedContract[V any](ctx context.Context, l *dataloadgen.Loader[uui
 // fields asks first.
 func loadPerson(ctx context.Context, c *contracts.Contract, id uuid.UUID) (users.User, error) {
 	l := loaders.For(ctx)
-	return loaders.ForListed(ctx, l.Users, l.ListedContracts, c.ID, id,
+	return loaders.ForListedOf(ctx, l.People, l.ListedContracts, *c, id,
 		func(c contracts.Contract) []uuid.UUID { return []uuid.UUID{c.ApprenticeID, c.TutorID, c.AdviserID} })
 }

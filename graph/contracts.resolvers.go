@@ -52,8 +52,7 @@ func (r *queryResolver) Contracts(ctx context.Context, status *contracts.Status,
 	if err != nil {
 		return model.ContractConnection{}, err
 	}
-	rememberPage(ctx, p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
-	loaders.For(ctx).ListedContracts.Remember(p.Items, func(c contracts.Contract) uuid.UUID { return c.ID })
+	loaders.For(ctx).ListedContracts.Remember(p.Items)
 	return model.ContractConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Resolver.Contracts.Count(ctx, f)
 	}}, nil
@@ -72,13 +71,13 @@ func (r *queryResolver) Trades(ctx context.Context) ([]orgs.Trade, error) {
 	if err != nil {
 		return nil, err
 	}
-	rememberPage(ctx, trades, func(t orgs.Trade) uuid.UUID { return t.ID })
+	loaders.For(ctx).ListedTrades.Remember(trades)
 	return trades, nil
 }
 
 func (r *tradeResolver) Competencies(ctx context.Context, obj *orgs.Trade) ([]orgs.Competency, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.TradeCompetencies, l.Pages, obj.ID, func(id uuid.UUID) uuid.UUID { return id })
+	return loaders.ForPage(ctx, l.TradeCompetencies, l.Pages, obj.ID, loaders.Same)
 }
 
 func (r *Resolver) Contract() generated.ContractResolver { return &contractResolver{r} }

@@ -20,7 +20,7 @@ func (r *Resolver) evaluationConnection(ctx context.Context, f evaluations.Filte
 	if err != nil {
 		return model.EvaluationConnection{}, err
 	}
-	loaders.For(ctx).RememberEvaluations(p.Items)
+	loaders.For(ctx).ListedEvaluations.Remember(p.Items)
 	return model.EvaluationConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Evaluations.Count(ctx, f)
 	}}, nil

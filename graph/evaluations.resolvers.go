@@ -42,7 +42,7 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 		if err != nil {
 			return model.EvaluationConnection{}, err
 		}
-		l.RememberEvaluations(p.Items)
+		l.ListedEvaluations.Remember(p.Items)
 		return model.EvaluationConnection{Page: p, Count: count}, nil
 	}
 	p, err := loaders.ForPage(ctx, l.ContractEvaluations.Loader, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.EvaluationFilter] {
@@ -56,7 +56,7 @@ func (r *contractResolver) Evaluations(ctx context.Context, obj *contracts.Contr
 
 func (r *evaluationResolver) Contract(ctx context.Context, obj *evaluations.Evaluation) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, loaders.Same)
+	return loaders.ForListed(ctx, l.Contracts, l.ListedEvaluations, *obj, evaluationContract)
 }
 
 func (r *evaluationResolver) Scale(ctx context.Context, obj *evaluations.Evaluation) (model.EvaluationScale, error) {
@@ -115,7 +115,7 @@ func (r *evaluationCriterionResolver) Competency(ctx context.Context, obj *evalu
 
 func (r *evaluationSignatureResolver) Signer(ctx context.Context, obj *evaluations.Signature) (users.User, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Users, l.Pages, obj.SignerID, loaders.Same)
+	return loaders.ForPage(ctx, l.Signers, l.Pages, obj.SignerID, loaders.Same)
 }
 
 func (r *evaluationTemplateResolver) Trade(ctx context.Context, obj *evaluations.Template) (orgs.Trade, error) {

@@ -33,7 +33,7 @@ func (r *Resolver) logEntries(ctx context.Context, contractID *uuid.UUID, f logb
 	if err != nil {
 		return model.LogEntryConnection{}, err
 	}
-	rememberPage(ctx, p.Items, func(e logbook.Entry) uuid.UUID { return e.ID })
+	loaders.For(ctx).ListedEntries.Remember(p.Items)
 	return model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Logbook.Count(ctx, contractID, f)
 	}}, nil
@@ -63,7 +63,7 @@ func contractLogEntries(ctx context.Context, contractID uuid.UUID, f logbook.Fil
 // forEntryPage loads an entry's related records through ld, for the whole
 // page the entry was listed in at once.
 func forEntryPage[V any](ctx context.Context, ld *dataloadgen.Loader[uuid.UUID, V], e *logbook.Entry) (V, error) {
-	return loaders.ForPage(ctx, ld, loaders.For(ctx).Pages, e.ID, func(id uuid.UUID) uuid.UUID { return id })
+	return loaders.ForPage(ctx, ld, loaders.For(ctx).Pages, e.ID, loaders.Same)
 }
 
 func reviewInput(in model.ReviewLogEntryInput) logbook.ReviewInput {

@@ -25,11 +25,13 @@ func (r *attachmentResolver) URL(ctx context.Context, obj *logbook.Attachment) (
 }
 
 func (r *competencyProgressResolver) Competency(ctx context.Context, obj *logbook.CompetencyProgress) (orgs.Competency, error) {
-	return loaders.For(ctx).Competencies.Load(ctx, obj.CompetencyID)
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.ProgressCompetencies, l.Pages, obj.CompetencyID, loaders.Same)
 }
 
 func (r *competencyProgressResolver) LatestScore(ctx context.Context, obj *logbook.CompetencyProgress) (*int, error) {
-	scores, err := loaders.For(ctx).LatestScores.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	scores, err := loaders.ForPage(ctx, l.LatestScores, l.Pages, obj.ContractID, loaders.Same)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func (r *contractResolver) LogEntries(ctx context.Context, obj *contracts.Contra
 
 func (r *contractResolver) CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.CompetencyProgress, l.Pages, obj.ID, func(id uuid.UUID) uuid.UUID { return id })
+	return loaders.ForPage(ctx, l.CompetencyProgress, l.Pages, obj.ID, loaders.Same)
 }
 
 func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error) {
@@ -61,7 +63,8 @@ func (r *contractResolver) HoursSummary(ctx context.Context, obj *contracts.Cont
 }
 
 func (r *logEntryResolver) Contract(ctx context.Context, obj *logbook.Entry) (contracts.Contract, error) {
-	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+	l := loaders.For(ctx)
+	return loaders.ForListed(ctx, l.Contracts, l.ListedEntries, *obj, entryContract)
 }
 
 func (r *logEntryResolver) Competencies(ctx context.Context, obj *logbook.Entry) ([]orgs.Competency, error) {
@@ -73,7 +76,9 @@ func (r *logEntryResolver) Attachments(ctx context.Context, obj *logbook.Entry) 
 }
 
 func (r *logReviewResolver) Reviewer(ctx context.Context, obj *logbook.Review) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.ReviewerID)
+	// The reviewers of a page of entries were remembered as one page.
+	l := loaders.For(ctx)
+	return loaders.ForPage(ctx, l.Reviewers, l.Pages, obj.ReviewerID, loaders.Same)
 }
 
 func (r *mutationResolver) CreateLogEntry(ctx context.Context, input model.CreateLogEntryInput) (logbook.Entry, error) {

@@ -26,13 +26,12 @@ func (r *followUpResolver) Kind(ctx context.Context, obj *followup.FollowUp) (st
 
 func (r *followUpResolver) Contract(ctx context.Context, obj *followup.FollowUp) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	// The contracts of the follow-ups' page were remembered as one page
-	// (FollowUps): they load in one batch.
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, func(id uuid.UUID) uuid.UUID { return id })
+	return loaders.ForListed(ctx, l.Contracts, l.ListedFollowUps, *obj, followUpContract)
 }
 
 func (r *followUpResolver) Owner(ctx context.Context, obj *followup.FollowUp) (users.User, error) {
-	return loaders.For(ctx).Users.Load(ctx, obj.OwnerID)
+	l := loaders.For(ctx)
+	return loaders.ForListed(ctx, l.Owners, l.ListedFollowUps, *obj, followUpOwner)
 }
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []uuid.UUID) ([]notify.Notification, error) {
@@ -129,7 +128,7 @@ func (r *queryResolver) FollowUps(ctx context.Context, status *followup.Status, 
 	if err != nil {
 		return model.FollowUpConnection{}, err
 	}
-	loaders.For(ctx).Pages.Remember(followUpContracts(p.Items))
+	loaders.For(ctx).ListedFollowUps.Remember(p.Items)
 	return model.FollowUpConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Resolver.FollowUps.Count(ctx, status)
 	}}, nil

@@ -34,7 +34,7 @@ func (r *contractResolver) Visits(ctx context.Context, obj *contracts.Contract, 
 	if args.After != nil {
 		// A later page concerns this contract alone.
 		if p, err = r.Resolver.Visits.VisitsOf(ctx, obj.ID, f, args); err == nil {
-			rememberPage(ctx, p.Items, func(v visits.Visit) uuid.UUID { return v.ID })
+			loaders.For(ctx).ListedVisits.Remember(p.Items)
 		}
 	} else {
 		p, err = loaders.ForPage(ctx, l.ContractVisits.Loader, l.Pages, obj.ID, func(id uuid.UUID) loaders.ChildKey[loaders.VisitFilter] {
@@ -108,7 +108,7 @@ func (r *queryResolver) Visits(ctx context.Context, from *time.Time, to *time.Ti
 	if err != nil {
 		return model.VisitConnection{}, err
 	}
-	rememberVisitRelations(ctx, p.Items)
+	loaders.For(ctx).ListedVisits.Remember(p.Items)
 	return model.VisitConnection{Page: p, Count: func(ctx context.Context) (int, error) {
 		return r.Resolver.Visits.Count(ctx, f)
 	}}, nil
@@ -131,23 +131,23 @@ func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *mod
 	if err != nil {
 		return nil, err
 	}
-	rememberPage(ctx, items, func(it visits.PlanningItem) uuid.UUID { return it.ContractID })
+	loaders.For(ctx).ListedPlanning.Remember(items)
 	return items, nil
 }
 
 func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
+	return loaders.ForListed(ctx, l.Contracts, l.ListedVisits, *obj, visitContract)
 }
 
 func (r *visitResolver) Adviser(ctx context.Context, obj *visits.Visit) (users.User, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Users, l.Pages, obj.AdviserID, ownID)
+	return loaders.ForListed(ctx, l.VisitAdvisers, l.ListedVisits, *obj, visitAdviser)
 }
 
 func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error) {
 	l := loaders.For(ctx)
-	return loaders.ForPage(ctx, l.Contracts, l.Pages, obj.ContractID, ownID)
+	return loaders.ForListed(ctx, l.Contracts, l.ListedPlanning, *obj, planningContract)
 }
 
 func (r *Resolver) Visit() generated.VisitResolver { return &visitResolver{r} }

@@ -30,16 +30,15 @@ type CountChildren[F comparable] func(ctx context.Context, parents []uuid.UUID, 
 
 // ChildPages is one request's loader of first pages of children: a page of
 // N contracts asking for their entries costs one query, not N. The children
-// it returns are remembered as one page in pages, so their own fields batch
+// of a batch are remembered as one listed page, so their own fields batch
 // too.
 type ChildPages[F comparable, C any] struct {
 	*dataloadgen.Loader[ChildKey[F], page.Page[C]]
-	pages *Pages
 }
 
-// NewChildPages returns a loader of first pages over fetch; cursor and id
-// describe a child.
-func NewChildPages[F comparable, C any](pages *Pages, fetch FirstChildren[F, C], cursor func(C) page.Cursor, id func(C) uuid.UUID) *ChildPages[F, C] {
+// NewChildPages returns a loader of first pages over fetch, remembering
+// what it returns in listed; cursor gives a child's cursor.
+func NewChildPages[F comparable, C any](listed *Listed[C], fetch FirstChildren[F, C], cursor func(C) page.Cursor) *ChildPages[F, C] {
 	batch := func(ctx context.Context, keys []ChildKey[F]) ([]page.Page[C], []error) {
 		out := make([]page.Page[C], len(keys))
 		for group, idx := range groupKeys(keys, func(k ChildKey[F]) ChildKey[F] { return ChildKey[F]{Filter: k.Filter, First: k.First} }) {
@@ -48,19 +47,17 @@ func NewChildPages[F comparable, C any](pages *Pages, fetch FirstChildren[F, C],
 			if err != nil {
 				return nil, []error{err}
 			}
-			var all []uuid.UUID
+			var all []C
 			for _, i := range idx {
 				p := page.Build(found[keys[i].Parent], a, cursor)
 				out[i] = p
-				for _, c := range p.Items {
-					all = append(all, id(c))
-				}
+				all = append(all, p.Items...)
 			}
-			pages.Remember(all)
+			listed.Remember(all)
 		}
 		return out, nil
 	}
-	return &ChildPages[F, C]{Loader: dataloadgen.NewLoader(batch, dataloadgen.WithWait(wait)), pages: pages}
+	return &ChildPages[F, C]{Loader: dataloadgen.NewLoader(batch, dataloadgen.WithWait(wait))}
 }
 
 // NewChildCounts returns a loader of children counts over count (a key's

@@ -26,10 +26,13 @@ func (f EvaluationFilter) domain() evaluations.Filter {
 // addEvaluations sets the evaluation loaders over s. Whatever a batch
 // returns that later fields load by id (a page of evaluations' templates,
 // criteria's competencies, signatures' signers) is remembered as
-// one page in pages, so those fields batch through ForPage too (see
-// RememberEvaluations).
+// one page in pages, so those fields batch through ForPage too; a page of
+// evaluations is remembered in ListedEvaluations, with their templates as
+// one page.
 func (l *Loaders) addEvaluations(s *evaluations.Service, pages *Pages) {
 	opt := dataloadgen.WithWait(wait)
+	l.ListedEvaluations = NewListed(pages, func(e evaluations.Evaluation) uuid.UUID { return e.ID },
+		func(e evaluations.Evaluation) *uuid.UUID { return &e.TemplateID })
 	l.EvaluationTemplates = dataloadgen.NewLoader(s.GetTemplates, opt)
 	l.EvaluationTemplateCriteria = dataloadgen.NewLoader(s.TemplateCriteriaOf, opt)
 	l.EvaluationCriteria = dataloadgen.NewLoader(func(ctx context.Context, ids []uuid.UUID) ([][]evaluations.Criterion, []error) {
@@ -43,39 +46,13 @@ func (l *Loaders) addEvaluations(s *evaluations.Service, pages *Pages) {
 		return out, errs
 	}, opt)
 	first := func(ctx context.Context, parents []uuid.UUID, f EvaluationFilter, limit int) (map[uuid.UUID][]evaluations.Evaluation, error) {
-		found, err := s.FirstEvaluationsOf(ctx, parents, f.domain(), limit)
-		var all []evaluations.Evaluation
-		for _, es := range found {
-			all = append(all, es...)
-		}
-		rememberRelated(pages, all)
-		return found, err
+		return s.FirstEvaluationsOf(ctx, parents, f.domain(), limit)
 	}
-	l.ContractEvaluations = NewChildPages(pages, first, evaluations.Cursor, func(e evaluations.Evaluation) uuid.UUID { return e.ID })
+	l.ContractEvaluations = NewChildPages(l.ListedEvaluations, first, evaluations.Cursor)
 	l.ContractEvaluationCounts = NewChildCounts(func(ctx context.Context, parents []uuid.UUID, f EvaluationFilter) (map[uuid.UUID]int, error) {
 		return s.CountEvaluationsOf(ctx, parents, f.domain())
 	})
 	l.LatestScores = dataloadgen.NewLoader(s.LatestScoresOf, opt)
-}
-
-// RememberEvaluations records a listed page of evaluations: their ids, and
-// the templates they use, each as one page (see ForPage). Their contracts
-// are not: a contract id belongs to the page of contracts it was listed in.
-func (l *Loaders) RememberEvaluations(es []evaluations.Evaluation) {
-	ids := make([]uuid.UUID, len(es))
-	for i, e := range es {
-		ids[i] = e.ID
-	}
-	l.Pages.Remember(ids)
-	rememberRelated(l.Pages, es)
-}
-
-func rememberRelated(pages *Pages, es []evaluations.Evaluation) {
-	templates := make([]uuid.UUID, len(es))
-	for i, e := range es {
-		templates[i] = e.TemplateID
-	}
-	pages.Remember(distinct(templates))
 }
 
 // rememberEach remembers, as one page, the ids that ref finds in a batch's

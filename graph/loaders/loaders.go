@@ -13,6 +13,7 @@ import (
 
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
+	"jalon/internal/followup"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
 	"jalon/internal/users"
@@ -27,10 +28,18 @@ type Loaders struct {
 	// Pages remembers the pages listed so far in the request.
 	Pages *Pages
 
-	Users *dataloadgen.Loader[uuid.UUID, users.User]
+	// Users by id, one loader per field that asks (People serves a
+	// contract's three people together): fields at different depths of one
+	// screen (a follow-up's owner, its contract's apprentice) would share a
+	// batch or not depending on timing; apart, each costs one statement per
+	// page whatever the timing.
+	People        *dataloadgen.Loader[uuid.UUID, users.User]
+	Owners        *dataloadgen.Loader[uuid.UUID, users.User]
+	Reviewers     *dataloadgen.Loader[uuid.UUID, users.User]
+	VisitAdvisers *dataloadgen.Loader[uuid.UUID, users.User]
+	Signers       *dataloadgen.Loader[uuid.UUID, users.User]
 	// Me loads only the caller, for fields that depend on who asks (a
-	// label's language): in a batch of its own, not one that timing may or
-	// may not merge with a page's users.
+	// label's language).
 	Me           *dataloadgen.Loader[uuid.UUID, users.User]
 	Companies    *dataloadgen.Loader[uuid.UUID, orgs.Company]
 	Centres      *dataloadgen.Loader[uuid.UUID, orgs.Centre]
@@ -38,10 +47,22 @@ type Loaders struct {
 	Competencies *dataloadgen.Loader[uuid.UUID, orgs.Competency]
 	// TradeCompetencies loads a trade's whole framework by trade id.
 	TradeCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
-	Contracts         *dataloadgen.Loader[uuid.UUID, contracts.Contract]
+	// Contracts by id: each batch is remembered in ListedContracts, so the
+	// fields of the contracts of a page of entries or follow-ups load for
+	// all of them at once.
+	Contracts *dataloadgen.Loader[uuid.UUID, contracts.Contract]
 	// ListedContracts remembers the pages of contracts listed (their
 	// people, company, centre and trade load for the whole page).
 	ListedContracts *Listed[contracts.Contract]
+	// ListedTrades: the pages of trades listed or loaded (their frameworks
+	// load together through ForPage).
+	ListedTrades *Listed[orgs.Trade]
+	// ListedFollowUps, ListedVisits, ListedPlanning, ListedEvaluations:
+	// the pages of those records listed (see Listed).
+	ListedFollowUps   *Listed[followup.FollowUp]
+	ListedVisits      *Listed[visits.Visit]
+	ListedPlanning    *Listed[visits.PlanningItem]
+	ListedEvaluations *Listed[evaluations.Evaluation]
 	// Evaluations: templates by id, and by evaluation (or template) id the
 	// criteria and signatures (see evaluations.go).
 	EvaluationTemplates        *dataloadgen.Loader[uuid.UUID, evaluations.Template]
@@ -79,18 +100,26 @@ type Sources struct {
 func New(src Sources) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	pages := &Pages{}
+	listedContracts := NewListed(pages, func(c contracts.Contract) uuid.UUID { return c.ID })
+	trades := NewListed(pages, func(t orgs.Trade) uuid.UUID { return t.ID })
 	l := &Loaders{
 		Pages:             pages,
-		ListedContracts:   &Listed[contracts.Contract]{},
-		LogBook:           newLogBook(src.Logbook, pages),
-		Users:             dataloadgen.NewLoader(src.Users.GetMany, opt),
+		ListedContracts:   listedContracts,
+		ListedTrades:      trades,
+		ListedFollowUps:   NewListed(pages, func(f followup.FollowUp) uuid.UUID { return f.ID }),
+		LogBook:           newLogBook(src.Logbook, src.Orgs, pages),
+		People:            dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Owners:            dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Reviewers:         dataloadgen.NewLoader(src.Users.GetMany, opt),
+		VisitAdvisers:     dataloadgen.NewLoader(src.Users.GetMany, opt),
+		Signers:           dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Me:                dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Companies:         dataloadgen.NewLoader(src.Orgs.GetCompanies, opt),
 		Centres:           dataloadgen.NewLoader(src.Orgs.GetCentres, opt),
-		Trades:            dataloadgen.NewLoader(remembering(pages, src.Orgs.GetTrades, func(t orgs.Trade) uuid.UUID { return t.ID }), opt),
+		Trades:            dataloadgen.NewLoader(remembering(src.Orgs.GetTrades, trades.Remember), opt),
 		Competencies:      dataloadgen.NewLoader(src.Orgs.GetCompetencies, opt),
 		TradeCompetencies: dataloadgen.NewLoader(src.Orgs.CompetenciesOfTrades, opt),
-		Contracts:         dataloadgen.NewLoader(src.Contracts.GetMany, opt),
+		Contracts:         dataloadgen.NewLoader(remembering(src.Contracts.GetMany, listedContracts.Remember), opt),
 	}
 	l.newVisitLoaders(src.Visits)
 	l.addEvaluations(src.Evaluations, pages)

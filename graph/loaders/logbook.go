@@ -14,6 +14,9 @@ import (
 
 // LogBook holds the log book's loaders of one request.
 type LogBook struct {
+	// ListedEntries remembers the pages of entries listed (their contracts
+	// load for the whole page, and their reviewers as one page).
+	ListedEntries *Listed[logbook.Entry]
 	// ContractLogEntries and ContractLogEntryCounts serve the first page of
 	// Contract.logEntries and its totalCount over a list of contracts.
 	ContractLogEntries     *ChildPages[LogEntryFilter, logbook.Entry]
@@ -21,26 +24,42 @@ type LogBook struct {
 	// LogEntryCompetencies and LogAttachments load by log entry id.
 	LogEntryCompetencies *dataloadgen.Loader[uuid.UUID, []orgs.Competency]
 	LogAttachments       *dataloadgen.Loader[uuid.UUID, []logbook.Attachment]
-	// CompetencyProgress: by contract id, Contract.competencyProgress.
-	CompetencyProgress *dataloadgen.Loader[uuid.UUID, []logbook.CompetencyProgress]
+	// CompetencyProgress: by contract id, Contract.competencyProgress; the
+	// competencies of a batch are remembered as one page, for
+	// ProgressCompetencies (its own instance: a field at its depth only).
+	CompetencyProgress   *dataloadgen.Loader[uuid.UUID, []logbook.CompetencyProgress]
+	ProgressCompetencies *dataloadgen.Loader[uuid.UUID, orgs.Competency]
 	// HoursSummaries: by contract and period, Contract.hoursSummary.
 	HoursSummaries *dataloadgen.Loader[HoursKey, []logbook.WeekHours]
 }
 
-func newLogBook(s *logbook.Service, pages *Pages) LogBook {
+func newLogBook(s *logbook.Service, o *orgs.Service, pages *Pages) LogBook {
 	opt := dataloadgen.WithWait(wait)
+	listed := NewListed(pages, func(e logbook.Entry) uuid.UUID { return e.ID }, func(e logbook.Entry) *uuid.UUID {
+		if e.Review == nil {
+			return nil
+		}
+		return &e.Review.ReviewerID
+	})
 	first := func(ctx context.Context, contracts []uuid.UUID, f LogEntryFilter, limit int) (map[uuid.UUID][]logbook.Entry, error) {
 		return s.FirstEntriesOf(ctx, contracts, f.Filter(), limit)
 	}
 	count := func(ctx context.Context, contracts []uuid.UUID, f LogEntryFilter) (map[uuid.UUID]int, error) {
 		return s.CountEntriesOf(ctx, contracts, f.Filter())
 	}
+	progress := func(ctx context.Context, ids []uuid.UUID) ([][]logbook.CompetencyProgress, []error) {
+		out, errs := byKey(s.ProgressOf)(ctx, ids)
+		rememberEach(pages, out, func(p logbook.CompetencyProgress) *uuid.UUID { return &p.CompetencyID })
+		return out, errs
+	}
 	return LogBook{
-		ContractLogEntries:     NewChildPages(pages, first, logbook.Cursor, func(e logbook.Entry) uuid.UUID { return e.ID }),
+		ListedEntries:          listed,
+		ContractLogEntries:     NewChildPages(listed, first, logbook.Cursor),
 		ContractLogEntryCounts: NewChildCounts(count),
 		LogEntryCompetencies:   dataloadgen.NewLoader(byKey(s.CompetenciesOf), opt),
 		LogAttachments:         dataloadgen.NewLoader(byKey(s.AttachmentsOf), opt),
-		CompetencyProgress:     dataloadgen.NewLoader(byKey(s.ProgressOf), opt),
+		CompetencyProgress:     dataloadgen.NewLoader(progress, opt),
+		ProgressCompetencies:   dataloadgen.NewLoader(o.GetCompetencies, opt),
 		HoursSummaries:         dataloadgen.NewLoader(hoursSummaries(s), opt),
 	}
 }

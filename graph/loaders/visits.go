@@ -62,16 +62,19 @@ type NextVisitKey struct {
 // newVisitLoaders builds the loaders of Contract.visits, its totalCount and
 // Contract.nextVisit over svc.
 func (l *Loaders) newVisitLoaders(svc *visits.Service) {
-	l.ContractVisits = NewChildPages(l.Pages,
+	l.ListedVisits = NewListed(l.Pages, func(v visits.Visit) uuid.UUID { return v.ID })
+	l.ListedPlanning = NewListed(l.Pages, func(it visits.PlanningItem) uuid.UUID { return it.ContractID })
+	l.ContractVisits = NewChildPages(l.ListedVisits,
 		func(ctx context.Context, parents []uuid.UUID, f VisitFilter, limit int) (map[uuid.UUID][]visits.Visit, error) {
 			return svc.FirstVisitsOf(ctx, parents, f.Filter(), limit)
 		},
-		visits.CursorOf, func(v visits.Visit) uuid.UUID { return v.ID })
+		visits.CursorOf)
 	l.ContractVisitCounts = NewChildCounts(func(ctx context.Context, parents []uuid.UUID, f VisitFilter) (map[uuid.UUID]int, error) {
 		return svc.CountVisitsOf(ctx, parents, f.Filter())
 	})
 	l.NextVisits = dataloadgen.NewLoader(func(ctx context.Context, keys []NextVisitKey) ([]*visits.Visit, []error) {
 		out := make([]*visits.Visit, len(keys))
+		var next []visits.Visit
 		for at, idx := range groupKeys(keys, func(k NextVisitKey) time.Time { return k.At }) {
 			contracts := make([]uuid.UUID, len(idx))
 			for j, i := range idx {
@@ -84,9 +87,12 @@ func (l *Loaders) newVisitLoaders(svc *visits.Service) {
 			for _, i := range idx {
 				if v, ok := found[keys[i].Contract]; ok {
 					out[i] = &v
+					next = append(next, v)
 				}
 			}
 		}
+		// The next visits of a page of contracts are a page of visits.
+		l.ListedVisits.Remember(next)
 		return out, nil
 	}, dataloadgen.WithWait(wait))
 }
