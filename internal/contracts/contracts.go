@@ -79,9 +79,10 @@ type Service struct {
 	service.Base
 }
 
-// fromRow is the one mapping from a contracts row to a Contract: every
-// query of the package selects whole rows (c.*), so none scans by hand.
-func fromRow(r contractsdb.Contract) Contract {
+// FromRow is the one mapping from a contracts row to a Contract: every query
+// selects whole rows (c.*), so none scans by hand; admin's inserts and
+// updates through contractsdb use it too.
+func FromRow(r contractsdb.Contract) Contract {
 	return Contract{
 		ID: r.ID, ApprenticeID: r.ApprenticeID, CompanyID: r.CompanyID, TutorID: r.TutorID,
 		AdviserID: r.AdviserID, CentreID: r.CentreID, TradeID: r.TradeID,
@@ -90,14 +91,10 @@ func fromRow(r contractsdb.Contract) Contract {
 	}
 }
 
-// FromRow maps a row written by another package through contractsdb (admin's
-// inserts and updates) to a Contract.
-func FromRow(r contractsdb.Contract) Contract { return fromRow(r) }
-
 func fromRows(rows []contractsdb.Contract) []Contract {
 	out := make([]Contract, len(rows))
 	for i, r := range rows {
-		out[i] = fromRow(r)
+		out[i] = FromRow(r)
 	}
 	return out
 }
@@ -146,7 +143,7 @@ func GetForUpdate(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Contract, error
 	if err != nil {
 		return Contract{}, postgres.NotFound(err, "contract", "get contract")
 	}
-	c := fromRow(row)
+	c := FromRow(row)
 	if c.RoleOf(p) == "" {
 		return Contract{}, apperr.NotFoundf("contract")
 	}

@@ -25,8 +25,8 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/postgres"
-	"jalon/internal/service"
 	"jalon/internal/push"
+	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )

@@ -31,7 +31,6 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueuePush, MaxAttempts: 12}
 }
 
-
 // DeliveryJob is the delivery job of the new notification id (of kind) for a
 // recipient with prefs, to enqueue at now: false when the kind is muted,
 // scheduled for the end of the quiet hours when now falls in them.
