@@ -273,9 +273,11 @@ func (a *App) buildHandler() http.Handler {
 		BodyTimeout:   limits.RequestTimeout,
 		UploadTimeout: a.Config.HTTP.TransferTimeout,
 		Routes: map[string]http.Handler{
-			"GET /evaluations/{file}":       authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
-			"GET /calendar/{file}":          handlers.Calendar(a.Visits),
-			"GET /files/{id}":               handlers.Files(a.Logbook),
+			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
+			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
+			"GET /files/{id}":         handlers.Files(a.Logbook),
+
+			// Unsubscribe links of e-mails: a page (GET), one click (POST).
 			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),
 			"POST " + mail.UnsubscribeRoute: handlers.Unsubscribe(a.Mail),
 		},
