@@ -475,3 +475,30 @@ func TestMailOffWithoutConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The mail job is written by the transaction of the change that causes it:
+// the submitted entry, the tutor's notification and its mail job share the
+// id of the transaction that wrote them (xmin).
+func TestMailJobCommitsWithTheChange(t *testing.T) {
+	t.Parallel()
+	a, _ := newApp(t, nil)
+	c := a.NewContract(t)
+	var d struct{ CreateLogEntry struct{ ID string } }
+	a.Query(t, a.Token(t, c.Apprentice), `mutation($in: CreateLogEntryInput!) { createLogEntry(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"clientId": uuid.New(), "contractId": c.ID, "date": "2026-03-17", "hours": 8,
+			"activities": "Pose de plinthes", "competencyIds": []uuid.UUID{c.Competencies[0]}, "submit": true}}).Decode(t, &d)
+	var jobs int
+	var same bool
+	err := a.Pool.QueryRow(context.Background(), `
+		SELECT count(*), coalesce(bool_and(j.xmin = n.xmin AND n.xmin = e.xmin), false)
+		FROM notifications n
+		JOIN river_job j ON j.kind = 'mail.send' AND j.args->>'notification_id' = n.id::text
+		JOIN log_entries e ON e.id = $2
+		WHERE n.user_id = $1 AND n.kind = 'LOG_SUBMITTED'`, c.Tutor.ID, d.CreateLogEntry.ID).Scan(&jobs, &same)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 1 || !same {
+		t.Fatalf("%d mail jobs, written with the entry and its notification: %v", jobs, same)
+	}
+}
