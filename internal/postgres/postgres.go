@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,8 +29,9 @@ type DB interface {
 }
 
 // Connect opens a pool of at most maxConns connections (pgx's default when
-// 0) and checks that the database answers.
-func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+// 0) and checks that the database answers. The tracers given (nil ones are
+// skipped) see every statement of the pool's connections.
+func Connect(ctx context.Context, url string, maxConns int, tracers ...pgx.QueryTracer) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -36,6 +39,7 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
+	cfg.ConnConfig.Tracer = Tracers(tracers...)
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 15 * time.Second
@@ -50,6 +54,19 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 		return nil, fmt.Errorf("connect to database %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
 	return pool, nil
+}
+
+// Tracers combines pgx tracers into one (pgx's multitracer), skipping nil
+// ones; nil when none is left.
+func Tracers(tracers ...pgx.QueryTracer) pgx.QueryTracer {
+	tracers = slices.DeleteFunc(tracers, func(t pgx.QueryTracer) bool { return t == nil })
+	switch len(tracers) {
+	case 0:
+		return nil
+	case 1:
+		return tracers[0]
+	}
+	return multitracer.New(tracers...)
 }
 
 // SQLSTATE codes Jalon reacts to.
