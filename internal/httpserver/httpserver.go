@@ -111,7 +111,7 @@ func observe(log zerolog.Logger, m *metrics.Metrics, tr *tracing.Tracing, next h
 		ctx, info := reqinfo.Start(r.Context(), id)
 		logCtx := log.With().Str("request_id", id)
 		var span trace.Span
-		if tr != nil {
+		if tr != nil && !probe(r) {
 			ctx, span = tr.StartRequest(ctx, r, id)
 			logCtx = logging.WithTrace(logCtx, span.SpanContext())
 		}
@@ -153,6 +153,17 @@ func observe(log zerolog.Logger, m *metrics.Metrics, tr *tracing.Tracing, next h
 		}
 		ev.Msg("request")
 	})
+}
+
+// probe reports whether r is a health check, a metrics scrape or an
+// explorer asset: polled every few seconds, they would drown the traces.
+func probe(r *http.Request) bool {
+	switch p := r.URL.Path; p {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	default:
+		return strings.HasPrefix(p, explorer.Prefix)
+	}
 }
 
 // compress gzips responses for clients that accept it, except websocket

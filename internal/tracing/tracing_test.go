@@ -358,3 +358,27 @@ func TestJobAndPushSpans(t *testing.T) {
 		t.Errorf("job log lines %v, want the job's trace id", lines)
 	}
 }
+
+// Health checks and metrics scrapes, polled every few seconds, make no
+// trace (nor trace ids in their log line).
+func TestProbesAreNotTraced(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	a, rec := testapp.NewTraced(t, testapp.TraceOpts{Logs: &logs})
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		res, err := http.Get(a.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	testapp.Eventually(t, 5*time.Second, "the probes' log lines", func() bool { return len(logs.lines("request")) == 3 })
+	for _, l := range logs.lines("request") {
+		if l["trace_id"] != nil {
+			t.Errorf("probe log line %v", l)
+		}
+	}
+	if ended := rec.Ended(); len(ended) != 0 {
+		t.Fatalf("probes made spans %v", spans(ended))
+	}
+}
