@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +38,7 @@ func Connect(ctx context.Context, url string, maxConns int, tracers ...pgx.Query
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
-	cfg.ConnConfig.Tracer = Tracers(tracers...)
+	cfg.ConnConfig.Tracer = combineTracers(tracers)
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 15 * time.Second
@@ -56,17 +55,22 @@ func Connect(ctx context.Context, url string, maxConns int, tracers ...pgx.Query
 	return pool, nil
 }
 
-// Tracers combines pgx tracers into one (pgx's multitracer), skipping nil
+// combineTracers combines pgx tracers into one (pgx's multitracer), skipping nil
 // ones; nil when none is left.
-func Tracers(tracers ...pgx.QueryTracer) pgx.QueryTracer {
-	tracers = slices.DeleteFunc(tracers, func(t pgx.QueryTracer) bool { return t == nil })
-	switch len(tracers) {
+func combineTracers(tracers []pgx.QueryTracer) pgx.QueryTracer {
+	var set []pgx.QueryTracer
+	for _, t := range tracers {
+		if t != nil {
+			set = append(set, t)
+		}
+	}
+	switch len(set) {
 	case 0:
 		return nil
 	case 1:
-		return tracers[0]
+		return set[0]
 	}
-	return multitracer.New(tracers...)
+	return multitracer.New(set...)
 }
 
 // SQLSTATE codes Jalon reacts to.
