@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -380,5 +381,29 @@ func TestProbesAreNotTraced(t *testing.T) {
 	}
 	if ended := rec.Ended(); len(ended) != 0 {
 		t.Fatalf("probes made spans %v", spans(ended))
+	}
+}
+
+// Errors are recorded by their code, never their message; a refusal the
+// client can act on (NOT_FOUND) is noted but does not fail the spans.
+func TestErrorsAreRecordedByCode(t *testing.T) {
+	t.Parallel()
+	a, rec := testapp.NewTraced(t, testapp.TraceOpts{})
+	mine, other := a.NewContract(t), a.NewContract(t)
+	res := a.Query(t, a.Token(t, mine.Apprentice), logBook, map[string]any{"c": other.ID})
+	res.RequireCode(t, "NOT_FOUND")
+	all, root := ended(t, rec, res.Header.Get("X-Request-ID"))
+	op := all.childrenOf(root).one(t, "query LogBook")
+	list := all.childrenOf(op).one(t, "Query.logEntries")
+	if got := op.Attributes(); attr(op, "jalon.graphql.error_codes") != `["NOT_FOUND"]` || op.Status().Code != codes.Unset {
+		t.Errorf("operation %v status %v", got, op.Status())
+	}
+	if attr(list, "error.type") != "NOT_FOUND" || list.Status().Code != codes.Unset {
+		t.Errorf("resolver %v status %v", list.Attributes(), list.Status())
+	}
+	for _, s := range all {
+		for _, e := range s.Events() {
+			t.Errorf("span %q has event %q: errors are not recorded as events (their message)", s.Name(), e.Name)
+		}
 	}
 }
