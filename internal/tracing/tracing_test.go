@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"jalon/internal/auth"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 	"jalon/internal/tracing"
@@ -405,5 +406,42 @@ func TestErrorsAreRecordedByCode(t *testing.T) {
 		for _, e := range s.Events() {
 			t.Errorf("span %q has event %q: errors are not recorded as events (their message)", s.Name(), e.Name)
 		}
+	}
+}
+
+// Over a websocket, a subscription's span is a child of the socket's server
+// span, names the caller authenticated at connection_init, and ends when
+// the socket does.
+func TestSubscriptionSpanLastsWhileItRuns(t *testing.T) {
+	t.Parallel()
+	a, rec := testapp.NewTraced(t, testapp.TraceOpts{})
+	u := a.NewUser(t, auth.Tutor)
+	s := a.Subscribe(t, a.Token(t, u), `subscription Live { notificationAdded { id } }`)
+	testapp.Eventually(t, 5*time.Second, "subscription registered", func() bool { return a.Live.Subscribers(u.ID) == 1 })
+	a.Notify(t, testapp.LogSubmitted, u.ID)
+	var got struct{ NotificationAdded struct{ ID string } }
+	if !s.Next(5*time.Second, &got) || got.NotificationAdded.ID == "" {
+		t.Fatal("no notification")
+	}
+	if n := len(spans(rec.Ended()).named("subscription Live")); n != 0 {
+		t.Fatal("the subscription's span ended while it runs")
+	}
+	s.Close()
+	var op, socket sdktrace.ReadOnlySpan
+	testapp.Eventually(t, 5*time.Second, "the socket's and subscription's spans", func() bool {
+		all := spans(rec.Ended())
+		ops, sockets := all.named("subscription Live"), all.named("GET /graphql")
+		if len(ops) == 1 && len(sockets) == 1 {
+			op, socket = ops[0], sockets[0]
+			return true
+		}
+		return false
+	})
+	if op.Parent().SpanID() != socket.SpanContext().SpanID() || attr(op, "user.id") != u.ID.String() ||
+		attr(op, "graphql.operation.type") != "subscription" {
+		t.Errorf("subscription span %v under %v", op.Attributes(), op.Parent().SpanID())
+	}
+	if attr(socket, "http.route") != "/graphql" || attr(socket, "user.id") != u.ID.String() {
+		t.Errorf("socket span %v", socket.Attributes())
 	}
 }
