@@ -5,6 +5,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
@@ -13,6 +14,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/recordaccess"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -29,6 +31,8 @@ type Resolver struct {
 	Evaluations *evaluations.Service
 	// FollowUps lists and dismisses the caller's follow-ups.
 	FollowUps *followup.Service
+	// Guardians links guardians to apprentices and lists the links.
+	Guardians *guardians.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	// Live delivers new notifications to subscriptions.
@@ -43,7 +47,9 @@ type Resolver struct {
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
 	// Push manages the caller's devices and push preferences.
-	Push   *push.Service
-	Users  *users.Service
-	Visits *visits.Service
+	Push *push.Service
+	// RecordAccess lists who read an apprentice's record.
+	RecordAccess *recordaccess.Service
+	Users        *users.Service
+	Visits       *visits.Service
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
 	"jalon/internal/privacy"
@@ -22,6 +23,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{Service: a.Privacy, Policy: a.Config.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{Service: a.Logbook})
+	river.AddWorker(w, &guardians.MajorityWorker{Service: a.Guardians})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{
@@ -29,6 +31,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 		jobs.Periodic(every.MarkMissedPeriod, visits.MarkMissedArgs{}),
 		jobs.Periodic(a.Config.Retention.Every, privacy.RetentionArgs{}),
 		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
+		jobs.Periodic(every.GuardianMajorityPeriod, guardians.MajorityArgs{}),
 	}
 	return w, periodic
 }
