@@ -54,7 +54,9 @@ func init() {
 			},
 			Allowed: everyone,
 			Guardian: func(t *testing.T, res testapp.Response, c testapp.Contract) {
-				var d struct{ Contract struct{ Evaluations struct{ TotalCount int } } }
+				var d struct {
+					Contract struct{ Evaluations struct{ TotalCount int } }
+				}
 				res.Decode(t, &d)
 				if d.Contract.Evaluations.TotalCount != 0 {
 					t.Fatalf("the guardian sees evaluations the tutor has not signed: %s", res.Data)

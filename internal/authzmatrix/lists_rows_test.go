@@ -31,8 +31,8 @@ func init() {
 				a.NewLogEntry(t, c, testapp.LogEntryOpts{Status: "SUBMITTED"})
 				return `{ logEntries(status: SUBMITTED, first: 100) { totalCount nodes { id contract { id } } } }`, nil
 			},
-			Allowed:  everyone,
-			Check:    atLeastOne("logEntries"),
+			Allowed: everyone,
+			Check:   atLeastOne("logEntries"),
 			// The apprentice does not share the log book.
 			Guardian: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
@@ -43,8 +43,8 @@ func init() {
 				a.NewEvaluation(t, c)
 				return `{ evaluations(first: 100) { totalCount nodes { id contract { id } } } }`, nil
 			},
-			Allowed:  everyone,
-			Check:    atLeastOne("evaluations"),
+			Allowed: everyone,
+			Check:   atLeastOne("evaluations"),
 			// None is signed by the tutor yet.
 			Guardian: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },

@@ -33,7 +33,9 @@ func init() {
 			},
 			Allowed: everyone,
 			Check: func(t *testing.T, res testapp.Response) {
-				var d struct{ Visit struct{ Report *struct{ Summary string } } }
+				var d struct {
+					Visit struct{ Report *struct{ Summary string } }
+				}
 				res.Decode(t, &d)
 				if d.Visit.Report == nil {
 					t.Fatalf("no report: %s", res.Data)
