@@ -31,7 +31,7 @@ type linkPayload struct {
 		LinkedBy     *struct{ ID uuid.UUID }
 		Apprentice   struct{ ID uuid.UUID }
 		Guardian     struct {
-			ID                            uuid.UUID
+			ID                             uuid.UUID
 			Email, Role, FirstName, Locale string
 		}
 		LogBookShared bool
@@ -68,7 +68,9 @@ const acceptMutation = `mutation($tok: String!, $pw: String!) { acceptInvitation
 func kinds(t *testing.T, a *testapp.TestApp, u testapp.User) []string {
 	t.Helper()
 	var d struct {
-		Notifications struct{ Nodes []struct{ Kind, Title, Body string } }
+		Notifications struct {
+			Nodes []struct{ Kind, Title, Body string }
+		}
 	}
 	a.Query(t, a.Token(t, u), `{ notifications(first: 100) { nodes { kind title body } } }`, nil).Decode(t, &d)
 	var out []string
@@ -82,7 +84,9 @@ func kinds(t *testing.T, a *testapp.TestApp, u testapp.User) []string {
 func bodies(t *testing.T, a *testapp.TestApp, u testapp.User, kind string) []string {
 	t.Helper()
 	var d struct {
-		Notifications struct{ Nodes []struct{ Kind, Title, Body string } }
+		Notifications struct {
+			Nodes []struct{ Kind, Title, Body string }
+		}
 	}
 	a.Query(t, a.Token(t, u), `{ notifications(first: 100) { nodes { kind title body } } }`, nil).Decode(t, &d)
 	var out []string
@@ -425,7 +429,9 @@ func TestWhatAGuardianSees(t *testing.T) {
 			t.Fatalf("the adviser misses %+v", v)
 		}
 	}
-	var one struct{ Visit struct{ Report *struct{ Summary string } } }
+	var one struct {
+		Visit struct{ Report *struct{ Summary string } }
+	}
 	a.Query(t, gt, `query($id: ID!) { visit(id: $id) { report { summary } } }`, map[string]any{"id": done}).Decode(t, &one)
 	if one.Visit.Report != nil {
 		t.Fatal("the guardian reads the report")
@@ -504,7 +510,9 @@ func TestWhatAGuardianSees(t *testing.T) {
 	if le.LogEntry.Activities == "" || len(le.LogEntry.Attachments) != 1 {
 		t.Fatalf("shared entry %+v", le)
 	}
-	var links struct{ GuardianLinks []struct{ LogBookShared bool } }
+	var links struct {
+		GuardianLinks []struct{ LogBookShared bool }
+	}
 	a.Query(t, gt, `{ guardianLinks { logBookShared } }`, nil).Decode(t, &links)
 	if len(links.GuardianLinks) != 1 || !links.GuardianLinks[0].LogBookShared {
 		t.Fatalf("links %+v", links)
