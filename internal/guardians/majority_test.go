@@ -91,7 +91,9 @@ func TestMajorityEndsAccess(t *testing.T) {
 	run(time.Date(2026, 3, 19, 9, 0, 0, 0, time.UTC), 0)
 
 	// Now adult, the apprentice may give access back.
-	var d struct{ ConfirmGuardianAccess struct{ Status, Basis string } }
+	var d struct {
+		ConfirmGuardianAccess struct{ Status, Basis string }
+	}
 	a.Query(t, a.Token(t, c.Apprentice), confirmMutation, map[string]any{"g": g.ID}).Decode(t, &d)
 	if d.ConfirmGuardianAccess.Status != "ACTIVE" || d.ConfirmGuardianAccess.Basis != "APPRENTICE_CONSENT" || !sees(g, c) {
 		t.Fatalf("confirmed %+v", d)

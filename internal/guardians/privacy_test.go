@@ -65,7 +65,9 @@ func TestGuardianPrivacy(t *testing.T) {
 	a.Query(t, a.Token(t, og), contractQuery, map[string]any{"id": other.ID}).Decode(t, &struct{}{})
 	a.Query(t, at, eraseMutation, map[string]any{"id": other.Apprentice.ID}).Decode(t, &struct{}{})
 	a.Query(t, a.Token(t, og), contractQuery, map[string]any{"id": other.ID}).RequireCode(t, "NOT_FOUND")
-	var l struct{ GuardianLinks []struct{ Status, EndReason string } }
+	var l struct {
+		GuardianLinks []struct{ Status, EndReason string }
+	}
 	a.Query(t, a.Token(t, og), `{ guardianLinks { status endReason } }`, nil).Decode(t, &l)
 	if len(l.GuardianLinks) != 1 || l.GuardianLinks[0].Status != "ENDED" || l.GuardianLinks[0].EndReason != "ERASED" {
 		t.Fatalf("links after erasure %+v", l)
