@@ -3877,7 +3877,7 @@ type GuardianSharing {
 
 "A part of an apprentice's record."
 enum RecordKind {
-  "The log book (entries, their text and photos, competency progress)."
+  "The log book (entries, their text and photos; not the hours per week nor competency progress, which are not recorded)."
   LOG_BOOK
   "Evaluations (and their PDFs)."
   EVALUATIONS
