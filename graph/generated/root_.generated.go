@@ -4479,7 +4479,7 @@ extend type Query {
   notificationPreferences: NotificationPreferences!
   "The caller's registered devices, most recently seen first."
   devices: [Device!]!
-  "The caller's follow-ups (all statuses unless given), soonest due first."
+  "The caller's follow-ups (all statuses unless given), soonest due first. A GUARDIAN gets the OPEN follow-ups their wards must act on (none for another status)."
   followUps(
     "Only follow-ups with this status."
     status: FollowUpStatus
