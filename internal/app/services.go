@@ -77,7 +77,7 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Redirect: cfg.Blob.Redirect}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}

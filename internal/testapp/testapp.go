@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"jalon/internal/app"
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/testdb"
@@ -78,7 +79,7 @@ func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log z
 	}
 	cfg.DatabaseURL = dbURL
 	cfg.AutoMigrate = false // the template is migrated
-	cfg.BlobDir = t.TempDir()
+	cfg.Blob.URL = config.FileURL(t.TempDir())
 	cfg.Worker.Enabled = false
 	for _, o := range opts {
 		o(&cfg)
@@ -108,6 +109,15 @@ func Development(name string) string {
 		return "development"
 	}
 	return ""
+}
+
+// BlobStore is the Option of a server keeping its files at url (an
+// s3server.Server's URL and Credentials, for instance).
+func BlobStore(url string, creds blobstore.Credentials) Option {
+	return func(c *config.Config) {
+		c.Blob.URL = url
+		c.Blob.AccessKeyID, c.Blob.SecretAccessKey, c.Blob.SessionToken = creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken
+	}
 }
 
 // Production is the Option of a production-mode server: real (test) keys,
