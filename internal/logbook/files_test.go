@@ -57,21 +57,6 @@ func get(t *testing.T, a *testapp.TestApp, signed string) (*http.Response, []byt
 	return res, body
 }
 
-// eachStore runs test on a server keeping its files in a folder, and on one
-// keeping them in a real S3 server's bucket (skipped, or failed under CI,
-// without SeaweedFS's weed).
-func eachStore(t *testing.T, test func(t *testing.T, a *testapp.TestApp), opts ...testapp.Option) {
-	t.Run("dir", func(t *testing.T) {
-		t.Parallel()
-		test(t, testapp.New(t, opts...))
-	})
-	t.Run("s3", func(t *testing.T) {
-		t.Parallel()
-		srv := s3server.Start(t)
-		test(t, testapp.New(t, append(opts, testapp.BlobStore(srv.URL, srv.Credentials()))...))
-	})
-}
-
 // storedKeys lists the keys in the server's store.
 func storedKeys(t *testing.T, a *testapp.TestApp) []string {
 	t.Helper()
@@ -89,7 +74,7 @@ func storedKeys(t *testing.T, a *testapp.TestApp) []string {
 // store keeps the files.
 func TestAttachments(t *testing.T) {
 	t.Parallel()
-	eachStore(t, testAttachments)
+	testapp.EachStore(t, testAttachments)
 }
 
 func testAttachments(t *testing.T, a *testapp.TestApp) {

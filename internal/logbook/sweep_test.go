@@ -22,7 +22,7 @@ import (
 // is run at real times ahead instead of ageing the files.
 func TestSweepOrphanFiles(t *testing.T) {
 	t.Parallel()
-	eachStore(t, testSweep)
+	testapp.EachStore(t, testSweep)
 }
 
 func testSweep(t *testing.T, a *testapp.TestApp) {
