@@ -17,7 +17,9 @@ import (
 // S3 is a Store in a bucket of an S3-compatible object store (Amazon S3,
 // SeaweedFS, MinIO, Garage, Ceph RGW, the clouds' S3 APIs), through
 // minio-go: every server process and worker of a network sees the same
-// files. Blobs are objects named prefix+key.
+// files. A blob is the object prefix+key[:2]+"/"+key, the layout of a Dir
+// under its root, so a folder copied into the bucket (aws s3 sync, rclone,
+// mc mirror) is a store, and back.
 //
 // Put is one streamed PUT (the body signed chunk by chunk over http, sent
 // as is over https), never buffered: minio-go's multipart path would hold a
@@ -58,7 +60,17 @@ func (s *S3) name(key string) (string, error) {
 	if !validKey(key) {
 		return "", fmt.Errorf("invalid blob key %q", key)
 	}
-	return s.loc.Prefix + key, nil
+	return s.loc.Prefix + key[:2] + "/" + key, nil
+}
+
+// key is the blob key of an object name under the prefix, or "" when the
+// object is not a blob.
+func (s *S3) key(name string) string {
+	shard, key, ok := strings.Cut(strings.TrimPrefix(name, s.loc.Prefix), "/")
+	if !ok || !validKey(key) || key[:2] != shard {
+		return ""
+	}
+	return key
 }
 
 // Put uploads r in one PUT of size bytes. A reader that can seek and read
@@ -211,8 +223,8 @@ func (s *S3) Walk(ctx context.Context, fn func(Blob) error) error {
 		if obj.Err != nil {
 			return fmt.Errorf("walk blobs: %w", obj.Err)
 		}
-		key := strings.TrimPrefix(obj.Key, s.loc.Prefix)
-		if !validKey(key) {
+		key := s.key(obj.Key)
+		if key == "" {
 			continue
 		}
 		if err := fn(Blob{Key: key, ModTime: obj.LastModified}); err != nil {

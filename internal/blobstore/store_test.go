@@ -255,10 +255,12 @@ func TestS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := srv.Client()
-	if _, err := client.StatObject(ctx, srv.Bucket, "jalon/files/"+key, minio.StatObjectOptions{}); err != nil {
+	// The layout of a Dir: a folder synced into the bucket is a store.
+	if _, err := client.StatObject(ctx, srv.Bucket, "jalon/files/5d/"+key, minio.StatObjectOptions{}); err != nil {
 		t.Fatalf("not under the prefix: %v", err)
 	}
-	for _, name := range []string{"outside-the-prefix", "jalon/files/not a key.txt", "jalon/files/sub/" + key} {
+	for _, name := range []string{"outside-the-prefix", "5d/" + key, "jalon/files/" + key, "jalon/files/not a key.txt",
+		"jalon/files/5d/.tmp-123", "jalon/files/zz/" + key, "jalon/files/5d/sub/" + key} {
 		if _, err := client.PutObject(ctx, srv.Bucket, name, strings.NewReader("x"), 1, minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -269,6 +271,37 @@ func TestS3(t *testing.T) {
 	}
 	if len(keys) != 1 || keys[0] != key {
 		t.Fatalf("walk: %v", keys)
+	}
+
+	// A folder copied as is (what aws s3 sync does) is read as blobs.
+	root := t.TempDir()
+	dir, _ := blobstore.NewDir(root)
+	const fromDir = "c0ffee00-0000-4000-8000-000000000000"
+	if err := dir.Put(ctx, fromDir, strings.NewReader("from the folder"), 15); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		_, err = client.FPutObject(ctx, srv.Bucket, "jalon/files/"+filepath.ToSlash(rel), p, minio.PutObjectOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Open(ctx, fromDir)
+	if err != nil {
+		t.Fatalf("a synced folder's blob: %v", err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if string(b) != "from the folder" {
+		t.Fatalf("synced: %q", b)
+	}
+	if err := s.Delete(ctx, fromDir); err != nil {
+		t.Fatal(err)
 	}
 
 	p, ok := s.(blobstore.Presigner)
