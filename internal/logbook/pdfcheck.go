@@ -230,9 +230,7 @@ func (s *nameScan) count(r io.Reader, limit int64) (int64, error) {
 	var n int64
 	for {
 		k, err := lr.Read(buf)
-		for _, b := range buf[:k] {
-			s.feed(b)
-		}
+		s.feedAll(buf[:k])
 		n += int64(k)
 		if err == io.EOF {
 			s.end()
@@ -362,6 +360,22 @@ func (s *nameScan) feed(b byte) {
 	}
 	if b == '/' {
 		s.state, s.name, s.afterObj = inName, pdfName{}, true
+	}
+}
+
+// feedAll feeds b, skipping at once the bytes between names (all but a
+// '/' are nothing there).
+func (s *nameScan) feedAll(b []byte) {
+	for len(b) > 0 {
+		if s.state == outside {
+			i := bytes.IndexByte(b, '/')
+			if i < 0 {
+				return
+			}
+			b = b[i:]
+		}
+		s.feed(b[0])
+		b = b[1:]
 	}
 }
 

@@ -78,15 +78,16 @@ func objStm(dict string, content []byte) []byte {
 		"\nendstream\nendobj\ntrailer\n"...)
 }
 
-// checkLikeOracle fails unless the streaming check, reading data through
-// each of several readers, answers what the []byte check answers.
+// checkLikeOracle fails unless the streaming check, reading data whole and
+// (when small) a byte or half a buffer at a time, answers what the []byte
+// check answers.
 func checkLikeOracle(t *testing.T, data []byte) {
 	t.Helper()
 	want := oraclePdfProblem(data)
-	readers := map[string]io.Reader{
-		"whole":    bytes.NewReader(data),
-		"one byte": iotest.OneByteReader(bytes.NewReader(data)),
-		"halves":   iotest.HalfReader(bytes.NewReader(data)),
+	readers := map[string]io.Reader{"whole": bytes.NewReader(data)}
+	if len(data) < 1<<20 {
+		readers["one byte"] = iotest.OneByteReader(bytes.NewReader(data))
+		readers["halves"] = iotest.HalfReader(bytes.NewReader(data))
 	}
 	for name, r := range readers {
 		got, err := pdfProblem(r)
@@ -97,22 +98,22 @@ func checkLikeOracle(t *testing.T, data []byte) {
 }
 
 // The streaming check answers exactly what the former []byte check
-// answered, on thousands of documents built to hit its corners: keywords
+// answered, on 2000 documents built to hit its corners: keywords
 // inside names, escapes cut by the end, object streams with damaged or
 // truncated data, names across buffer boundaries.
 func TestPDFCheckStreamsLikeTheOracle(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(13, 1))
 	refused := 0
-	for range 5000 {
+	for range 2000 {
 		data := randomPDF(r, 0)
 		checkLikeOracle(t, data)
 		if oraclePdfProblem(data) != "" {
 			refused++
 		}
 	}
-	if refused < 500 || refused > 4500 {
-		t.Fatalf("%d of 5000 refused: the generator does not exercise both answers", refused)
+	if refused < 200 || refused > 1800 {
+		t.Fatalf("%d of 2000 refused: the generator does not exercise both answers", refused)
 	}
 	// Keywords and names across the 64 KiB buffer's edges.
 	for pad := 65536 - 12; pad < 65536+12; pad++ {
