@@ -79,6 +79,8 @@ func (s *Service) AddAttachment(ctx context.Context, entryID uuid.UUID, file io.
 		return Attachment{}, apperr.Invalid("file", "could not read the file")
 	}
 	if err := s.Blobs.Put(ctx, out.ID.String(), file, size); err != nil {
+		// A PUT the store completed but whose answer was lost leaves an object.
+		_ = s.Blobs.Delete(context.WithoutCancel(ctx), out.ID.String())
 		return Attachment{}, fmt.Errorf("add attachment: %w", err)
 	}
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
