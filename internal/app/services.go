@@ -96,7 +96,7 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
 	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess, Redirect: cfg.Blob.Redirect}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}

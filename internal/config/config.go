@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ type Config struct {
 	Worker   WorkerConfig
 	// databaseURLDefaulted: DATABASE_URL was not set (refused in production).
 	databaseURLDefaulted bool
-	BlobDir              string
+	Blob                 BlobConfig
 
 	Identity IdentityConfig
 
@@ -184,6 +185,35 @@ type GraphQLConfig struct {
 	// AnonymousQueue more wait; beyond, RATE_LIMITED (httpserver.Gate).
 	AnonymousConcurrency int
 	AnonymousQueue       int
+}
+
+// BlobConfig says where attachment files are kept (internal/blobstore).
+type BlobConfig struct {
+	// URL is file:///path (one machine) or s3://bucket[/prefix]?endpoint=
+	// https://host[:port]&region=name (any number of machines): JALON_BLOB_URL,
+	// or file:<JALON_BLOB_DIR>; file:data/blobs by default.
+	URL string
+	// The object store's credentials, from the standard AWS variables
+	// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); never
+	// in the URL, which is logged.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// Redirect answers a download with a redirect to a presigned
+	// object-store URL instead of streaming it (JALON_BLOB_REDIRECT; s3 only).
+	Redirect bool
+}
+
+// S3 reports whether the files are in an object store.
+func (b BlobConfig) S3() bool { return strings.HasPrefix(b.URL, "s3:") }
+
+// FileURL is the file: URL of a directory (absolute, or relative to the
+// working directory).
+func FileURL(dir string) string {
+	if filepath.IsAbs(dir) {
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+	}
+	return "file:" + (&url.URL{Path: filepath.ToSlash(dir)}).EscapedPath()
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -373,7 +403,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
 		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
 		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
-		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
+		Blob:            r.blob(),
 	}
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
@@ -602,6 +632,40 @@ func (r *reader) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// blob reads where files are kept: JALON_BLOB_URL, or JALON_BLOB_DIR (its
+// older form, a directory), and the object store's credentials.
+func (r *reader) blob() BlobConfig {
+	b := BlobConfig{
+		URL:             r.str("JALON_BLOB_URL", ""),
+		AccessKeyID:     r.str("AWS_ACCESS_KEY_ID", ""),
+		SecretAccessKey: r.str("AWS_SECRET_ACCESS_KEY", ""),
+		SessionToken:    r.str("AWS_SESSION_TOKEN", ""),
+		Redirect:        r.boolean("JALON_BLOB_REDIRECT", false),
+	}
+	dir := r.str("JALON_BLOB_DIR", "")
+	switch {
+	case dir != "" && b.URL != "":
+		r.fail("JALON_BLOB_DIR", "set JALON_BLOB_URL or JALON_BLOB_DIR (a folder, the same as JALON_BLOB_URL=file:<folder>), not both")
+	case dir != "":
+		b.URL = FileURL(dir)
+	case b.URL == "":
+		b.URL = FileURL("data/blobs")
+	}
+	u, err := url.Parse(b.URL)
+	switch {
+	case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
+		// Not echoed: a mistyped URL may hold a secret.
+		r.fail("JALON_BLOB_URL", "expected file:///path or s3://bucket?endpoint=https://host&region=name")
+	case u.User != nil:
+		r.fail("JALON_BLOB_URL", "credentials do not belong in the URL (it is logged): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	case u.Scheme == "s3" && (b.AccessKeyID == "" || b.SecretAccessKey == ""):
+		r.fail("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required with an s3:// JALON_BLOB_URL")
+	case u.Scheme != "s3" && b.Redirect:
+		r.fail("JALON_BLOB_REDIRECT", "redirects go to an object store: set an s3:// JALON_BLOB_URL, or unset JALON_BLOB_REDIRECT")
+	}
+	return b
 }
 
 func (r *reader) integer(name string, def int) int {
