@@ -13,6 +13,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -43,7 +44,10 @@ type Resolver struct {
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
 	// Push manages the caller's devices and push preferences.
-	Push   *push.Service
+	Push *push.Service
+	// Risk computes and reads contracts' risk, the caseload and
+	// interventions (advisers and admins).
+	Risk   *risk.Service
 	Users  *users.Service
 	Visits *visits.Service
 }

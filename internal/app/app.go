@@ -217,6 +217,7 @@ func (a *App) buildHandler() http.Handler {
 		Orgs:        s.Orgs,
 		Privacy:     s.Privacy,
 		Push:        s.Push,
+		Risk:        s.Risk,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}
@@ -225,6 +226,7 @@ func (a *App) buildHandler() http.Handler {
 		Evaluations: s.Evaluations,
 		Logbook:     s.Logbook,
 		Orgs:        s.Orgs,
+		Risk:        s.Risk,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}

@@ -8,6 +8,7 @@ import (
 	"jalon/internal/logbook"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/visits"
 )
 
@@ -22,6 +23,9 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{Service: a.Privacy, Policy: a.Config.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{Service: a.Logbook})
+	river.AddWorker(w, &risk.ComputeWorker{Service: a.Risk})
+	river.AddWorker(w, &risk.RefreshWorker{Service: a.Risk})
+	river.AddWorker(w, &risk.DigestWorker{Service: a.Risk})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{
@@ -29,6 +33,9 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 		jobs.Periodic(every.MarkMissedPeriod, visits.MarkMissedArgs{}),
 		jobs.Periodic(a.Config.Retention.Every, privacy.RetentionArgs{}),
 		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
+		jobs.Periodic(a.Config.Risk.Every, risk.ComputeArgs{}),
+		jobs.Periodic(a.Config.Risk.RefreshEvery, risk.RefreshArgs{}),
+		jobs.Periodic(a.Config.Risk.DigestEvery, risk.DigestArgs{}),
 	}
 	return w, periodic
 }

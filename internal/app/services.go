@@ -15,6 +15,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -45,7 +46,9 @@ type Services struct {
 	Orgs    *orgs.Service
 	Privacy *privacy.Service
 	// Push holds devices, preferences and FCM delivery.
-	Push   *push.Service
+	Push *push.Service
+	// Risk computes risks and records interventions.
+	Risk   *risk.Service
 	Users  *users.Service
 	Visits *visits.Service
 }
@@ -80,6 +83,11 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
+	policy, err := risk.PolicyFrom(cfg.Risk)
+	if err != nil {
+		return err
+	}
+	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
