@@ -1051,10 +1051,10 @@ func (ec *executionContext) _Contract_riskHistory(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []risk.Point) graphql.Marshaler {
-			return ec.marshalNRiskPoint2ᚕjalonᚋinternalᚋriskᚐPointᚄ(ctx, selections, v)
+			return ec.marshalORiskPoint2ᚕjalonᚋinternalᚋriskᚐPointᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contract_riskHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1095,10 +1095,10 @@ func (ec *executionContext) _Contract_interventions(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []risk.Intervention) graphql.Marshaler {
-			return ec.marshalNIntervention2ᚕjalonᚋinternalᚋriskᚐInterventionᚄ(ctx, selections, v)
+			return ec.marshalOIntervention2ᚕjalonᚋinternalᚋriskᚐInterventionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contract_interventions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1828,13 +1828,13 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "riskHistory":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contract_riskHistory(ctx, field, obj)
 				})
 		case "interventions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contract_interventions(ctx, field, obj)
 				})

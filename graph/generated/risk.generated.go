@@ -1512,22 +1512,6 @@ func (ec *executionContext) marshalNIntervention2jalonᚋinternalᚋriskᚐInter
 	return ec._Intervention(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIntervention2ᚕjalonᚋinternalᚋriskᚐInterventionᚄ(ctx context.Context, sel ast.SelectionSet, v []risk.Intervention) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIntervention2jalonᚋinternalᚋriskᚐIntervention(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) unmarshalNInterventionKind2jalonᚋinternalᚋriskᚐInterventionKind(ctx context.Context, v any) (risk.InterventionKind, error) {
 	tmp, err := scalars.UnmarshalString(v)
 	res := unmarshalNInterventionKind2jalonᚋinternalᚋriskᚐInterventionKind[tmp]
@@ -1615,22 +1599,6 @@ var (
 
 func (ec *executionContext) marshalNRiskPoint2jalonᚋinternalᚋriskᚐPoint(ctx context.Context, sel ast.SelectionSet, v risk.Point) graphql.Marshaler {
 	return ec._RiskPoint(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNRiskPoint2ᚕjalonᚋinternalᚋriskᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []risk.Point) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNRiskPoint2jalonᚋinternalᚋriskᚐPoint(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNRiskReason2jalonᚋinternalᚋriskᚐReason(ctx context.Context, sel ast.SelectionSet, v risk.Reason) graphql.Marshaler {
@@ -1731,6 +1699,25 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalOIntervention2ᚕjalonᚋinternalᚋriskᚐInterventionᚄ(ctx context.Context, sel ast.SelectionSet, v []risk.Intervention) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntervention2jalonᚋinternalᚋriskᚐIntervention(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOIntervention2ᚖjalonᚋinternalᚋriskᚐIntervention(ctx context.Context, sel ast.SelectionSet, v *risk.Intervention) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -1776,5 +1763,24 @@ var (
 		risk.High:  "HIGH",
 	}
 )
+
+func (ec *executionContext) marshalORiskPoint2ᚕjalonᚋinternalᚋriskᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []risk.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskPoint2jalonᚋinternalᚋriskᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 // endregion ***************************** type.gotpl *****************************

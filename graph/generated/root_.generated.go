@@ -4564,16 +4564,16 @@ type CaseloadConnection {
 extend type Contract {
   "Its current risk (advisers and admins; NOT_FOUND for the apprentice and the tutor); null when the contract is not ACTIVE or not computed yet."
   risk: Risk
-  "One point per ISO week over the last ` + "`" + `weeks` + "`" + ` weeks (1 to 104, default 12) that has a snapshot, oldest first (advisers and admins)."
+  "One point per ISO week over the last ` + "`" + `weeks` + "`" + ` weeks (1 to 104, default 12) that has a snapshot, oldest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
   riskHistory(
     "How many weeks back, this week included."
     weeks: Int = 12
-  ): [RiskPoint!]!
-  "The interventions recorded on it, newest first (advisers and admins)."
+  ): [RiskPoint!]
+  "The interventions recorded on it, newest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
   interventions(
     "How many, 1 to 100 (default 20)."
     first: Int
-  ): [Intervention!]!
+  ): [Intervention!]
 }
 
 extend type Query {
@@ -4636,6 +4636,8 @@ enum VisitPlanningReason {
   PERIODIC_VISIT
   "An open follow-up flags trouble on the contract (an evaluation overdue, or a log entry unreviewed for 14 days): due at once."
   FOLLOW_UP
+  "The contract's risk is HIGH: a visit is due at once (advisers see why in Contract.risk)."
+  RISK
 }
 
 "The report an adviser writes after a visit."

@@ -209,8 +209,8 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, now, today time.Time, id
 	// the computed rows as arrays (unnest).
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO contract_risks AS r (contract_id, level, level_rank, score, reasons, computed_at, high_since)
-		SELECT u.contract_id, u.level, u.level_rank, u.score, u.reasons::jsonb, $6,
-		       CASE WHEN u.level = 'HIGH' THEN $6 END
+		SELECT u.contract_id, u.level, u.level_rank, u.score, u.reasons::jsonb, $6::timestamptz,
+		       CASE WHEN u.level = 'HIGH' THEN $6::timestamptz END
 		FROM unnest($1::uuid[], $2::text[], $3::smallint[], $4::int[], $5::text[]) AS u(contract_id, level, level_rank, score, reasons)
 		ON CONFLICT (contract_id) DO UPDATE SET
 		    level = EXCLUDED.level, level_rank = EXCLUDED.level_rank, score = EXCLUDED.score,
@@ -223,7 +223,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, now, today time.Time, id
 	week := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO risk_snapshots AS s (contract_id, week, level, score, reasons, computed_at)
-		SELECT u.contract_id, $5::date, u.level, u.score, u.reasons::jsonb, $6
+		SELECT u.contract_id, $5::date, u.level, u.score, u.reasons::jsonb, $6::timestamptz
 		FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[]) AS u(contract_id, level, score, reasons)
 		ON CONFLICT (contract_id, week) DO UPDATE SET
 		    level = EXCLUDED.level, score = EXCLUDED.score, reasons = EXCLUDED.reasons, computed_at = EXCLUDED.computed_at`,
