@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,8 +28,11 @@ func steady(t *testing.T, a *testapp.TestApp, c testapp.Contract) {
 		FROM generate_series($2::date, $4::date - 1, interval '1 day') d WHERE extract(isodow FROM d) < 6`,
 		c.ID, c.StartDate, a.Clock.Now(), today)
 	a.NewSession(t, c.Apprentice)
-	a.NewVisit(t, c, testapp.VisitOpts{StartsAt: a.Clock.Now().AddDate(0, 0, -10), Status: "DONE"})
+	slot := time.Duration(visitSlot.Add(1)) * 3 * time.Hour // an adviser's visits may not overlap
+	a.NewVisit(t, c, testapp.VisitOpts{StartsAt: a.Clock.Now().AddDate(0, 0, -10).Add(slot), Status: "DONE"})
 }
+
+var visitSlot atomic.Int64
 
 func compute(t *testing.T, a *testapp.TestApp) {
 	t.Helper()
