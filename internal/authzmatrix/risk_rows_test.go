@@ -35,7 +35,9 @@ func init() {
 			Allowed: adviserOrAdmin,
 			Expect:  hidden,
 			Check: func(t *testing.T, res testapp.Response) {
-				var d struct{ Contract struct{ Risk *struct{ Level string } } }
+				var d struct {
+					Contract struct{ Risk *struct{ Level string } }
+				}
 				res.Decode(t, &d)
 				if d.Contract.Risk == nil || d.Contract.Risk.Level == "" {
 					t.Fatalf("no risk: %s", res.Data)
@@ -61,7 +63,9 @@ func init() {
 			Allowed: adviserOrAdmin,
 			Expect:  hidden,
 			Check: func(t *testing.T, res testapp.Response) {
-				var d struct{ Contract struct{ Interventions []struct{ ID string } } }
+				var d struct {
+					Contract struct{ Interventions []struct{ ID string } }
+				}
 				res.Decode(t, &d)
 				if len(d.Contract.Interventions) != 1 {
 					t.Fatalf("interventions: %s", res.Data)
@@ -88,7 +92,9 @@ func init() {
 					return
 				}
 				var d struct {
-					Caseload struct{ Nodes []struct{ Contract struct{ ID string } } }
+					Caseload struct {
+						Nodes []struct{ Contract struct{ ID string } }
+					}
 				}
 				res.Decode(t, &d)
 				if len(d.Caseload.Nodes) != 1 || d.Caseload.Nodes[0].Contract.ID != c.ID.String() {
