@@ -35,6 +35,7 @@ var steps = []step{
 	{"logbook", seedLogbook},
 	{"identity", seedIdentity},
 	{"notifications", seedNotifications},
+	{"risk", seedRisk},
 }
 
 // Demo loads the demo data set into the database, dated around today.
