@@ -3,15 +3,20 @@ package seed
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
 	"jalon/internal/clock"
+	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/risk"
+	"jalon/internal/service"
 )
 
 // Persona is how a generated apprenticeship behaves over the school year.
@@ -262,7 +267,7 @@ func (g *generator) persona(c *CohortContract, tutor, apprentice, adviser, templ
 		after := 1 + float64(rng.IntN(3))/3  // 1, 1.33, 1.67
 		for i, mean := range []float64{before, after} {
 			ev := uuid.New()
-			signed := g.now.AddDate(0, 0, -(100 - 80*i) - rng.IntN(5))
+			signed := g.now.AddDate(0, 0, -(100-80*i)-rng.IntN(5))
 			g.evaluations = append(g.evaluations, []any{ev, c.ID, template, fmt.Sprintf("M%d", 3+3*i), "Évaluation", clock.Today(signed), "SIGNED"})
 			// Three criteria whose mean is mean (scores are whole numbers).
 			total := int(mean*3 + 0.5)
@@ -326,5 +331,71 @@ func (g *generator) copy(ctx context.Context, tx pgx.Tx) error {
 	taken := g.taken
 	g.reset()
 	g.taken = taken
+	return nil
+}
+
+// CohortReport generates a cohort of n contracts (Cohort), computes their
+// risk with the default policy and writes, per persona, the share that is
+// HIGH and WATCH: the figures README "Risk" quotes.
+func CohortReport(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, out io.Writer) error {
+	cohort, err := Cohort(ctx, pool, n, now, uint64(now.UnixNano()))
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, len(cohort))
+	for i, c := range cohort {
+		ids[i] = c.ID
+	}
+	base := service.Base{DB: pool, Clock: clock.NewManual(now), Log: zerolog.Nop()}
+	svc := &risk.Service{Base: base, Notify: &notify.Notifier{Base: base}, Policy: risk.DefaultPolicy()}
+	if _, err := svc.Refresh(ctx, ids); err != nil {
+		return err
+	}
+	rows, err := pool.Query(ctx, `SELECT contract_id, level FROM contract_risks WHERE contract_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	levels, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
+		id    uuid.UUID
+		level string
+	}, error) {
+		var v struct {
+			id    uuid.UUID
+			level string
+		}
+		err := r.Scan(&v.id, &v.level)
+		return v, err
+	})
+	if err != nil {
+		return err
+	}
+	level := make(map[uuid.UUID]string, len(levels))
+	for _, l := range levels {
+		level[l.id] = l.level
+	}
+	type tally struct{ n, high, watch int }
+	per := map[Persona]*tally{}
+	order := []Persona{Steady, FadingLogger, SilentTutor, FallingScores, MissedVisits}
+	for _, p := range order {
+		per[p] = &tally{}
+	}
+	for _, c := range cohort {
+		t := per[c.Persona]
+		t.n++
+		switch level[c.ID] {
+		case "HIGH":
+			t.high++
+		case "WATCH":
+			t.watch++
+		}
+	}
+	fmt.Fprintf(out, "cohort of %d contracts (risk computed at %s):\n", n, now.Format(time.DateOnly))
+	for _, p := range order {
+		t := per[p]
+		if t.n == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "  %-15s %6d  HIGH %5.1f %%  WATCH %5.1f %%\n", p, t.n, 100*float64(t.high)/float64(t.n), 100*float64(t.watch)/float64(t.n))
+	}
 	return nil
 }
