@@ -257,6 +257,7 @@ func (a *App) buildHandler() http.Handler {
 		Privacy:      s.Privacy,
 		Push:         s.Push,
 		RecordAccess: s.RecordAccess,
+		Risk:         s.Risk,
 		Users:        s.Users,
 		Visits:       s.Visits,
 	}
@@ -265,6 +266,7 @@ func (a *App) buildHandler() http.Handler {
 		Evaluations: s.Evaluations,
 		Logbook:     s.Logbook,
 		Orgs:        s.Orgs,
+		Risk:        s.Risk,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}

@@ -59,6 +59,11 @@ type Config struct {
 
 	Retention RetentionConfig
 
+	// Risk configures the risk score (internal/risk): when it is computed,
+	// its level thresholds, and overrides of its reasons' weights and
+	// thresholds (risk.DefaultPolicy documents the defaults).
+	Risk RiskConfig
+
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API cross-origin and to open subscriptions; none by default.
 	CORSOrigins []string
@@ -352,6 +357,22 @@ type WorkerConfig struct {
 	GuardianMajorityPeriod time.Duration
 }
 
+// RiskConfig configures the risk computation. Weights and Thresholds are
+// overrides as "KIND=value,KIND=value" (e.g. "LOG_GAP=25"), checked against
+// the reasons internal/risk knows when the process starts.
+type RiskConfig struct {
+	// Every is how often every active contract's risk is computed (and the
+	// week's snapshot written); RefreshEvery how often the contracts whose
+	// data changed are recomputed; DigestEvery how often the weekly digest
+	// job looks whether Monday morning has come.
+	Every, RefreshEvery, DigestEvery time.Duration
+	// WatchAt and HighAt are the scores from which a contract is WATCH and
+	// HIGH.
+	WatchAt, HighAt int
+	Weights         string
+	Thresholds      string
+}
+
 // Production reports whether the process runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -490,6 +511,15 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
+	c.Risk = RiskConfig{
+		Every:        r.duration("JALON_RISK_INTERVAL", time.Hour),
+		RefreshEvery: r.duration("JALON_RISK_REFRESH_INTERVAL", time.Minute),
+		DigestEvery:  r.duration("JALON_RISK_DIGEST_INTERVAL", 15*time.Minute),
+		WatchAt:      r.integer("JALON_RISK_WATCH_AT", 20),
+		HighAt:       r.integer("JALON_RISK_HIGH_AT", 45),
+		Weights:      r.str("JALON_RISK_WEIGHTS", ""),
+		Thresholds:   r.str("JALON_RISK_THRESHOLDS", ""),
+	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	c.HTTP = HTTPConfig{
 		ReadHeaderTimeout: r.duration("JALON_HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
@@ -552,6 +582,8 @@ func (c Config) validate() error {
 		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
+	case c.Risk.WatchAt < 1 || c.Risk.HighAt <= c.Risk.WatchAt:
+		return errors.New("JALON_RISK_WATCH_AT, JALON_RISK_HIGH_AT: 1 <= WATCH_AT < HIGH_AT")
 	case c.Websocket.MaxPerUser < 1:
 		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
 	case c.Websocket.MaxTotal < 1:
