@@ -85,14 +85,14 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Admin = &admin.Service{Base: base}
 	s.Contracts = &contracts.Service{Base: base}
 	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
-	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
+	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify, Escalation: followup.Escalation(cfg.Escalation)}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
 		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}
-	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
+	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Tours: visits.TourSettings(cfg.Tours)}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
 		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil
