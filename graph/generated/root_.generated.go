@@ -4606,8 +4606,8 @@ extend type Mutation {
     input: CompleteVisitInput!
   ): Visit!
   """
-  Advisers: schedules the visits of one day all or none, each as scheduleVisit
-  would (its rules; the tutor and the apprentice are notified). On any error
+  The adviser (or an admin) schedules visits of one day all or none, each as
+  scheduleVisit would (who may, its rules; the tutor and the apprentice are notified). On any error
   nothing is scheduled and extensions.stopIndex names the stop (CONFLICT when
   a stop overlaps another visit of the adviser or another stop; NOT_FOUND for a
   contract they do not advise). A stop identical to an open visit already

@@ -15,6 +15,7 @@ import (
 	"jalon/internal/audit"
 	"jalon/internal/auth"
 	"jalon/internal/clock"
+	"jalon/internal/contracts"
 	"jalon/internal/postgres"
 	"jalon/internal/route"
 	"jalon/internal/visits/visitsdb"
@@ -377,20 +378,20 @@ type TourStopInput struct {
 	Purpose *string
 }
 
-// ScheduleTour schedules the calling adviser's visits of one day (date, a
-// Brussels calendar day), all or none, in one transaction: each stop goes
-// through the same path as Schedule (its rules, the overlap check, its
-// audit entry, the tutor's and the apprentice's notifications). A stop
-// identical to an open visit the adviser already has on that contract (same
-// times) keeps that visit: a retried tour schedules nothing twice and
-// notifies nobody twice. Errors: FORBIDDEN for anyone but an adviser;
+// ScheduleTour schedules visits of one day (date, a Brussels calendar
+// day), all or none, in one transaction: each stop goes through the same
+// path as Schedule (who may, its rules, the overlap check, its audit entry,
+// the tutor's and the apprentice's notifications), so the contract's adviser
+// or an admin may. A stop identical to an open visit already on that
+// contract (same adviser, same times) keeps that visit: a retried tour
+// schedules nothing twice and notifies nobody twice. Errors:
 // VALIDATION_FAILED (1..MaxTourStops stops, a contract twice, a stop not on
-// date, or a stop's own rules, the field prefixed with stops[i]);
-// NOT_FOUND (a contract the adviser does not advise); CONFLICT (a stop
-// overlaps another visit of the adviser or another stop). On any error
-// nothing is scheduled; extensions.stopIndex names the stop at fault.
+// date, or a stop's own rules, the field prefixed with stops[i]); NOT_FOUND
+// (a contract outside the caller's); FORBIDDEN (the tutor, the apprentice);
+// CONFLICT (a stop overlaps another visit of the adviser or another stop).
+// On any error nothing is scheduled; extensions.stopIndex names the stop.
 func (s *Service) ScheduleTour(ctx context.Context, date time.Time, stops []TourStopInput) ([]Visit, error) {
-	p, err := auth.RequireRole(ctx, auth.Adviser)
+	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -410,33 +411,16 @@ func (s *Service) ScheduleTour(ctx context.Context, date time.Time, stops []Tour
 	var out []Visit
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		out = out[:0] // a retried transaction starts afresh
-		q := visitsdb.New(tx)
-		// Held until the end: the retry check below sees what a concurrent
-		// attempt of the same tour committed (schedule takes it again).
-		if err := q.LockAdviserVisits(ctx, p.UserID); err != nil {
-			return fmt.Errorf("schedule tour: lock adviser: %w", err)
-		}
 		var scheduled []string
 		for i, st := range stops {
-			same, err := q.SameOpenVisit(ctx, visitsdb.SameOpenVisitParams{ContractID: st.ContractID, AdviserID: p.UserID,
-				StartsAt: st.StartsAt, EndsAt: st.EndsAt})
-			if err == nil {
-				out = append(out, fromDB(same))
-				continue
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("schedule tour: find the same visit: %w", err)
-			}
-			purpose := TourPurpose
-			if st.Purpose != nil {
-				purpose = *st.Purpose
-			}
-			v, err := s.schedule(ctx, tx, p, ScheduleInput{ContractID: st.ContractID, StartsAt: st.StartsAt, EndsAt: st.EndsAt, Purpose: purpose})
+			v, isNew, err := s.scheduleStop(ctx, tx, p, st)
 			if err != nil {
 				return atStop(err, i)
 			}
 			out = append(out, v)
-			scheduled = append(scheduled, v.ID.String())
+			if isNew {
+				scheduled = append(scheduled, v.ID.String())
+			}
 		}
 		if len(scheduled) == 0 {
 			return nil
@@ -448,6 +432,39 @@ func (s *Service) ScheduleTour(ctx context.Context, date time.Time, stops []Tour
 		return nil, err
 	}
 	return out, nil
+}
+
+// scheduleStop schedules one stop of a tour through schedule, unless the
+// same open visit exists already (a retry): then that one, not new.
+func (s *Service) scheduleStop(ctx context.Context, tx pgx.Tx, p auth.Principal, st TourStopInput) (Visit, bool, error) {
+	// Who may comes first: a retry finds nothing it could not schedule.
+	c, err := contracts.Get(ctx, tx, st.ContractID)
+	if err != nil {
+		return Visit{}, false, err
+	}
+	if err := mayManage(c, p); err != nil {
+		return Visit{}, false, err
+	}
+	q := visitsdb.New(tx)
+	// Held until the end (schedule takes it again): the check below sees
+	// what a concurrent attempt of the same tour committed.
+	if err := q.LockAdviserVisits(ctx, c.AdviserID); err != nil {
+		return Visit{}, false, fmt.Errorf("schedule tour: lock adviser: %w", err)
+	}
+	same, err := q.SameOpenVisit(ctx, visitsdb.SameOpenVisitParams{ContractID: c.ID, AdviserID: c.AdviserID,
+		StartsAt: st.StartsAt, EndsAt: st.EndsAt})
+	if err == nil {
+		return fromDB(same), false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Visit{}, false, fmt.Errorf("schedule tour: find the same visit: %w", err)
+	}
+	purpose := TourPurpose
+	if st.Purpose != nil {
+		purpose = *st.Purpose
+	}
+	v, err := s.schedule(ctx, tx, p, ScheduleInput{ContractID: c.ID, StartsAt: st.StartsAt, EndsAt: st.EndsAt, Purpose: purpose})
+	return v, err == nil, err
 }
 
 // atStop says which stop an error is about: extensions.stopIndex, and the
