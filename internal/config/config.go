@@ -483,7 +483,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		VisitLength: r.duration("JALON_TOUR_VISIT_LENGTH", 90*time.Minute),
 		DayStart:    r.clock("JALON_TOUR_DAY_START", 8*time.Hour+30*time.Minute),
 		DayEnd:      r.clock("JALON_TOUR_DAY_END", 17*time.Hour+30*time.Minute),
-		RadiusKm:    r.float("JALON_TOUR_RADIUS_KM", 30),
+		RadiusKm:    r.float("JALON_TOUR_RADIUS_KM", 50),
 	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	c.HTTP = HTTPConfig{

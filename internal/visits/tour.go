@@ -44,7 +44,7 @@ type TourSettings struct {
 
 // DefaultTourSettings are the documented defaults (README, Day tours).
 var DefaultTourSettings = TourSettings{SpeedKmh: 45, RoadFactor: 1.3, VisitLength: 90 * time.Minute,
-	DayStart: 8*time.Hour + 30*time.Minute, DayEnd: 17*time.Hour + 30*time.Minute, RadiusKm: 30}
+	DayStart: 8*time.Hour + 30*time.Minute, DayEnd: 17*time.Hour + 30*time.Minute, RadiusKm: 50}
 
 func (t TourSettings) withDefaults() TourSettings {
 	d := DefaultTourSettings

@@ -156,7 +156,7 @@ func TestVisitTourFromThePlanningQueue(t *testing.T) {
 		proposed = append(proposed, st.Contract.ID)
 	}
 	// The first contract with coordinates (Gembloux) anchors the tour;
-	// Liège is out of its 30 km; the next in queue order within them join.
+	// Liège is out of its 50 km; the next in queue order within them join.
 	want := []string{f.gembloux.ID.String(), f.jambes.ID.String(), f.andenne.ID.String()}
 	slices.Sort(want)
 	slices.Sort(proposed)
