@@ -63,11 +63,11 @@ var (
 // Namur, one in Liège, one whose company has no coordinates, and a visit
 // already planned tomorrow 13:00–14:00.
 type tourFixture struct {
-	adviser                                          testapp.User
+	adviser                                         testapp.User
 	noCoords, gembloux, andenne, jambes, fosses, lg testapp.Contract
-	fixed                                            testapp.Contract
-	fixedVisit                                       uuid.UUID
-	date                                             string
+	fixed                                           testapp.Contract
+	fixedVisit                                      uuid.UUID
+	date                                            string
 }
 
 func newTourFixture(t *testing.T, a *testapp.TestApp) tourFixture {
