@@ -3900,7 +3900,7 @@ input LinkGuardianInput {
   locale: Locale
   "How they are related to the apprentice."
   relationship: GuardianRelationship!
-  "A first password for a new account (at least 10 characters), as createUser takes one; an invitation is created all the same."
+  "A first password for a new account (at least 10 characters), as createUser takes one; the guardian then gets no invitation."
   password: String
 }
 

@@ -156,7 +156,7 @@ type LinkInput struct {
 	Locale       *users.Locale // default: the apprentice's
 	Relationship Relationship
 	// Password, when set, lets the guardian sign in at once (as for
-	// createUser); an invitation is created all the same for a new account.
+	// createUser); the new account then gets no invitation.
 	Password *string
 }
 
