@@ -324,6 +324,7 @@ type ComplexityRoot struct {
 	}
 
 	LinkGuardianPayload struct {
+		InvitationEmailed   func(childComplexity int) int
 		InvitationExpiresAt func(childComplexity int) int
 		InvitationURL       func(childComplexity int) int
 		Link                func(childComplexity int) int
@@ -1730,6 +1731,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Intervention.Note(childComplexity), true
 
+	case "LinkGuardianPayload.invitationEmailed":
+		if e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed(childComplexity), true
 	case "LinkGuardianPayload.invitationExpiresAt":
 		if e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt == nil {
 			break
@@ -4387,7 +4394,7 @@ input LinkGuardianInput {
   locale: Locale
   "How they are related to the apprentice."
   relationship: GuardianRelationship!
-  "A first password for a new account (at least 10 characters), as createUser takes one; an invitation is created all the same."
+  "A first password for a new account (at least 10 characters), as createUser takes one; the guardian then gets no invitation."
   password: String
 }
 
@@ -4395,10 +4402,12 @@ input LinkGuardianInput {
 type LinkGuardianPayload {
   "The link (an existing one, unchanged, when the two were already linked)."
   link: GuardianLink!
-  "When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed."
+  "When the guardian's account has no password yet and e-mail is off: the single-use link with which they set one (acceptInvitation, or the page at the link), shown this once for the admin to hand over. Null when the invitation is e-mailed (invitationEmailed): the link then goes to the guardian alone."
   invitationUrl: String
-  "When invitationUrl stops working."
+  "When the invitation stops working (e-mailed or not); null when there is none."
   invitationExpiresAt: Time
+  "Whether an invitation was created and is e-mailed to the guardian (e-mail configured)."
+  invitationEmailed: Boolean!
 }
 
 "What an apprentice shares with their guardians."
@@ -6285,6 +6294,8 @@ func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context,
 		return ec.fieldContext_LinkGuardianPayload_invitationUrl(ctx, field)
 	case "invitationExpiresAt":
 		return ec.fieldContext_LinkGuardianPayload_invitationExpiresAt(ctx, field)
+	case "invitationEmailed":
+		return ec.fieldContext_LinkGuardianPayload_invitationEmailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LinkGuardianPayload", field.Name)
 }

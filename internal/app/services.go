@@ -97,6 +97,12 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls, Access: s.RecordAccess}
 	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify, Escalation: followup.Escalation(cfg.Escalation)}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
+	// Invitations are mailed when e-mail is on (the job mints the link it
+	// mails); off, linkGuardian shows the link to the admin instead.
+	s.Mail.Identity = s.Identity
+	if s.Mail.Enabled() {
+		s.Identity.Invitations = s.Mail
+	}
 	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
 		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess, Redirect: cfg.Blob.Redirect}
