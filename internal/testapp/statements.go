@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"jalon/internal/postgres"
 )
 
 // statementCounter counts the SQL statements sent through a pool.
@@ -29,6 +31,7 @@ func (a *TestApp) Counted(t testing.TB) (*TestApp, *atomic.Int64) {
 	}
 	cnt := &statementCounter{}
 	cfg.ConnConfig.Tracer = cnt
+	postgres.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
