@@ -30,7 +30,7 @@ import (
 // apprentices each) of 300 daily entries, 2 competencies each, in a few
 // set-based statements (generate_series), and returns the apprentices' and
 // tutors' (id, contract) pairs.
-func loadBenchData(b *testing.B, a *testapp.TestApp) (apprentices [][2]uuid.UUID, tutors []uuid.UUID) {
+func loadBenchData(b testing.TB, a *testapp.TestApp) (apprentices [][2]uuid.UUID, tutors []uuid.UUID) {
 	b.Helper()
 	trade, company, centre, adviser := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	for _, q := range []string{
