@@ -31,6 +31,7 @@ import (
 	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
+	"jalon/internal/live"
 	"jalon/internal/metrics"
 	"jalon/internal/postgres"
 	"jalon/internal/postgres/deploymentdb"
@@ -50,6 +51,11 @@ type App struct {
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs *river.Client[pgx.Tx]
+
+	// Sessions remembers the callers found valid (nil when
+	// JALON_SESSION_CACHE=false); Revocations keeps it true.
+	Sessions    *auth.SessionCache
+	Revocations *live.Revocations
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -123,6 +129,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
+	}
+	if cfg.SessionCache.Enabled {
+		// The listener starts with the first authenticated request.
+		a.Sessions = &auth.SessionCache{MaxAge: cfg.SessionCache.MaxAge}
+		a.Revocations = &live.Revocations{Listen: a.Pool.Config().ConnConfig, Cache: a.Sessions, Log: a.Log}
+		a.Sessions.Start = a.Revocations.Start
 	}
 	a.Handler = a.buildHandler()
 	return a, nil
@@ -203,6 +215,9 @@ func (a *App) Work(ctx context.Context) error {
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	if a.Sessions != nil {
+		authn.UseCache(a.Sessions)
+	}
 	s := a.Services
 	resolver := &graph.Resolver{
 		Admin:       s.Admin,
@@ -374,6 +389,9 @@ func (a *App) Close() {
 	a.StopWorkers()
 	if a.Live != nil {
 		a.Live.Close()
+	}
+	if a.Revocations != nil {
+		a.Revocations.Close()
 	}
 	if a.migrator != nil {
 		a.migrator.Close()

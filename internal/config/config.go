@@ -60,6 +60,8 @@ type Config struct {
 	CORSOrigins []string
 	HTTP        HTTPConfig
 	Websocket   WebsocketConfig
+	// SessionCache: see SessionCacheConfig.
+	SessionCache SessionCacheConfig
 
 	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
 	// the built-in development keys are used only then.
@@ -76,6 +78,21 @@ type HTTPConfig struct {
 	// handling) and the writing of any response (downloads). Other request
 	// bodies must arrive within GraphQLConfig.RequestTimeout.
 	TransferTimeout time.Duration
+}
+
+// SessionCacheConfig configures the in-process cache of the callers found
+// valid (auth.SessionCache), kept true across processes by PostgreSQL's
+// announcements of revocations and account changes. Off by default: with
+// it, a revocation reaches a process when PostgreSQL's notification does
+// (normally well under a millisecond after the commit, but after the
+// revoking request's answer is not guaranteed), where without it the very
+// next request is refused.
+type SessionCacheConfig struct {
+	// Enabled: with false, every request checks its session in PostgreSQL.
+	Enabled bool
+	// MaxAge bounds how long a cached caller is trusted without asking
+	// PostgreSQL again (a backstop; changes are announced at once).
+	MaxAge time.Duration
 }
 
 // WebsocketConfig bounds the subscriptions' websockets of one process.
@@ -319,6 +336,10 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MaxPerUser:   r.integer("JALON_WS_MAX_PER_USER", 8),
 		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
 	}
+	c.SessionCache = SessionCacheConfig{
+		Enabled: r.boolean("JALON_SESSION_CACHE", false),
+		MaxAge:  r.duration("JALON_SESSION_CACHE_MAX_AGE", time.Minute),
+	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -372,6 +393,8 @@ func (c Config) validate() error {
 		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
 	case c.Websocket.MaxTotal < 1:
 		return errors.New("JALON_WS_MAX_TOTAL: must be at least 1")
+	case c.SessionCache.MaxAge <= 0:
+		return errors.New("JALON_SESSION_CACHE_MAX_AGE: must be positive")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {

@@ -31,7 +31,7 @@ func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBa
 // Counted starts another server process on a's database whose pool counts
 // every SQL statement it sends, and returns it with the running count (for
 // tests proving that a request's statements do not grow with its size).
-func (a *TestApp) Counted(t testing.TB) (*TestApp, *atomic.Int64) {
+func (a *TestApp) Counted(t testing.TB, opts ...Option) (*TestApp, *atomic.Int64) {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(a.DBURL)
 	if err != nil {
@@ -45,5 +45,5 @@ func (a *TestApp) Counted(t testing.TB) (*TestApp, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return NewOn(t, pool, a.DBURL), &cnt.n
+	return NewOn(t, pool, a.DBURL, opts...), &cnt.n
 }
