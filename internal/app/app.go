@@ -329,6 +329,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
+	if a.Config.DebugAddr != "" {
+		stop, err := a.serveDebug()
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
 	a.logDevelopmentReach(ln.Addr())
 	select {
 	case err := <-errc:
@@ -342,6 +350,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveDebug starts the profiling listener on JALON_DEBUG_ADDR (a loopback
+// address: config refuses any other) and returns how to stop it.
+func (a *App) serveDebug() (stop func(), err error) {
+	ln, err := net.Listen("tcp", a.Config.DebugAddr)
+	if err != nil {
+		return nil, fmt.Errorf("JALON_DEBUG_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: httpserver.DebugHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	a.Log.Warn().Str("addr", ln.Addr().String()).Msg("debug listener on: profiles at /debug/pprof/ (JALON_DEBUG_ADDR)")
+	return func() { srv.Close() }, nil
 }
 
 // HTTPServer returns the server for a.Handler with the connection timeouts

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -62,6 +63,11 @@ type Config struct {
 	Websocket   WebsocketConfig
 	// SessionCache: see SessionCacheConfig.
 	SessionCache SessionCacheConfig
+	// DebugAddr, when set (JALON_DEBUG_ADDR), is a loopback address where a
+	// second listener serves the runtime's profiles (net/http/pprof). Off
+	// by default in every mode; never on the public listener, never on a
+	// non-loopback address.
+	DebugAddr string
 
 	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
 	// the built-in development keys are used only then.
@@ -336,6 +342,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MaxPerUser:   r.integer("JALON_WS_MAX_PER_USER", 8),
 		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
 	}
+	c.DebugAddr = r.str("JALON_DEBUG_ADDR", "")
 	c.SessionCache = SessionCacheConfig{
 		Enabled: r.boolean("JALON_SESSION_CACHE", false),
 		MaxAge:  r.duration("JALON_SESSION_CACHE_MAX_AGE", time.Minute),
@@ -395,6 +402,8 @@ func (c Config) validate() error {
 		return errors.New("JALON_WS_MAX_TOTAL: must be at least 1")
 	case c.SessionCache.MaxAge <= 0:
 		return errors.New("JALON_SESSION_CACHE_MAX_AGE: must be positive")
+	case c.DebugAddr != "" && !loopback(c.DebugAddr):
+		return errors.New("JALON_DEBUG_ADDR: must be a loopback host and port (e.g. 127.0.0.1:6060): profiles reveal the process's memory and code, they are never served to the network")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {
@@ -424,6 +433,21 @@ func (c Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// loopback reports whether addr is host:port with a loopback host
+// (localhost, 127.0.0.0/8, ::1); ":6060" or 0.0.0.0 listen on every
+// interface and are not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // reader collects the first parse error, naming the variable.
