@@ -274,7 +274,12 @@ func BenchmarkLogBook(b *testing.B) {
 	for i, id := range tutors {
 		tutorTokens[i] = a.Token(b, testapp.User{ID: id, Role: auth.Tutor})
 	}
-	const clients = 16
+	// 16 concurrent clients, or BENCH_CLIENTS (e.g. 64 to see memory under
+	// more connections).
+	clients := 16
+	if n, err := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); err == nil && n > 0 {
+		clients = n
+	}
 
 	const pageQuery = `query($c: ID!) { logEntries(contractId: $c, first: 20) { pageInfo { hasNextPage endCursor }
 		nodes { id date hours activities status version updatedAt competencies { id code title }
