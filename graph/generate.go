@@ -3,5 +3,5 @@
 // (no SQL, no business rule, no authorization decision lives here).
 package graph
 
-//go:generate go tool gqlgen generate
+//go:generate go run jalon/graph/gen
 //go:generate go run jalon/cmd/schemasnapshot ../schema.graphql

@@ -22,19 +22,39 @@ func logbookResult[T any](v T, err error) (*T, error) {
 }
 
 // logEntries is Query.logEntries, and Contract.logEntries after its first
-// page: one page through the service. The entries are remembered as one page,
-// so their fields load for the whole page at once.
+// page: one page through the service, in one statement with what the
+// query selects of its total and its entries' competencies, attachments
+// and contracts,
+// which are handed to the request's loaders (so those fields cost no
+// statement of their own). The entries are remembered as one page, so
+// their other fields load for the whole page at once.
 func (r *Resolver) logEntries(ctx context.Context, contractID *uuid.UUID, f logbook.Filter, first *int, after *string) (model.LogEntryConnection, error) {
 	args, err := page.NewArgs(first, after)
 	if err != nil {
 		return model.LogEntryConnection{}, err
 	}
-	p, err := r.Logbook.List(ctx, contractID, f, args)
+	want := logbook.Want{
+		Count:        selects(ctx, "totalCount"),
+		Competencies: selects(ctx, "nodes", "competencies") || selects(ctx, "edges", "node", "competencies"),
+		Attachments:  selects(ctx, "nodes", "attachments") || selects(ctx, "edges", "node", "attachments"),
+	}
+	l, err := r.Logbook.List(ctx, contractID, f, args, want)
 	if err != nil {
 		return model.LogEntryConnection{}, err
 	}
-	loaders.For(ctx).ListedEntries.Remember(p.Items)
-	return model.LogEntryConnection{Page: p, Count: func(ctx context.Context) (int, error) {
+	ld := loaders.For(ctx)
+	ld.ListedEntries.Remember(l.Page.Items)
+	ld.PrimeContracts(l.Contracts)
+	for id, cs := range l.Competencies {
+		ld.LogEntryCompetencies.Prime(id, cs)
+	}
+	for id, as := range l.Attachments {
+		ld.LogAttachments.Prime(id, as)
+	}
+	return model.LogEntryConnection{Page: l.Page, Count: func(ctx context.Context) (int, error) {
+		if l.Total >= 0 {
+			return l.Total, nil
+		}
 		return r.Logbook.Count(ctx, contractID, f)
 	}}, nil
 }

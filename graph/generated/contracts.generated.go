@@ -2069,7 +2069,7 @@ func (ec *executionContext) marshalNCompetency2jalonᚋinternalᚋorgsᚐCompete
 }
 
 func (ec *executionContext) marshalNCompetency2ᚕjalonᚋinternalᚋorgsᚐCompetencyᚄ(ctx context.Context, sel ast.SelectionSet, v []orgs.Competency) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCompetency2jalonᚋinternalᚋorgsᚐCompetency(ctx, sel, v[i])
@@ -2121,7 +2121,7 @@ func (ec *executionContext) marshalNContractEdge2jalonᚋgraphᚋmodelᚐContrac
 }
 
 func (ec *executionContext) marshalNContractEdge2ᚕjalonᚋgraphᚋmodelᚐContractEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ContractEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractEdge2jalonᚋgraphᚋmodelᚐContractEdge(ctx, sel, v[i])

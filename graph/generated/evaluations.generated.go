@@ -2471,7 +2471,7 @@ func (ec *executionContext) marshalNEvaluationEdge2jalonᚋgraphᚋmodelᚐEvalu
 }
 
 func (ec *executionContext) marshalNEvaluationEdge2ᚕjalonᚋgraphᚋmodelᚐEvaluationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EvaluationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvaluationEdge2jalonᚋgraphᚋmodelᚐEvaluationEdge(ctx, sel, v[i])

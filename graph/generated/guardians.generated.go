@@ -1368,7 +1368,7 @@ func (ec *executionContext) marshalNRecordAccess2jalonᚋinternalᚋrecordaccess
 }
 
 func (ec *executionContext) marshalNRecordAccess2ᚕjalonᚋinternalᚋrecordaccessᚐAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []recordaccess.Access) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordAccess2jalonᚋinternalᚋrecordaccessᚐAccess(ctx, sel, v[i])
@@ -1400,7 +1400,7 @@ func (ec *executionContext) marshalNRecordAccessEdge2jalonᚋgraphᚋmodelᚐRec
 }
 
 func (ec *executionContext) marshalNRecordAccessEdge2ᚕjalonᚋgraphᚋmodelᚐRecordAccessEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RecordAccessEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordAccessEdge2jalonᚋgraphᚋmodelᚐRecordAccessEdge(ctx, sel, v[i])

@@ -1878,7 +1878,7 @@ func (ec *executionContext) marshalNDeletedLogEntry2jalonᚋinternalᚋlogbook�
 }
 
 func (ec *executionContext) marshalNDeletedLogEntry2ᚕjalonᚋinternalᚋlogbookᚐTombstoneᚄ(ctx context.Context, sel ast.SelectionSet, v []logbook.Tombstone) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeletedLogEntry2jalonᚋinternalᚋlogbookᚐTombstone(ctx, sel, v[i])
@@ -1898,7 +1898,7 @@ func (ec *executionContext) marshalNHoursWeek2jalonᚋinternalᚋlogbookᚐWeekH
 }
 
 func (ec *executionContext) marshalNHoursWeek2ᚕjalonᚋinternalᚋlogbookᚐWeekHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []logbook.WeekHours) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHoursWeek2jalonᚋinternalᚋlogbookᚐWeekHours(ctx, sel, v[i])
@@ -1950,7 +1950,7 @@ func (ec *executionContext) marshalNLogEntryEdge2jalonᚋgraphᚋmodelᚐLogEntr
 }
 
 func (ec *executionContext) marshalNLogEntryEdge2ᚕjalonᚋgraphᚋmodelᚐLogEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LogEntryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLogEntryEdge2jalonᚋgraphᚋmodelᚐLogEntryEdge(ctx, sel, v[i])

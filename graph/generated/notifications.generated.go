@@ -1874,7 +1874,7 @@ func (ec *executionContext) marshalNDevice2jalonᚋinternalᚋpushᚐDevice(ctx 
 }
 
 func (ec *executionContext) marshalNDevice2ᚕjalonᚋinternalᚋpushᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []push.Device) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDevice2jalonᚋinternalᚋpushᚐDevice(ctx, sel, v[i])
@@ -1982,7 +1982,7 @@ func (ec *executionContext) marshalNFollowUpEdge2jalonᚋgraphᚋmodelᚐFollowU
 }
 
 func (ec *executionContext) marshalNFollowUpEdge2ᚕjalonᚋgraphᚋmodelᚐFollowUpEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FollowUpEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFollowUpEdge2jalonᚋgraphᚋmodelᚐFollowUpEdge(ctx, sel, v[i])
@@ -2030,7 +2030,7 @@ func (ec *executionContext) marshalNNotification2jalonᚋinternalᚋnotifyᚐNot
 }
 
 func (ec *executionContext) marshalNNotification2ᚕjalonᚋinternalᚋnotifyᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotification2jalonᚋinternalᚋnotifyᚐNotification(ctx, sel, v[i])
@@ -2095,7 +2095,7 @@ func (ec *executionContext) marshalNNotificationChannelPreference2jalonᚋintern
 }
 
 func (ec *executionContext) marshalNNotificationChannelPreference2ᚕjalonᚋinternalᚋpushᚐKindChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []push.KindChannel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationChannelPreference2jalonᚋinternalᚋpushᚐKindChannel(ctx, sel, v[i])
@@ -2119,7 +2119,7 @@ func (ec *executionContext) marshalNNotificationEdge2jalonᚋgraphᚋmodelᚐNot
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕjalonᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NotificationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2jalonᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])

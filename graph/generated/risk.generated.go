@@ -1465,7 +1465,7 @@ func (ec *executionContext) marshalNCaseloadEdge2jalonᚋgraphᚋmodelᚐCaseloa
 }
 
 func (ec *executionContext) marshalNCaseloadEdge2ᚕjalonᚋgraphᚋmodelᚐCaseloadEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CaseloadEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCaseloadEdge2jalonᚋgraphᚋmodelᚐCaseloadEdge(ctx, sel, v[i])
@@ -1554,7 +1554,7 @@ func (ec *executionContext) marshalNRiskEvidence2jalonᚋinternalᚋriskᚐEvide
 }
 
 func (ec *executionContext) marshalNRiskEvidence2ᚕjalonᚋinternalᚋriskᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []risk.Evidence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRiskEvidence2jalonᚋinternalᚋriskᚐEvidence(ctx, sel, v[i])
@@ -1768,7 +1768,7 @@ func (ec *executionContext) marshalORiskPoint2ᚕjalonᚋinternalᚋriskᚐPoint
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRiskPoint2jalonᚋinternalᚋriskᚐPoint(ctx, sel, v[i])

@@ -2061,7 +2061,7 @@ func (ec *executionContext) marshalNVisitEdge2jalonᚋgraphᚋmodelᚐVisitEdge(
 }
 
 func (ec *executionContext) marshalNVisitEdge2ᚕjalonᚋgraphᚋmodelᚐVisitEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.VisitEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVisitEdge2jalonᚋgraphᚋmodelᚐVisitEdge(ctx, sel, v[i])

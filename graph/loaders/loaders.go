@@ -134,6 +134,17 @@ func New(src Sources) *Loaders {
 	return l
 }
 
+// PrimeContracts hands the loaders contracts a list statement read with
+// its records (already authorized: they came through visible_contracts):
+// loading them by id costs no statement, and they are remembered as one
+// page, as a batch of the Contracts loader is.
+func (l *Loaders) PrimeContracts(cs []contracts.Contract) {
+	for _, c := range cs {
+		l.Contracts.Prime(c.ID, c)
+	}
+	l.ListedContracts.Remember(cs)
+}
+
 type key struct{}
 
 // Middleware gives every request its own loaders (a cache must not outlive

@@ -30,7 +30,7 @@ func Info[T any](p page.Page[T]) *PageInfo {
 func Edges[T, E any](p page.Page[T], newEdge func(cursor string, node *T) E) []E {
 	out := make([]E, len(p.Items))
 	for i := range p.Items {
-		out[i] = newEdge(p.Cursors[i], &p.Items[i])
+		out[i] = newEdge(p.CursorAt(i), &p.Items[i])
 	}
 	return out
 }

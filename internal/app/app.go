@@ -31,6 +31,7 @@ import (
 	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
+	"jalon/internal/live"
 	"jalon/internal/mail"
 	"jalon/internal/metrics"
 	"jalon/internal/postgres"
@@ -52,6 +53,11 @@ type App struct {
 	// Jobs is the River client: it works the queue when Config.Worker.Enabled
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs *river.Client[pgx.Tx]
+
+	// Sessions remembers the callers found valid (nil when
+	// JALON_SESSION_CACHE=false); Revocations keeps it true.
+	Sessions    *auth.SessionCache
+	Revocations *live.Revocations
 
 	migrator *postgres.Migrator
 	ownsPool bool
@@ -151,6 +157,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		a.Close()
 		return nil, err
 	}
+	if cfg.SessionCache.Enabled {
+		// The listener starts with the first authenticated request.
+		a.Sessions = &auth.SessionCache{MaxAge: cfg.SessionCache.MaxAge}
+		a.Revocations = &live.Revocations{Listen: a.Pool.Config().ConnConfig, Cache: a.Sessions, Log: a.Log}
+		a.Sessions.Start = a.Revocations.Start
+	}
 	a.Handler = a.buildHandler()
 	return a, nil
 }
@@ -240,6 +252,9 @@ func (a *App) Work(ctx context.Context) error {
 
 func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
+	if a.Sessions != nil {
+		authn.UseCache(a.Sessions)
+	}
 	s := a.Services
 	resolver := &graph.Resolver{
 		Admin:        s.Admin,
@@ -366,6 +381,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info().Str("addr", ln.Addr().String()).Str("env", a.Config.Env).Msg("serving")
+	if a.Config.DebugAddr != "" {
+		stop, err := a.serveDebug()
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
 	a.logDevelopmentReach(ln.Addr())
 	select {
 	case err := <-errc:
@@ -379,6 +402,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveDebug starts the profiling listener on JALON_DEBUG_ADDR (a loopback
+// address: config refuses any other) and returns how to stop it.
+func (a *App) serveDebug() (stop func(), err error) {
+	ln, err := net.Listen("tcp", a.Config.DebugAddr)
+	if err != nil {
+		return nil, fmt.Errorf("JALON_DEBUG_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: httpserver.DebugHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	a.Log.Warn().Str("addr", ln.Addr().String()).Msg("debug listener on: profiles at /debug/pprof/ (JALON_DEBUG_ADDR)")
+	return func() { srv.Close() }, nil
 }
 
 // HTTPServer returns the server for a.Handler with the connection timeouts
@@ -427,6 +463,9 @@ func (a *App) Close() {
 	a.StopWorkers()
 	if a.Live != nil {
 		a.Live.Close()
+	}
+	if a.Revocations != nil {
+		a.Revocations.Close()
 	}
 	if a.migrator != nil {
 		a.migrator.Close()

@@ -137,3 +137,50 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		t.Fatalf("readyz = %d after the database came back", s)
 	}
 }
+
+// JALON_DEBUG_ADDR starts a second, loopback listener serving the profiles;
+// the public listener never serves them; both stop with Serve.
+func TestDebugListenerServesProfilesApart(t *testing.T) {
+	t.Parallel()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := free.Addr().String()
+	free.Close()
+	a := testapp.New(t, func(c *config.Config) { c.DebugAddr = debugAddr })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+
+	status := func(url string) int {
+		for range 50 { // the listeners start with Serve
+			res, err := http.Get(url)
+			if err == nil {
+				res.Body.Close()
+				return res.StatusCode
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return 0
+	}
+	if got := status("http://" + debugAddr + "/debug/pprof/heap?debug=1"); got != http.StatusOK {
+		t.Fatalf("debug listener: %d", got)
+	}
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/profile"} {
+		if got := status("http://" + ln.Addr().String() + path); got != http.StatusNotFound {
+			t.Errorf("public listener %s: %d", path, got)
+		}
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+	if _, err := http.Get("http://" + debugAddr + "/debug/pprof/"); err == nil {
+		t.Fatal("debug listener still accepts connections after shutdown")
+	}
+}

@@ -75,6 +75,13 @@ type Config struct {
 	HTTP        HTTPConfig
 	Websocket   WebsocketConfig
 	Tracing     TracingConfig
+	// SessionCache: see SessionCacheConfig.
+	SessionCache SessionCacheConfig
+	// DebugAddr, when set (JALON_DEBUG_ADDR), is a loopback address where a
+	// second listener serves the runtime's profiles (net/http/pprof). Off
+	// by default in every mode; never on the public listener, never on a
+	// non-loopback address.
+	DebugAddr string
 
 	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
 	// the built-in development keys are used only then.
@@ -91,6 +98,21 @@ type HTTPConfig struct {
 	// handling) and the writing of any response (downloads). Other request
 	// bodies must arrive within GraphQLConfig.RequestTimeout.
 	TransferTimeout time.Duration
+}
+
+// SessionCacheConfig configures the in-process cache of the callers found
+// valid (auth.SessionCache), kept true across processes by PostgreSQL's
+// announcements of revocations and account changes. Off by default: with
+// it, a revocation reaches a process when PostgreSQL's notification does
+// (normally well under a millisecond after the commit, but after the
+// revoking request's answer is not guaranteed), where without it the very
+// next request is refused.
+type SessionCacheConfig struct {
+	// Enabled: with false, every request checks its session in PostgreSQL.
+	Enabled bool
+	// MaxAge bounds how long a cached caller is trusted without asking
+	// PostgreSQL again (a backstop; changes are announced at once).
+	MaxAge time.Duration
 }
 
 // WebsocketConfig bounds the subscriptions' websockets of one process.
@@ -580,6 +602,11 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
 	}
 	c.Tracing = r.tracing()
+	c.DebugAddr = r.str("JALON_DEBUG_ADDR", "")
+	c.SessionCache = SessionCacheConfig{
+		Enabled: r.boolean("JALON_SESSION_CACHE", false),
+		MaxAge:  r.duration("JALON_SESSION_CACHE_MAX_AGE", time.Minute),
+	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -649,6 +676,10 @@ func (c Config) validate() error {
 		return errors.New("JALON_TOUR_DAY_END: later than JALON_TOUR_DAY_START")
 	case c.Tours.RadiusKm <= 0:
 		return errors.New("JALON_TOUR_RADIUS_KM: a positive number of kilometres")
+	case c.SessionCache.MaxAge <= 0:
+		return errors.New("JALON_SESSION_CACHE_MAX_AGE: must be positive")
+	case c.DebugAddr != "" && !loopback(c.DebugAddr):
+		return errors.New("JALON_DEBUG_ADDR: must be a loopback host and port (e.g. 127.0.0.1:6060): profiles reveal the process's memory and code, they are never served to the network")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {
@@ -706,6 +737,21 @@ func (m MailConfig) validate(production bool) error {
 		return errors.New("JALON_SMTP_URL: credentials over tls=none are sent only to a server on this machine")
 	}
 	return nil
+}
+
+// loopback reports whether addr is host:port with a loopback host
+// (localhost, 127.0.0.0/8, ::1); ":6060" or 0.0.0.0 listen on every
+// interface and are not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // reader collects the first parse error, naming the variable.

@@ -77,6 +77,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"JALON_TRUST_FORWARDED_FOR":   {"JALON_TRUST_FORWARDED_FOR": "true"},
 		"JALON_IDENTITY_KEY":          {"JALON_IDENTITY_KEY": "short"},
 		"JALON_REFRESH_RETRY_WINDOW":  {"JALON_REFRESH_RETRY_WINDOW": "0s"},
+		"JALON_DEBUG_ADDR":            {"JALON_DEBUG_ADDR": ":6060"},
+		"JALON_DEBUG_ADDR everywhere": {"JALON_DEBUG_ADDR": "0.0.0.0:6060"},
+		"JALON_DEBUG_ADDR remote":     {"JALON_DEBUG_ADDR": "10.1.2.3:6060"},
+		"JALON_DEBUG_ADDR no port":    {"JALON_DEBUG_ADDR": "127.0.0.1"},
+		"JALON_SESSION_CACHE":         {"JALON_SESSION_CACHE": "sometimes"},
 	}
 	for name, env := range cases {
 		_, err := load(env)
@@ -381,6 +386,20 @@ func TestEscalationAndTours(t *testing.T) {
 		_, err := load(map[string]string{name: bad})
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: want an error naming it, got %v", name, bad, err)
+		}
+	}
+}
+
+// The profiling listener is off unless asked for, and only ever on loopback.
+func TestDebugAddr(t *testing.T) {
+	for _, env := range []string{"development", "production"} {
+		if c, _ := load(map[string]string{"JALON_ENV": env}); c.DebugAddr != "" {
+			t.Fatalf("%s: debug listener on by default (%q)", env, c.DebugAddr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "localhost:6060", "[::1]:6060", "127.0.0.2:0"} {
+		if c, err := load(map[string]string{"JALON_DEBUG_ADDR": addr}); err != nil || c.DebugAddr != addr {
+			t.Errorf("%s: %q %v", addr, c.DebugAddr, err)
 		}
 	}
 }

@@ -4,17 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/auth"
+	"jalon/internal/postgres"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
@@ -23,7 +30,7 @@ import (
 // apprentices each) of 300 daily entries, 2 competencies each, in a few
 // set-based statements (generate_series), and returns the apprentices' and
 // tutors' (id, contract) pairs.
-func loadBenchData(b *testing.B, a *testapp.TestApp) (apprentices [][2]uuid.UUID, tutors []uuid.UUID) {
+func loadBenchData(b testing.TB, a *testapp.TestApp) (apprentices [][2]uuid.UUID, tutors []uuid.UUID) {
 	b.Helper()
 	trade, company, centre, adviser := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	for _, q := range []string{
@@ -97,15 +104,76 @@ type benchRequest struct {
 	body  []byte
 }
 
+// statements counts the SQL statements a pool sends (batched ones too).
+type statements struct{ n atomic.Int64 }
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	s.n.Add(1)
+	return ctx
+}
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (s *statements) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) { s.n.Add(1) }
+func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// cpuMeter reads the CPU time used so far by this process (the server and
+// the benchmark's clients) and by the PostgreSQL backends serving the
+// benchmark's database, which run on the same machine. CPU per request is
+// steadier than throughput on a shared machine.
+type cpuMeter struct {
+	pool *pgxpool.Pool
+}
+
+func (m cpuMeter) self() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backends returns the CPU time of each backend of the database (by pid).
+func (m cpuMeter) backends() map[int]time.Duration {
+	out := map[int]time.Duration{}
+	rows, err := m.pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return out
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // PostgreSQL on another machine: not measured
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		ut, _ := strconv.ParseInt(f[11], 10, 64)                     // utime, field 14
+		st, _ := strconv.ParseInt(f[12], 10, 64)                     // stime, field 15
+		out[int(pid)] = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
+	}
+	return out
+}
+
 // hammer sends b.N requests from `clients` concurrent clients and reports
-// throughput and latency percentiles.
+// throughput, latency percentiles, CPU per request (this process, and the
+// database's backends) and SQL statements per request.
 func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benchRequest) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
+	meter := cpuMeter{a.Pool}
+	var stmts *statements
+	if t, ok := a.Pool.Config().ConnConfig.Tracer.(*statements); ok {
+		stmts = t
+	}
 	var counter atomic.Int64
 	lat := make([][]time.Duration, clients)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
+	pgBefore := meter.backends()
+	var stmtsBefore int64
+	if stmts != nil {
+		stmtsBefore = stmts.n.Load()
+	}
 	b.ResetTimer()
+	selfBefore := meter.self()
 	start := time.Now()
 	for w := 0; w < clients; w++ {
 		wg.Add(1)
@@ -138,7 +206,16 @@ func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benc
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	selfUsed := meter.self() - selfBefore
 	b.StopTimer()
+	var stmtsUsed int64
+	if stmts != nil {
+		stmtsUsed = stmts.n.Load() - stmtsBefore
+	}
+	var pgUsed time.Duration
+	for pid, t := range meter.backends() {
+		pgUsed += t - pgBefore[pid]
+	}
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d requests failed", n)
 	}
@@ -153,6 +230,11 @@ func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benc
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(selfUsed.Microseconds())/float64(b.N), "go-cpu-µs/op")
+	b.ReportMetric(float64(pgUsed.Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	if stmts != nil {
+		b.ReportMetric(float64(stmtsUsed)/float64(b.N), "stmts/op")
+	}
 }
 
 func gqlBody(q string, vars map[string]any) []byte {
@@ -168,7 +250,13 @@ func BenchmarkLogBook(b *testing.B) {
 	// The pool a server gets by default (JALON_DB_MAX_CONNS=20), not the
 	// small one tests share.
 	_, dbURL := testdb.NewWithURL(b)
-	pool, err := pgxpool.New(context.Background(), dbURL+"&pool_max_conns=20")
+	cfg, err := pgxpool.ParseConfig(dbURL + "&pool_max_conns=20")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = &statements{}
+	postgres.Configure(cfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -186,7 +274,12 @@ func BenchmarkLogBook(b *testing.B) {
 	for i, id := range tutors {
 		tutorTokens[i] = a.Token(b, testapp.User{ID: id, Role: auth.Tutor})
 	}
-	const clients = 16
+	// 16 concurrent clients, or BENCH_CLIENTS (e.g. 64 to see memory under
+	// more connections).
+	clients := 16
+	if n, err := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); err == nil && n > 0 {
+		clients = n
+	}
 
 	const pageQuery = `query($c: ID!) { logEntries(contractId: $c, first: 20) { pageInfo { hasNextPage endCursor }
 		nodes { id date hours activities status version updatedAt competencies { id code title }

@@ -120,60 +120,164 @@ func (f Filter) status() *string {
 	return &s
 }
 
+// Want says what List reads with a page of entries besides the entries,
+// in the same statement (a screen showing the page needs them; asking for
+// them later costs a statement each).
+type Want struct {
+	// Count asks for the number of entries over all pages (Listing.Total).
+	Count bool
+	// Competencies asks for each entry's competencies
+	// (Listing.Competencies).
+	Competencies bool
+	// Attachments asks for each entry's attachments (Listing.Attachments).
+	Attachments bool
+}
+
+// Listing is a page of entries with what Want asked for.
+type Listing struct {
+	Page page.Page[Entry]
+	// Total is how many entries there are over all pages, -1 when it was
+	// not counted (not asked for, or the page is empty after a cursor: see
+	// Count).
+	Total int
+	// Competencies are the competencies of each entry of the page in the
+	// entry's order, every entry a key, when asked for.
+	Competencies map[uuid.UUID][]orgs.Competency
+	// Attachments are the attachments of each entry of the page, oldest
+	// first, every entry a key, when asked for.
+	Attachments map[uuid.UUID][]Attachment
+	// Contracts are the page's contracts, each once (the visibility check
+	// reads them anyway).
+	Contracts []contracts.Contract
+}
+
 // List returns entries newest first (by date, then id), one page at a time:
 // the entries of contractID, or without it of every contract the caller
 // belongs to (a tutor's "waiting for review" list is one query). NOT_FOUND
 // when contractID names a contract outside the caller's.
-func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a page.Args) (page.Page[Entry], error) {
+//
+// The page, its contracts, its total and its entries' competencies and
+// attachments are one statement, whose join with log_book_contracts (visible_contracts, less the wards
+// who do not share their log book with a guardian) is the authorization check;
+// only an empty page costs another (contracts.Get, to tell "not yours" from
+// "nothing there").
+func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a page.Args, want Want) (Listing, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
-		return page.Page[Entry]{}, err
+		return Listing{}, err
 	}
-	if err := s.checkList(ctx, contractID, f); err != nil {
-		return page.Page[Entry]{}, err
+	if err := f.check(); err != nil {
+		return Listing{}, err
 	}
 	afterDate, afterID := a.AfterKey()
-	var found []Entry
+	var rows []logbookdb.PageOfContractRow
 	if contractID != nil {
-		// The contract is the caller's; its log book may not be (a
-		// guardian whose ward does not share it): then it lists nothing.
-		if ok, err := s.readable(ctx, []uuid.UUID{*contractID}); err != nil || len(ok) == 0 {
-			return page.Build[Entry](nil, a, Cursor), err
-		}
-		if err := s.Access.Record(ctx, recordaccess.LogBook, []uuid.UUID{*contractID}); err != nil {
-			return page.Page[Entry]{}, err
-		}
-		found, err = entriesOf(q(s.DB).ListEntriesOfContract(ctx, logbookdb.ListEntriesOfContractParams{
-			ContractID: *contractID, Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
-			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit())}))
+		rows, err = q(s.DB).PageOfContract(ctx, logbookdb.PageOfContractParams{
+			CallerID: p.UserID, CallerRole: string(p.Role), ContractID: *contractID,
+			Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
+			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit()),
+			WithCount: want.Count, WithCompetencies: want.Competencies, WithAttachments: want.Attachments})
 	} else {
-		found, err = entriesOf(q(s.DB).ListVisibleEntries(ctx, logbookdb.ListVisibleEntriesParams{
+		var visible []logbookdb.PageOfVisibleRow
+		visible, err = q(s.DB).PageOfVisible(ctx, logbookdb.PageOfVisibleParams{
 			CallerID: p.UserID, CallerRole: string(p.Role),
 			Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
-			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit())}))
-	}
-	if err != nil {
-		return page.Page[Entry]{}, fmt.Errorf("list log entries: %w", err)
-	}
-	if contractID == nil {
-		if err := s.Access.Record(ctx, recordaccess.LogBook, contractsOf(found)); err != nil {
-			return page.Page[Entry]{}, err
+			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit()),
+			WithCount: want.Count, WithCompetencies: want.Competencies, WithAttachments: want.Attachments})
+		rows = make([]logbookdb.PageOfContractRow, len(visible))
+		for i, r := range visible {
+			rows[i] = logbookdb.PageOfContractRow(r)
 		}
 	}
-	return page.Build(found, a, Cursor), nil
+	if err != nil {
+		return Listing{}, fmt.Errorf("list log entries: %w", err)
+	}
+	if len(rows) == 0 {
+		if contractID != nil {
+			// Not the caller's (NOT_FOUND), or the caller's with nothing to
+			// show, or a guardian's ward who does not share the log book.
+			if _, err := contracts.Get(ctx, s.DB, *contractID); err != nil {
+				return Listing{}, err
+			}
+			// An empty log book is read too, unless it is not shared.
+			if ok, err := s.readable(ctx, []uuid.UUID{*contractID}); err != nil {
+				return Listing{}, err
+			} else if err := s.Access.Record(ctx, recordaccess.LogBook, ok); err != nil {
+				return Listing{}, err
+			}
+		}
+		l := Listing{Page: page.Build([]Entry(nil), a, Cursor), Total: -1}
+		if a.After == nil {
+			l.Total = 0 // nothing matches the filter at all
+		}
+		return l, nil
+	}
+	l := listingOf(rows, a, want)
+	read := make([]uuid.UUID, len(l.Contracts))
+	for i, c := range l.Contracts {
+		read[i] = c.ID
+	}
+	// Free after the reader's first read of the day (recordaccess).
+	if err := s.Access.Record(ctx, recordaccess.LogBook, read); err != nil {
+		return Listing{}, err
+	}
+	return l, nil
+}
+
+// listingOf converts the rows of a page statement.
+func listingOf(rows []logbookdb.PageOfContractRow, a page.Args, want Want) Listing {
+	l := Listing{Total: -1}
+	if want.Count {
+		l.Total = int(rows[0].Total)
+	}
+	entries := make([]Entry, len(rows))
+	for i, r := range rows {
+		entries[i] = entryOf(logbookdb.LogEntry{ID: r.ID, ClientID: r.ClientID, ContractID: r.ContractID,
+			EntryDate: r.EntryDate, Hours: r.Hours, Activities: r.Activities, Status: r.Status, Version: r.Version,
+			SubmittedAt: r.SubmittedAt, ReviewerID: r.ReviewerID, ReviewDecision: r.ReviewDecision,
+			ReviewComment: r.ReviewComment, ReviewedAt: r.ReviewedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+	}
+	l.Page = page.Build(entries, a, Cursor)
+	rows = rows[:len(l.Page.Items)] // without the row that tells there is a next page
+	seen := make(map[uuid.UUID]bool, 1)
+	for _, r := range rows {
+		if !seen[r.ContractID] {
+			seen[r.ContractID] = true
+			l.Contracts = append(l.Contracts, contracts.Contract{ID: r.ContractID,
+				ApprenticeID: r.ContractApprenticeID, CompanyID: r.ContractCompanyID, TutorID: r.ContractTutorID,
+				AdviserID: r.ContractAdviserID, CentreID: r.ContractCentreID, TradeID: r.ContractTradeID,
+				StartDate: r.ContractStartDate, EndDate: r.ContractEndDate, WeeklyHours: r.ContractWeeklyHours,
+				Status: contracts.Status(r.ContractStatus), CreatedAt: r.ContractCreatedAt, UpdatedAt: r.ContractUpdatedAt})
+		}
+	}
+	if want.Competencies {
+		l.Competencies = make(map[uuid.UUID][]orgs.Competency, len(l.Page.Items))
+		for _, r := range rows {
+			cs := make([]orgs.Competency, len(r.CompetencyIds))
+			for j := range cs {
+				cs[j] = orgs.Competency{ID: r.CompetencyIds[j], TradeID: r.CompetencyTradeIds[j],
+					Code: r.CompetencyCodes[j], Title: r.CompetencyTitles[j], Group: r.CompetencyGroups[j],
+					Position: int(r.CompetencyPositions[j])}
+			}
+			l.Competencies[r.ID] = cs
+		}
+	}
+	if want.Attachments {
+		l.Attachments = make(map[uuid.UUID][]Attachment, len(l.Page.Items))
+		for _, r := range rows {
+			as := make([]Attachment, len(r.AttachmentIds))
+			for j := range as {
+				as[j] = Attachment{ID: r.AttachmentIds[j], LogEntryID: r.ID, ContentType: r.AttachmentContentTypes[j],
+					Size: int(r.AttachmentSizes[j]), CreatedAt: r.AttachmentCreatedAts[j]}
+			}
+			l.Attachments[r.ID] = as
+		}
+	}
+	return l
 }
 
 // Cursor is an entry's position in a list (newest first).
 func Cursor(e Entry) page.Cursor { return page.Cursor{Time: e.Date, ID: e.ID} }
-
-func (s *Service) checkList(ctx context.Context, contractID *uuid.UUID, f Filter) error {
-	if contractID != nil {
-		if _, err := contracts.Get(ctx, s.DB, *contractID); err != nil {
-			return err
-		}
-	}
-	return f.check()
-}
 
 // Count returns how many entries List would return over all pages.
 func (s *Service) Count(ctx context.Context, contractID *uuid.UUID, f Filter) (int, error) {

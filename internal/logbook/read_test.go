@@ -1,6 +1,7 @@
 package logbook_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -294,4 +295,86 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A list reads its total, its entries' competencies, attachments and
+// contracts with the page (one statement): what it answers is what the
+// entries answer one by one through logEntry(id), which loads each of
+// those fields on its own; and an empty page still tells a visible
+// contract from another's and counts right.
+func TestListReadsItsFieldsWithThePage(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	c := a.NewContract(t)
+	tutor := c.Tutor
+	for i := 0; i < 6; i++ {
+		opts := testapp.LogEntryOpts{Date: day("2026-03-17").AddDate(0, 0, -i), Hours: 2, Status: "SUBMITTED",
+			Competencies: c.Competencies[i%3 : i%3+2]}
+		if i%2 == 0 {
+			opts.Status, opts.Reviewer = "VALIDATED", &tutor
+		}
+		id := a.NewLogEntry(t, c, opts)
+		for j := 0; j < i%3; j++ {
+			a.Exec(t, `INSERT INTO log_attachments (id, log_entry_id, content_type, size, created_at)
+				VALUES (gen_random_uuid(), $1, 'image/png', $2::bigint, now() + $2::int * interval '1 second')`, id, 10+j)
+		}
+	}
+	other := a.NewContract(t, testapp.ContractOpts{Tutor: &tutor})
+	a.NewLogEntry(t, other, testapp.LogEntryOpts{Date: day("2026-03-16"), Status: "SUBMITTED"})
+
+	const fields = `id date status competencies { id code title group } attachments { id contentType size }
+		review { decision reviewer { id firstName } } contract { id status startDate apprentice { id firstName } tutor { id } }`
+	type node = map[string]any
+	check := func(tok string, vars map[string]any, listQuery string, wantTotal int) {
+		t.Helper()
+		var list struct {
+			LogEntries struct {
+				TotalCount int
+				Nodes      []node
+				Edges      []struct{ Node node }
+			}
+		}
+		a.Query(t, tok, listQuery, vars).Decode(t, &list)
+		le := list.LogEntries
+		if le.TotalCount != wantTotal || len(le.Nodes) != len(le.Edges) || len(le.Nodes) == 0 {
+			t.Fatalf("%v: total %d, %d nodes, %d edges", vars, le.TotalCount, len(le.Nodes), len(le.Edges))
+		}
+		for i, n := range le.Nodes {
+			var one struct{ LogEntry node }
+			a.Query(t, tok, `query($id: ID!) { logEntry(id: $id) { `+fields+` } }`, map[string]any{"id": n["id"]}).Decode(t, &one)
+			if !reflect.DeepEqual(n, one.LogEntry) || !reflect.DeepEqual(le.Edges[i].Node, one.LogEntry) {
+				t.Fatalf("listed %v\nedge   %v\nalone  %v", n, le.Edges[i].Node, one.LogEntry)
+			}
+		}
+	}
+	check(a.Token(t, c.Apprentice), map[string]any{"c": c.ID},
+		`query($c: ID!) { logEntries(contractId: $c, first: 4) { totalCount nodes { `+fields+` } edges { node { `+fields+` } } } }`, 6)
+	check(a.Token(t, tutor), map[string]any{},
+		`{ logEntries(status: SUBMITTED, first: 10) { totalCount nodes { `+fields+` } edges { node { `+fields+` } } } }`, 4)
+
+	// Empty pages: a visible contract with nothing under the filter, the
+	// page after the last one (counted apart), another's contract.
+	tok := a.Token(t, c.Apprentice)
+	var empty struct {
+		LogEntries struct {
+			TotalCount int
+			Nodes      []node
+			PageInfo   struct{ EndCursor *string }
+		}
+	}
+	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c, status: DRAFT) { totalCount nodes { id } } }`,
+		map[string]any{"c": c.ID}).Decode(t, &empty)
+	if empty.LogEntries.TotalCount != 0 || len(empty.LogEntries.Nodes) != 0 {
+		t.Fatalf("no drafts: %+v", empty.LogEntries)
+	}
+	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c, first: 6) { pageInfo { endCursor } } }`,
+		map[string]any{"c": c.ID}).Decode(t, &empty)
+	last := empty.LogEntries.PageInfo.EndCursor
+	a.Query(t, tok, `query($c: ID!, $after: String) { logEntries(contractId: $c, after: $after) { totalCount nodes { id } } }`,
+		map[string]any{"c": c.ID, "after": last}).Decode(t, &empty)
+	if empty.LogEntries.TotalCount != 6 || len(empty.LogEntries.Nodes) != 0 {
+		t.Fatalf("after the last page: %+v", empty.LogEntries)
+	}
+	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c) { totalCount } }`, map[string]any{"c": other.ID}).RequireCode(t, "NOT_FOUND")
+	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c, status: DRAFT) { nodes { id } } }`, map[string]any{"c": other.ID}).RequireCode(t, "NOT_FOUND")
 }

@@ -73,45 +73,47 @@ func (a Args) AfterKey() (*time.Time, *uuid.UUID) {
 // there is a next page.
 func (a Args) Limit() int { return a.First + 1 }
 
-// Page is one page of a connection.
+// Page is one page of a connection. Its cursors are encoded when asked
+// for (CursorAt, StartCursor, EndCursor): a query that reads only the end
+// cursor, or none, does not pay for one per item.
 type Page[T any] struct {
 	Items       []T
-	Cursors     []string
 	HasNextPage bool
 	// HasPreviousPage is true when the page was asked for after a cursor:
 	// pagination is forward only, so items before the cursor exist (unless
 	// they were deleted since). The Relay spec allows exactly this answer
 	// for forward pagination.
 	HasPreviousPage bool
+
+	cursorOf func(T) Cursor
 }
+
+// CursorAt is the cursor of Items[i].
+func (p Page[T]) CursorAt(i int) string { return p.cursorOf(p.Items[i]).Encode() }
 
 // StartCursor is the cursor of the first item, or "" on an empty page.
 func (p Page[T]) StartCursor() string {
-	if len(p.Cursors) == 0 {
+	if len(p.Items) == 0 {
 		return ""
 	}
-	return p.Cursors[0]
+	return p.CursorAt(0)
 }
 
 // EndCursor is the cursor of the last item, or "" on an empty page.
 func (p Page[T]) EndCursor() string {
-	if len(p.Cursors) == 0 {
+	if len(p.Items) == 0 {
 		return ""
 	}
-	return p.Cursors[len(p.Cursors)-1]
+	return p.CursorAt(len(p.Items) - 1)
 }
 
-// Build trims rows fetched with Args.Limit to a page and computes each item's
-// cursor with cursorOf.
+// Build trims rows fetched with Args.Limit to a page whose items' cursors
+// cursorOf gives.
 func Build[T any](rows []T, a Args, cursorOf func(T) Cursor) Page[T] {
-	p := Page[T]{Items: rows, HasPreviousPage: a.After != nil}
+	p := Page[T]{Items: rows, HasPreviousPage: a.After != nil, cursorOf: cursorOf}
 	if len(rows) > a.First {
 		p.Items = rows[:a.First]
 		p.HasNextPage = true
-	}
-	p.Cursors = make([]string, len(p.Items))
-	for i, it := range p.Items {
-		p.Cursors[i] = cursorOf(it).Encode()
 	}
 	return p
 }

@@ -42,6 +42,7 @@ func Connect(ctx context.Context, url string, maxConns int, tracers ...pgx.Query
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 15 * time.Second
+	Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)

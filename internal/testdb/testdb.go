@@ -92,7 +92,7 @@ func NewWithURL(t testing.TB) (*pgxpool.Pool, string) {
 		t.Fatalf("create test database: %v", err)
 	}
 	dbURL := withDatabase(admin, name)
-	pool, err := pgxpool.New(ctx, dbURL)
+	pool, err := postgres.NewPool(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("connect to test database: %v", err)
 	}
@@ -168,7 +168,7 @@ func ensureTemplate(ctx context.Context, conn *pgx.Conn) error {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{building}.Sanitize()); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, withDatabase(serverURL, building))
+	pool, err := postgres.NewPool(ctx, withDatabase(serverURL, building))
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func noSecrets(t *testing.T, ss spans, secrets ...string) {
 	}
 }
 
-const logBook = `query LogBook($c: ID!) { logEntries(contractId: $c, first: 20) { nodes { id date competencies { code } } } }`
+const logBook = `query LogBook($c: ID!) { logEntries(contractId: $c, first: 20) { nodes { id date competencies { code } contract { apprentice { firstName } } } } }`
 
 // One request through the GraphQL endpoint: the server span is the root;
 // the operation's span is its child; resolvers that reach the database have
@@ -176,28 +176,31 @@ func TestOneRequestMakesTheSpanTree(t *testing.T) {
 	list := all.childrenOf(op).one(t, "Query.logEntries")
 	wantAttrs(t, list, map[string]string{"graphql.field.name": "logEntries", "graphql.field.parent_type": "Query",
 		"graphql.field.path": "logEntries"})
-	query := all.childrenOf(list).one(t, "ListEntriesOfContract")
-	wantAttrs(t, query, map[string]string{"db.system.name": "postgresql", "db.operation.name": "SELECT",
-		"db.query.summary": "ListEntriesOfContract", "db.response.returned_rows": "3"})
-	if text := attr(query, "db.query.text"); !strings.HasPrefix(text, "-- name: ListEntriesOfContract") {
+	query := all.childrenOf(list).one(t, "PageOfContract")
+	wantAttrs(t, query, map[string]string{"db.system.name": "postgresql", "db.operation.name": "WITH",
+		"db.query.summary": "PageOfContract", "db.response.returned_rows": "3"})
+	if text := attr(query, "db.query.text"); !strings.HasPrefix(text, "-- name: PageOfContract") {
 		t.Errorf("statement text %q", text)
 	}
 	if query.SpanKind() != trace.SpanKindClient || !query.EndTime().After(query.StartTime()) {
 		t.Errorf("statement span kind %v, %v to %v", query.SpanKind(), query.StartTime(), query.EndTime())
 	}
 
-	// The three entries' competencies come from a loader batch (one, unless
-	// the resolvers came too far apart): the resolver that started a batch
-	// has a span with its statement; the others touched no database and
-	// have none.
-	comps := all.named("LogEntry.competencies")
-	if len(comps) == 0 || len(comps) != len(all.named("CompetenciesOf")) {
-		t.Fatalf("%d competencies resolver spans for %d statements: want one per statement",
-			len(comps), len(all.named("CompetenciesOf")))
+	// The competencies come with the page (no statement of their own); the
+	// entries' contract's apprentice comes from a loader batch: the resolver
+	// that started the batch has a span with its statement; the others
+	// touched no database and have none.
+	if n := len(all.named("LogEntry.competencies")); n != 0 {
+		t.Errorf("%d competencies resolver spans: they come with the page", n)
 	}
-	for _, s := range comps {
-		if s.Parent().SpanID() != op.SpanContext().SpanID() || len(all.childrenOf(s).named("CompetenciesOf")) != 1 {
-			t.Errorf("competencies span under %v with children %v", s.Parent().SpanID(), all.childrenOf(s))
+	people := all.named("Contract.apprentice")
+	if len(people) == 0 || len(people) != len(all.named("UsersByID")) {
+		t.Fatalf("%d apprentice resolver spans for %d statements: want one per statement",
+			len(people), len(all.named("UsersByID")))
+	}
+	for _, s := range people {
+		if s.Parent().SpanID() != op.SpanContext().SpanID() || len(all.childrenOf(s).named("UsersByID")) != 1 {
+			t.Errorf("apprentice span under %v with children %v", s.Parent().SpanID(), all.childrenOf(s))
 		}
 	}
 	// Every resolver span has a statement under it.

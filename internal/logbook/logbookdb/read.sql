@@ -23,24 +23,107 @@ WHERE a.id = ANY(@ids::uuid[]);
 -- those of wards who share it).
 SELECT c.id FROM log_book_contracts(@caller_id, @caller_role) c WHERE c.id = ANY(@ids::uuid[]);
 
--- name: ListEntriesOfContract :many
--- One page of the entries of a contract (the contract is already authorized),
--- newest first, after the cursor (after_date, after_id) when given.
--- Served by log_entries_contract_idx (log_entries_submitted_idx for SUBMITTED).
-SELECT e.* FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
-WHERE e.contract_id = @contract_id::uuid
-  AND (sqlc.narg('after_date')::date IS NULL OR (e.entry_date, e.id) < (sqlc.narg('after_date')::date, sqlc.narg('after_id')::uuid))
-ORDER BY e.entry_date DESC, e.id DESC
-LIMIT @lim::int;
+-- name: PageOfContract :many
+-- One page of the entries of a contract the caller may see, newest first,
+-- after the cursor (after_date, after_id) when given, with in the same
+-- statement what a screen shows beside them: the contract, the total over
+-- all pages when with_count (else -1), each entry's competencies in the
+-- entry's order (as CompetenciesOf) when with_competencies, and its
+-- attachments (as AttachmentsOf) when with_attachments. No rows when the
+-- caller may not see the contract, nor when the page is empty: the caller
+-- tells the two apart. The page is limited first (the CTE), so the
+-- competencies and attachments are read for its entries only.
+-- Served by contracts_pkey and log_entries_contract_idx.
+WITH page AS (
+    SELECT e.*, c.apprentice_id AS contract_apprentice_id, c.company_id AS contract_company_id,
+        c.tutor_id AS contract_tutor_id, c.adviser_id AS contract_adviser_id, c.centre_id AS contract_centre_id,
+        c.trade_id AS contract_trade_id, c.start_date AS contract_start_date, c.end_date AS contract_end_date,
+        c.weekly_hours AS contract_weekly_hours, c.status AS contract_status,
+        c.created_at AS contract_created_at, c.updated_at AS contract_updated_at
+    FROM log_book_contracts(@caller_id, @caller_role) c
+    JOIN filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
+      ON e.contract_id = c.id
+    WHERE c.id = @contract_id::uuid
+      AND (sqlc.narg('after_date')::date IS NULL OR (e.entry_date, e.id) < (sqlc.narg('after_date')::date, sqlc.narg('after_id')::uuid))
+    ORDER BY e.entry_date DESC, e.id DESC
+    LIMIT @lim::int
+)
+SELECT page.*,
+    (CASE WHEN @with_count::boolean THEN (
+        SELECT count(*) FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) n
+        WHERE n.contract_id = @contract_id::uuid) ELSE -1 END)::bigint AS total,
+    k.competency_ids, k.competency_trade_ids, k.competency_codes, k.competency_titles, k.competency_groups, k.competency_positions,
+    f.attachment_ids, f.attachment_content_types, f.attachment_sizes, f.attachment_created_ats
+FROM page
+LEFT JOIN LATERAL (
+    -- One sort for the six arrays, aggregated in one pass over it (an
+    -- ORDER BY in each aggregate would sort six times).
+    SELECT array_agg(s.id)::uuid[] AS competency_ids, array_agg(s.trade_id)::uuid[] AS competency_trade_ids,
+        array_agg(s.code)::text[] AS competency_codes, array_agg(s.title)::text[] AS competency_titles,
+        array_agg(s.grp)::text[] AS competency_groups, array_agg(s.position)::int[] AS competency_positions
+    FROM (
+        SELECT k.id, k.trade_id, k.code, k.title, k.grp, k.position
+        FROM log_entry_competencies lec JOIN competencies k ON k.id = lec.competency_id
+        WHERE lec.log_entry_id = page.id AND @with_competencies::boolean
+        ORDER BY lec.position
+    ) s
+) k ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(s.id)::uuid[] AS attachment_ids, array_agg(s.content_type)::text[] AS attachment_content_types,
+        array_agg(s.size)::bigint[] AS attachment_sizes, array_agg(s.created_at)::timestamptz[] AS attachment_created_ats
+    FROM (
+        SELECT a.id, a.content_type, a.size, a.created_at FROM log_attachments a
+        WHERE a.log_entry_id = page.id AND @with_attachments::boolean
+        ORDER BY a.created_at, a.id
+    ) s
+) f ON true
+ORDER BY page.entry_date DESC, page.id DESC;
 
--- name: ListVisibleEntries :many
--- One page of the entries of every contract the caller may see (a tutor's
--- "waiting for review"), newest first, after the cursor when given.
-SELECT e.* FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
-JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
-WHERE (sqlc.narg('after_date')::date IS NULL OR (e.entry_date, e.id) < (sqlc.narg('after_date')::date, sqlc.narg('after_id')::uuid))
-ORDER BY e.entry_date DESC, e.id DESC
-LIMIT @lim::int;
+-- name: PageOfVisible :many
+-- PageOfContract over every contract the caller may see (a tutor's
+-- "waiting for review"): no rows when the page is empty.
+WITH page AS (
+    SELECT e.*, c.apprentice_id AS contract_apprentice_id, c.company_id AS contract_company_id,
+        c.tutor_id AS contract_tutor_id, c.adviser_id AS contract_adviser_id, c.centre_id AS contract_centre_id,
+        c.trade_id AS contract_trade_id, c.start_date AS contract_start_date, c.end_date AS contract_end_date,
+        c.weekly_hours AS contract_weekly_hours, c.status AS contract_status,
+        c.created_at AS contract_created_at, c.updated_at AS contract_updated_at
+    FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
+    JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
+    WHERE (sqlc.narg('after_date')::date IS NULL OR (e.entry_date, e.id) < (sqlc.narg('after_date')::date, sqlc.narg('after_id')::uuid))
+    ORDER BY e.entry_date DESC, e.id DESC
+    LIMIT @lim::int
+)
+SELECT page.*,
+    (CASE WHEN @with_count::boolean THEN (
+        SELECT count(*) FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) n
+        JOIN log_book_contracts(@caller_id, @caller_role) v ON v.id = n.contract_id) ELSE -1 END)::bigint AS total,
+    k.competency_ids, k.competency_trade_ids, k.competency_codes, k.competency_titles, k.competency_groups, k.competency_positions,
+    f.attachment_ids, f.attachment_content_types, f.attachment_sizes, f.attachment_created_ats
+FROM page
+LEFT JOIN LATERAL (
+    -- One sort for the six arrays, aggregated in one pass over it (an
+    -- ORDER BY in each aggregate would sort six times).
+    SELECT array_agg(s.id)::uuid[] AS competency_ids, array_agg(s.trade_id)::uuid[] AS competency_trade_ids,
+        array_agg(s.code)::text[] AS competency_codes, array_agg(s.title)::text[] AS competency_titles,
+        array_agg(s.grp)::text[] AS competency_groups, array_agg(s.position)::int[] AS competency_positions
+    FROM (
+        SELECT k.id, k.trade_id, k.code, k.title, k.grp, k.position
+        FROM log_entry_competencies lec JOIN competencies k ON k.id = lec.competency_id
+        WHERE lec.log_entry_id = page.id AND @with_competencies::boolean
+        ORDER BY lec.position
+    ) s
+) k ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(s.id)::uuid[] AS attachment_ids, array_agg(s.content_type)::text[] AS attachment_content_types,
+        array_agg(s.size)::bigint[] AS attachment_sizes, array_agg(s.created_at)::timestamptz[] AS attachment_created_ats
+    FROM (
+        SELECT a.id, a.content_type, a.size, a.created_at FROM log_attachments a
+        WHERE a.log_entry_id = page.id AND @with_attachments::boolean
+        ORDER BY a.created_at, a.id
+    ) s
+) f ON true
+ORDER BY page.entry_date DESC, page.id DESC;
 
 -- name: FirstEntriesOf :many
 -- The first lim entries of each contract (already authorized), newest

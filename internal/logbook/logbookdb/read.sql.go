@@ -284,143 +284,6 @@ func (q *Queries) FirstEntriesOf(ctx context.Context, arg FirstEntriesOfParams) 
 	return items, nil
 }
 
-const listEntriesOfContract = `-- name: ListEntriesOfContract :many
-SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at FROM filtered_log_entries($1::text, $2::date, $3::date, $4::timestamptz) e
-WHERE e.contract_id = $5::uuid
-  AND ($6::date IS NULL OR (e.entry_date, e.id) < ($6::date, $7::uuid))
-ORDER BY e.entry_date DESC, e.id DESC
-LIMIT $8::int
-`
-
-type ListEntriesOfContractParams struct {
-	Status       *string
-	FromDate     *time.Time
-	ToDate       *time.Time
-	UpdatedSince *time.Time
-	ContractID   uuid.UUID
-	AfterDate    *time.Time
-	AfterID      *uuid.UUID
-	Lim          int32
-}
-
-// One page of the entries of a contract (the contract is already authorized),
-// newest first, after the cursor (after_date, after_id) when given.
-// Served by log_entries_contract_idx (log_entries_submitted_idx for SUBMITTED).
-func (q *Queries) ListEntriesOfContract(ctx context.Context, arg ListEntriesOfContractParams) ([]LogEntry, error) {
-	rows, err := q.db.Query(ctx, listEntriesOfContract,
-		arg.Status,
-		arg.FromDate,
-		arg.ToDate,
-		arg.UpdatedSince,
-		arg.ContractID,
-		arg.AfterDate,
-		arg.AfterID,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []LogEntry
-	for rows.Next() {
-		var i LogEntry
-		if err := rows.Scan(
-			&i.ID,
-			&i.ClientID,
-			&i.CreateDigest,
-			&i.ContractID,
-			&i.EntryDate,
-			&i.Hours,
-			&i.Activities,
-			&i.Status,
-			&i.Version,
-			&i.SubmittedAt,
-			&i.ReviewerID,
-			&i.ReviewDecision,
-			&i.ReviewComment,
-			&i.ReviewedAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listVisibleEntries = `-- name: ListVisibleEntries :many
-SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at FROM filtered_log_entries($1::text, $2::date, $3::date, $4::timestamptz) e
-JOIN log_book_contracts($5, $6) c ON c.id = e.contract_id
-WHERE ($7::date IS NULL OR (e.entry_date, e.id) < ($7::date, $8::uuid))
-ORDER BY e.entry_date DESC, e.id DESC
-LIMIT $9::int
-`
-
-type ListVisibleEntriesParams struct {
-	Status       *string
-	FromDate     *time.Time
-	ToDate       *time.Time
-	UpdatedSince *time.Time
-	CallerID     uuid.UUID
-	CallerRole   string
-	AfterDate    *time.Time
-	AfterID      *uuid.UUID
-	Lim          int32
-}
-
-// One page of the entries of every contract the caller may see (a tutor's
-// "waiting for review"), newest first, after the cursor when given.
-func (q *Queries) ListVisibleEntries(ctx context.Context, arg ListVisibleEntriesParams) ([]LogEntry, error) {
-	rows, err := q.db.Query(ctx, listVisibleEntries,
-		arg.Status,
-		arg.FromDate,
-		arg.ToDate,
-		arg.UpdatedSince,
-		arg.CallerID,
-		arg.CallerRole,
-		arg.AfterDate,
-		arg.AfterID,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []LogEntry
-	for rows.Next() {
-		var i LogEntry
-		if err := rows.Scan(
-			&i.ID,
-			&i.ClientID,
-			&i.CreateDigest,
-			&i.ContractID,
-			&i.EntryDate,
-			&i.Hours,
-			&i.Activities,
-			&i.Status,
-			&i.Version,
-			&i.SubmittedAt,
-			&i.ReviewerID,
-			&i.ReviewDecision,
-			&i.ReviewComment,
-			&i.ReviewedAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const logBookContracts = `-- name: LogBookContracts :many
 SELECT c.id FROM log_book_contracts($1, $2) c WHERE c.id = ANY($3::uuid[])
 `
@@ -446,6 +309,372 @@ func (q *Queries) LogBookContracts(ctx context.Context, arg LogBookContractsPara
 			return nil, err
 		}
 		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const pageOfContract = `-- name: PageOfContract :many
+WITH page AS (
+    SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at, c.apprentice_id AS contract_apprentice_id, c.company_id AS contract_company_id,
+        c.tutor_id AS contract_tutor_id, c.adviser_id AS contract_adviser_id, c.centre_id AS contract_centre_id,
+        c.trade_id AS contract_trade_id, c.start_date AS contract_start_date, c.end_date AS contract_end_date,
+        c.weekly_hours AS contract_weekly_hours, c.status AS contract_status,
+        c.created_at AS contract_created_at, c.updated_at AS contract_updated_at
+    FROM log_book_contracts($9, $10) c
+    JOIN filtered_log_entries($2::text, $3::date, $4::date, $5::timestamptz) e
+      ON e.contract_id = c.id
+    WHERE c.id = $6::uuid
+      AND ($11::date IS NULL OR (e.entry_date, e.id) < ($11::date, $12::uuid))
+    ORDER BY e.entry_date DESC, e.id DESC
+    LIMIT $13::int
+)
+SELECT page.id, page.client_id, page.create_digest, page.contract_id, page.entry_date, page.hours, page.activities, page.status, page.version, page.submitted_at, page.reviewer_id, page.review_decision, page.review_comment, page.reviewed_at, page.created_at, page.updated_at, page.contract_apprentice_id, page.contract_company_id, page.contract_tutor_id, page.contract_adviser_id, page.contract_centre_id, page.contract_trade_id, page.contract_start_date, page.contract_end_date, page.contract_weekly_hours, page.contract_status, page.contract_created_at, page.contract_updated_at,
+    (CASE WHEN $1::boolean THEN (
+        SELECT count(*) FROM filtered_log_entries($2::text, $3::date, $4::date, $5::timestamptz) n
+        WHERE n.contract_id = $6::uuid) ELSE -1 END)::bigint AS total,
+    k.competency_ids, k.competency_trade_ids, k.competency_codes, k.competency_titles, k.competency_groups, k.competency_positions,
+    f.attachment_ids, f.attachment_content_types, f.attachment_sizes, f.attachment_created_ats
+FROM page
+LEFT JOIN LATERAL (
+    -- One sort for the six arrays, aggregated in one pass over it (an
+    -- ORDER BY in each aggregate would sort six times).
+    SELECT array_agg(s.id)::uuid[] AS competency_ids, array_agg(s.trade_id)::uuid[] AS competency_trade_ids,
+        array_agg(s.code)::text[] AS competency_codes, array_agg(s.title)::text[] AS competency_titles,
+        array_agg(s.grp)::text[] AS competency_groups, array_agg(s.position)::int[] AS competency_positions
+    FROM (
+        SELECT k.id, k.trade_id, k.code, k.title, k.grp, k.position
+        FROM log_entry_competencies lec JOIN competencies k ON k.id = lec.competency_id
+        WHERE lec.log_entry_id = page.id AND $7::boolean
+        ORDER BY lec.position
+    ) s
+) k ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(s.id)::uuid[] AS attachment_ids, array_agg(s.content_type)::text[] AS attachment_content_types,
+        array_agg(s.size)::bigint[] AS attachment_sizes, array_agg(s.created_at)::timestamptz[] AS attachment_created_ats
+    FROM (
+        SELECT a.id, a.content_type, a.size, a.created_at FROM log_attachments a
+        WHERE a.log_entry_id = page.id AND $8::boolean
+        ORDER BY a.created_at, a.id
+    ) s
+) f ON true
+ORDER BY page.entry_date DESC, page.id DESC
+`
+
+type PageOfContractParams struct {
+	WithCount        bool
+	Status           *string
+	FromDate         *time.Time
+	ToDate           *time.Time
+	UpdatedSince     *time.Time
+	ContractID       uuid.UUID
+	WithCompetencies bool
+	WithAttachments  bool
+	CallerID         uuid.UUID
+	CallerRole       string
+	AfterDate        *time.Time
+	AfterID          *uuid.UUID
+	Lim              int32
+}
+
+type PageOfContractRow struct {
+	ID                     uuid.UUID
+	ClientID               uuid.UUID
+	CreateDigest           []byte
+	ContractID             uuid.UUID
+	EntryDate              time.Time
+	Hours                  float64
+	Activities             string
+	Status                 string
+	Version                int32
+	SubmittedAt            *time.Time
+	ReviewerID             *uuid.UUID
+	ReviewDecision         *string
+	ReviewComment          *string
+	ReviewedAt             *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	ContractApprenticeID   uuid.UUID
+	ContractCompanyID      uuid.UUID
+	ContractTutorID        uuid.UUID
+	ContractAdviserID      uuid.UUID
+	ContractCentreID       uuid.UUID
+	ContractTradeID        uuid.UUID
+	ContractStartDate      time.Time
+	ContractEndDate        time.Time
+	ContractWeeklyHours    float64
+	ContractStatus         string
+	ContractCreatedAt      time.Time
+	ContractUpdatedAt      time.Time
+	Total                  int64
+	CompetencyIds          []uuid.UUID
+	CompetencyTradeIds     []uuid.UUID
+	CompetencyCodes        []string
+	CompetencyTitles       []string
+	CompetencyGroups       []string
+	CompetencyPositions    []int32
+	AttachmentIds          []uuid.UUID
+	AttachmentContentTypes []string
+	AttachmentSizes        []int64
+	AttachmentCreatedAts   []time.Time
+}
+
+// One page of the entries of a contract the caller may see, newest first,
+// after the cursor (after_date, after_id) when given, with in the same
+// statement what a screen shows beside them: the contract, the total over
+// all pages when with_count (else -1), each entry's competencies in the
+// entry's order (as CompetenciesOf) when with_competencies, and its
+// attachments (as AttachmentsOf) when with_attachments. No rows when the
+// caller may not see the contract, nor when the page is empty: the caller
+// tells the two apart. The page is limited first (the CTE), so the
+// competencies and attachments are read for its entries only.
+// Served by contracts_pkey and log_entries_contract_idx.
+func (q *Queries) PageOfContract(ctx context.Context, arg PageOfContractParams) ([]PageOfContractRow, error) {
+	rows, err := q.db.Query(ctx, pageOfContract,
+		arg.WithCount,
+		arg.Status,
+		arg.FromDate,
+		arg.ToDate,
+		arg.UpdatedSince,
+		arg.ContractID,
+		arg.WithCompetencies,
+		arg.WithAttachments,
+		arg.CallerID,
+		arg.CallerRole,
+		arg.AfterDate,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PageOfContractRow
+	for rows.Next() {
+		var i PageOfContractRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClientID,
+			&i.CreateDigest,
+			&i.ContractID,
+			&i.EntryDate,
+			&i.Hours,
+			&i.Activities,
+			&i.Status,
+			&i.Version,
+			&i.SubmittedAt,
+			&i.ReviewerID,
+			&i.ReviewDecision,
+			&i.ReviewComment,
+			&i.ReviewedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ContractApprenticeID,
+			&i.ContractCompanyID,
+			&i.ContractTutorID,
+			&i.ContractAdviserID,
+			&i.ContractCentreID,
+			&i.ContractTradeID,
+			&i.ContractStartDate,
+			&i.ContractEndDate,
+			&i.ContractWeeklyHours,
+			&i.ContractStatus,
+			&i.ContractCreatedAt,
+			&i.ContractUpdatedAt,
+			&i.Total,
+			&i.CompetencyIds,
+			&i.CompetencyTradeIds,
+			&i.CompetencyCodes,
+			&i.CompetencyTitles,
+			&i.CompetencyGroups,
+			&i.CompetencyPositions,
+			&i.AttachmentIds,
+			&i.AttachmentContentTypes,
+			&i.AttachmentSizes,
+			&i.AttachmentCreatedAts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const pageOfVisible = `-- name: PageOfVisible :many
+WITH page AS (
+    SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at, c.apprentice_id AS contract_apprentice_id, c.company_id AS contract_company_id,
+        c.tutor_id AS contract_tutor_id, c.adviser_id AS contract_adviser_id, c.centre_id AS contract_centre_id,
+        c.trade_id AS contract_trade_id, c.start_date AS contract_start_date, c.end_date AS contract_end_date,
+        c.weekly_hours AS contract_weekly_hours, c.status AS contract_status,
+        c.created_at AS contract_created_at, c.updated_at AS contract_updated_at
+    FROM filtered_log_entries($2::text, $3::date, $4::date, $5::timestamptz) e
+    JOIN log_book_contracts($6, $7) c ON c.id = e.contract_id
+    WHERE ($10::date IS NULL OR (e.entry_date, e.id) < ($10::date, $11::uuid))
+    ORDER BY e.entry_date DESC, e.id DESC
+    LIMIT $12::int
+)
+SELECT page.id, page.client_id, page.create_digest, page.contract_id, page.entry_date, page.hours, page.activities, page.status, page.version, page.submitted_at, page.reviewer_id, page.review_decision, page.review_comment, page.reviewed_at, page.created_at, page.updated_at, page.contract_apprentice_id, page.contract_company_id, page.contract_tutor_id, page.contract_adviser_id, page.contract_centre_id, page.contract_trade_id, page.contract_start_date, page.contract_end_date, page.contract_weekly_hours, page.contract_status, page.contract_created_at, page.contract_updated_at,
+    (CASE WHEN $1::boolean THEN (
+        SELECT count(*) FROM filtered_log_entries($2::text, $3::date, $4::date, $5::timestamptz) n
+        JOIN log_book_contracts($6, $7) v ON v.id = n.contract_id) ELSE -1 END)::bigint AS total,
+    k.competency_ids, k.competency_trade_ids, k.competency_codes, k.competency_titles, k.competency_groups, k.competency_positions,
+    f.attachment_ids, f.attachment_content_types, f.attachment_sizes, f.attachment_created_ats
+FROM page
+LEFT JOIN LATERAL (
+    -- One sort for the six arrays, aggregated in one pass over it (an
+    -- ORDER BY in each aggregate would sort six times).
+    SELECT array_agg(s.id)::uuid[] AS competency_ids, array_agg(s.trade_id)::uuid[] AS competency_trade_ids,
+        array_agg(s.code)::text[] AS competency_codes, array_agg(s.title)::text[] AS competency_titles,
+        array_agg(s.grp)::text[] AS competency_groups, array_agg(s.position)::int[] AS competency_positions
+    FROM (
+        SELECT k.id, k.trade_id, k.code, k.title, k.grp, k.position
+        FROM log_entry_competencies lec JOIN competencies k ON k.id = lec.competency_id
+        WHERE lec.log_entry_id = page.id AND $8::boolean
+        ORDER BY lec.position
+    ) s
+) k ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(s.id)::uuid[] AS attachment_ids, array_agg(s.content_type)::text[] AS attachment_content_types,
+        array_agg(s.size)::bigint[] AS attachment_sizes, array_agg(s.created_at)::timestamptz[] AS attachment_created_ats
+    FROM (
+        SELECT a.id, a.content_type, a.size, a.created_at FROM log_attachments a
+        WHERE a.log_entry_id = page.id AND $9::boolean
+        ORDER BY a.created_at, a.id
+    ) s
+) f ON true
+ORDER BY page.entry_date DESC, page.id DESC
+`
+
+type PageOfVisibleParams struct {
+	WithCount        bool
+	Status           *string
+	FromDate         *time.Time
+	ToDate           *time.Time
+	UpdatedSince     *time.Time
+	CallerID         uuid.UUID
+	CallerRole       string
+	WithCompetencies bool
+	WithAttachments  bool
+	AfterDate        *time.Time
+	AfterID          *uuid.UUID
+	Lim              int32
+}
+
+type PageOfVisibleRow struct {
+	ID                     uuid.UUID
+	ClientID               uuid.UUID
+	CreateDigest           []byte
+	ContractID             uuid.UUID
+	EntryDate              time.Time
+	Hours                  float64
+	Activities             string
+	Status                 string
+	Version                int32
+	SubmittedAt            *time.Time
+	ReviewerID             *uuid.UUID
+	ReviewDecision         *string
+	ReviewComment          *string
+	ReviewedAt             *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	ContractApprenticeID   uuid.UUID
+	ContractCompanyID      uuid.UUID
+	ContractTutorID        uuid.UUID
+	ContractAdviserID      uuid.UUID
+	ContractCentreID       uuid.UUID
+	ContractTradeID        uuid.UUID
+	ContractStartDate      time.Time
+	ContractEndDate        time.Time
+	ContractWeeklyHours    float64
+	ContractStatus         string
+	ContractCreatedAt      time.Time
+	ContractUpdatedAt      time.Time
+	Total                  int64
+	CompetencyIds          []uuid.UUID
+	CompetencyTradeIds     []uuid.UUID
+	CompetencyCodes        []string
+	CompetencyTitles       []string
+	CompetencyGroups       []string
+	CompetencyPositions    []int32
+	AttachmentIds          []uuid.UUID
+	AttachmentContentTypes []string
+	AttachmentSizes        []int64
+	AttachmentCreatedAts   []time.Time
+}
+
+// PageOfContract over every contract the caller may see (a tutor's
+// "waiting for review"): no rows when the page is empty.
+func (q *Queries) PageOfVisible(ctx context.Context, arg PageOfVisibleParams) ([]PageOfVisibleRow, error) {
+	rows, err := q.db.Query(ctx, pageOfVisible,
+		arg.WithCount,
+		arg.Status,
+		arg.FromDate,
+		arg.ToDate,
+		arg.UpdatedSince,
+		arg.CallerID,
+		arg.CallerRole,
+		arg.WithCompetencies,
+		arg.WithAttachments,
+		arg.AfterDate,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PageOfVisibleRow
+	for rows.Next() {
+		var i PageOfVisibleRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClientID,
+			&i.CreateDigest,
+			&i.ContractID,
+			&i.EntryDate,
+			&i.Hours,
+			&i.Activities,
+			&i.Status,
+			&i.Version,
+			&i.SubmittedAt,
+			&i.ReviewerID,
+			&i.ReviewDecision,
+			&i.ReviewComment,
+			&i.ReviewedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ContractApprenticeID,
+			&i.ContractCompanyID,
+			&i.ContractTutorID,
+			&i.ContractAdviserID,
+			&i.ContractCentreID,
+			&i.ContractTradeID,
+			&i.ContractStartDate,
+			&i.ContractEndDate,
+			&i.ContractWeeklyHours,
+			&i.ContractStatus,
+			&i.ContractCreatedAt,
+			&i.ContractUpdatedAt,
+			&i.Total,
+			&i.CompetencyIds,
+			&i.CompetencyTradeIds,
+			&i.CompetencyCodes,
+			&i.CompetencyTitles,
+			&i.CompetencyGroups,
+			&i.CompetencyPositions,
+			&i.AttachmentIds,
+			&i.AttachmentContentTypes,
+			&i.AttachmentSizes,
+			&i.AttachmentCreatedAts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
