@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,8 +52,14 @@ type App struct {
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs *river.Client[pgx.Tx]
 
-	migrator *postgres.Migrator
-	ownsPool bool
+	// session is the pool for what needs a session of its own (River's
+	// client, migrations, the live hub's LISTEN): Pool itself unless
+	// JALON_DATABASE_LISTEN_URL is set (DATABASE_URL may then be a
+	// transaction-mode pooler).
+	session     *pgxpool.Pool
+	ownsSession bool
+	migrator    *postgres.Migrator
+	ownsPool    bool
 	workMu   sync.Mutex // guards working
 	working  bool
 	blobs    blobstore.Store
@@ -89,7 +96,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 		a.Pool, a.ownsPool = pool, true
 	}
-	m, err := postgres.NewMigrator(a.Pool)
+	a.session = a.Pool
+	if cfg.DatabaseListenURL != "" {
+		pool, err := postgres.Connect(ctx, cfg.DatabaseListenURL, sessionPoolConns(cfg.DatabaseListenURL))
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("JALON_DATABASE_LISTEN_URL: %w", err)
+		}
+		a.session, a.ownsSession = pool, true
+	}
+	m, err := postgres.NewMigrator(a.session)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -145,7 +161,10 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
 		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
-	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
+	// On the session pool: a working River client LISTENs and elects a
+	// leader, which a transaction-mode pooler cannot carry. Jobs inserted
+	// in a request's transaction (InsertTx) use that transaction.
+	client, err := river.NewClient(riverpgxv5.New(a.session), cfg)
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
@@ -378,7 +397,20 @@ func (a *App) Close() {
 	if a.migrator != nil {
 		a.migrator.Close()
 	}
+	if a.ownsSession {
+		a.session.Close()
+	}
 	if a.ownsPool {
 		a.Pool.Close()
 	}
+}
+
+// sessionPoolConns sizes the pool of JALON_DATABASE_LISTEN_URL: enough for
+// River's producers, completer, leader election and notifier, unless the
+// URL sets pool_max_conns itself (0 lets pgx read it).
+func sessionPoolConns(url string) int {
+	if strings.Contains(url, "pool_max_conns") {
+		return 0
+	}
+	return 10
 }

@@ -69,7 +69,7 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Notify = &notify.Notifier{Base: base}
 	s.Inbox = &notify.Service{Base: base}
 	s.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
-	s.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: s.Inbox,
+	s.Live = &live.Hub{Base: base, Listen: a.session.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
 	s.Admin = &admin.Service{Base: base}
 	s.Contracts = &contracts.Service{Base: base}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // DevSigningSecret is the built-in development key for tokens and signed URLs.
@@ -32,6 +34,11 @@ type Config struct {
 	Env         string // "development" or "production"
 	Addr        string
 	DatabaseURL string
+	// DatabaseListenURL, when set, is a direct connection (a session of
+	// its own) for what cannot go through a transaction-mode pooler such
+	// as PgBouncer: LISTEN, River's workers and migrations; DatabaseURL then
+	// carries request traffic only. Empty: DatabaseURL serves both.
+	DatabaseListenURL string
 	// DBMaxConns bounds the pool shared by requests and job workers.
 	DBMaxConns int
 	LogLevel   string
@@ -194,6 +201,16 @@ func (c *Config) SetDevelopment() {
 	c.Env, c.envExplicit = "development", true
 }
 
+// SessionDatabaseURL is the connection for what needs a database session of
+// its own (LISTEN, River's workers, migrations, operator commands):
+// JALON_DATABASE_LISTEN_URL when set, else DATABASE_URL.
+func (c Config) SessionDatabaseURL() string {
+	if c.DatabaseListenURL != "" {
+		return c.DatabaseListenURL
+	}
+	return c.DatabaseURL
+}
+
 // DatabaseURLDefaulted reports whether DATABASE_URL was left unset (the
 // README's local server applies).
 func (c Config) DatabaseURLDefaulted() bool { return c.databaseURLDefaulted }
@@ -229,14 +246,15 @@ func Load() (Config, error) { return LoadFrom(os.Getenv) }
 func LoadFrom(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		Env:             r.str("JALON_ENV", "development"),
-		DatabaseURL:     r.str("DATABASE_URL", DefaultDatabaseURL),
-		DBMaxConns:      r.integer("JALON_DB_MAX_CONNS", 20),
-		LogLevel:        r.str("JALON_LOG_LEVEL", "info"),
-		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
-		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
-		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
-		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
+		Env:               r.str("JALON_ENV", "development"),
+		DatabaseURL:       r.str("DATABASE_URL", DefaultDatabaseURL),
+		DatabaseListenURL: r.connString("JALON_DATABASE_LISTEN_URL"),
+		DBMaxConns:        r.integer("JALON_DB_MAX_CONNS", 20),
+		LogLevel:          r.str("JALON_LOG_LEVEL", "info"),
+		PublicURL:         strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
+		AutoMigrate:       r.boolean("JALON_AUTO_MIGRATE", true),
+		ShutdownTimeout:   r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
+		BlobDir:           r.str("JALON_BLOB_DIR", "data/blobs"),
 	}
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
@@ -456,6 +474,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "not a positive duration such as 15m or 20s")
 	}
 	return d
+}
+
+// connString checks that the variable, when set, is a PostgreSQL
+// connection string pgx accepts (URL or key=value). The value is never
+// echoed: it may hold a password.
+func (r *reader) connString(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	if _, err := pgxpool.ParseConfig(v); err != nil {
+		r.fail(name, "not a PostgreSQL connection string pgx accepts (postgres://user@host:5432/db?sslmode=...)")
+	}
+	return v
 }
 
 // origins parses "https://a.example,https://b.example:8443": exact origins,
