@@ -60,10 +60,10 @@ type App struct {
 	ownsSession bool
 	migrator    *postgres.Migrator
 	ownsPool    bool
-	workMu   sync.Mutex // guards working
-	working  bool
-	blobs    blobstore.Store
-	urls     *signedurl.Signer
+	workMu      sync.Mutex // guards working
+	working     bool
+	blobs       blobstore.Store
+	urls        *signedurl.Signer
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
