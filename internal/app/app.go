@@ -52,18 +52,19 @@ type App struct {
 	// (after StartWorkers), and only inserts jobs otherwise.
 	Jobs *river.Client[pgx.Tx]
 
+	migrator *postgres.Migrator
+	ownsPool bool
+	workMu   sync.Mutex // guards working
+	working  bool
+	blobs    blobstore.Store
+	urls     *signedurl.Signer
+
 	// session is the pool for what needs a session of its own (River's
 	// client, migrations, the live hub's LISTEN): Pool itself unless
 	// JALON_DATABASE_LISTEN_URL is set (DATABASE_URL may then be a
 	// transaction-mode pooler).
 	session     *pgxpool.Pool
 	ownsSession bool
-	migrator    *postgres.Migrator
-	ownsPool    bool
-	workMu      sync.Mutex // guards working
-	working     bool
-	blobs       blobstore.Store
-	urls        *signedurl.Signer
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).

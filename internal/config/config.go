@@ -246,16 +246,16 @@ func Load() (Config, error) { return LoadFrom(os.Getenv) }
 func LoadFrom(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		Env:               r.str("JALON_ENV", "development"),
-		DatabaseURL:       r.str("DATABASE_URL", DefaultDatabaseURL),
-		DatabaseListenURL: r.connString("JALON_DATABASE_LISTEN_URL"),
-		DBMaxConns:        r.integer("JALON_DB_MAX_CONNS", 20),
-		LogLevel:          r.str("JALON_LOG_LEVEL", "info"),
-		PublicURL:         strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
-		AutoMigrate:       r.boolean("JALON_AUTO_MIGRATE", true),
-		ShutdownTimeout:   r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
-		BlobDir:           r.str("JALON_BLOB_DIR", "data/blobs"),
+		Env:             r.str("JALON_ENV", "development"),
+		DatabaseURL:     r.str("DATABASE_URL", DefaultDatabaseURL),
+		DBMaxConns:      r.integer("JALON_DB_MAX_CONNS", 20),
+		LogLevel:        r.str("JALON_LOG_LEVEL", "info"),
+		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
+		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
+		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
+		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
 	}
+	c.DatabaseListenURL = r.connString("JALON_DATABASE_LISTEN_URL")
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
 	// Development listens on loopback only: its keys are public.
