@@ -224,6 +224,16 @@ func startPgBouncer(t *testing.T, dbURL string) *pgBouncer {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// From 1.21 PgBouncer can carry named prepared statements itself
+	// (max_prepared_statements, on by default from 1.22): keep it off, so
+	// Jalon is tested with what Debian 12's 1.18 does.
+	var extra string
+	if out, err := exec.Command(bin, "--version").Output(); err == nil {
+		var major, minor int
+		if _, err := fmt.Sscanf(string(out), "PgBouncer %d.%d", &major, &minor); err == nil && (major > 1 || minor >= 21) {
+			extra = "max_prepared_statements = 0\n"
+		}
+	}
 	ini := fmt.Sprintf(`[databases]
 %s = %s pool_size=2
 single = %s pool_size=1
@@ -243,7 +253,7 @@ ignore_startup_parameters = extra_float_digits
 stats_period = 1
 log_connections = 0
 log_disconnections = 0
-`, b.database, server, server, port, filepath.Join(dir, "users.txt"), b.user)
+%s`, b.database, server, server, port, filepath.Join(dir, "users.txt"), b.user, extra)
 	files := map[string]string{"pgbouncer.ini": ini, "users.txt": fmt.Sprintf("%q \"\"\n", b.user)}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
