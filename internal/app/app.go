@@ -59,6 +59,9 @@ type App struct {
 	blobs    blobstore.Store
 	urls     *signedurl.Signer
 
+	// gql is the GraphQL handler, whose websockets Serve closes on shutdown.
+	gql *graph.Server
+
 	// session is the pool for what needs a session of its own (River's
 	// client, migrations, the live hub's LISTEN): Pool itself unless
 	// JALON_DATABASE_LISTEN_URL is set (DATABASE_URL may then be a
@@ -248,7 +251,7 @@ func (a *App) buildHandler() http.Handler {
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}
-	gql := graph.NewServer(resolver, graph.ServerOptions{
+	a.gql = graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
 		Authenticate: authn.Authenticate,
@@ -260,7 +263,7 @@ func (a *App) buildHandler() http.Handler {
 		RetryLater:       postgres.RetryLater,
 	})
 	limits := a.Config.GraphQL
-	var endpoint http.Handler = gql
+	var endpoint http.Handler = a.gql
 	endpoint = loaders.Middleware(sources, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
@@ -343,9 +346,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Log.Info().Dur("timeout", a.Config.ShutdownTimeout).Msg("shutting down: finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
+	// Websockets are hijacked connections, which Shutdown neither closes
+	// nor waits for: once the listener is closed, they are closed with
+	// 1012 so their clients reconnect elsewhere and subscribe again.
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() { a.gql.CloseWebsockets(shutdownCtx); close(closed) })
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
+	<-closed
 	return nil
 }
 

@@ -379,6 +379,24 @@ func TestTwoServersTwoWorkers(t *testing.T) {
 			t.Logf("%s: %d %s", w, n, kind)
 		}
 	})
+
+	t.Run("stopping gracefully, servers then workers", func(t *testing.T) {
+		// A server stopping closes its websockets with 1012 (Service
+		// Restart), which graphql-ws clients retry: through the load
+		// balancer they reach another server and subscribe again.
+		live := subscribed(t, fx, b, tokens[c.Tutor.ID], c.Tutor)
+		b.stop(t)
+		if code := live.CloseCode(10 * time.Second); code != 1012 {
+			t.Fatalf("websocket of a server shutting down: close code %d, want 1012", code)
+		}
+		w1.stop(t)
+		w2.stop(t)
+		for _, p := range []*process{b, w1, w2} {
+			if len(p.logged("shutting down: finishing in-flight requests"))+len(p.logged("shutting down: finishing running jobs")) != 1 {
+				t.Errorf("%s did not log its graceful shutdown", p.name)
+			}
+		}
+	})
 }
 
 // subscribed opens the live inbox of u on server s and returns it once it

@@ -78,9 +78,10 @@ type process struct {
 
 	mu     sync.Mutex
 	lines  []string
-	done   chan struct{} // closed once the process has exited
-	err    error         // its exit status
-	killed bool
+	done    chan struct{} // closed once the process has exited
+	err     error         // its exit status
+	killed  bool
+	stopped bool
 }
 
 // environment is what every process gets besides the variables the test
@@ -218,13 +219,15 @@ func (p *process) kill() error {
 }
 
 // stop asks the process to shut down (SIGTERM) and checks that it exits
-// cleanly within its shutdown timeout.
+// cleanly within its shutdown timeout (once; then it only shows the log
+// of a failed test).
 func (p *process) stop(t *testing.T) {
 	t.Helper()
 	p.mu.Lock()
-	killed := p.killed
+	skip := p.killed || p.stopped
+	p.stopped = true
 	p.mu.Unlock()
-	if !killed {
+	if !skip {
 		select {
 		case <-p.done:
 			t.Errorf("%s exited before the end of the test: %v", p.name, p.err)
