@@ -22,10 +22,11 @@ import (
 //     and its competencies, under the contract's row lock (hours per day),
 //     the tutor's LOG_SUBMITTED notification and its push job, in one
 //     transaction;
+//
 //   - review: a tutor's reviewLogEntry(VALIDATE) of a waiting entry: the
 //     review, its audit row, the apprentice's notification and push job.
 //
-//	go test ./internal/logbook/ -run '^$' -bench Writes -benchtime 2000x
+//     go test ./internal/logbook/ -run '^$' -bench Writes -benchtime 2000x
 func BenchmarkWrites(b *testing.B) {
 	_, dbURL := testdb.NewWithURL(b)
 	pool, err := pgxpool.New(context.Background(), dbURL+"&pool_max_conns=20")
@@ -61,7 +62,7 @@ func BenchmarkWrites(b *testing.B) {
 			date := fmt.Sprintf("2026-03-%02d", 17-(n/len(apprentices))%17)
 			return benchRequest{token: appTokens[k], body: gqlBody(create, map[string]any{"in": map[string]any{
 				"clientId": uuid.NewString(), "contractId": apprentices[k][1], "date": date, "hours": 0.25,
-				"activities": "Pose de plinthes et de chambranles, ponçage et finition au vernis.",
+				"activities":    "Pose de plinthes et de chambranles, ponçage et finition au vernis.",
 				"competencyIds": competencies, "submit": true}})}
 		})
 	})

@@ -76,8 +76,8 @@ type process struct {
 	// URL is where a `serve` process answers (http://127.0.0.1:port).
 	URL string
 
-	mu     sync.Mutex
-	lines  []string
+	mu      sync.Mutex
+	lines   []string
 	done    chan struct{} // closed once the process has exited
 	err     error         // its exit status
 	killed  bool
