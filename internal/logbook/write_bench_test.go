@@ -22,11 +22,12 @@ import (
 //     and its competencies, under the contract's row lock (hours per day),
 //     the tutor's LOG_SUBMITTED notification and its push job, in one
 //     transaction;
-//
 //   - review: a tutor's reviewLogEntry(VALIDATE) of a waiting entry: the
 //     review, its audit row, the apprentice's notification and push job.
 //
-//     go test ./internal/logbook/ -run '^$' -bench Writes -benchtime 2000x
+// Run it with a fixed count:
+//
+//	go test ./internal/logbook/ -run '^$' -bench Writes -benchtime 2000x
 func BenchmarkWrites(b *testing.B) {
 	_, dbURL := testdb.NewWithURL(b)
 	pool, err := pgxpool.New(context.Background(), dbURL+"&pool_max_conns=20")
