@@ -1,9 +1,15 @@
 package logbook_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -56,6 +62,7 @@ func BenchmarkWrites(b *testing.B) {
 	b.Run("create-submit", func(b *testing.B) {
 		base := rounds
 		rounds += b.N
+		defer reportCPU(b, a.Pool)()
 		hammer(b, a, clients, func(i int) benchRequest {
 			n := base + i
 			k := n % len(apprentices)
@@ -98,6 +105,7 @@ func BenchmarkWrites(b *testing.B) {
 		}
 		base := taken
 		taken += b.N
+		defer reportCPU(b, a.Pool)()
 		hammer(b, a, clients, func(i int) benchRequest {
 			w := queue[base+i]
 			return benchRequest{token: w.token, body: gqlBody(review, map[string]any{"id": w.id})}
@@ -144,4 +152,65 @@ func BenchmarkStorage(b *testing.B) {
 	for range b.N {
 	}
 	a.ReportStorage(b, "log_entries", "log_entry_competencies", "log_attachments", "audit_log", "sessions")
+}
+
+// reportCPU measures the CPU time the benchmark's requests cost, which a
+// busy machine does not inflate the way it does throughput: the test
+// process's (server and client: go-cpu-ms/op) and, when PostgreSQL runs on
+// this machine, that of the database's backend processes (pg-cpu-ms/op,
+// from /proc; PostgreSQL's own background writers are not counted). Call
+// the function it returns when the requests are done.
+func reportCPU(b *testing.B, pool *pgxpool.Pool) func() {
+	goStart, pgStart := processCPU(), backendsCPU(pool)
+	return func() {
+		n := float64(b.N)
+		b.ReportMetric((processCPU()-goStart).Seconds()*1000/n, "go-cpu-ms/op")
+		if pgEnd := backendsCPU(pool); len(pgEnd) > 0 {
+			var d time.Duration
+			for pid, end := range pgEnd {
+				d += end - pgStart[pid]
+			}
+			b.ReportMetric(d.Seconds()*1000/n, "pg-cpu-ms/op")
+		}
+	}
+}
+
+// processCPU is the user + system CPU time of this process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendsCPU returns the user + system CPU time of each backend process
+// connected to pool's database, read from /proc (empty when PostgreSQL is
+// on another machine).
+func backendsCPU(pool *pgxpool.Pool) map[int]time.Duration {
+	rows, err := pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis; utime and stime
+		// are the 14th and 15th fields, in clock ticks (100 per second).
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		out[int(pid)] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return out
 }
