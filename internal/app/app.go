@@ -32,6 +32,7 @@ import (
 	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
+	"jalon/internal/mail"
 	"jalon/internal/metrics"
 	"jalon/internal/postgres"
 	"jalon/internal/postgres/deploymentdb"
@@ -58,6 +59,7 @@ type App struct {
 	working  bool
 	blobs    blobstore.Store
 	urls     *signedurl.Signer
+	metrics  *metrics.Metrics
 
 	// gql is the GraphQL handler, whose websockets Serve closes on shutdown.
 	gql *graph.Server
@@ -140,6 +142,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	}
 	a.blobs = blobs
 	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
+	a.metrics = metrics.New(a.Pool)
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -162,6 +165,11 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		if !a.Push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
+		if a.Mail.Enabled() {
+			a.Log.Info().Stringer("smtp", a.Mail.Sender).Msg("e-mail on")
+		} else {
+			a.Log.Info().Msg("e-mail disabled: JALON_SMTP_URL is not set (the inbox works)")
+		}
 		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
 		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
@@ -174,6 +182,7 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 	}
 	a.Jobs = client
 	a.Notify.Queue = client
+	a.Mail.Queue = client
 	return nil
 }
 
@@ -235,6 +244,7 @@ func (a *App) buildHandler() http.Handler {
 		Identity:    s.Identity,
 		Live:        s.Live,
 		Logbook:     s.Logbook,
+		Mail:        s.Mail,
 		Nodes:       s.Nodes,
 		Notify:      s.Inbox,
 		Orgs:        s.Orgs,
@@ -277,7 +287,7 @@ func (a *App) buildHandler() http.Handler {
 
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
-		Metrics:     metrics.New(a.Pool),
+		Metrics:     a.metrics,
 		GraphQL:     endpoint,
 		Ready:       a.Ready,
 		Explorer:    !a.Config.Production(),
@@ -289,6 +299,10 @@ func (a *App) buildHandler() http.Handler {
 			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         handlers.Files(a.Logbook),
+
+			// Unsubscribe links of e-mails: a page (GET), one click (POST).
+			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),
+			"POST " + mail.UnsubscribeRoute: handlers.Unsubscribe(a.Mail),
 		},
 	})
 }

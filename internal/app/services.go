@@ -10,6 +10,7 @@ import (
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
+	"jalon/internal/mail"
 	"jalon/internal/node"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
@@ -37,6 +38,9 @@ type Services struct {
 	// Live delivers new notifications to this process's subscriptions.
 	Live    *live.Hub
 	Logbook *logbook.Service
+	// Mail sends e-mail (notifications, digests) and answers unsubscribe
+	// links; off without JALON_SMTP_URL.
+	Mail *mail.Service
 	// Nodes finds records by id for Relay's node(id:) and nodes(ids:).
 	Nodes *node.Finder
 	// Notify writes notifications for the other services (in their
@@ -56,8 +60,8 @@ func (a *App) base() service.Base {
 }
 
 // buildServices builds every area's service, before the workers and the
-// handler, which use them; notifications first, which the others send
-// through.
+// handler, which use them; notifications first (with the channels they go
+// through), which the others send through.
 func (a *App) buildServices(ctx context.Context, o Options) error {
 	base := a.base()
 	cfg := a.Config
@@ -66,9 +70,16 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	s.Notify = &notify.Notifier{Base: base}
-	s.Inbox = &notify.Service{Base: base}
+	sender, err := mail.NewSender(cfg.Mail)
+	if err != nil {
+		return err
+	}
 	s.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
+	// Links (the one-tap review links of tutors' mails) is set by the
+	// review page's area when it is built; nil, mails carry none.
+	s.Mail = &mail.Service{Base: base, Sender: sender, Prefs: s.Push, URLs: a.urls, Metrics: a.metrics}
+	s.Notify = &notify.Notifier{Base: base, Push: s.Push, Mail: s.Mail}
+	s.Inbox = &notify.Service{Base: base}
 	s.Live = &live.Hub{Base: base, Listen: a.session.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
 	s.Admin = &admin.Service{Base: base}
