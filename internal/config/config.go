@@ -70,6 +70,7 @@ type Config struct {
 	CORSOrigins []string
 	HTTP        HTTPConfig
 	Websocket   WebsocketConfig
+	Tracing     TracingConfig
 
 	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
 	// the built-in development keys are used only then.
@@ -99,6 +100,20 @@ type WebsocketConfig struct {
 	// process (per process: several processes each allow as many).
 	MaxPerUser int
 	MaxTotal   int
+}
+
+// TracingConfig turns OpenTelemetry tracing on (internal/tracing). Only
+// whether to trace is decided here; the OpenTelemetry SDK reads the other
+// standard variables itself (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT,
+// OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, ...).
+type TracingConfig struct {
+	// Enabled: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT
+	// is set, and neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none.
+	// Off, no span is ever started and no instrumentation is installed.
+	Enabled bool
+	// Endpoint is the OTLP/HTTP endpoint spans are exported to (for the log
+	// line saying where traces go).
+	Endpoint string
 }
 
 // RetentionConfig holds the retention periods, in days (0 = keep forever),
@@ -467,6 +482,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MaxPerUser:   r.integer("JALON_WS_MAX_PER_USER", 8),
 		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
 	}
+	c.Tracing = r.tracing()
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -646,6 +662,36 @@ func (r *reader) connString(name string) string {
 		r.fail(name, "not a PostgreSQL connection string pgx accepts (postgres://user@host:5432/db?sslmode=...)")
 	}
 	return v
+}
+
+// tracing reads the standard OpenTelemetry variables that decide whether
+// spans are exported, and refuses what the OTLP/HTTP exporter cannot do.
+func (r *reader) tracing() TracingConfig {
+	endpoint := strings.TrimSpace(r.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+	name := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	if endpoint == "" {
+		endpoint, name = strings.TrimSpace(r.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "OTEL_EXPORTER_OTLP_ENDPOINT"
+	}
+	disabled, _ := strconv.ParseBool(strings.TrimSpace(r.getenv("OTEL_SDK_DISABLED")))
+	switch exporter := strings.TrimSpace(r.getenv("OTEL_TRACES_EXPORTER")); exporter {
+	case "", "otlp":
+	case "none":
+		disabled = true
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", "%q is not supported: otlp (the default) or none", exporter)
+	}
+	if endpoint == "" || disabled {
+		return TracingConfig{}
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "%q is not a URL such as http://collector:4318", endpoint)
+	}
+	for _, p := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if v := strings.TrimSpace(r.getenv(p)); v != "" && v != "http/protobuf" {
+			r.fail(p, "%q is not supported: Jalon exports over OTLP/HTTP (http/protobuf, the collector's port 4318)", v)
+		}
+	}
+	return TracingConfig{Enabled: true, Endpoint: endpoint}
 }
 
 // origins parses "https://a.example,https://b.example:8443": exact origins,
