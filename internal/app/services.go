@@ -7,6 +7,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
@@ -16,6 +17,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/recordaccess"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -31,6 +33,8 @@ type Services struct {
 	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
 	FollowUps   *followup.Service
+	// Guardians links guardians to apprentices and ends links at majority.
+	Guardians *guardians.Service
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
 	// Inbox reads notifications for their recipients.
@@ -49,9 +53,11 @@ type Services struct {
 	Orgs    *orgs.Service
 	Privacy *privacy.Service
 	// Push holds devices, preferences and FCM delivery.
-	Push   *push.Service
-	Users  *users.Service
-	Visits *visits.Service
+	Push *push.Service
+	// RecordAccess records and lists who read apprentices' records.
+	RecordAccess *recordaccess.Service
+	Users        *users.Service
+	Visits       *visits.Service
 }
 
 // base is what every area's service is built on.
@@ -82,18 +88,20 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Inbox = &notify.Service{Base: base}
 	s.Live = &live.Hub{Base: base, Listen: a.session.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
-	s.Admin = &admin.Service{Base: base}
+	s.RecordAccess = &recordaccess.Service{Base: base}
+	s.Admin = &admin.Service{Base: base, Notify: a.Notify}
 	s.Contracts = &contracts.Service{Base: base}
-	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
+	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls, Access: s.RecordAccess}
 	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
+	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}
-	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
+	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
-		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
+		Guardians: s.Guardians, Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil
 }

@@ -150,6 +150,9 @@ type IdentityConfig struct {
 	// RefreshRetryWindow is how long a refresh token just exchanged may be
 	// presented again and get the same new pair (a phone retrying).
 	RefreshRetryWindow time.Duration
+	// InvitationTTL is how long an invitation link (first password) stays
+	// valid.
+	InvitationTTL time.Duration
 }
 
 // JWTConfig holds the access-token keys. Keys maps a key id to its HMAC-SHA256
@@ -321,6 +324,9 @@ type WorkerConfig struct {
 	MarkMissedPeriod time.Duration
 	// FileSweepPeriod is how often orphan attachment files are swept.
 	FileSweepPeriod time.Duration
+	// GuardianMajorityPeriod is how often guardians' access is ended for
+	// apprentices who turned 18 (at most this long into their birthday).
+	GuardianMajorityPeriod time.Duration
 }
 
 // Production reports whether the process runs in production mode.
@@ -444,10 +450,11 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		c.Mail.From = DevelopmentMailFrom
 	}
 	c.Worker = WorkerConfig{
-		Enabled:            r.boolean("JALON_WORKER", true),
-		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
-		MarkMissedPeriod:   r.duration("JALON_VISITS_MARK_MISSED_INTERVAL", 15*time.Minute),
-		FileSweepPeriod:    r.duration("JALON_LOGBOOK_SWEEP_INTERVAL", 6*time.Hour),
+		Enabled:                r.boolean("JALON_WORKER", true),
+		FollowUpScanPeriod:     r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
+		MarkMissedPeriod:       r.duration("JALON_VISITS_MARK_MISSED_INTERVAL", 15*time.Minute),
+		FileSweepPeriod:        r.duration("JALON_LOGBOOK_SWEEP_INTERVAL", 6*time.Hour),
+		GuardianMajorityPeriod: r.duration("JALON_GUARDIAN_MAJORITY_INTERVAL", time.Hour),
 	}
 	c.Identity = IdentityConfig{
 		ArgonMemoryKiB:     r.integer("JALON_ARGON2_MEMORY_KIB", 19*1024),
@@ -460,6 +467,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		TrustedProxies:     r.prefixes("JALON_TRUSTED_PROXIES"),
 		Key:                []byte(r.str("JALON_IDENTITY_KEY", DevSigningSecret)),
 		RefreshRetryWindow: r.duration("JALON_REFRESH_RETRY_WINDOW", 10*time.Second),
+		InvitationTTL:      r.duration("JALON_INVITATION_TTL", 7*24*time.Hour),
 	}
 	if getenv("JALON_TRUST_FORWARDED_FOR") != "" {
 		r.fail("JALON_TRUST_FORWARDED_FOR", "no longer read: list the proxies' networks in JALON_TRUSTED_PROXIES instead (e.g. 10.0.0.0/8), then unset it")
