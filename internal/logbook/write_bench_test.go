@@ -117,8 +117,9 @@ func BenchmarkWrites(b *testing.B) {
 // included) of the log book's tables on the benchmark's data, for
 // docs/capacity.md: 60,000 entries with 300-character activities and two
 // competencies each, one photo's record on one entry in three, the 1,400
-// waiting entries reviewed through the API (their audit rows), and 90
-// sessions per apprentice (a month of daily refreshes). Time is not what it
+// waiting entries reviewed through the API (their audit rows), 90
+// sessions per apprentice (a month of daily refreshes), and the tutor's
+// daily read of each log book in the record access log. Time is not what it
 // measures.
 //
 //	go test ./internal/logbook/ -run '^$' -bench Storage -benchtime 1x
@@ -134,6 +135,10 @@ func BenchmarkStorage(b *testing.B) {
 	a.Exec(b, `INSERT INTO sessions (family_id, user_id, token_hash, created_at, expires_at, rotated_at)
 		SELECT gen_random_uuid(), u.id, sha256(gen_random_uuid()::text::bytea), now(), now() + interval '30 days', now()
 		FROM users u CROSS JOIN generate_series(1, 90) WHERE u.role = 'APPRENTICE'`)
+	// Who read the log book: the tutor, every day of the 300.
+	a.Exec(b, `INSERT INTO record_access (apprentice_id, reader_id, reader_role, kind, day, first_read_at)
+		SELECT c.apprentice_id, c.tutor_id, 'TUTOR', 'LOG_BOOK', d::date, d + interval '19 hours'
+		FROM contracts c CROSS JOIN generate_series(date '2026-03-17' - 299, date '2026-03-17', interval '1 day') d`)
 	for _, tutor := range tutors {
 		tok := a.Token(b, testapp.User{ID: tutor, Role: auth.Tutor})
 		rows, err := a.Pool.Query(context.Background(), `SELECT e.id FROM log_entries e JOIN contracts c ON c.id = e.contract_id
@@ -151,7 +156,7 @@ func BenchmarkStorage(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 	}
-	a.ReportStorage(b, "log_entries", "log_entry_competencies", "log_attachments", "audit_log", "sessions")
+	a.ReportStorage(b, "log_entries", "log_entry_competencies", "log_attachments", "audit_log", "sessions", "record_access")
 }
 
 // reportCPU measures the CPU time the benchmark's requests cost, which a
