@@ -16,6 +16,7 @@ import (
 	"jalon/internal/privacy"
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -53,6 +54,9 @@ type Resolver struct {
 	Push *push.Service
 	// RecordAccess lists who read an apprentice's record.
 	RecordAccess *recordaccess.Service
-	Users        *users.Service
-	Visits       *visits.Service
+	// Risk computes and reads contracts' risk, the caseload and
+	// interventions (advisers and admins).
+	Risk   *risk.Service
+	Users  *users.Service
+	Visits *visits.Service
 }

@@ -18,6 +18,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"math"
@@ -68,6 +69,7 @@ type MutationResolver interface {
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
 	DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error)
 	EraseUser(ctx context.Context, id uuid.UUID) (users.User, error)
+	RecordIntervention(ctx context.Context, contractID uuid.UUID, input model.RecordInterventionInput) (risk.Intervention, error)
 	ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error)
 	RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (visits.Visit, error)
 	ConfirmVisit(ctx context.Context, id uuid.UUID) (visits.Visit, error)
@@ -423,6 +425,28 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contractId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contractId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordInterventionInput, error) {
+			return ec.unmarshalNRecordInterventionInput2jalonᚋgraphᚋmodelᚐRecordInterventionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -2360,6 +2384,50 @@ func (ec *executionContext) fieldContext_Mutation_eraseUser(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordIntervention(ctx, fc.Args["contractId"].(uuid.UUID), fc.Args["input"].(model.RecordInterventionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v risk.Intervention) graphql.Marshaler {
+			return ec.marshalNIntervention2jalonᚋinternalᚋriskᚐIntervention(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_scheduleVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3329,6 +3397,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "eraseUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_eraseUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordIntervention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordIntervention(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -14,6 +14,7 @@ import (
 	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
+	"jalon/internal/risk"
 	"jalon/internal/visits"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Attachment() AttachmentResolver
+	CaseloadRow() CaseloadRowResolver
 	CompetencyProgress() CompetencyProgressResolver
 	Contract() ContractResolver
 	Evaluation() EvaluationResolver
@@ -42,11 +44,13 @@ type ResolverRoot interface {
 	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
 	FollowUp() FollowUpResolver
 	GuardianLink() GuardianLinkResolver
+	Intervention() InterventionResolver
 	LogEntry() LogEntryResolver
 	LogReview() LogReviewResolver
 	Mutation() MutationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Query() QueryResolver
+	RiskReason() RiskReasonResolver
 	ScaleLabel() ScaleLabelResolver
 	Subscription() SubscriptionResolver
 	Trade() TradeResolver
@@ -72,6 +76,26 @@ type ComplexityRoot struct {
 		AccessTokenExpiresAt func(childComplexity int) int
 		RefreshToken         func(childComplexity int) int
 		User                 func(childComplexity int) int
+	}
+
+	CaseloadConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaseloadEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CaseloadRow struct {
+		Contract         func(childComplexity int) int
+		LastIntervention func(childComplexity int) int
+		NextVisit        func(childComplexity int) int
+		OpenFollowUps    func(childComplexity int) int
+		Risk             func(childComplexity int) int
 	}
 
 	Company struct {
@@ -110,8 +134,11 @@ type ComplexityRoot struct {
 		Evaluations        func(childComplexity int, status *evaluations.Status, first *int, after *string) int
 		HoursSummary       func(childComplexity int, from time.Time, to time.Time) int
 		ID                 func(childComplexity int) int
+		Interventions      func(childComplexity int, first *int) int
 		LogEntries         func(childComplexity int, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
 		NextVisit          func(childComplexity int) int
+		Risk               func(childComplexity int) int
+		RiskHistory        func(childComplexity int, weeks *int) int
 		StartDate          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Trade              func(childComplexity int) int
@@ -278,6 +305,18 @@ type ComplexityRoot struct {
 		WeekStart func(childComplexity int) int
 	}
 
+	Intervention struct {
+		AgreedActions func(childComplexity int) int
+		Author        func(childComplexity int) int
+		ClientID      func(childComplexity int) int
+		Contract      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		NextCheckOn   func(childComplexity int) int
+		Note          func(childComplexity int) int
+	}
+
 	LinkGuardianPayload struct {
 		InvitationExpiresAt func(childComplexity int) int
 		InvitationURL       func(childComplexity int) int
@@ -344,6 +383,7 @@ type ComplexityRoot struct {
 		Logout                        func(childComplexity int, refreshToken string) int
 		MarkAllNotificationsRead      func(childComplexity int) int
 		MarkNotificationsRead         func(childComplexity int, ids []uuid.UUID) int
+		RecordIntervention            func(childComplexity int, contractID uuid.UUID, input model.RecordInterventionInput) int
 		RefreshSession                func(childComplexity int, refreshToken string) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RescheduleVisit               func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
@@ -411,6 +451,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Caseload                func(childComplexity int, first *int, after *string, minLevel *risk.Level, orderBy *risk.Order, adviserID *uuid.UUID) int
 		Contract                func(childComplexity int, id uuid.UUID) int
 		Contracts               func(childComplexity int, status *contracts.Status, first *int, after *string) int
 		DeletedLogEntries       func(childComplexity int, contractID *uuid.UUID, since time.Time) int
@@ -454,6 +495,33 @@ type ComplexityRoot struct {
 	RecordAccessEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Risk struct {
+		ComputedAt func(childComplexity int) int
+		Level      func(childComplexity int) int
+		Reasons    func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
+	RiskEvidence struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	RiskPoint struct {
+		Level   func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+		Week    func(childComplexity int) int
+	}
+
+	RiskReason struct {
+		Evidence        func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Points          func(childComplexity int) int
+		Since           func(childComplexity int) int
+		SuggestedAction func(childComplexity int) int
 	}
 
 	ScaleLabel struct {
@@ -614,6 +682,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "CaseloadConnection.edges":
+		if e.ComplexityRoot.CaseloadConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.Edges(childComplexity), true
+	case "CaseloadConnection.nodes":
+		if e.ComplexityRoot.CaseloadConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.Nodes(childComplexity), true
+	case "CaseloadConnection.pageInfo":
+		if e.ComplexityRoot.CaseloadConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.PageInfo(childComplexity), true
+	case "CaseloadConnection.totalCount":
+		if e.ComplexityRoot.CaseloadConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.TotalCount(childComplexity), true
+
+	case "CaseloadEdge.cursor":
+		if e.ComplexityRoot.CaseloadEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadEdge.Cursor(childComplexity), true
+	case "CaseloadEdge.node":
+		if e.ComplexityRoot.CaseloadEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadEdge.Node(childComplexity), true
+
+	case "CaseloadRow.contract":
+		if e.ComplexityRoot.CaseloadRow.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.Contract(childComplexity), true
+	case "CaseloadRow.lastIntervention":
+		if e.ComplexityRoot.CaseloadRow.LastIntervention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.LastIntervention(childComplexity), true
+	case "CaseloadRow.nextVisit":
+		if e.ComplexityRoot.CaseloadRow.NextVisit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.NextVisit(childComplexity), true
+	case "CaseloadRow.openFollowUps":
+		if e.ComplexityRoot.CaseloadRow.OpenFollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.OpenFollowUps(childComplexity), true
+	case "CaseloadRow.risk":
+		if e.ComplexityRoot.CaseloadRow.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.Risk(childComplexity), true
 
 	case "Company.city":
 		if e.ComplexityRoot.Company.City == nil {
@@ -784,6 +921,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.ID(childComplexity), true
+	case "Contract.interventions":
+		if e.ComplexityRoot.Contract.Interventions == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_interventions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.Interventions(childComplexity, args["first"].(*int)), true
 	case "Contract.logEntries":
 		if e.ComplexityRoot.Contract.LogEntries == nil {
 			break
@@ -801,6 +949,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.NextVisit(childComplexity), true
+	case "Contract.risk":
+		if e.ComplexityRoot.Contract.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Risk(childComplexity), true
+	case "Contract.riskHistory":
+		if e.ComplexityRoot.Contract.RiskHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_riskHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.RiskHistory(childComplexity, args["weeks"].(*int)), true
 	case "Contract.startDate":
 		if e.ComplexityRoot.Contract.StartDate == nil {
 			break
@@ -1468,6 +1633,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HoursWeek.WeekStart(childComplexity), true
 
+	case "Intervention.agreedActions":
+		if e.ComplexityRoot.Intervention.AgreedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.AgreedActions(childComplexity), true
+	case "Intervention.author":
+		if e.ComplexityRoot.Intervention.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Author(childComplexity), true
+	case "Intervention.clientId":
+		if e.ComplexityRoot.Intervention.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.ClientID(childComplexity), true
+	case "Intervention.contract":
+		if e.ComplexityRoot.Intervention.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Contract(childComplexity), true
+	case "Intervention.createdAt":
+		if e.ComplexityRoot.Intervention.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.CreatedAt(childComplexity), true
+	case "Intervention.id":
+		if e.ComplexityRoot.Intervention.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.ID(childComplexity), true
+	case "Intervention.kind":
+		if e.ComplexityRoot.Intervention.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Kind(childComplexity), true
+	case "Intervention.nextCheckOn":
+		if e.ComplexityRoot.Intervention.NextCheckOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.NextCheckOn(childComplexity), true
+	case "Intervention.note":
+		if e.ComplexityRoot.Intervention.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Note(childComplexity), true
+
 	case "LinkGuardianPayload.invitationExpiresAt":
 		if e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt == nil {
 			break
@@ -1883,6 +2103,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Mutation.recordIntervention":
+		if e.ComplexityRoot.Mutation.RecordIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordIntervention(childComplexity, args["contractId"].(uuid.UUID), args["input"].(model.RecordInterventionInput)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -2251,6 +2482,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.caseload":
+		if e.ComplexityRoot.Query.Caseload == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Caseload(childComplexity, args["first"].(*int), args["after"].(*string), args["minLevel"].(*risk.Level), args["orderBy"].(*risk.Order), args["adviserId"].(*uuid.UUID)), true
 	case "Query.contract":
 		if e.ComplexityRoot.Query.Contract == nil {
 			break
@@ -2539,6 +2781,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordAccessEdge.Node(childComplexity), true
+
+	case "Risk.computedAt":
+		if e.ComplexityRoot.Risk.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.ComputedAt(childComplexity), true
+	case "Risk.level":
+		if e.ComplexityRoot.Risk.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Level(childComplexity), true
+	case "Risk.reasons":
+		if e.ComplexityRoot.Risk.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Reasons(childComplexity), true
+	case "Risk.score":
+		if e.ComplexityRoot.Risk.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Score(childComplexity), true
+
+	case "RiskEvidence.name":
+		if e.ComplexityRoot.RiskEvidence.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvidence.Name(childComplexity), true
+	case "RiskEvidence.value":
+		if e.ComplexityRoot.RiskEvidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvidence.Value(childComplexity), true
+
+	case "RiskPoint.level":
+		if e.ComplexityRoot.RiskPoint.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Level(childComplexity), true
+	case "RiskPoint.reasons":
+		if e.ComplexityRoot.RiskPoint.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Reasons(childComplexity), true
+	case "RiskPoint.score":
+		if e.ComplexityRoot.RiskPoint.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Score(childComplexity), true
+	case "RiskPoint.week":
+		if e.ComplexityRoot.RiskPoint.Week == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Week(childComplexity), true
+
+	case "RiskReason.evidence":
+		if e.ComplexityRoot.RiskReason.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Evidence(childComplexity), true
+	case "RiskReason.kind":
+		if e.ComplexityRoot.RiskReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Kind(childComplexity), true
+	case "RiskReason.points":
+		if e.ComplexityRoot.RiskReason.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Points(childComplexity), true
+	case "RiskReason.since":
+		if e.ComplexityRoot.RiskReason.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Since(childComplexity), true
+	case "RiskReason.suggestedAction":
+		if e.ComplexityRoot.RiskReason.SuggestedAction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.SuggestedAction(childComplexity), true
 
 	case "ScaleLabel.de":
 		if e.ComplexityRoot.ScaleLabel.DE == nil {
@@ -2925,6 +3261,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("NotificationChannelInput", ec.unmarshalInputNotificationChannelInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("RecordInterventionInput", ec.unmarshalInputRecordInterventionInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
 			graphql.NewInputUnmarshaler("ReviewLogEntryInput", ec.unmarshalInputReviewLogEntryInput),
@@ -4517,7 +4854,7 @@ enum FollowUpStatus {
 type FollowUp {
   "Stable identifier (a UUID)."
   id: ID!
-  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING or CONTRACT_ENDING. New kinds may appear."
+  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING, CONTRACT_ENDING or INTERVENTION_CHECK. New kinds may appear."
   kind: String!
   "The contract concerned."
   contract: Contract!
@@ -4697,6 +5034,229 @@ extend type Query {
   nodes("The ids, at most 100; duplicates are answered at each place." ids: [ID!]!): [Node]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/risk.graphqls", Input: `# Risk ("accrochage"): why a contract may be drifting, what the adviser did
+# about it. Advisers and admins only: for apprentices and tutors none of this
+# exists (NOT_FOUND). It ranks and explains; people decide.
+
+"How much attention a contract needs now (thresholds in the server's configuration: WATCH from 20 points, HIGH from 45 by default)."
+enum RiskLevel {
+  "Nothing or little to worry about."
+  LOW
+  "Worth a look."
+  WATCH
+  "Act now."
+  HIGH
+}
+
+"Why a contract scores. The evidence names each figure."
+enum RiskReasonKind {
+  "Working days since the last log entry (evidence workingDays, daysSinceLastEntry)."
+  LOG_GAP
+  "Hours logged over the last four full weeks well below the planned hours (loggedHours, plannedHours, percentLogged)."
+  HOURS_SHORTFALL
+  "Entries waiting for the tutor's review for long (entries, days)."
+  REVIEW_STALLED
+  "Entries sent back for changes and not resubmitted (entries, days)."
+  CHANGES_NOT_RESUBMITTED
+  "An evaluation not completed by the tutor days after its due date (evaluations, daysOverdue)."
+  EVALUATION_OVERDUE
+  "The latest evaluation's mean score is low on its scale (mean, scaleMin, scaleMax)."
+  LOW_SCORE
+  "The latest evaluation's mean dropped against the previous one (mean, previousMean, drop)."
+  FALLING_SCORE
+  "The visit due by the planning rules is late (daysOverdue)."
+  VISIT_OVERDUE
+  "Visits missed in the last 90 days (missedVisits)."
+  VISIT_MISSED
+  "The last visit's report said NEEDS_ATTENTION (atRisk 0) or AT_RISK (atRisk 1)."
+  VISIT_OUTCOME
+  "The contract was suspended recently (daysAgo)."
+  SUSPENDED_RECENTLY
+  "The apprentice has not used the app for long (days)."
+  NOT_SEEN
+}
+
+"One figure behind a reason."
+type RiskEvidence {
+  "What the figure is, e.g. workingDays."
+  name: String!
+  "Its value."
+  value: Float!
+}
+
+"One reason a contract scores."
+type RiskReason {
+  "The reason."
+  kind: RiskReasonKind!
+  "Points it adds to the score."
+  points: Int!
+  "The figures behind it."
+  evidence: [RiskEvidence!]!
+  "The day from which it holds (e.g. the day after the last log entry); null when unknown."
+  since: Date
+  "What the adviser may do, in the caller's language."
+  suggestedAction: String!
+}
+
+"A contract's current risk."
+type Risk {
+  "The level."
+  level: RiskLevel!
+  "The sum of the reasons' points."
+  score: Int!
+  "The reasons, most points first."
+  reasons: [RiskReason!]!
+  "When it was computed."
+  computedAt: Time!
+}
+
+"A contract's risk in one ISO week (the week's last computation)."
+type RiskPoint {
+  "The Monday of the week."
+  week: Date!
+  "The level."
+  level: RiskLevel!
+  "The score."
+  score: Int!
+  "The reasons, most points first."
+  reasons: [RiskReason!]!
+}
+
+"How an adviser intervened."
+enum InterventionKind {
+  "A phone call."
+  CALL
+  "A written message."
+  MESSAGE
+  "A meeting (centre, online)."
+  MEETING
+  "A company visit."
+  VISIT
+  "Anything else."
+  OTHER
+}
+
+"What an adviser did about a contract."
+type Intervention {
+  "Stable identifier (a UUID)."
+  id: ID!
+  "The client-generated id it was recorded with."
+  clientId: ID!
+  "The contract."
+  contract: Contract!
+  "The adviser who recorded it."
+  author: User!
+  "How."
+  kind: InterventionKind!
+  "What happened."
+  note: String!
+  "What was agreed; empty when nothing."
+  agreedActions: String!
+  "The day the adviser wants to check again (an INTERVENTION_CHECK follow-up opens that day); null when none."
+  nextCheckOn: Date
+  "When it was recorded."
+  createdAt: Time!
+}
+
+"What recordIntervention records."
+input RecordInterventionInput {
+  "Generated by the phone: a retry with the same clientId returns the first record. Optional."
+  clientId: ID
+  "How."
+  kind: InterventionKind!
+  "What happened, 1 to 4000 characters."
+  note: String!
+  "What was agreed, at most 4000 characters."
+  agreedActions: String
+  "The day to check again, from today to a year ahead."
+  nextCheckOn: Date
+}
+
+"The caseload's order."
+enum CaseloadOrder {
+  "Highest level and score first."
+  RISK
+  "Soonest next visit first (none last)."
+  NEXT_VISIT
+  "By the apprentice's last and first names."
+  NAME
+}
+
+"One contract of an adviser's caseload."
+type CaseloadRow {
+  "The contract."
+  contract: Contract!
+  "Its current risk; null until first computed."
+  risk: Risk
+  "The latest intervention recorded on it."
+  lastIntervention: Intervention
+  "Its next open visit."
+  nextVisit: Visit
+  "How many follow-ups on the contract are open (whoever owns them)."
+  openFollowUps: Int!
+}
+
+"A row in a CaseloadConnection, with its cursor."
+type CaseloadEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the rows after this one."
+  cursor: String!
+  "The row."
+  node: CaseloadRow!
+}
+
+"A page of a caseload (Relay cursor connection)."
+type CaseloadConnection {
+  "The page's rows with their cursors."
+  edges: [CaseloadEdge!]!
+  "The page's rows."
+  nodes: [CaseloadRow!]!
+  "Whether more pages follow and the cursor to ask for them."
+  pageInfo: PageInfo!
+  "How many rows in all pages."
+  totalCount: Int!
+}
+
+extend type Contract {
+  "Its current risk (advisers and admins; NOT_FOUND for the apprentice and the tutor); null when the contract is not ACTIVE or not computed yet."
+  risk: Risk
+  "One point per ISO week over the last ` + "`" + `weeks` + "`" + ` weeks (1 to 104, default 12) that has a snapshot, oldest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
+  riskHistory(
+    "How many weeks back, this week included."
+    weeks: Int = 12
+  ): [RiskPoint!]
+  "The interventions recorded on it, newest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
+  interventions(
+    "How many, 1 to 100 (default 20)."
+    first: Int
+  ): [Intervention!]
+}
+
+extend type Query {
+  "An adviser's ACTIVE contracts with their risk (an admin: one adviser's with adviserId, or every adviser's). FORBIDDEN for apprentices and tutors."
+  caseload(
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page (of the same order)."
+    after: String
+    "Only contracts at this level or above."
+    minLevel: RiskLevel
+    "The order (default RISK)."
+    orderBy: CaseloadOrder = RISK
+    "Admins: whose caseload. Advisers may only name themselves."
+    adviserId: ID
+  ): CaseloadConnection!
+}
+
+extend type Mutation {
+  "The contract's adviser records an intervention (audited)."
+  recordIntervention(
+    "The contract."
+    contractId: ID!
+    "What was done."
+    input: RecordInterventionInput!
+  ): Intervention!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
 "Where a visit stands."
@@ -4731,6 +5291,8 @@ enum VisitPlanningReason {
   PERIODIC_VISIT
   "An open follow-up flags trouble on the contract (an evaluation overdue, or a log entry unreviewed for 14 days): due at once."
   FOLLOW_UP
+  "The contract's risk is HIGH: a visit is due at once (advisers see why in Contract.risk)."
+  RISK
 }
 
 "The report an adviser writes after a visit."
@@ -4977,6 +5539,46 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseloadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CaseloadConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseloadConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaseloadConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaseloadConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseloadEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CaseloadEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CaseloadEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseloadRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contract":
+		return ec.fieldContext_CaseloadRow_contract(ctx, field)
+	case "risk":
+		return ec.fieldContext_CaseloadRow_risk(ctx, field)
+	case "lastIntervention":
+		return ec.fieldContext_CaseloadRow_lastIntervention(ctx, field)
+	case "nextVisit":
+		return ec.fieldContext_CaseloadRow_nextVisit(ctx, field)
+	case "openFollowUps":
+		return ec.fieldContext_CaseloadRow_openFollowUps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadRow", field.Name)
+}
+
 func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5061,6 +5663,12 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_competencyProgress(ctx, field)
 	case "hoursSummary":
 		return ec.fieldContext_Contract_hoursSummary(ctx, field)
+	case "risk":
+		return ec.fieldContext_Contract_risk(ctx, field)
+	case "riskHistory":
+		return ec.fieldContext_Contract_riskHistory(ctx, field)
+	case "interventions":
+		return ec.fieldContext_Contract_interventions(ctx, field)
 	case "visits":
 		return ec.fieldContext_Contract_visits(ctx, field)
 	case "nextVisit":
@@ -5385,6 +5993,30 @@ func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type HoursWeek", field.Name)
 }
 
+func (ec *executionContext) childFields_Intervention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Intervention_id(ctx, field)
+	case "clientId":
+		return ec.fieldContext_Intervention_clientId(ctx, field)
+	case "contract":
+		return ec.fieldContext_Intervention_contract(ctx, field)
+	case "author":
+		return ec.fieldContext_Intervention_author(ctx, field)
+	case "kind":
+		return ec.fieldContext_Intervention_kind(ctx, field)
+	case "note":
+		return ec.fieldContext_Intervention_note(ctx, field)
+	case "agreedActions":
+		return ec.fieldContext_Intervention_agreedActions(ctx, field)
+	case "nextCheckOn":
+		return ec.fieldContext_Intervention_nextCheckOn(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Intervention_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Intervention", field.Name)
+}
+
 func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "link":
@@ -5597,6 +6229,60 @@ func (ec *executionContext) childFields_RecordAccessEdge(ctx context.Context, fi
 		return ec.fieldContext_RecordAccessEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordAccessEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Risk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_Risk_level(ctx, field)
+	case "score":
+		return ec.fieldContext_Risk_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Risk_reasons(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_Risk_computedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Risk", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RiskEvidence_name(ctx, field)
+	case "value":
+		return ec.fieldContext_RiskEvidence_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "week":
+		return ec.fieldContext_RiskPoint_week(ctx, field)
+	case "level":
+		return ec.fieldContext_RiskPoint_level(ctx, field)
+	case "score":
+		return ec.fieldContext_RiskPoint_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RiskPoint_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RiskReason_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_RiskReason_points(ctx, field)
+	case "evidence":
+		return ec.fieldContext_RiskReason_evidence(ctx, field)
+	case "since":
+		return ec.fieldContext_RiskReason_since(ctx, field)
+	case "suggestedAction":
+		return ec.fieldContext_RiskReason_suggestedAction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskReason", field.Name)
 }
 
 func (ec *executionContext) childFields_ScaleLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

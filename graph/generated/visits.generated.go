@@ -1468,11 +1468,13 @@ var (
 		"FIRST_VISIT":    visits.FirstVisit,
 		"PERIODIC_VISIT": visits.PeriodicVisit,
 		"FOLLOW_UP":      visits.FollowUpFlag,
+		"RISK":           visits.RiskFlag,
 	}
 	marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason = map[visits.Reason]string{
 		visits.FirstVisit:    "FIRST_VISIT",
 		visits.PeriodicVisit: "PERIODIC_VISIT",
 		visits.FollowUpFlag:  "FOLLOW_UP",
+		visits.RiskFlag:      "RISK",
 	}
 )
 

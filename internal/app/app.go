@@ -156,12 +156,15 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
-	blobs, err := blobstore.NewDir(cfg.BlobDir)
+	blobs, err := blobstore.Open(ctx, cfg.Blob.URL, blobstore.Credentials{
+		AccessKeyID: cfg.Blob.AccessKeyID, SecretAccessKey: cfg.Blob.SecretAccessKey, SessionToken: cfg.Blob.SessionToken})
 	if err != nil {
 		a.Close()
-		return nil, err
+		return nil, fmt.Errorf("JALON_BLOB_URL: %w", err)
 	}
 	a.blobs = blobs
+	// The URL holds no secret (credentials in it are refused).
+	a.Log.Info().Str("url", cfg.Blob.URL).Bool("redirect", cfg.Blob.Redirect).Msg("attachment files")
 	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
 	a.metrics = metrics.New(a.Pool)
 	if err := a.buildJobs(ctx, o); err != nil {
@@ -171,6 +174,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	a.Handler = a.buildHandler()
 	return a, nil
 }
+
+// Blobs is the store of attachment files (JALON_BLOB_URL).
+func (a *App) Blobs() blobstore.Store { return a.blobs }
 
 // buildJobs assembles notifications, push and the River client. The client
 // works the queue only in a process configured to (Worker.Enabled); every
@@ -274,6 +280,7 @@ func (a *App) buildHandler() http.Handler {
 		Privacy:      s.Privacy,
 		Push:         s.Push,
 		RecordAccess: s.RecordAccess,
+		Risk:         s.Risk,
 		Users:        s.Users,
 		Visits:       s.Visits,
 	}
@@ -282,6 +289,7 @@ func (a *App) buildHandler() http.Handler {
 		Evaluations: s.Evaluations,
 		Logbook:     s.Logbook,
 		Orgs:        s.Orgs,
+		Risk:        s.Risk,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}

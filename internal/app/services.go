@@ -18,6 +18,7 @@ import (
 	"jalon/internal/privacy"
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
+	"jalon/internal/risk"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -56,8 +57,10 @@ type Services struct {
 	Push *push.Service
 	// RecordAccess records and lists who read apprentices' records.
 	RecordAccess *recordaccess.Service
-	Users        *users.Service
-	Visits       *visits.Service
+	// Risk computes risks and records interventions.
+	Risk   *risk.Service
+	Users  *users.Service
+	Visits *visits.Service
 }
 
 // base is what every area's service is built on.
@@ -96,9 +99,14 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
 	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess, Redirect: cfg.Blob.Redirect}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
+	policy, err := risk.PolicyFrom(cfg.Risk)
+	if err != nil {
+		return err
+	}
+	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,

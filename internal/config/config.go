@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -59,11 +60,16 @@ type Config struct {
 	Worker   WorkerConfig
 	// databaseURLDefaulted: DATABASE_URL was not set (refused in production).
 	databaseURLDefaulted bool
-	BlobDir              string
+	Blob                 BlobConfig
 
 	Identity IdentityConfig
 
 	Retention RetentionConfig
+
+	// Risk configures the risk score (internal/risk): when it is computed,
+	// its level thresholds, and overrides of its reasons' weights and
+	// thresholds (risk.DefaultPolicy documents the defaults).
+	Risk RiskConfig
 
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API cross-origin and to open subscriptions; none by default.
@@ -191,6 +197,35 @@ type GraphQLConfig struct {
 	// AnonymousQueue more wait; beyond, RATE_LIMITED (httpserver.Gate).
 	AnonymousConcurrency int
 	AnonymousQueue       int
+}
+
+// BlobConfig says where attachment files are kept (internal/blobstore).
+type BlobConfig struct {
+	// URL is file:///path (one machine) or s3://bucket[/prefix]?endpoint=
+	// https://host[:port]&region=name (any number of machines): JALON_BLOB_URL,
+	// or file:<JALON_BLOB_DIR>; file:data/blobs by default.
+	URL string
+	// The object store's credentials, from the standard AWS variables
+	// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); never
+	// in the URL, which is logged.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// Redirect answers a download with a redirect to a presigned
+	// object-store URL instead of streaming it (JALON_BLOB_REDIRECT; s3 only).
+	Redirect bool
+}
+
+// S3 reports whether the files are in an object store.
+func (b BlobConfig) S3() bool { return strings.HasPrefix(b.URL, "s3:") }
+
+// FileURL is the file: URL of a directory (absolute, or relative to the
+// working directory).
+func FileURL(dir string) string {
+	if filepath.IsAbs(dir) {
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+	}
+	return "file:" + (&url.URL{Path: filepath.ToSlash(dir)}).EscapedPath()
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -329,6 +364,22 @@ type WorkerConfig struct {
 	GuardianMajorityPeriod time.Duration
 }
 
+// RiskConfig configures the risk computation. Weights and Thresholds are
+// overrides as "KIND=value,KIND=value" (e.g. "LOG_GAP=25"), checked against
+// the reasons internal/risk knows when the process starts.
+type RiskConfig struct {
+	// Every is how often every active contract's risk is computed (and the
+	// week's snapshot written); RefreshEvery how often the contracts whose
+	// data changed are recomputed; DigestEvery how often the weekly digest
+	// job looks whether Monday morning has come.
+	Every, RefreshEvery, DigestEvery time.Duration
+	// WatchAt and HighAt are the scores from which a contract is WATCH and
+	// HIGH.
+	WatchAt, HighAt int
+	Weights         string
+	Thresholds      string
+}
+
 // Production reports whether the process runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -390,7 +441,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
 		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
 		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
-		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
+		Blob:            r.blob(),
 	}
 	c.DatabaseListenURL = r.connString("JALON_DATABASE_LISTEN_URL")
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
@@ -478,6 +529,15 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
+	c.Risk = RiskConfig{
+		Every:        r.duration("JALON_RISK_INTERVAL", time.Hour),
+		RefreshEvery: r.duration("JALON_RISK_REFRESH_INTERVAL", time.Minute),
+		DigestEvery:  r.duration("JALON_RISK_DIGEST_INTERVAL", 15*time.Minute),
+		WatchAt:      r.integer("JALON_RISK_WATCH_AT", 20),
+		HighAt:       r.integer("JALON_RISK_HIGH_AT", 45),
+		Weights:      r.str("JALON_RISK_WEIGHTS", ""),
+		Thresholds:   r.str("JALON_RISK_THRESHOLDS", ""),
+	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	c.HTTP = HTTPConfig{
 		ReadHeaderTimeout: r.duration("JALON_HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
@@ -540,6 +600,8 @@ func (c Config) validate() error {
 		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
+	case c.Risk.WatchAt < 1 || c.Risk.HighAt <= c.Risk.WatchAt:
+		return errors.New("JALON_RISK_WATCH_AT, JALON_RISK_HIGH_AT: 1 <= WATCH_AT < HIGH_AT")
 	case c.Websocket.MaxPerUser < 1:
 		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
 	case c.Websocket.MaxTotal < 1:
@@ -620,6 +682,40 @@ func (r *reader) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// blob reads where files are kept: JALON_BLOB_URL, or JALON_BLOB_DIR (its
+// older form, a directory), and the object store's credentials.
+func (r *reader) blob() BlobConfig {
+	b := BlobConfig{
+		URL:             r.str("JALON_BLOB_URL", ""),
+		AccessKeyID:     r.str("AWS_ACCESS_KEY_ID", ""),
+		SecretAccessKey: r.str("AWS_SECRET_ACCESS_KEY", ""),
+		SessionToken:    r.str("AWS_SESSION_TOKEN", ""),
+		Redirect:        r.boolean("JALON_BLOB_REDIRECT", false),
+	}
+	dir := r.str("JALON_BLOB_DIR", "")
+	switch {
+	case dir != "" && b.URL != "":
+		r.fail("JALON_BLOB_DIR", "set JALON_BLOB_URL or JALON_BLOB_DIR (a folder, the same as JALON_BLOB_URL=file:<folder>), not both")
+	case dir != "":
+		b.URL = FileURL(dir)
+	case b.URL == "":
+		b.URL = FileURL("data/blobs")
+	}
+	u, err := url.Parse(b.URL)
+	switch {
+	case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
+		// Not echoed: a mistyped URL may hold a secret.
+		r.fail("JALON_BLOB_URL", "expected file:///path or s3://bucket?endpoint=https://host&region=name")
+	case u.User != nil:
+		r.fail("JALON_BLOB_URL", "credentials do not belong in the URL (it is logged): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	case u.Scheme == "s3" && (b.AccessKeyID == "" || b.SecretAccessKey == ""):
+		r.fail("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required with an s3:// JALON_BLOB_URL")
+	case u.Scheme != "s3" && b.Redirect:
+		r.fail("JALON_BLOB_REDIRECT", "redirects go to an object store: set an s3:// JALON_BLOB_URL, or unset JALON_BLOB_REDIRECT")
+	}
+	return b
 }
 
 func (r *reader) integer(name string, def int) int {

@@ -328,3 +328,44 @@ func TestTracingFollowsTheOpenTelemetryVariables(t *testing.T) {
 		}
 	}
 }
+
+// Files live where JALON_BLOB_URL says, or JALON_BLOB_DIR (the older name
+// of a file: URL), in data/blobs by default; an object store needs the AWS
+// credential variables, never credentials in the URL.
+func TestBlobStore(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                                    "file:data/blobs",
+		"JALON_BLOB_DIR=/var/lib/jalon/blobs": "file:///var/lib/jalon/blobs",
+		"JALON_BLOB_DIR=my blobs":             "file:my%20blobs",
+		"JALON_BLOB_URL=file:///srv/blobs":    "file:///srv/blobs",
+	} {
+		vars := map[string]string{}
+		if k, v, ok := strings.Cut(env, "="); ok {
+			vars[k] = v
+		}
+		c, err := load(vars)
+		if err != nil || c.Blob.URL != want || c.Blob.S3() {
+			t.Errorf("%s: %q %v, want %q", env, c.Blob.URL, err, want)
+		}
+	}
+	s3 := map[string]string{"JALON_BLOB_URL": "s3://files?endpoint=https://s3.example.org&region=eu",
+		"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "sekrit", "AWS_SESSION_TOKEN": "tok", "JALON_BLOB_REDIRECT": "true"}
+	c, err := load(s3)
+	if err != nil || !c.Blob.S3() || c.Blob.AccessKeyID != "AKIA1" || c.Blob.SecretAccessKey != "sekrit" || c.Blob.SessionToken != "tok" || !c.Blob.Redirect {
+		t.Fatalf("s3: %+v %v", c.Blob, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"JALON_BLOB_DIR":      {"JALON_BLOB_DIR": "/x", "JALON_BLOB_URL": "file:///y"},
+		"JALON_BLOB_URL":      {"JALON_BLOB_URL": "gs://files?key=sekrit"},
+		"AWS_ACCESS_KEY_ID":   {"JALON_BLOB_URL": "s3://files"},
+		"JALON_BLOB_REDIRECT": {"JALON_BLOB_REDIRECT": "true"},
+	} {
+		if _, err := load(env); err == nil || !strings.HasPrefix(err.Error(), name+":") || strings.Contains(err.Error(), "sekrit") {
+			t.Errorf("%v: %v, want an error naming %s", env, err, name)
+		}
+	}
+	creds := map[string]string{"JALON_BLOB_URL": "s3://AKIA1:sekrit@files?endpoint=https://h", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+	if _, err := load(creds); err == nil || !strings.HasPrefix(err.Error(), "JALON_BLOB_URL:") || strings.Contains(err.Error(), "sekrit") {
+		t.Errorf("credentials in the URL: %v", err)
+	}
+}

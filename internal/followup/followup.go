@@ -42,6 +42,9 @@ const (
 	VisitToPlan       Kind = "VISIT_TO_PLAN"
 	VisitUpcoming     Kind = "VISIT_UPCOMING"
 	ContractEnding    Kind = "CONTRACT_ENDING"
+	// InterventionCheck: the day an adviser chose to check again after an
+	// intervention (internal/risk) has come.
+	InterventionCheck Kind = "INTERVENTION_CHECK"
 )
 
 // Status of a follow-up.

@@ -164,4 +164,21 @@ var Rules = []Rule{
 			  AND v.starts_at < (($2::date + 2)::timestamp AT TIME ZONE 'Europe/Brussels')
 			  AND $1::timestamptz IS NOT NULL`,
 	},
+	{
+		// An intervention's nextCheckOn (internal/risk) has come: owner the
+		// contract's adviser, from that day. Period: the check date. It
+		// closes when the adviser records the next intervention on the
+		// contract (or the contract stops running).
+		Kind: InterventionCheck,
+		Query: `
+			SELECT c.id, c.adviser_id, i.id, i.next_check_on::text,
+			       (i.next_check_on::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(i.created_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://contracts/' || c.id || '/interventions'
+			FROM interventions i JOIN contracts c ON c.id = i.contract_id JOIN users a ON a.id = c.apprentice_id
+			WHERE i.next_check_on <= $2::date AND c.status IN ('ACTIVE', 'SUSPENDED') AND $1::timestamptz IS NOT NULL
+			  AND NOT EXISTS (SELECT 1 FROM interventions j
+			                  WHERE j.contract_id = i.contract_id AND (j.created_at, j.id) > (i.created_at, i.id))`,
+	},
 }

@@ -37,6 +37,9 @@ const (
 	// FollowUpFlag: an open follow-up says something goes wrong on the
 	// contract (see FlaggingKinds): a visit is due at once.
 	FollowUpFlag Reason = "FOLLOW_UP"
+	// RiskFlag: the contract's risk (internal/risk) is HIGH: a visit is due
+	// at once.
+	RiskFlag Reason = "RISK"
 )
 
 // FlaggingKinds are the follow-up kinds that, while OPEN, put their contract
@@ -78,6 +81,8 @@ type Point struct{ Lat, Lng float64 }
 //     (for LOG_REVIEW_PENDING, the one escalated to the adviser); due on the
 //     follow-up's due date (the earliest, when several).
 //
+//   - RISK: the contract's risk is HIGH (internal/risk); due today.
+//
 // A contract in several cases is listed once, with its earliest due date. A
 // contract with an open visit (PROPOSED or CONFIRMED) is already planned and
 // left out.
@@ -87,8 +92,8 @@ type Point struct{ Lat, Lng float64 }
 // base_latitude/base_longitude), else not at all. The most overdue come
 // first, by urgency band: whole weeks of lateness, floor(daysOverdue / 7),
 // so days 0..6 late are one band, 7..13 the next, and the warning window
-// (-7..-1) the band before 0. Within a band the nearest come first (no
-// distance last), then by due date. FORBIDDEN for apprentices and tutors.
+// (-7..-1) the band before 0. Within a band higher risk comes first (level,
+// then score), then the nearest (no distance last), then by due date. FORBIDDEN for apprentices and tutors.
 func (s *Service) Planning(ctx context.Context, near *Point, limit int) ([]PlanningItem, error) {
 	p, err := auth.RequireRole(ctx, auth.Adviser, auth.Admin)
 	if err != nil {
