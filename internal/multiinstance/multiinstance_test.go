@@ -13,12 +13,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/minio/minio-go/v7"
 
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 	"jalon/internal/testapp"
+	"jalon/internal/testtools/s3server"
 )
 
 // The documents the phones send.
@@ -44,10 +46,10 @@ func TestTwoServersTwoWorkers(t *testing.T) {
 	fx := testapp.New(t) // the database, its fixtures and tokens (the test's own process serves nothing)
 	fx.Clock.Set(time.Now())
 	fcm := testapp.NewFakeFCM(t)
-	// The store every process shares. Switching to S3 is this line:
-	//   blobs := map[string]string{"JALON_BLOB_URL": blobtest.StartS3(t).URL}
-	blobs := map[string]string{"JALON_BLOB_DIR": t.TempDir()}
-	env := with(blobs, map[string]string{
+	// The store every process shares: a bucket of a real S3 server
+	// (SeaweedFS), as on several machines.
+	bucket := s3server.Start(t)
+	env := with(vars(bucket.Env()), map[string]string{
 		"DATABASE_URL":                        fx.DBURL,
 		"FIREBASE_CREDENTIALS_FILE":           fcm.CredentialsFile(t),
 		"JALON_FCM_ENDPOINT":                  fcm.URL + "/v1",
@@ -156,7 +158,7 @@ func TestTwoServersTwoWorkers(t *testing.T) {
 		}
 	})
 
-	t.Run("a file uploaded through A downloads through B", func(t *testing.T) {
+	t.Run("a file uploaded through A downloads through B", func(t *testing.T) { // from the bucket
 		entry := fx.NewLogEntry(t, c) // a draft
 		content := append([]byte("\x89PNG\r\n\x1a\n"), []byte(strings.Repeat("jalon", 2000))...)
 		res := testapp.At(a.URL).Upload(t, tokens[c.Apprentice.ID], attach, map[string]any{"e": entry.String()}, "f", "photo.png", content)
@@ -167,6 +169,10 @@ func TestTwoServersTwoWorkers(t *testing.T) {
 		url := b.URL + strings.TrimPrefix(up.AddLogAttachment.URL, a.URL)
 		if !strings.HasPrefix(up.AddLogAttachment.URL, a.URL+"/files/") {
 			t.Fatalf("attachment URL %q", up.AddLogAttachment.URL)
+		}
+		id := up.AddLogAttachment.ID
+		if _, err := bucket.Client().StatObject(context.Background(), bucket.Bucket, id[:2]+"/"+id, minio.StatObjectOptions{}); err != nil {
+			t.Fatalf("the file is not in the bucket: %v", err)
 		}
 		got, code := download(t, url, "")
 		if code != http.StatusOK || string(got) != string(content) {

@@ -76,7 +76,7 @@ func TestBehindPgBouncerInTransactionMode(t *testing.T) {
 		"DATABASE_URL":              bouncer.url("", pooledMode),
 		"JALON_DATABASE_LISTEN_URL": direct,
 		"JALON_DB_MAX_CONNS":        "8", // eight client connections on PgBouncer's two
-		"JALON_BLOB_DIR":            t.TempDir(),
+		"JALON_BLOB_URL":            "file:" + t.TempDir(),
 		"FIREBASE_CREDENTIALS_FILE": fcm.CredentialsFile(t),
 		"JALON_FCM_ENDPOINT":        fcm.URL + "/v1",
 		"JALON_FIREBASE_PROJECT_ID": "jalon-test",

@@ -85,8 +85,8 @@ type process struct {
 }
 
 // environment is what every process gets besides the variables the test
-// passes: the host's environment without any Jalon, database, Firebase or
-// OpenTelemetry setting of the developer's shell, in development mode
+// passes: the host's environment without any Jalon, database, Firebase,
+// AWS or OpenTelemetry setting of the developer's shell, in development mode
 // (the built-in keys, which the test's fixtures also sign tokens with),
 // logging JSON.
 func environment(extra map[string]string) []string {
@@ -94,7 +94,7 @@ func environment(extra map[string]string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "JALON_") || strings.HasPrefix(k, "FIREBASE_") || strings.HasPrefix(k, "OTEL_") ||
-			k == "DATABASE_URL" || k == "TEST_DATABASE_URL" {
+			strings.HasPrefix(k, "AWS_") || k == "DATABASE_URL" || k == "TEST_DATABASE_URL" {
 			continue
 		}
 		env = append(env, kv)
@@ -259,6 +259,16 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// vars turns KEY=value lines (such as s3server's Env) into a map.
+func vars(lines []string) map[string]string {
+	out := map[string]string{}
+	for _, l := range lines {
+		k, v, _ := strings.Cut(l, "=")
+		out[k] = v
+	}
+	return out
 }
 
 // with returns a copy of env with more variables.
