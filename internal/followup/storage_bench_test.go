@@ -12,8 +12,8 @@ import (
 // for docs/capacity.md: 10,000 contracts and their people, 30,000
 // evaluations with eight criteria each (scored and commented once started)
 // and their signatures, the visits, and what the scan wrote (follow-ups,
-// notifications, delivery jobs), plus one phone per apprentice with one
-// delivery record per notification. Time is not what it measures.
+// notifications, delivery jobs), the risk computation's weekly snapshot,
+// plus one phone per apprentice with one delivery record per notification. Time is not what it measures.
 //
 //	go test ./internal/followup/ -run '^$' -bench Storage -benchtime 1x
 func BenchmarkStorage10000Contracts(b *testing.B) {
@@ -29,6 +29,9 @@ func BenchmarkStorage10000Contracts(b *testing.B) {
 	if _, err := a.App.FollowUps.Scan(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+	if _, err := a.App.Risk.ComputeAll(context.Background()); err != nil { // a risk and the week's snapshot per contract
+		b.Fatal(err)
+	}
 	a.Exec(b, `INSERT INTO devices (user_id, token, platform, app_version)
 		SELECT id, 'fcm-' || id || '-' || repeat('x', 100), 'ANDROID', '1.4.2' FROM users WHERE role = 'APPRENTICE'`)
 	a.Exec(b, `INSERT INTO notification_deliveries (notification_id, device_id)
@@ -37,5 +40,5 @@ func BenchmarkStorage10000Contracts(b *testing.B) {
 	for range b.N {
 	}
 	a.ReportStorage(b, "users", "contracts", "evaluations", "evaluation_criteria", "evaluation_signatures",
-		"visits", "follow_ups", "notifications", "river_job", "devices", "notification_deliveries")
+		"visits", "follow_ups", "notifications", "river_job", "devices", "notification_deliveries", "risk_snapshots")
 }
