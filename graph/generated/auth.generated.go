@@ -75,6 +75,7 @@ type MutationResolver interface {
 	ConfirmVisit(ctx context.Context, id uuid.UUID) (visits.Visit, error)
 	CancelVisit(ctx context.Context, id uuid.UUID, reason string) (visits.Visit, error)
 	CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (visits.Visit, error)
+	ScheduleVisitTour(ctx context.Context, date time.Time, stops []visits.TourStopInput) ([]visits.Visit, error)
 	RotateCalendarFeed(ctx context.Context) (string, error)
 	RevokeCalendarFeed(ctx context.Context) (bool, error)
 }
@@ -563,6 +564,28 @@ func (ec *executionContext) field_Mutation_saveEvaluation_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scheduleVisitTour_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "stops",
+		func(ctx context.Context, v any) ([]visits.TourStopInput, error) {
+			return ec.unmarshalNVisitTourStopInput2ᚕjalonᚋinternalᚋvisitsᚐTourStopInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["stops"] = arg1
 	return args, nil
 }
 
@@ -2648,6 +2671,50 @@ func (ec *executionContext) fieldContext_Mutation_completeVisit(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_scheduleVisitTour(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleVisitTour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleVisitTour(ctx, fc.Args["date"].(time.Time), fc.Args["stops"].([]visits.TourStopInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕjalonᚋinternalᚋvisitsᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleVisitTour(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleVisitTour_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_rotateCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3439,6 +3506,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "completeVisit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_completeVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduleVisitTour":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleVisitTour(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	User() UserResolver
 	Visit() VisitResolver
 	VisitPlanningItem() VisitPlanningItemResolver
+	VisitTourStop() VisitTourStopResolver
 }
 
 type DirectiveRoot struct {
@@ -275,6 +276,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GeoPoint struct {
+		Lat func(childComplexity int) int
+		Lng func(childComplexity int) int
+	}
+
 	GuardianLink struct {
 		Apprentice    func(childComplexity int) int
 		Basis         func(childComplexity int) int
@@ -318,6 +324,7 @@ type ComplexityRoot struct {
 	}
 
 	LinkGuardianPayload struct {
+		InvitationEmailed   func(childComplexity int) int
 		InvitationExpiresAt func(childComplexity int) int
 		InvitationURL       func(childComplexity int) int
 		Link                func(childComplexity int) int
@@ -393,6 +400,7 @@ type ComplexityRoot struct {
 		RotateCalendarFeed            func(childComplexity int) int
 		SaveEvaluation                func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
 		ScheduleVisit                 func(childComplexity int, input model.ScheduleVisitInput) int
+		ScheduleVisitTour             func(childComplexity int, date time.Time, stops []visits.TourStopInput) int
 		SetGuardianSharing            func(childComplexity int, logBook bool) int
 		SignEvaluation                func(childComplexity int, id uuid.UUID) int
 		SubmitLogEntry                func(childComplexity int, id uuid.UUID) int
@@ -474,6 +482,7 @@ type ComplexityRoot struct {
 		UnreadNotificationCount func(childComplexity int) int
 		Visit                   func(childComplexity int, id uuid.UUID) int
 		VisitPlanning           func(childComplexity int, first *int, near *model.GeoPointInput) int
+		VisitTour               func(childComplexity int, date time.Time, maxVisits *int, from *model.GeoPointInput) int
 		Visits                  func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 	}
 
@@ -610,6 +619,27 @@ type ComplexityRoot struct {
 		CompletedAt func(childComplexity int) int
 		Outcome     func(childComplexity int) int
 		Summary     func(childComplexity int) int
+	}
+
+	VisitTour struct {
+		Date          func(childComplexity int) int
+		DepartAt      func(childComplexity int) int
+		DistanceKm    func(childComplexity int) int
+		ReturnAt      func(childComplexity int) int
+		Start         func(childComplexity int) int
+		Stops         func(childComplexity int) int
+		TravelMinutes func(childComplexity int) int
+	}
+
+	VisitTourStop struct {
+		Contract      func(childComplexity int) int
+		EndsAt        func(childComplexity int) int
+		Location      func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		StartsAt      func(childComplexity int) int
+		TravelKm      func(childComplexity int) int
+		TravelMinutes func(childComplexity int) int
+		Visit         func(childComplexity int) int
 	}
 }
 
@@ -1504,6 +1534,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
 
+	case "GeoPoint.lat":
+		if e.ComplexityRoot.GeoPoint.Lat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lat(childComplexity), true
+	case "GeoPoint.lng":
+		if e.ComplexityRoot.GeoPoint.Lng == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lng(childComplexity), true
+
 	case "GuardianLink.apprentice":
 		if e.ComplexityRoot.GuardianLink.Apprentice == nil {
 			break
@@ -1688,6 +1731,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Intervention.Note(childComplexity), true
 
+	case "LinkGuardianPayload.invitationEmailed":
+		if e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed(childComplexity), true
 	case "LinkGuardianPayload.invitationExpiresAt":
 		if e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt == nil {
 			break
@@ -2203,6 +2252,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleVisit(childComplexity, args["input"].(model.ScheduleVisitInput)), true
+	case "Mutation.scheduleVisitTour":
+		if e.ComplexityRoot.Mutation.ScheduleVisitTour == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleVisitTour_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleVisitTour(childComplexity, args["date"].(time.Time), args["stops"].([]visits.TourStopInput)), true
 	case "Mutation.setGuardianSharing":
 		if e.ComplexityRoot.Mutation.SetGuardianSharing == nil {
 			break
@@ -2701,6 +2761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VisitPlanning(childComplexity, args["first"].(*int), args["near"].(*model.GeoPointInput)), true
+	case "Query.visitTour":
+		if e.ComplexityRoot.Query.VisitTour == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitTour_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitTour(childComplexity, args["date"].(time.Time), args["maxVisits"].(*int), args["from"].(*model.GeoPointInput)), true
 	case "Query.visits":
 		if e.ComplexityRoot.Query.Visits == nil {
 			break
@@ -3234,6 +3305,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VisitReport.Summary(childComplexity), true
 
+	case "VisitTour.date":
+		if e.ComplexityRoot.VisitTour.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Date(childComplexity), true
+	case "VisitTour.departAt":
+		if e.ComplexityRoot.VisitTour.DepartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.DepartAt(childComplexity), true
+	case "VisitTour.distanceKm":
+		if e.ComplexityRoot.VisitTour.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.DistanceKm(childComplexity), true
+	case "VisitTour.returnAt":
+		if e.ComplexityRoot.VisitTour.ReturnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.ReturnAt(childComplexity), true
+	case "VisitTour.start":
+		if e.ComplexityRoot.VisitTour.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Start(childComplexity), true
+	case "VisitTour.stops":
+		if e.ComplexityRoot.VisitTour.Stops == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Stops(childComplexity), true
+	case "VisitTour.travelMinutes":
+		if e.ComplexityRoot.VisitTour.TravelMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.TravelMinutes(childComplexity), true
+
+	case "VisitTourStop.contract":
+		if e.ComplexityRoot.VisitTourStop.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Contract(childComplexity), true
+	case "VisitTourStop.endsAt":
+		if e.ComplexityRoot.VisitTourStop.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.EndsAt(childComplexity), true
+	case "VisitTourStop.location":
+		if e.ComplexityRoot.VisitTourStop.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Location(childComplexity), true
+	case "VisitTourStop.reason":
+		if e.ComplexityRoot.VisitTourStop.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Reason(childComplexity), true
+	case "VisitTourStop.startsAt":
+		if e.ComplexityRoot.VisitTourStop.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.StartsAt(childComplexity), true
+	case "VisitTourStop.travelKm":
+		if e.ComplexityRoot.VisitTourStop.TravelKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.TravelKm(childComplexity), true
+	case "VisitTourStop.travelMinutes":
+		if e.ComplexityRoot.VisitTourStop.TravelMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.TravelMinutes(childComplexity), true
+	case "VisitTourStop.visit":
+		if e.ComplexityRoot.VisitTourStop.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Visit(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3271,6 +3434,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateContractDatesInput", ec.unmarshalInputUpdateContractDatesInput),
 			graphql.NewInputUnmarshaler("UpdateLogEntryInput", ec.unmarshalInputUpdateLogEntryInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
+			graphql.NewInputUnmarshaler("VisitTourStopInput", ec.unmarshalInputVisitTourStopInput),
 		)
 	}
 	first := true
@@ -4230,7 +4394,7 @@ input LinkGuardianInput {
   locale: Locale
   "How they are related to the apprentice."
   relationship: GuardianRelationship!
-  "A first password for a new account (at least 10 characters), as createUser takes one; an invitation is created all the same."
+  "A first password for a new account (at least 10 characters), as createUser takes one; the guardian then gets no invitation."
   password: String
 }
 
@@ -4238,10 +4402,12 @@ input LinkGuardianInput {
 type LinkGuardianPayload {
   "The link (an existing one, unchanged, when the two were already linked)."
   link: GuardianLink!
-  "When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed."
+  "When the guardian's account has no password yet and e-mail is off: the single-use link with which they set one (acceptInvitation, or the page at the link), shown this once for the admin to hand over. Null when the invitation is e-mailed (invitationEmailed): the link then goes to the guardian alone."
   invitationUrl: String
-  "When invitationUrl stops working."
+  "When the invitation stops working (e-mailed or not); null when there is none."
   invitationExpiresAt: Time
+  "Whether an invitation was created and is e-mailed to the guardian (e-mail configured)."
+  invitationEmailed: Boolean!
 }
 
 "What an apprentice shares with their guardians."
@@ -4854,7 +5020,7 @@ enum FollowUpStatus {
 type FollowUp {
   "Stable identifier (a UUID)."
   id: ID!
-  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING, CONTRACT_ENDING or INTERVENTION_CHECK. New kinds may appear."
+  "LOG_MISSING, LOG_REVIEW_PENDING, LOG_REVIEW_ESCALATED, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, SIGNATURE_ESCALATED, VISIT_TO_PLAN, VISIT_UPCOMING, CONTRACT_ENDING or INTERVENTION_CHECK. New kinds may appear."
   kind: String!
   "The contract concerned."
   contract: Contract!
@@ -5374,7 +5540,7 @@ type VisitPlanningItem {
   daysOverdue: Int!
   "Kilometres to the company, as the crow flies, from ` + "`" + `near` + "`" + ` or else from the adviser's base; null without either, or without company coordinates."
   distanceKm: Float
-  "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_PENDING)."
+  "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_ESCALATED)."
   followUpKind: String
 }
 
@@ -5398,6 +5564,69 @@ input ScheduleVisitInput {
   purpose: String!
   "Defaults to the company's address."
   place: String
+}
+
+"A point on Earth (WGS 84 degrees)."
+type GeoPoint {
+  "Latitude, −90 to 90."
+  lat: Float!
+  "Longitude, −180 to 180."
+  lng: Float!
+}
+
+"""
+A proposed day tour of company visits (visitTour): contracts of the planning
+queue grouped around the most urgent one, in a round trip from the start,
+with the adviser's visits already planned that day kept as fixed stops.
+Estimates only: nothing is scheduled until scheduleVisitTour.
+"""
+type VisitTour {
+  "The day (Brussels)."
+  date: Date!
+  "Where the tour starts and ends: ` + "`" + `from` + "`" + `, or else the adviser's base."
+  start: GeoPoint!
+  "When to leave the start."
+  departAt: Time!
+  "When back at the start."
+  returnAt: Time!
+  "The stops in route order: proposed visits and the visits already planned that day (fixed)."
+  stops: [VisitTourStop!]!
+  "Estimated road kilometres of the whole round trip."
+  distanceKm: Float!
+  "Estimated minutes on the road for the whole round trip."
+  travelMinutes: Int!
+}
+
+"One stop of a day tour."
+type VisitTourStop {
+  "The contract whose company is visited."
+  contract: Contract!
+  "The visit already planned at this time (a fixed stop); null for a proposed visit."
+  visit: Visit
+  "Why the contract needs a visit (planning queue); null for a fixed stop."
+  reason: VisitPlanningReason
+  "Start of the visit (proposed: on a 5-minute mark)."
+  startsAt: Time!
+  "End of the visit."
+  endsAt: Time!
+  "The company's position; null when unknown (a fixed stop only; it then counts as no travel)."
+  location: GeoPoint
+  "Estimated road kilometres from the previous stop (or the start)."
+  travelKm: Float!
+  "Estimated minutes on the road from the previous stop (or the start)."
+  travelMinutes: Int!
+}
+
+"One visit of a tour to schedule (scheduleVisitTour), e.g. a stop of visitTour."
+input VisitTourStopInput {
+  "An ACTIVE or SUSPENDED contract the caller advises."
+  contractId: ID!
+  "Start, on the tour's date (Brussels), not in the past."
+  startsAt: Time!
+  "End, after startsAt and at most 8 hours later."
+  endsAt: Time!
+  "What the visit is for, 1 to 1000 characters (default: \"Visite de suivi\")."
+  purpose: String
 }
 
 "New times of an open visit (rescheduleVisit)."
@@ -5462,6 +5691,22 @@ extend type Query {
     "Measure distances from here instead of the adviser's base."
     near: GeoPointInput
   ): [VisitPlanningItem!]!
+  """
+  Advisers: a proposed tour for one day through contracts of their planning
+  queue (queue order: the most urgent one anchors the tour, the next ones
+  within the configured radius of it join), from ` + "`" + `from` + "`" + ` or else their base
+  and back, ordered by nearest neighbour improved by 2-opt, with travel times
+  estimated from distances and their visits of that day kept as fixed stops.
+  Nothing is scheduled. VALIDATION_FAILED without ` + "`" + `from` + "`" + ` when they have no base.
+  """
+  visitTour(
+    "The day, today or later."
+    date: Date!
+    "At most this many proposed visits, 1 to 10 (default 5)."
+    maxVisits: Int
+    "Start and end here instead of the adviser's base."
+    from: GeoPointInput
+  ): VisitTour!
 }
 
 extend type Mutation {
@@ -5496,6 +5741,20 @@ extend type Mutation {
     "The report."
     input: CompleteVisitInput!
   ): Visit!
+  """
+  The adviser (or an admin) schedules visits of one day all or none, each as
+  scheduleVisit would (who may, its rules; the tutor and the apprentice are notified). On any error
+  nothing is scheduled and extensions.stopIndex names the stop (CONFLICT when
+  a stop overlaps another visit of the adviser or another stop; NOT_FOUND for a
+  contract they do not advise). A stop identical to an open visit already
+  scheduled (same contract and times) keeps that visit: retrying is safe.
+  """
+  scheduleVisitTour(
+    "The day (Brussels) every stop starts on."
+    date: Date!
+    "1 to 10 visits, one per contract."
+    stops: [VisitTourStopInput!]!
+  ): [Visit!]!
   "Advisers: a new secret iCalendar feed URL of their visits; the previous URL stops working."
   rotateCalendarFeed: String!
   "Advisers: the feed URL stops working."
@@ -5933,6 +6192,16 @@ func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lat":
+		return ec.fieldContext_GeoPoint_lat(ctx, field)
+	case "lng":
+		return ec.fieldContext_GeoPoint_lng(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
 func (ec *executionContext) childFields_GuardianLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6025,6 +6294,8 @@ func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context,
 		return ec.fieldContext_LinkGuardianPayload_invitationUrl(ctx, field)
 	case "invitationExpiresAt":
 		return ec.fieldContext_LinkGuardianPayload_invitationExpiresAt(ctx, field)
+	case "invitationEmailed":
+		return ec.fieldContext_LinkGuardianPayload_invitationEmailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LinkGuardianPayload", field.Name)
 }
@@ -6451,6 +6722,48 @@ func (ec *executionContext) childFields_VisitReport(ctx context.Context, field g
 		return ec.fieldContext_VisitReport_completedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitReport", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitTour(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_VisitTour_date(ctx, field)
+	case "start":
+		return ec.fieldContext_VisitTour_start(ctx, field)
+	case "departAt":
+		return ec.fieldContext_VisitTour_departAt(ctx, field)
+	case "returnAt":
+		return ec.fieldContext_VisitTour_returnAt(ctx, field)
+	case "stops":
+		return ec.fieldContext_VisitTour_stops(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_VisitTour_distanceKm(ctx, field)
+	case "travelMinutes":
+		return ec.fieldContext_VisitTour_travelMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitTour", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitTourStop(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contract":
+		return ec.fieldContext_VisitTourStop_contract(ctx, field)
+	case "visit":
+		return ec.fieldContext_VisitTourStop_visit(ctx, field)
+	case "reason":
+		return ec.fieldContext_VisitTourStop_reason(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_VisitTourStop_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_VisitTourStop_endsAt(ctx, field)
+	case "location":
+		return ec.fieldContext_VisitTourStop_location(ctx, field)
+	case "travelKm":
+		return ec.fieldContext_VisitTourStop_travelKm(ctx, field)
+	case "travelMinutes":
+		return ec.fieldContext_VisitTourStop_travelMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitTourStop", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -156,10 +156,12 @@ type GeoPointInput struct {
 type LinkGuardianPayload struct {
 	// The link (an existing one, unchanged, when the two were already linked).
 	Link *guardians.Link `json:"link"`
-	// When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed.
+	// When the guardian's account has no password yet and e-mail is off: the single-use link with which they set one (acceptInvitation, or the page at the link), shown this once for the admin to hand over. Null when the invitation is e-mailed (invitationEmailed): the link then goes to the guardian alone.
 	InvitationURL *string `json:"invitationUrl,omitempty"`
-	// When invitationUrl stops working.
+	// When the invitation stops working (e-mailed or not); null when there is none.
 	InvitationExpiresAt *time.Time `json:"invitationExpiresAt,omitempty"`
+	// Whether an invitation was created and is e-mailed to the guardian (e-mail configured).
+	InvitationEmailed bool `json:"invitationEmailed"`
 }
 
 // A log entry in a LogEntryConnection, with its cursor.

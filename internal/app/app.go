@@ -334,6 +334,10 @@ func (a *App) buildHandler() http.Handler {
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         handlers.Files(a.Logbook),
 
+			// Invitation links opened in a browser: a set-password page.
+			"GET " + identity.InvitationRoute:  handlers.Invitation(a.Identity),
+			"POST " + identity.InvitationRoute: handlers.Invitation(a.Identity),
+
 			// Unsubscribe links of e-mails: a page (GET), one click (POST).
 			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),
 			"POST " + mail.UnsubscribeRoute: handlers.Unsubscribe(a.Mail),

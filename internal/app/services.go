@@ -95,8 +95,14 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Admin = &admin.Service{Base: base, Notify: a.Notify}
 	s.Contracts = &contracts.Service{Base: base}
 	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls, Access: s.RecordAccess}
-	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
+	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify, Escalation: followup.Escalation(cfg.Escalation)}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
+	// Invitations are mailed when e-mail is on (the job mints the link it
+	// mails); off, linkGuardian shows the link to the admin instead.
+	s.Mail.Identity = s.Identity
+	if s.Mail.Enabled() {
+		s.Identity.Invitations = s.Mail
+	}
 	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
 		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess, Redirect: cfg.Blob.Redirect}
@@ -108,7 +114,7 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	}
 	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
-	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess}
+	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess, Tours: visits.TourSettings(cfg.Tours)}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
 		Guardians: s.Guardians, Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil

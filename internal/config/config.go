@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -70,6 +71,10 @@ type Config struct {
 	// its level thresholds, and overrides of its reasons' weights and
 	// thresholds (risk.DefaultPolicy documents the defaults).
 	Risk RiskConfig
+	// Escalation: when reminders and escalations to the adviser fire.
+	Escalation EscalationConfig
+	// Tours: how day tours of company visits are estimated (visitTour).
+	Tours ToursConfig
 
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API cross-origin and to open subscriptions; none by default.
@@ -132,6 +137,34 @@ type RetentionConfig struct {
 	// Apprentices whose contracts all ended this many days ago are erased.
 	EndedContractsDays int
 	Every              time.Duration
+}
+
+// EscalationConfig holds the delays, in days, of the follow-up reminders
+// and of their escalation to the adviser (internal/followup): an entry
+// waiting for review reminds the tutor after ReviewReminderDays and escalates
+// to the adviser after ReviewEscalationDays; an evaluation waiting for a
+// signature reminds the signer after SignatureReminderDays and, while the
+// apprentice is the one who has not signed, escalates to the adviser after
+// SignatureEscalationDays.
+type EscalationConfig struct {
+	ReviewReminderDays      int
+	ReviewEscalationDays    int
+	SignatureReminderDays   int
+	SignatureEscalationDays int
+}
+
+// ToursConfig says how a day tour of company visits (visitTour) is
+// estimated: travel time is the great-circle distance times RoadFactor at
+// SpeedKmh; each proposed visit lasts VisitLength; the day runs from DayStart
+// to DayEnd (Brussels wall-clock, as offsets from midnight); the companies of
+// one tour lie within RadiusKm of its first (most urgent) one.
+type ToursConfig struct {
+	SpeedKmh    float64
+	RoadFactor  float64
+	VisitLength time.Duration
+	DayStart    time.Duration
+	DayEnd      time.Duration
+	RadiusKm    float64
 }
 
 // IdentityConfig holds password hashing and login throttling settings.
@@ -538,6 +571,20 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		Weights:      r.str("JALON_RISK_WEIGHTS", ""),
 		Thresholds:   r.str("JALON_RISK_THRESHOLDS", ""),
 	}
+	c.Escalation = EscalationConfig{
+		ReviewReminderDays:      r.integer("JALON_FOLLOWUP_REVIEW_REMINDER_DAYS", 7),
+		ReviewEscalationDays:    r.integer("JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS", 14),
+		SignatureReminderDays:   r.integer("JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS", 7),
+		SignatureEscalationDays: r.integer("JALON_FOLLOWUP_SIGNATURE_ESCALATION_DAYS", 14),
+	}
+	c.Tours = ToursConfig{
+		SpeedKmh:    r.float("JALON_TOUR_SPEED_KMH", 45),
+		RoadFactor:  r.float("JALON_TOUR_ROAD_FACTOR", 1.3),
+		VisitLength: r.duration("JALON_TOUR_VISIT_LENGTH", 90*time.Minute),
+		DayStart:    r.clock("JALON_TOUR_DAY_START", 8*time.Hour+30*time.Minute),
+		DayEnd:      r.clock("JALON_TOUR_DAY_END", 17*time.Hour+30*time.Minute),
+		RadiusKm:    r.float("JALON_TOUR_RADIUS_KM", 50),
+	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	c.HTTP = HTTPConfig{
 		ReadHeaderTimeout: r.duration("JALON_HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
@@ -606,6 +653,20 @@ func (c Config) validate() error {
 		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
 	case c.Websocket.MaxTotal < 1:
 		return errors.New("JALON_WS_MAX_TOTAL: must be at least 1")
+	case c.Escalation.ReviewReminderDays < 1 || c.Escalation.ReviewEscalationDays <= c.Escalation.ReviewReminderDays:
+		return errors.New("JALON_FOLLOWUP_REVIEW_REMINDER_DAYS: at least 1, and JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS later than it")
+	case c.Escalation.SignatureReminderDays < 1 || c.Escalation.SignatureEscalationDays <= c.Escalation.SignatureReminderDays:
+		return errors.New("JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS: at least 1, and JALON_FOLLOWUP_SIGNATURE_ESCALATION_DAYS later than it")
+	case c.Tours.SpeedKmh < 5 || c.Tours.SpeedKmh > 130:
+		return errors.New("JALON_TOUR_SPEED_KMH: an average speed between 5 and 130 km/h")
+	case c.Tours.RoadFactor < 1 || c.Tours.RoadFactor > 3:
+		return errors.New("JALON_TOUR_ROAD_FACTOR: between 1 (as the crow flies) and 3")
+	case c.Tours.VisitLength < 15*time.Minute || c.Tours.VisitLength > 8*time.Hour:
+		return errors.New("JALON_TOUR_VISIT_LENGTH: between 15m and 8h")
+	case c.Tours.DayEnd <= c.Tours.DayStart:
+		return errors.New("JALON_TOUR_DAY_END: later than JALON_TOUR_DAY_START")
+	case c.Tours.RadiusKm <= 0:
+		return errors.New("JALON_TOUR_RADIUS_KM: a positive number of kilometres")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {
@@ -796,6 +857,33 @@ func (r *reader) tracing() TracingConfig {
 		}
 	}
 	return TracingConfig{Enabled: true, Endpoint: endpoint}
+}
+
+// float reads a number.
+func (r *reader) float(name string, def float64) float64 {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		r.fail(name, "not a number: %q", v)
+	}
+	return f
+}
+
+// clock parses a time of day "HH:MM" into its offset from midnight.
+func (r *reader) clock(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	t, err := time.Parse("15:04", v)
+	if err != nil {
+		r.fail(name, "not a time of day such as 08:30")
+		return def
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 }
 
 // origins parses "https://a.example,https://b.example:8443": exact origins,

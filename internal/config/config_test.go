@@ -369,3 +369,38 @@ func TestBlobStore(t *testing.T) {
 		t.Errorf("credentials in the URL: %v", err)
 	}
 }
+
+// and a bad value names its variable.
+func TestEscalationAndTours(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Escalation != (EscalationConfig{ReviewReminderDays: 7, ReviewEscalationDays: 14, SignatureReminderDays: 7, SignatureEscalationDays: 14}) {
+		t.Fatalf("escalation defaults %+v", c.Escalation)
+	}
+	if c.Tours != (ToursConfig{SpeedKmh: 45, RoadFactor: 1.3, VisitLength: 90 * time.Minute,
+		DayStart: 8*time.Hour + 30*time.Minute, DayEnd: 17*time.Hour + 30*time.Minute, RadiusKm: 50}) {
+		t.Fatalf("tour defaults %+v", c.Tours)
+	}
+	c, err = load(map[string]string{"JALON_FOLLOWUP_REVIEW_REMINDER_DAYS": "3", "JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS": "10",
+		"JALON_TOUR_SPEED_KMH": "60.5", "JALON_TOUR_DAY_START": "07:45", "JALON_TOUR_VISIT_LENGTH": "1h"})
+	if err != nil || c.Escalation.ReviewReminderDays != 3 || c.Escalation.ReviewEscalationDays != 10 || c.Tours.SpeedKmh != 60.5 ||
+		c.Tours.DayStart != 7*time.Hour+45*time.Minute || c.Tours.VisitLength != time.Hour {
+		t.Fatalf("overrides: %+v %+v %v", c.Escalation, c.Tours, err)
+	}
+	for name, bad := range map[string]string{
+		"JALON_FOLLOWUP_REVIEW_REMINDER_DAYS":    "0",
+		"JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS":  "7", // not later than the reminder
+		"JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS": "soon",
+		"JALON_TOUR_SPEED_KMH":                   "fast",
+		"JALON_TOUR_ROAD_FACTOR":                 "0.5",
+		"JALON_TOUR_DAY_START":                   "25:00",
+		"JALON_TOUR_RADIUS_KM":                   "-1",
+	} {
+		_, err := load(map[string]string{name: bad})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: want an error naming it, got %v", name, bad, err)
+		}
+	}
+}

@@ -45,9 +45,9 @@ const (
 // FlaggingKinds are the follow-up kinds that, while OPEN, put their contract
 // in the planning queue (reason FOLLOW_UP) from their due date: an
 // evaluation past its due date, and a log entry left unreviewed so long that
-// the follow-up escalated to the adviser (LOG_REVIEW_PENDING owned by the
-// adviser). Both are signs the tutor does not follow the apprentice.
-var FlaggingKinds = []string{"EVALUATION_OVERDUE", "LOG_REVIEW_PENDING"}
+// it escalated to the adviser (LOG_REVIEW_ESCALATED). Both are signs the
+// tutor does not follow the apprentice.
+var FlaggingKinds = []string{"EVALUATION_OVERDUE", "LOG_REVIEW_ESCALATED"}
 
 // PlanningItem is one contract that needs a visit.
 type PlanningItem struct {
@@ -78,7 +78,7 @@ type Point struct{ Lat, Lng float64 }
 // listed from WarningDays before the due date (the view visit_planning_due);
 //
 //   - FOLLOW_UP: an OPEN follow-up of a FlaggingKinds kind on the contract
-//     (for LOG_REVIEW_PENDING, the one escalated to the adviser); due on the
+//     (LOG_REVIEW_ESCALATED: the entry escalated to the adviser); due on the
 //     follow-up's due date (the earliest, when several).
 //
 //   - RISK: the contract's risk is HIGH (internal/risk); due today.
