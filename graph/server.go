@@ -50,9 +50,22 @@ type ServerOptions struct {
 	Tracing graphql.HandlerExtension
 }
 
+// Server is the GraphQL handler (gqlgen's) and the websockets it holds.
+type Server struct {
+	*handler.Server
+	sockets *sockets
+}
+
+// CloseWebsockets closes every subscription's websocket with 1012 (Service
+// Restart) and waits until they are gone or ctx ends; websockets opened from
+// then on are closed at once. A process calls it when it shuts down, after
+// it stopped accepting connections: graphql-ws clients reconnect (through
+// the load balancer, to another process) and subscribe again.
+func (s *Server) CloseWebsockets(ctx context.Context) { s.sockets.shutdown(ctx) }
+
 // NewServer builds the GraphQL handler: transports, limits checked before
 // execution, automatic persisted queries, and the error presenter.
-func NewServer(r *Resolver, o ServerOptions) *handler.Server {
+func NewServer(r *Resolver, o ServerOptions) *Server {
 	// Served and introspected: the schema without @defer (PublicSchema).
 	cfg := generated.Config{Resolvers: r, Schema: PublicSchema()}
 	if _, err := countFirst(&cfg.Complexity, generated.NewExecutableSchema(cfg).Schema()); err != nil {
@@ -117,7 +130,7 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 		zerolog.Ctx(ctx).Error().Str("panic", fmt.Sprint(v)).Stack().Msg("resolver panic")
 		return errors.New("internal error")
 	})
-	return srv
+	return &Server{Server: srv, sockets: sockets}
 }
 
 // presentError gives every error an extensions.code. Domain errors show their

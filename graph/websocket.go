@@ -33,6 +33,10 @@ const (
 	closeInitTimeout   = 4408
 	closeTooMany       = 4429
 	closeTryAgainLater = 1013
+	// closeServiceRestart ends the sockets of a process shutting down; the
+	// client reconnects (through the load balancer, to another process)
+	// and subscribes again.
+	closeServiceRestart = 1012
 )
 
 const transportWSProtocol = "graphql-transport-ws"
@@ -48,6 +52,11 @@ type sockets struct {
 	mu      sync.Mutex
 	total   int
 	perUser map[uuid.UUID]int
+	// open holds every socket that has a slot (for shutdown); closed is
+	// set once the process shuts down: no new socket is accepted.
+	open     map[*socket]struct{}
+	closed   bool
+	released chan struct{} // signalled when a socket gives its slot back
 }
 
 func newSockets(cfg config.WebsocketConfig, c clock.Clock) *sockets {
@@ -57,14 +66,15 @@ func newSockets(cfg config.WebsocketConfig, c clock.Clock) *sockets {
 	if cfg.InitTimeout <= 0 {
 		cfg.InitTimeout = 5 * time.Second
 	}
-	return &sockets{cfg: cfg, clock: c, perUser: map[uuid.UUID]int{}}
+	return &sockets{cfg: cfg, clock: c, perUser: map[uuid.UUID]int{}, open: map[*socket]struct{}{},
+		released: make(chan struct{}, 1)}
 }
 
 // transport returns t guarded: init timeout, pings, caps and close codes.
 // t's InitFunc authenticates (it is run after the init deadline is
 // disarmed, and before the per-user cap is checked).
 func (s *sockets) transport(t transport.Websocket) graphql.Transport {
-	t.Implementation = acceptor{inner: t.Implementation, initTimeout: s.cfg.InitTimeout}
+	t.Implementation = acceptor{inner: t.Implementation, initTimeout: s.cfg.InitTimeout, s: s}
 	t.InitFunc = s.init(t.InitFunc)
 	t.InitTimeout = 0 // ours closes with 4408
 	t.PingPongInterval = s.cfg.PingInterval
@@ -81,14 +91,14 @@ type guarded struct {
 }
 
 func (g guarded) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if !g.s.open() {
+	sock := &socket{}
+	if !g.s.take(sock) {
 		w.Header().Set("Retry-After", strconv.Itoa(5))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte(`{"errors":[{"message":"too many open websockets, try again later","extensions":{"code":"RATE_LIMITED","retryAfter":5}}]}`))
 		return
 	}
-	sock := &socket{}
 	defer g.s.release(sock)
 	g.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, sock)), exec)
 	if sock.conn != nil {
@@ -99,14 +109,56 @@ func (g guarded) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	}
 }
 
-func (s *sockets) open() bool {
+// take gives sock a slot, unless the process is at its cap or shutting
+// down.
+func (s *sockets) take(sock *socket) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cfg.MaxTotal > 0 && s.total >= s.cfg.MaxTotal {
+	if s.closed || s.cfg.MaxTotal > 0 && s.total >= s.cfg.MaxTotal {
 		return false
 	}
 	s.total++
+	s.open[sock] = struct{}{}
 	return true
+}
+
+// attach records sock's accepted connection (under the lock: shutdown reads
+// it from another goroutine). A socket accepted after shutdown began is
+// closed at once.
+func (s *sockets) attach(sock *socket, c *closingConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sock.conn = c
+	if s.closed {
+		c.refuse(closeServiceRestart, "Service restart")
+	}
+}
+
+// shutdown closes every websocket with 1012 (Service Restart), so that
+// graphql-ws clients reconnect elsewhere and subscribe again (never a
+// silent complete), and waits until they are gone or ctx ends.
+func (s *sockets) shutdown(ctx context.Context) {
+	s.mu.Lock()
+	s.closed = true
+	for sock := range s.open {
+		if sock.conn != nil {
+			sock.conn.refuse(closeServiceRestart, "Service restart")
+		}
+	}
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		n := s.total
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-s.released:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // claim counts sock as one of user's sockets, unless they have too many.
@@ -125,6 +177,11 @@ func (s *sockets) release(sock *socket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total--
+	delete(s.open, sock)
+	select {
+	case s.released <- struct{}{}:
+	default:
+	}
 	if sock.user == uuid.Nil {
 		return
 	}
@@ -250,6 +307,7 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 type acceptor struct {
 	inner       transport.WebsocketImplementation
 	initTimeout time.Duration
+	s           *sockets
 }
 
 func (a acceptor) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
@@ -265,8 +323,8 @@ func (a acceptor) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 		return nil, err
 	}
 	c := &closingConn{WebsocketConn: ws}
-	if sock := socketFrom(r.Context()); sock != nil {
-		sock.conn = c
+	if sock := socketFrom(r.Context()); sock != nil && a.s != nil {
+		a.s.attach(sock, c)
 	}
 	if ws.Subprotocol() != transportWSProtocol {
 		c.refuse(closeSubprotocol, "Subprotocol not acceptable")

@@ -119,7 +119,9 @@ func migrate(ctx context.Context, cfg config.Config, args []string, out io.Write
 	if len(args) != 1 {
 		return errors.New("usage: jalon migrate up|down|status")
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	// Migrations need a session (River's run outside a transaction): the
+	// direct connection when DATABASE_URL is a pooler.
+	pool, err := postgres.Connect(ctx, cfg.SessionDatabaseURL(), cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}
@@ -141,9 +143,10 @@ func migrate(ctx context.Context, cfg config.Config, args []string, out io.Write
 }
 
 // connectMigrated opens the database of cfg with every migration applied:
-// operator commands work on a database in the current schema.
+// operator commands work on a database in the current schema, over the
+// direct connection (JALON_DATABASE_LISTEN_URL when set).
 func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	pool, err := postgres.Connect(ctx, cfg.SessionDatabaseURL(), cfg.DBMaxConns)
 	if err != nil {
 		return nil, err
 	}

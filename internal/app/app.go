@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,16 @@ type App struct {
 	// the configuration, and Close flushes it.
 	tracing     *tracing.Tracing
 	ownsTracing bool
+
+	// gql is the GraphQL handler, whose websockets Serve closes on shutdown.
+	gql *graph.Server
+
+	// session is the pool for what needs a session of its own (River's
+	// client, migrations, the live hub's LISTEN): Pool itself unless
+	// JALON_DATABASE_LISTEN_URL is set (DATABASE_URL may then be a
+	// transaction-mode pooler).
+	session     *pgxpool.Pool
+	ownsSession bool
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -118,7 +129,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 		a.Pool, a.ownsPool = pool, true
 	}
-	m, err := postgres.NewMigrator(a.Pool)
+	a.session = a.Pool
+	if cfg.DatabaseListenURL != "" {
+		pool, err := postgres.Connect(ctx, cfg.DatabaseListenURL, sessionPoolConns(cfg.DatabaseListenURL))
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("JALON_DATABASE_LISTEN_URL: %w", err)
+		}
+		a.session, a.ownsSession = pool, true
+	}
+	m, err := postgres.NewMigrator(a.session)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -160,7 +180,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	if cfg.SessionCache.Enabled {
 		// The listener starts with the first authenticated request.
 		a.Sessions = &auth.SessionCache{MaxAge: cfg.SessionCache.MaxAge}
-		a.Revocations = &live.Revocations{Listen: a.Pool.Config().ConnConfig, Cache: a.Sessions, Log: a.Log}
+		// LISTEN needs a session: the direct connection (JALON_DATABASE_LISTEN_URL).
+		a.Revocations = &live.Revocations{Listen: a.session.Config().ConnConfig, Cache: a.Sessions, Log: a.Log}
 		a.Sessions.Start = a.Revocations.Start
 	}
 	a.Handler = a.buildHandler()
@@ -193,7 +214,10 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
 		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
-	client, err := river.NewClient(riverpgxv5.New(a.Pool), cfg)
+	// On the session pool: a working River client LISTENs and elects a
+	// leader, which a transaction-mode pooler cannot carry. Jobs inserted
+	// in a request's transaction (InsertTx) use that transaction.
+	client, err := river.NewClient(riverpgxv5.New(a.session), cfg)
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
@@ -285,7 +309,7 @@ func (a *App) buildHandler() http.Handler {
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}
-	gql := graph.NewServer(resolver, graph.ServerOptions{
+	a.gql = graph.NewServer(resolver, graph.ServerOptions{
 		Limits:       a.Config.GraphQL,
 		Production:   a.Config.Production(),
 		Authenticate: authn.Authenticate,
@@ -298,7 +322,7 @@ func (a *App) buildHandler() http.Handler {
 		Tracing:          a.tracing.GraphQL(),
 	})
 	limits := a.Config.GraphQL
-	var endpoint http.Handler = gql
+	var endpoint http.Handler = a.gql
 	endpoint = loaders.Middleware(sources, endpoint)
 	endpoint = identity.ClientAddrMiddleware(a.Config.Identity.TrustedProxies, endpoint)
 	// Inside LimitBody, which reads the body: a slot of the gate is not
@@ -398,9 +422,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Log.Info().Dur("timeout", a.Config.ShutdownTimeout).Msg("shutting down: finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
+	// Websockets are hijacked connections, which Shutdown neither closes
+	// nor waits for: once the listener is closed, they are closed with
+	// 1012 so their clients reconnect elsewhere and subscribe again.
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() { a.gql.CloseWebsockets(shutdownCtx); close(closed) })
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
+	<-closed
 	return nil
 }
 
@@ -470,6 +500,9 @@ func (a *App) Close() {
 	if a.migrator != nil {
 		a.migrator.Close()
 	}
+	if a.ownsSession {
+		a.session.Close()
+	}
 	if a.ownsPool && a.Pool != nil {
 		a.Pool.Close()
 	}
@@ -481,4 +514,14 @@ func (a *App) Close() {
 		}
 		a.ownsTracing = false
 	}
+}
+
+// sessionPoolConns sizes the pool of JALON_DATABASE_LISTEN_URL: enough for
+// River's producers, completer, leader election and notifier, unless the
+// URL sets pool_max_conns itself (0 lets pgx read it).
+func sessionPoolConns(url string) int {
+	if strings.Contains(url, "pool_max_conns") {
+		return 0
+	}
+	return 10
 }

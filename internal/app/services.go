@@ -89,7 +89,7 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Mail = &mail.Service{Base: base, Sender: sender, Prefs: s.Push, URLs: a.urls, Metrics: a.metrics}
 	s.Notify = &notify.Notifier{Base: base, Push: s.Push, Mail: s.Mail}
 	s.Inbox = &notify.Service{Base: base}
-	s.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: s.Inbox,
+	s.Live = &live.Hub{Base: base, Listen: a.session.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
 	s.RecordAccess = &recordaccess.Service{Base: base}
 	s.Admin = &admin.Service{Base: base, Notify: a.Notify}

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // DevSigningSecret is the built-in development key for tokens and signed URLs.
@@ -36,6 +38,11 @@ type Config struct {
 	Env         string // "development" or "production"
 	Addr        string
 	DatabaseURL string
+	// DatabaseListenURL, when set, is a direct connection (a session of
+	// its own) for what cannot go through a transaction-mode pooler such
+	// as PgBouncer: LISTEN, River's workers and migrations; DatabaseURL then
+	// carries request traffic only. Empty: DatabaseURL serves both.
+	DatabaseListenURL string
 	// DBMaxConns bounds the pool shared by requests and job workers.
 	DBMaxConns int
 	LogLevel   string
@@ -437,6 +444,16 @@ func (c *Config) SetDevelopment() {
 	c.Env, c.envExplicit = "development", true
 }
 
+// SessionDatabaseURL is the connection for what needs a database session of
+// its own (LISTEN, River's workers, migrations, operator commands):
+// JALON_DATABASE_LISTEN_URL when set, else DATABASE_URL.
+func (c Config) SessionDatabaseURL() string {
+	if c.DatabaseListenURL != "" {
+		return c.DatabaseListenURL
+	}
+	return c.DatabaseURL
+}
+
 // DatabaseURLDefaulted reports whether DATABASE_URL was left unset (the
 // README's local server applies).
 func (c Config) DatabaseURLDefaulted() bool { return c.databaseURLDefaulted }
@@ -481,6 +498,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
 		Blob:            r.blob(),
 	}
+	c.DatabaseListenURL = r.connString("JALON_DATABASE_LISTEN_URL")
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
 	// Development listens on loopback only: its keys are public.
@@ -841,6 +859,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "not a positive duration such as 15m or 20s")
 	}
 	return d
+}
+
+// connString checks that the variable, when set, is a PostgreSQL
+// connection string pgx accepts (URL or key=value). The value is never
+// echoed: it may hold a password.
+func (r *reader) connString(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	if _, err := pgxpool.ParseConfig(v); err != nil {
+		r.fail(name, "not a PostgreSQL connection string pgx accepts (postgres://user@host:5432/db?sslmode=...)")
+	}
+	return v
 }
 
 // tracing reads the standard OpenTelemetry variables that decide whether

@@ -82,6 +82,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"JALON_DEBUG_ADDR remote":     {"JALON_DEBUG_ADDR": "10.1.2.3:6060"},
 		"JALON_DEBUG_ADDR no port":    {"JALON_DEBUG_ADDR": "127.0.0.1"},
 		"JALON_SESSION_CACHE":         {"JALON_SESSION_CACHE": "sometimes"},
+		"JALON_DATABASE_LISTEN_URL":   {"JALON_DATABASE_LISTEN_URL": "postgres://jalon:s3cret@db.internal:port/jalon"},
 	}
 	for name, env := range cases {
 		_, err := load(env)
@@ -126,6 +127,25 @@ func TestProductionRefusesDevelopmentDefaults(t *testing.T) {
 	_, err = load(map[string]string{"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "zz"})
 	if err == nil || strings.Contains(err.Error(), key) {
 		t.Fatalf("error must not echo keys: %v", err)
+	}
+}
+
+// JALON_DATABASE_LISTEN_URL, when set, is the session connection (LISTEN,
+// workers, migrations); otherwise DATABASE_URL is. A bad value is refused
+// without echoing it (it may hold a password).
+func TestDatabaseListenURL(t *testing.T) {
+	c, err := load(map[string]string{"DATABASE_URL": "postgres://jalon@pgbouncer.internal:6432/jalon"})
+	if err != nil || c.SessionDatabaseURL() != c.DatabaseURL || c.DatabaseListenURL != "" {
+		t.Fatalf("without JALON_DATABASE_LISTEN_URL: session URL %q, err %v", c.SessionDatabaseURL(), err)
+	}
+	direct := "postgres://jalon@db.internal:5432/jalon?sslmode=require"
+	c, err = load(map[string]string{"DATABASE_URL": "postgres://jalon@pgbouncer.internal:6432/jalon", "JALON_DATABASE_LISTEN_URL": direct})
+	if err != nil || c.SessionDatabaseURL() != direct {
+		t.Fatalf("with JALON_DATABASE_LISTEN_URL: session URL %q, err %v", c.SessionDatabaseURL(), err)
+	}
+	_, err = load(map[string]string{"JALON_DATABASE_LISTEN_URL": "postgres://jalon:s3cret@db.internal:port/jalon"})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("bad JALON_DATABASE_LISTEN_URL: want a refusal that does not echo it, got %v", err)
 	}
 }
 

@@ -36,9 +36,10 @@ const listenTimeout = 10 * time.Second
 // subscription state is set up on first use.
 type Hub struct {
 	service.Base
-	// Listen configures the LISTEN connection (the pool's connection
-	// settings: a LISTEN holds its connection for the life of the process,
-	// so it cannot be one of the pool's).
+	// Listen configures the LISTEN connection: a direct connection to
+	// PostgreSQL (JALON_DATABASE_LISTEN_URL when set, not a transaction
+	// pooler), outside any pool, since a LISTEN holds its connection for the
+	// life of the process.
 	Listen *pgx.ConnConfig
 	// Inbox loads an announced notification.
 	Inbox *notify.Service

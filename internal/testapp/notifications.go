@@ -2,11 +2,17 @@ package testapp
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +104,43 @@ func (f *FakeFCM) ClientOptions() []option.ClientOption {
 	return []option.ClientOption{option.WithEndpoint(f.URL + "/v1"), option.WithoutAuthentication()}
 }
 
+// CredentialsFile writes a service-account JSON file (a fresh RSA key)
+// whose token endpoint is the fake server, for processes configured as in
+// production: FIREBASE_CREDENTIALS_FILE=<file> and
+// JALON_FCM_ENDPOINT=<f.URL>/v1. The SDK signs its token request with the key
+// and the fake answers with an access token.
+func (f *FakeFCM) CredentialsFile(t testing.TB) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, _ := json.Marshal(map[string]string{
+		"type":           "service_account",
+		"project_id":     "jalon-test",
+		"private_key_id": "fake-key",
+		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email":   "jalon@jalon-test.iam.gserviceaccount.com",
+		"client_id":      "1",
+		"token_uri":      f.URL + "/token",
+	})
+	path := filepath.Join(t.TempDir(), "firebase.json")
+	if err := os.WriteFile(path, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func (f *FakeFCM) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/token" { // OAuth 2.0 token exchange (CredentialsFile)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"fake-access-token","token_type":"Bearer","expires_in":3600}`)
+		return
+	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/projects/") || !strings.HasSuffix(r.URL.Path, "/messages:send") {
 		http.Error(w, "unexpected request "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 		return

@@ -103,6 +103,12 @@ func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log z
 	return &TestApp{App: a, URL: srv.URL, Clock: clk, Pool: pool, DBURL: dbURL, Server: srv}
 }
 
+// At returns a client of the Jalon server at url, started elsewhere (such
+// as the real binary in another process, on a test database): Query, Post,
+// Do, Upload and Subscribe send to url. It has no App: fixtures, tokens and
+// the clock belong to the TestApp that owns the database.
+func At(url string) *TestApp { return &TestApp{URL: url} }
+
 // Development is an empty environment but for JALON_ENV=development: the
 // configuration the tests start from (the built-in development keys are
 // refused unless development mode is asked for).

@@ -42,9 +42,13 @@ var (
 	cluster   *pgcluster.Cluster
 )
 
-// Main runs the package's tests and stops a private cluster afterwards.
-func Main(m *testing.M) {
+// Main runs the package's tests and stops a private cluster afterwards;
+// then it runs the cleanups (e.g. removing a binary the tests built).
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	if cluster != nil {
 		cluster.Stop()
 		os.RemoveAll(cluster.Dir)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package multiinstance_test
+
+const raceEnabled = false
