@@ -85,22 +85,24 @@ func (s *Service) Record(ctx context.Context, kind Kind, contractIDs []uuid.UUID
 	}
 	now := s.Clock.Now()
 	day := clock.Today(now)
-	missing := s.unseen(p.UserID, kind, day, contractIDs)
+	missing := s.claim(p.UserID, kind, day, contractIDs)
 	if len(missing) == 0 {
 		return nil
 	}
 	err := recordaccessdb.New(s.DB).RecordReads(ctx, recordaccessdb.RecordReadsParams{
 		ReaderID: p.UserID, ReaderRole: string(p.Role), Kind: string(kind), Day: day, Now: now, ContractIds: missing})
 	if err != nil {
+		s.forget(p.UserID, kind, day, missing)
 		return fmt.Errorf("record access: %w", err)
 	}
-	s.markSeen(p.UserID, kind, day, missing)
 	return nil
 }
 
-// unseen returns the contracts among ids whose read this process has not
-// recorded today (each once).
-func (s *Service) unseen(reader uuid.UUID, kind Kind, day time.Time, ids []uuid.UUID) []uuid.UUID {
+// claim returns the contracts among ids whose read this process has not
+// recorded today (each once), and marks them recorded: two fields of one
+// request reading the same contracts at once (a contract's visits and its
+// next visit) then write them once (forget undoes a failed write).
+func (s *Service) claim(reader uuid.UUID, kind Kind, day time.Time, ids []uuid.UUID) []uuid.UUID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.day.Equal(day) || len(s.seen) > maxSeen {
@@ -110,20 +112,21 @@ func (s *Service) unseen(reader uuid.UUID, kind Kind, day time.Time, ids []uuid.
 	for _, id := range ids {
 		if _, ok := s.seen[key{reader, id, kind}]; !ok && !slices.Contains(out, id) {
 			out = append(out, id)
+			s.seen[key{reader, id, kind}] = struct{}{}
 		}
 	}
 	return out
 }
 
-// markSeen remembers recorded keys for the rest of day.
-func (s *Service) markSeen(reader uuid.UUID, kind Kind, day time.Time, ids []uuid.UUID) {
+// forget drops claimed keys whose write failed, so the next read retries.
+func (s *Service) forget(reader uuid.UUID, kind Kind, day time.Time, ids []uuid.UUID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.day.Equal(day) {
 		return
 	}
 	for _, id := range ids {
-		s.seen[key{reader, id, kind}] = struct{}{}
+		delete(s.seen, key{reader, id, kind})
 	}
 }
 
