@@ -13,6 +13,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/reviewlink"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -43,7 +44,9 @@ type Resolver struct {
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
 	// Push manages the caller's devices and push preferences.
-	Push   *push.Service
-	Users  *users.Service
-	Visits *visits.Service
+	Push *push.Service
+	// ReviewLinks revokes the caller's e-mailed review links.
+	ReviewLinks *reviewlink.Service
+	Users       *users.Service
+	Visits      *visits.Service
 }

@@ -217,6 +217,7 @@ func (a *App) buildHandler() http.Handler {
 		Orgs:        s.Orgs,
 		Privacy:     s.Privacy,
 		Push:        s.Push,
+		ReviewLinks: s.ReviewLinks,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}
@@ -252,6 +253,7 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = httpserver.Timeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
 	endpoint = httpserver.UnavailableStatus(endpoint)
 
+	review := handlers.ReviewPage(a.ReviewLinks)
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
 		Metrics:     metrics.New(a.Pool),
@@ -266,6 +268,10 @@ func (a *App) buildHandler() http.Handler {
 			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         handlers.Files(a.Logbook),
+			// The review page of e-mailed links: no bearer token, the link is the credential.
+			"GET /review/{token}":        review,
+			"POST /review/{token}":       review,
+			"POST /review/{token}/renew": review,
 		},
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/reviewlink"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -45,9 +46,11 @@ type Services struct {
 	Orgs    *orgs.Service
 	Privacy *privacy.Service
 	// Push holds devices, preferences and FCM delivery.
-	Push   *push.Service
-	Users  *users.Service
-	Visits *visits.Service
+	Push *push.Service
+	// ReviewLinks issues the e-mailed review links and runs their page.
+	ReviewLinks *reviewlink.Service
+	Users       *users.Service
+	Visits      *visits.Service
 }
 
 // base is what every area's service is built on.
@@ -82,6 +85,11 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
+	// Until e-mail delivery is wired, a fresh link asked for by an expired
+	// one is only logged (reviewlink.LogMailer).
+	s.ReviewLinks = &reviewlink.Service{Base: base, Key: cfg.URLSigning, TTL: cfg.ReviewLinkTTL, PublicURL: cfg.PublicURL,
+		Mailer: reviewlink.LogMailer{Log: a.Log}, Logbook: s.Logbook, Evaluations: s.Evaluations,
+		Contracts: s.Contracts, Users: s.Users}
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
 		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil

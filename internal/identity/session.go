@@ -19,6 +19,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/identity/identitydb"
 	"jalon/internal/postgres"
+	"jalon/internal/reviewlink"
 	"jalon/internal/users"
 )
 
@@ -295,13 +296,14 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // RevokeUserSessions revokes every live session of a user except keep
-// (uuid.Nil to revoke all), in tx.
+// (uuid.Nil to revoke all), in tx, and every review link mailed to them: a
+// password change or a deactivation closes every way in.
 func RevokeUserSessions(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, now time.Time) error {
 	err := identitydb.New(tx).RevokeUserSessions(ctx, identitydb.RevokeUserSessionsParams{UserID: userID, Keep: keep, Now: now})
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
-	return nil
+	return reviewlink.RevokeAll(ctx, tx, userID, now)
 }
 
 // ChangePassword sets the caller's password after checking the current one,
