@@ -5,7 +5,7 @@
 //	jalon worker [--no-migrate]    work the job queue only (no HTTP)
 //	jalon dev                      local database + migrations + demo data + serve
 //	jalon migrate up|down|status   manage the schema
-//	jalon seed-demo                load the demo data set (idempotent)
+//	jalon seed-demo [--review-link] load the demo data set (idempotent); print review links
 //	jalon user add --role R ...    create a user, password on standard input
 //	jalon import contracts F.csv   check every row, then import all or nothing
 package main
@@ -41,7 +41,8 @@ commands:
   worker [--no-migrate]       work the job queue only: push delivery, follow-up scans
   dev                         start a local database if needed, migrate, seed demo data, serve
   migrate up|down|status      apply, roll back one, or list migrations
-  seed-demo                   load the demo data set (safe to run again)
+  seed-demo [--review-link]   load the demo data set (safe to run again); with --review-link,
+                              also issue and print a review-page link for each demo tutor
   user add --role ROLE --email E --first-name F --last-name L [--locale FR] [--company-id ID]
                               create a user; the password is read from standard input
   import contracts FILE.csv   check every row, report all bad rows, then import all or nothing
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout)
 	case "seed-demo":
-		return seedDemo(ctx, cfg, stdout)
+		return seedDemo(ctx, cfg, args[1:], stdout)
 	case "user":
 		return userCmd(ctx, cfg, args[1:], stdin, stdout)
 	case "import":
@@ -160,7 +161,12 @@ func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, err
 // which is an admin: never into a production database. It refuses when its
 // own JALON_ENV is production, and when a production process has used the
 // database (the deployment table), whatever this shell's environment says.
-func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
+func seedDemo(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed-demo", flag.ContinueOnError)
+	reviewLinks := fs.Bool("review-link", false, "also issue and print a review-page link for each demo tutor")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if cfg.Production() {
 		return errors.New("JALON_ENV=production: `jalon seed-demo` refuses to load the demo accounts (public passwords, an admin) into a production database")
 	}
@@ -176,5 +182,11 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if production {
 		return errors.New("this database is production's (a production process used it): `jalon seed-demo` refuses to load the demo accounts (public passwords, an admin)")
 	}
-	return seed.Demo(ctx, pool, out)
+	if err := seed.Demo(ctx, pool, out); err != nil {
+		return err
+	}
+	if *reviewLinks {
+		return printDemoReviewLinks(ctx, pool, cfg, out)
+	}
+	return nil
 }

@@ -165,6 +165,27 @@ func TestReviewActionsAsTheApprenticeSeesThem(t *testing.T) {
 		}
 	}
 
+	// The tutor's export lists the link and what they did through it.
+	doc, _ := a.Export(t, a.Token(t, c.Tutor))
+	links, _ := doc["reviewLinks"].([]any)
+	if len(links) != 1 || links[0].(map[string]any)["usedAt"] == nil {
+		t.Fatalf("the export's review links: %v", doc["reviewLinks"])
+	}
+	for k := range links[0].(map[string]any) {
+		if strings.Contains(strings.ToLower(k), "hash") {
+			t.Errorf("the export shows the link's %s", k)
+		}
+	}
+	viaLink := 0
+	for _, e := range doc["auditLog"].([]any) {
+		if e.(map[string]any)["via"] == "review_link" {
+			viaLink++
+		}
+	}
+	if viaLink != 4 {
+		t.Errorf("the export lists %d of the tutor's audit entries via the link, want 4", viaLink)
+	}
+
 	// Reviewing again what is already reviewed: the service's CONFLICT,
 	// shown on the page, nothing changes.
 	// (The page no longer shows forms: post as a page still open in another
