@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,6 +82,8 @@ func TestTamperedLinks(t *testing.T) {
 func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t, func(c *config.Config) { c.ReviewLinkTTL = 2 * time.Hour })
+	mailed := &mailbox{}
+	a.ReviewLinks.Mailer = mailed // before any request
 	c := a.NewContract(t)
 	e := submitted(t, a, c, 1)
 	link := issue(t, a, c.Tutor)
@@ -102,6 +106,12 @@ func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 	if links != 2 || renewed != 1 || a.AuditCount(t, "review_link.renewed", c.Tutor.ID.String()) != 1 {
 		t.Fatalf("after renewing: %d links, %d renewed", links, renewed)
 	}
+	// The fresh link went to the tutor, and works.
+	sent := mailed.all()
+	if len(sent) != 1 || sent[0].tutor != c.Tutor.ID {
+		t.Fatalf("mailed %+v", sent)
+	}
+	newBrowser(t).get(a.URL+strings.TrimPrefix(sent[0].link, a.Config.PublicURL)).require(t, http.StatusOK, "Journées à valider (1)")
 	// Once per link: asking again sends nothing more.
 	before = snapshot(t, a)
 	b.post(link+"/renew", nil).require(t, http.StatusGone, "Un nouveau lien a déjà été envoyé pour celui-ci")
@@ -111,6 +121,9 @@ func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 		t.Error("a renewed link still offers to renew")
 	}
 	unchanged(t, a, before, "renewing twice")
+	if n := len(mailed.all()); n != 1 {
+		t.Fatalf("%d mails for one renewal", n)
+	}
 
 	// A valid link has nothing to renew: back to the page.
 	fresh := issue(t, a, c.Tutor)
@@ -280,6 +293,30 @@ func TestALinkActsOnlyForItsTutor(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mailbox is a reviewlink.Mailer that keeps what it is asked to send.
+type mailbox struct {
+	mu   sync.Mutex
+	sent []mailed
+}
+
+type mailed struct {
+	tutor uuid.UUID
+	link  string
+}
+
+func (m *mailbox) MailReviewLink(_ context.Context, _ postgres.DB, tutorID uuid.UUID, link string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, mailed{tutorID, link})
+	return nil
+}
+
+func (m *mailbox) all() []mailed {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
 }
 
 // linkID is the id a link's token carries (its first 16 bytes).

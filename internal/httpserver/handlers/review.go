@@ -387,7 +387,8 @@ func render(w http.ResponseWriter, r *http.Request, v *reviewView, status int) {
 }
 
 // view starts the data of a page in the link's tutor's language (the
-// browser's for a link that names nobody).
+// browser's for a link that names nobody); the request's log line names
+// the tutor.
 func (h *reviewHandler) view(r *http.Request, l reviewlink.Link) *reviewView {
 	locale := l.Locale
 	if l.State == reviewlink.Invalid {
@@ -470,17 +471,6 @@ func (v *reviewView) Hours(h float64) string {
 		s = strings.ReplaceAll(s, ".", ",")
 	}
 	return s
-}
-
-// Count is the number of ids, or n itself.
-func (v *reviewView) Count(x any) int {
-	switch x := x.(type) {
-	case []uuid.UUID:
-		return len(x)
-	case int:
-		return x
-	}
-	return 0
 }
 
 // Ordinal is i+1 (photo 1, photo 2...).
