@@ -296,7 +296,10 @@ func refusal(v *reviewView, err error) string {
 			return v.T("error.scores")
 		}
 	}
-	return v.T("error." + string(apperr.CodeOf(err)))
+	if s := v.T("error." + string(apperr.CodeOf(err))); s != "" {
+		return s
+	}
+	return v.T("error.VALIDATION_FAILED")
 }
 
 func refusalStatus(err error) int {
