@@ -48,6 +48,8 @@ func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, in
 		QuietHoursEnd:   input.QuietHoursEnd,
 		Timezone:        input.Timezone,
 		MutedKinds:      input.MutedKinds,
+		Channels:        input.Channels,
+		Digest:          input.Digest,
 	})
 	if err != nil {
 		return push.Preferences{}, err
@@ -86,6 +88,14 @@ func (r *notificationPreferencesResolver) QuietHoursStart(ctx context.Context, o
 
 func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj *push.Preferences) (string, error) {
 	return obj.QuietHoursEnd.String(), nil
+}
+
+func (r *notificationPreferencesResolver) Channels(ctx context.Context, obj *push.Preferences) ([]push.KindChannel, error) {
+	return obj.ChannelList(notify.Kinds()), nil
+}
+
+func (r *notificationPreferencesResolver) EmailFailing(ctx context.Context, obj *push.Preferences) (bool, error) {
+	return r.Mail.AddressFailing(ctx)
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (model.NotificationConnection, error) {

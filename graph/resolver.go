@@ -8,6 +8,7 @@ import (
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
+	"jalon/internal/mail"
 	"jalon/internal/node"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
@@ -35,6 +36,8 @@ type Resolver struct {
 	// Live delivers new notifications to subscriptions.
 	Live    *live.Hub
 	Logbook *logbook.Service
+	// Mail tells whether the caller's address failed.
+	Mail *mail.Service
 	// Nodes finds records by id for node(id:) and nodes(ids:), with the
 	// services deciding who sees what.
 	Nodes *node.Finder
@@ -43,7 +46,7 @@ type Resolver struct {
 	Orgs   *orgs.Service
 	// Privacy exports and erases users' data.
 	Privacy *privacy.Service
-	// Push manages the caller's devices and push preferences.
+	// Push manages the caller's devices and notification preferences.
 	Push *push.Service
 	// ReviewLinks revokes the caller's e-mailed review links.
 	ReviewLinks *reviewlink.Service

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,7 +25,8 @@ import (
 // it stops on exit, or takes over when a crashed run left it running),
 // creates the database if missing, migrates, loads the demo data and serves
 // on 127.0.0.1. A DATABASE_URL that does not answer is an error: the server
-// the developer named is never silently replaced.
+// the developer named is never silently replaced. Without JALON_SMTP_URL,
+// mail goes to a catcher (Mailpit) on 127.0.0.1:1025 when one answers.
 func dev(ctx context.Context, cfg config.Config) error {
 	if cfg.Production() {
 		return fmt.Errorf("JALON_ENV: `jalon dev` is for development only")
@@ -49,6 +54,17 @@ func dev(ctx context.Context, cfg config.Config) error {
 	if err := ensureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	if cfg.Mail.SMTP == nil {
+		if smtp, ok := localCatcher(devMailCatcher); ok {
+			cfg.Mail.SMTP = &smtp
+			if cfg.Mail.From == "" {
+				cfg.Mail.From = config.DevelopmentMailFrom
+			}
+			log.Info().Stringer("smtp", smtp).Msg("e-mail goes to the mail catcher on this machine (Mailpit's web page: http://127.0.0.1:8025)")
+		} else {
+			log.Info().Msg("no mail catcher answers on " + devMailCatcher + ": e-mail is off (README, E-mail)")
+		}
+	}
 	a, err := app.New(ctx, cfg, log, app.Options{MigrationLog: os.Stderr})
 	if err != nil {
 		return err
@@ -65,6 +81,28 @@ func dev(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("JALON_ADDR: %w", err)
 	}
 	return a.Serve(ctx, ln)
+}
+
+// devMailCatcher is where `jalon dev` looks for a mail catcher: Mailpit's
+// SMTP port.
+const devMailCatcher = "127.0.0.1:1025"
+
+// localCatcher reports whether an SMTP server greets on addr (a "220"
+// line within a second), and its configuration: no TLS, no credentials.
+func localCatcher(addr string) (config.SMTPConfig, bool) {
+	conn, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+	if err != nil {
+		return config.SMTPConfig{}, false
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	greeting, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(greeting, "220") {
+		return config.SMTPConfig{}, false
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return config.SMTPConfig{Host: host, Port: n, TLS: config.NoTLS}, true
 }
 
 // serverURL is dbURL pointed at the maintenance database "postgres".

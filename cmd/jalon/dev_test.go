@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"jalon/internal/testtools"
 )
 
 // A DATABASE_URL the developer set, on which no server answers, is an
@@ -46,5 +48,22 @@ func TestFailClosedWithoutConfiguration(t *testing.T) {
 	err := run(context.Background(), []string{"seed-demo"}, strings.NewReader(""), os.Stdout)
 	if err == nil || !strings.HasPrefix(err.Error(), "JALON_ENV=production") {
 		t.Fatalf("seed-demo in production: want a refusal, got %v", err)
+	}
+}
+
+// `jalon dev` sends mail to a catcher on this machine when one greets, and
+// leaves e-mail off otherwise (a port that is closed, or that is not SMTP).
+func TestDevFindsALocalMailCatcher(t *testing.T) {
+	smtpURL, api := testtools.StartMailpit(t)
+	addr := strings.TrimSuffix(strings.TrimPrefix(smtpURL, "smtp://"), "?tls=none")
+	smtp, ok := localCatcher(addr)
+	if !ok || smtp.String() != smtpURL {
+		t.Fatalf("catcher at %s: %v %s", addr, ok, smtp)
+	}
+	if _, ok := localCatcher("127.0.0.1:1"); ok {
+		t.Fatal("a closed port is a catcher")
+	}
+	if _, ok := localCatcher(strings.TrimPrefix(api, "http://")); ok {
+		t.Fatal("an HTTP server is a catcher")
 	}
 }

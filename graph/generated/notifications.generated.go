@@ -31,6 +31,10 @@ type FollowUpResolver interface {
 type NotificationPreferencesResolver interface {
 	QuietHoursStart(ctx context.Context, obj *push.Preferences) (string, error)
 	QuietHoursEnd(ctx context.Context, obj *push.Preferences) (string, error)
+
+	Channels(ctx context.Context, obj *push.Preferences) ([]push.KindChannel, error)
+
+	EmailFailing(ctx context.Context, obj *push.Preferences) (bool, error)
 }
 type SubscriptionResolver interface {
 	NotificationAdded(ctx context.Context) (<-chan notify.Notification, error)
@@ -719,6 +723,52 @@ func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
 }
 
+func (ec *executionContext) _NotificationChannelPreference_kind(ctx context.Context, field graphql.CollectedField, obj *push.KindChannel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannelPreference_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannelPreference_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannelPreference", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationChannelPreference_channel(ctx context.Context, field graphql.CollectedField, obj *push.KindChannel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannelPreference_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v push.Channel) graphql.Marshaler {
+			return ec.marshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannelPreference_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannelPreference", field, false, false, "NotificationChannel")
+}
+
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1008,6 +1058,84 @@ func (ec *executionContext) fieldContext_NotificationPreferences_mutedKinds(_ co
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "String")
 }
 
+func (ec *executionContext) _NotificationPreferences_channels(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_channels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().Channels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []push.KindChannel) graphql.Marshaler {
+			return ec.marshalNNotificationChannelPreference2ᚕjalonᚋinternalᚋpushᚐKindChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_channels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPreferences",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationChannelPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferences_digest(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v push.Digest) graphql.Marshaler {
+			return ec.marshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "DigestFrequency")
+}
+
+func (ec *executionContext) _NotificationPreferences_emailFailing(ctx context.Context, field graphql.CollectedField, obj *push.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_emailFailing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().EmailFailing(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_emailFailing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -1044,6 +1172,55 @@ func (ec *executionContext) fieldContext_Subscription_notificationAdded(_ contex
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputNotificationChannelInput(ctx context.Context, obj any) (push.KindChannel, error) {
+	var it push.KindChannel
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "channel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationChannelInput unmarshals raw into the NotificationChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationChannelInput(ctx context.Context, raw any) (push.KindChannel, error) {
+	var out push.KindChannel
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationChannelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx context.Context, obj any) (model.NotificationPreferencesInput, error) {
 	var it model.NotificationPreferencesInput
 	if obj == nil {
@@ -1055,7 +1232,7 @@ func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"quietHoursStart", "quietHoursEnd", "timezone", "mutedKinds"}
+	fieldsInOrder := [...]string{"quietHoursStart", "quietHoursEnd", "timezone", "mutedKinds", "channels", "digest"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1090,6 +1267,20 @@ func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx conte
 				return it, err
 			}
 			it.MutedKinds = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalONotificationChannelInput2ᚕjalonᚋinternalᚋpushᚐKindChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "digest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("digest"))
+			data, err := ec.unmarshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Digest = data
 		}
 	}
 	return it, nil
@@ -1457,6 +1648,44 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var notificationChannelPreferenceImplementors = []string{"NotificationChannelPreference"}
+
+func (ec *executionContext) _NotificationChannelPreference(ctx context.Context, sel ast.SelectionSet, obj *push.KindChannel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationChannelPreferenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationChannelPreference")
+		case "kind":
+			out.Values[i] = ec._NotificationChannelPreference_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._NotificationChannelPreference_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var notificationConnectionImplementors = []string{"NotificationConnection"}
 
 func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
@@ -1582,6 +1811,23 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "channels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_channels(ctx, field, obj)
+				})
+		case "digest":
+			out.Values[i] = ec._NotificationPreferences_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "emailFailing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_emailFailing(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1668,6 +1914,34 @@ var (
 		push.Android: "ANDROID",
 		push.IOS:     "IOS",
 		push.Web:     "WEB",
+	}
+)
+
+func (ec *executionContext) unmarshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest(ctx context.Context, v any) (push.Digest, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest(ctx context.Context, sel ast.SelectionSet, v push.Digest) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DigestFrequency!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest = map[string]push.Digest{
+		"OFF":    push.DigestOff,
+		"DAILY":  push.DigestDaily,
+		"WEEKLY": push.DigestWeekly,
+	}
+	marshalNDigestFrequency2jalonᚋinternalᚋpushᚐDigest = map[push.Digest]string{
+		push.DigestOff:    "OFF",
+		push.DigestDaily:  "DAILY",
+		push.DigestWeekly: "WEEKLY",
 	}
 )
 
@@ -1779,6 +2053,63 @@ func (ec *executionContext) marshalNNotification2ᚖjalonᚋinternalᚋnotifyᚐ
 	return ec._Notification(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel(ctx context.Context, v any) (push.Channel, error) {
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel(ctx context.Context, sel ast.SelectionSet, v push.Channel) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalString(marshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationChannel!")
+	}
+	return res
+}
+
+var (
+	unmarshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel = map[string]push.Channel{
+		"AUTO":  push.ChannelAuto,
+		"PUSH":  push.ChannelPush,
+		"EMAIL": push.ChannelEmail,
+		"BOTH":  push.ChannelBoth,
+		"NONE":  push.ChannelNone,
+	}
+	marshalNNotificationChannel2jalonᚋinternalᚋpushᚐChannel = map[push.Channel]string{
+		push.ChannelAuto:  "AUTO",
+		push.ChannelPush:  "PUSH",
+		push.ChannelEmail: "EMAIL",
+		push.ChannelBoth:  "BOTH",
+		push.ChannelNone:  "NONE",
+	}
+)
+
+func (ec *executionContext) unmarshalNNotificationChannelInput2jalonᚋinternalᚋpushᚐKindChannel(ctx context.Context, v any) (push.KindChannel, error) {
+	res, err := ec.unmarshalInputNotificationChannelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationChannelPreference2jalonᚋinternalᚋpushᚐKindChannel(ctx context.Context, sel ast.SelectionSet, v push.KindChannel) graphql.Marshaler {
+	return ec._NotificationChannelPreference(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationChannelPreference2ᚕjalonᚋinternalᚋpushᚐKindChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []push.KindChannel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationChannelPreference2jalonᚋinternalᚋpushᚐKindChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNotificationConnection2jalonᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v model.NotificationConnection) graphql.Marshaler {
 	return ec._NotificationConnection(ctx, sel, &v)
 }
@@ -1817,6 +2148,38 @@ func (ec *executionContext) unmarshalNRegisterDeviceInput2jalonᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest(ctx context.Context, v any) (*push.Digest, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest(ctx context.Context, sel ast.SelectionSet, v *push.Digest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest[*v])
+	return res
+}
+
+var (
+	unmarshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest = map[string]push.Digest{
+		"OFF":    push.DigestOff,
+		"DAILY":  push.DigestDaily,
+		"WEEKLY": push.DigestWeekly,
+	}
+	marshalODigestFrequency2ᚖjalonᚋinternalᚋpushᚐDigest = map[push.Digest]string{
+		push.DigestOff:    "OFF",
+		push.DigestDaily:  "DAILY",
+		push.DigestWeekly: "WEEKLY",
+	}
+)
+
 func (ec *executionContext) unmarshalOFollowUpStatus2ᚖjalonᚋinternalᚋfollowupᚐStatus(ctx context.Context, v any) (*followup.Status, error) {
 	if v == nil {
 		return nil, nil
@@ -1848,5 +2211,22 @@ var (
 		followup.Dismissed: "DISMISSED",
 	}
 )
+
+func (ec *executionContext) unmarshalONotificationChannelInput2ᚕjalonᚋinternalᚋpushᚐKindChannelᚄ(ctx context.Context, v any) ([]push.KindChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]push.KindChannel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotificationChannelInput2jalonᚋinternalᚋpushᚐKindChannel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
 
 // endregion ***************************** type.gotpl *****************************

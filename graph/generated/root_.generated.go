@@ -343,6 +343,11 @@ type ComplexityRoot struct {
 		Title     func(childComplexity int) int
 	}
 
+	NotificationChannelPreference struct {
+		Channel func(childComplexity int) int
+		Kind    func(childComplexity int) int
+	}
+
 	NotificationConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -356,6 +361,9 @@ type ComplexityRoot struct {
 	}
 
 	NotificationPreferences struct {
+		Channels        func(childComplexity int) int
+		Digest          func(childComplexity int) int
+		EmailFailing    func(childComplexity int) int
 		ID              func(childComplexity int) int
 		MutedKinds      func(childComplexity int) int
 		QuietHoursEnd   func(childComplexity int) int
@@ -1909,6 +1917,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Notification.Title(childComplexity), true
 
+	case "NotificationChannelPreference.channel":
+		if e.ComplexityRoot.NotificationChannelPreference.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannelPreference.Channel(childComplexity), true
+	case "NotificationChannelPreference.kind":
+		if e.ComplexityRoot.NotificationChannelPreference.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannelPreference.Kind(childComplexity), true
+
 	case "NotificationConnection.edges":
 		if e.ComplexityRoot.NotificationConnection.Edges == nil {
 			break
@@ -1947,6 +1968,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
 
+	case "NotificationPreferences.channels":
+		if e.ComplexityRoot.NotificationPreferences.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Channels(childComplexity), true
+	case "NotificationPreferences.digest":
+		if e.ComplexityRoot.NotificationPreferences.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Digest(childComplexity), true
+	case "NotificationPreferences.emailFailing":
+		if e.ComplexityRoot.NotificationPreferences.EmailFailing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.EmailFailing(childComplexity), true
 	case "NotificationPreferences.id":
 		if e.ComplexityRoot.NotificationPreferences.ID == nil {
 			break
@@ -2576,6 +2615,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("NotificationChannelInput", ec.unmarshalInputNotificationChannelInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
@@ -3833,7 +3873,47 @@ input RegisterDeviceInput {
   appVersion: String
 }
 
-"When and what the caller wants pushed. Quiet hours delay push, never the inbox."
+"How a kind of notification reaches the caller besides the inbox."
+enum NotificationChannel {
+  "Push to the caller's phones when they have an active one (registered or seen in the last 60 days, on a server with push), e-mail otherwise. The default."
+  AUTO
+  "Push only."
+  PUSH
+  "E-mail only."
+  EMAIL
+  "Push and e-mail."
+  BOTH
+  "Neither: the inbox only."
+  NONE
+}
+
+"How often a tutor receives the digest: one e-mail listing, per apprentice, the log entries waiting for review and the evaluations waiting for a signature, instead of one e-mail per event."
+enum DigestFrequency {
+  "No digest (the default)."
+  OFF
+  "Every day there is something waiting, from 07:00 local time after the quiet hours."
+  DAILY
+  "On Mondays, from 07:00 local time after the quiet hours."
+  WEEKLY
+}
+
+"The channel of one notification kind."
+type NotificationChannelPreference {
+  "A notification kind, e.g. LOG_SUBMITTED."
+  kind: String!
+  "How it reaches the caller."
+  channel: NotificationChannel!
+}
+
+"A new channel for one notification kind."
+input NotificationChannelInput {
+  "A known notification kind, e.g. LOG_SUBMITTED (VALIDATION_FAILED otherwise)."
+  kind: String!
+  "How it should reach the caller."
+  channel: NotificationChannel!
+}
+
+"How, when and what the caller wants pushed or mailed. Quiet hours delay push and e-mail, never the inbox."
 type NotificationPreferences {
   "Stable identifier of the caller's preferences (a UUID derived from the user's id, not equal to it), so caches update them in place."
   id: ID!
@@ -3843,8 +3923,14 @@ type NotificationPreferences {
   quietHoursEnd: String!
   "IANA time zone (default Europe/Brussels)."
   timezone: String!
-  "Kinds never pushed (they still reach the inbox)."
+  "Kinds neither pushed nor mailed, whatever their channel (they still reach the inbox)."
   mutedKinds: [String!]!
+  "Every notification kind with its channel (AUTO unless changed)."
+  channels: [NotificationChannelPreference!]!
+  "The caller's digest (tutors only; OFF for everyone else). While on, entries to review and evaluations to sign are not mailed one by one."
+  digest: DigestFrequency!
+  "True when e-mail to the caller's address failed permanently (the server refused the address): nothing is mailed to it until the address changes."
+  emailFailing: Boolean!
 }
 
 "Omitted fields keep their value."
@@ -3857,6 +3943,10 @@ input NotificationPreferencesInput {
   timezone: String
   "Replaces the muted kinds; each must be a known notification kind."
   mutedKinds: [String!]
+  "Changes the channel of the kinds listed (the others keep theirs); each must be a known notification kind."
+  channels: [NotificationChannelInput!]
+  "The digest; DAILY and WEEKLY are for tutors (FORBIDDEN for other roles)."
+  digest: DigestFrequency
 }
 
 "Where a follow-up stands."
@@ -3921,7 +4011,7 @@ extend type Query {
   ): NotificationConnection!
   "How many of the caller's notifications are unread (for the app's badge)."
   unreadNotificationCount: Int!
-  "The caller's push preferences (the defaults until they change them)."
+  "The caller's notification preferences: channels, digest, quiet hours, muted kinds (the defaults until they change them)."
   notificationPreferences: NotificationPreferences!
   "The caller's registered devices, most recently seen first."
   devices: [Device!]!
@@ -3944,7 +4034,7 @@ extend type Mutation {
   ): [Notification!]!
   "Marks every unread notification of the caller read; returns how many changed."
   markAllNotificationsRead: Int!
-  "Changes the caller's push preferences; a bad value is VALIDATION_FAILED with extensions.field."
+  "Changes the caller's notification preferences; a bad value is VALIDATION_FAILED with extensions.field."
   updateNotificationPreferences(
     "The preferences to change."
     input: NotificationPreferencesInput!
@@ -4797,6 +4887,16 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
 
+func (ec *executionContext) childFields_NotificationChannelPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_NotificationChannelPreference_kind(ctx, field)
+	case "channel":
+		return ec.fieldContext_NotificationChannelPreference_channel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationChannelPreference", field.Name)
+}
+
 func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4833,6 +4933,12 @@ func (ec *executionContext) childFields_NotificationPreferences(ctx context.Cont
 		return ec.fieldContext_NotificationPreferences_timezone(ctx, field)
 	case "mutedKinds":
 		return ec.fieldContext_NotificationPreferences_mutedKinds(ctx, field)
+	case "channels":
+		return ec.fieldContext_NotificationPreferences_channels(ctx, field)
+	case "digest":
+		return ec.fieldContext_NotificationPreferences_digest(ctx, field)
+	case "emailFailing":
+		return ec.fieldContext_NotificationPreferences_emailFailing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }

@@ -108,7 +108,7 @@ func parentsOf[F comparable](keys []ChildKey[F], idx []int) []uuid.UUID {
 // alone cannot promise that under load). with builds the key of a parent.
 func ForPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], pages *Pages, parent uuid.UUID, with func(uuid.UUID) K) (V, error) {
 	siblings := pages.Of(parent)
-	if len(siblings) > 1 {
+	if len(siblings) > 1 && pages.firstPriming(l, &siblings[0], with(siblings[0])) {
 		keys := make([]K, len(siblings))
 		for i, id := range siblings {
 			keys[i] = with(id)

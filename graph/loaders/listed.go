@@ -78,7 +78,8 @@ func ForListed[T any, K comparable, V any](ctx context.Context, ld *dataloadgen.
 // (a contract's three people): keys gives all of a record's keys, own the
 // one asked for, so that those fields batch together too.
 func ForListedOf[T any, K comparable, V any](ctx context.Context, ld *dataloadgen.Loader[K, V], listed *Listed[T], rec T, own K, keys func(T) []K) (V, error) {
-	if siblings := listed.Of(listed.id(rec)); len(siblings) > 0 {
+	siblings := listed.Of(listed.id(rec))
+	if len(siblings) > 0 && listed.pages.firstPriming(ld, &siblings[0], firstKey(keys(siblings[0]))) {
 		all := make([]K, 0, len(siblings))
 		for _, r := range siblings {
 			all = append(all, keys(r)...)
@@ -86,6 +87,14 @@ func ForListedOf[T any, K comparable, V any](ctx context.Context, ld *dataloadge
 		ld.LoadAllThunk(ctx, all)
 	}
 	return ld.Load(ctx, own)
+}
+
+// firstKey is the first of a record's keys, or nil.
+func firstKey[K any](keys []K) any {
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys[0]
 }
 
 // remembering wraps a batch load so that the records it returns are

@@ -174,6 +174,10 @@ type NotificationPreferencesInput struct {
 	Timezone *string `json:"timezone,omitempty"`
 	// Replaces the muted kinds; each must be a known notification kind.
 	MutedKinds []string `json:"mutedKinds,omitempty"`
+	// Changes the channel of the kinds listed (the others keep theirs); each must be a known notification kind.
+	Channels []push.KindChannel `json:"channels,omitempty"`
+	// The digest; DAILY and WEEKLY are for tutors (FORBIDDEN for other roles).
+	Digest *push.Digest `json:"digest,omitempty"`
 }
 
 // Where a page of a connection sits in the whole list (Relay cursor connections).

@@ -31,6 +31,7 @@ import (
 	"jalon/internal/httpserver/handlers"
 	"jalon/internal/identity"
 	"jalon/internal/jobs"
+	"jalon/internal/mail"
 	"jalon/internal/metrics"
 	"jalon/internal/postgres"
 	"jalon/internal/postgres/deploymentdb"
@@ -57,6 +58,7 @@ type App struct {
 	working  bool
 	blobs    blobstore.Store
 	urls     *signedurl.Signer
+	metrics  *metrics.Metrics
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -120,6 +122,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	}
 	a.blobs = blobs
 	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
+	a.metrics = metrics.New(a.Pool)
 	if err := a.buildJobs(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -142,6 +145,11 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		if !a.Push.Enabled() {
 			a.Log.Info().Msg("push disabled: FIREBASE_CREDENTIALS_FILE is not set (the inbox works)")
 		}
+		if a.Mail.Enabled() {
+			a.Log.Info().Stringer("smtp", a.Mail.Sender).Msg("e-mail on")
+		} else {
+			a.Log.Info().Msg("e-mail disabled: JALON_SMTP_URL is not set (the inbox works)")
+		}
 		cfg.Workers, cfg.PeriodicJobs = a.registerJobs()
 		cfg.Queues, cfg.FetchCooldown = jobs.Queues, jobs.FetchCooldown
 	}
@@ -151,6 +159,7 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 	}
 	a.Jobs = client
 	a.Notify.Queue = client
+	a.Mail.Queue = client
 	return nil
 }
 
@@ -212,6 +221,7 @@ func (a *App) buildHandler() http.Handler {
 		Identity:    s.Identity,
 		Live:        s.Live,
 		Logbook:     s.Logbook,
+		Mail:        s.Mail,
 		Nodes:       s.Nodes,
 		Notify:      s.Inbox,
 		Orgs:        s.Orgs,
@@ -256,7 +266,7 @@ func (a *App) buildHandler() http.Handler {
 	review := handlers.ReviewPage(a.ReviewLinks)
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
-		Metrics:     metrics.New(a.Pool),
+		Metrics:     a.metrics,
 		GraphQL:     endpoint,
 		Ready:       a.Ready,
 		Explorer:    !a.Config.Production(),
@@ -268,6 +278,11 @@ func (a *App) buildHandler() http.Handler {
 			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         handlers.Files(a.Logbook),
+
+			// Unsubscribe links of e-mails: a page (GET), one click (POST).
+			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),
+			"POST " + mail.UnsubscribeRoute: handlers.Unsubscribe(a.Mail),
+
 			// The review page of e-mailed links: no bearer token, the link is the credential.
 			"GET /review/{token}":        review,
 			"POST /review/{token}":       review,

@@ -6,6 +6,7 @@ import (
 	"jalon/internal/followup"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
+	"jalon/internal/mail"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
 	"jalon/internal/visits"
@@ -22,6 +23,9 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &visits.MarkMissedWorker{Service: a.Visits})
 	river.AddWorker(w, &privacy.RetentionWorker{Service: a.Privacy, Policy: a.Config.Retention})
 	river.AddWorker(w, &logbook.SweepWorker{Service: a.Logbook})
+	river.AddWorker(w, &mail.SendWorker{Service: a.Mail})
+	river.AddWorker(w, &mail.DigestScanWorker{Service: a.Mail})
+	river.AddWorker(w, &mail.DigestWorker{Service: a.Mail})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{
@@ -29,6 +33,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 		jobs.Periodic(every.MarkMissedPeriod, visits.MarkMissedArgs{}),
 		jobs.Periodic(a.Config.Retention.Every, privacy.RetentionArgs{}),
 		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
+		jobs.Periodic(a.Config.Mail.DigestScanPeriod, mail.DigestScanArgs{}),
 	}
 	return w, periodic
 }

@@ -10,6 +10,7 @@ import (
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
+	"jalon/internal/mail"
 	"jalon/internal/node"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
@@ -38,6 +39,9 @@ type Services struct {
 	// Live delivers new notifications to this process's subscriptions.
 	Live    *live.Hub
 	Logbook *logbook.Service
+	// Mail sends e-mail (notifications, digests) and answers unsubscribe
+	// links; off without JALON_SMTP_URL.
+	Mail *mail.Service
 	// Nodes finds records by id for Relay's node(id:) and nodes(ids:).
 	Nodes *node.Finder
 	// Notify writes notifications for the other services (in their
@@ -59,8 +63,8 @@ func (a *App) base() service.Base {
 }
 
 // buildServices builds every area's service, before the workers and the
-// handler, which use them; notifications first, which the others send
-// through.
+// handler, which use them; notifications first (with the channels they go
+// through), which the others send through.
 func (a *App) buildServices(ctx context.Context, o Options) error {
 	base := a.base()
 	cfg := a.Config
@@ -69,9 +73,16 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	s.Notify = &notify.Notifier{Base: base}
-	s.Inbox = &notify.Service{Base: base}
+	sender, err := mail.NewSender(cfg.Mail)
+	if err != nil {
+		return err
+	}
 	s.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
+	// Links (the one-tap review links of tutors' mails) is set below, once
+	// the review page's service is built.
+	s.Mail = &mail.Service{Base: base, Sender: sender, Prefs: s.Push, URLs: a.urls, Metrics: a.metrics}
+	s.Notify = &notify.Notifier{Base: base, Push: s.Push, Mail: s.Mail}
+	s.Inbox = &notify.Service{Base: base}
 	s.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
 	s.Admin = &admin.Service{Base: base}
@@ -85,11 +96,13 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
-	// Until e-mail delivery is wired, a fresh link asked for by an expired
-	// one is only logged (reviewlink.LogMailer).
+	// The mail area has no mail for a lone fresh link yet: one asked for by
+	// an expired or used-up link is only logged (reviewlink.LogMailer); the
+	// next digest or review reminder carries a new link anyway.
 	s.ReviewLinks = &reviewlink.Service{Base: base, Key: cfg.URLSigning, TTL: cfg.ReviewLinkTTL, PublicURL: cfg.PublicURL,
 		Mailer: reviewlink.LogMailer{Log: a.Log}, Logbook: s.Logbook, Evaluations: s.Evaluations,
 		Contracts: s.Contracts, Users: s.Users}
+	s.Mail.Links = s.ReviewLinks
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
 		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil

@@ -317,6 +317,7 @@ func BenchmarkIdleWebsockets(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse)/n, "bytes/socket")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-bytes/socket")
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/socket")
 		for _, s := range subs {
 			s.Close()

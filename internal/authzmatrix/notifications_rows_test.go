@@ -179,3 +179,99 @@ func init() {
 		},
 	)
 }
+
+// E-mail preferences: the channel of each kind and the failing address are
+// the caller's own; the digest is for tutors alone (FORBIDDEN to the other
+// roles, wherever they stand).
+func init() {
+	type channelPrefs struct {
+		Channels []struct {
+			Kind    string
+			Channel string
+		}
+		Digest       string
+		EmailFailing bool
+	}
+	channelOf := func(p channelPrefs, kind string) string {
+		for _, c := range p.Channels {
+			if c.Kind == kind {
+				return c.Channel
+			}
+		}
+		return ""
+	}
+	// prepare sets every member of c's VISIT_MOVED channel to NONE and marks
+	// their address failing: a caller who sees either sees a member's.
+	prepare := func(t *testing.T, a *testapp.TestApp, c testapp.Contract) {
+		for _, u := range []testapp.User{c.Apprentice, c.Tutor, c.Adviser} {
+			a.Query(t, a.Token(t, u), `mutation { updateNotificationPreferences(input: {channels: [{kind: "VISIT_MOVED", channel: NONE}]}) { id } }`,
+				nil).Decode(t, &struct{}{})
+			a.Exec(t, `INSERT INTO mail_failures (user_id, address_sha256, failed_at, reply)
+				SELECT id, sha256(convert_to(lower(email), 'UTF8')), now(), '550 5.1.1' FROM users WHERE id = $1`, u.ID)
+		}
+	}
+	const fields = `channels { kind channel } digest emailFailing`
+	own := func(name string) func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+		return func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
+			var d map[string]channelPrefs
+			res.Decode(t, &d)
+			p := d[name]
+			member := role != auth.Admin
+			if (channelOf(p, "VISIT_MOVED") == "NONE") != member || p.EmailFailing != member {
+				t.Fatalf("%s reads %+v: not their own preferences", role, p)
+			}
+		}
+	}
+	notAMembers := func(name string) func(t *testing.T, res testapp.Response, c testapp.Contract) {
+		return func(t *testing.T, res testapp.Response, c testapp.Contract) {
+			var d map[string]channelPrefs
+			res.Decode(t, &d)
+			if p := d[name]; channelOf(p, "VISIT_MOVED") != "AUTO" || p.EmailFailing {
+				t.Fatalf("an outsider reads a member's preferences: %+v", p)
+			}
+		}
+	}
+	register(
+		Row{
+			Name: "query notificationPreferences (channels, digest, emailFailing)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				prepare(t, a, c)
+				return `{ notificationPreferences { ` + fields + ` } }`, nil
+			},
+			Allowed:     everyone,
+			MemberCheck: own("notificationPreferences"),
+			Outsider:    notAMembers("notificationPreferences"),
+		},
+		Row{
+			Name: "mutation updateNotificationPreferences (channels)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				prepare(t, a, c)
+				return `mutation { updateNotificationPreferences(input: {channels: [{kind: "LOG_SUBMITTED", channel: EMAIL}]}) { ` + fields + ` } }`, nil
+			},
+			Allowed:     everyone,
+			MemberCheck: own("updateNotificationPreferences"),
+			Outsider:    notAMembers("updateNotificationPreferences"),
+		},
+		Row{
+			Name: "mutation updateNotificationPreferences (digest)",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				return `mutation { updateNotificationPreferences(input: {digest: WEEKLY}) { digest } }`, nil
+			},
+			RoleOnly: []auth.Role{auth.Tutor},
+			Check: func(t *testing.T, res testapp.Response) {
+				var d struct{ UpdateNotificationPreferences struct{ Digest string } }
+				res.Decode(t, &d)
+				if d.UpdateNotificationPreferences.Digest != "WEEKLY" {
+					t.Fatalf("digest %+v", d)
+				}
+			},
+			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct{ UpdateNotificationPreferences struct{ Digest string } }
+				res.Decode(t, &d)
+				if d.UpdateNotificationPreferences.Digest != "WEEKLY" {
+					t.Fatalf("digest %+v", d)
+				}
+			},
+		},
+	)
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -49,6 +51,7 @@ type Config struct {
 	ReviewLinkTTL time.Duration
 
 	Firebase FirebaseConfig
+	Mail     MailConfig
 	Worker   WorkerConfig
 	// databaseURLDefaulted: DATABASE_URL was not set (refused in production).
 	databaseURLDefaulted bool
@@ -175,6 +178,119 @@ type FirebaseConfig struct {
 	Endpoint        string // override of the FCM endpoint (tests, fake servers)
 }
 
+// MailConfig configures e-mail delivery (internal/mail). Without SMTP,
+// e-mail is off: notifications go to the inbox and by push only.
+type MailConfig struct {
+	// SMTP is JALON_SMTP_URL parsed; nil when unset.
+	SMTP *SMTPConfig
+	// From is JALON_MAIL_FROM, the sender: "Jalon <noreply@example.org>"
+	// or a bare address.
+	From string
+	// DigestScanPeriod is how often the digest scan looks for tutors whose
+	// daily or weekly digest is due (JALON_MAIL_DIGEST_INTERVAL).
+	DigestScanPeriod time.Duration
+}
+
+// SMTPTLS is how the connection to the SMTP server is protected.
+type SMTPTLS string
+
+const (
+	// STARTTLS upgrades a plain connection (smtp://, port 587 by default);
+	// a server that does not offer it is refused.
+	STARTTLS SMTPTLS = "starttls"
+	// ImplicitTLS speaks TLS from the first byte (smtps://, port 465).
+	ImplicitTLS SMTPTLS = "tls"
+	// NoTLS sends in clear (smtp://host?tls=none): a catcher or relay on
+	// this machine only in production.
+	NoTLS SMTPTLS = "none"
+)
+
+// SMTPConfig is where mail is sent. The password is never logged: String
+// and the log of the configuration leave it out.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	TLS      SMTPTLS
+	Username string
+	Password string
+}
+
+// String is the server's URL without its password.
+func (s SMTPConfig) String() string {
+	scheme := "smtp"
+	if s.TLS == ImplicitTLS {
+		scheme = "smtps"
+	}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port))}
+	if s.Username != "" {
+		u.User = url.User(s.Username)
+	}
+	if s.TLS == NoTLS {
+		u.RawQuery = "tls=none"
+	}
+	return u.String()
+}
+
+// Loopback reports whether the server is on this machine.
+func (s SMTPConfig) Loopback() bool {
+	if s.Host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(s.Host)
+	return err == nil && a.IsLoopback()
+}
+
+// ParseSMTPURL reads an SMTP server URL: smtp://[user:password@]host[:port]
+// (STARTTLS, port 587), smtps://... (TLS, port 465), and
+// smtp://host:port?tls=none (no TLS). The error never repeats the password.
+func ParseSMTPURL(raw string) (SMTPConfig, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return SMTPConfig{}, errors.New("not a URL such as smtps://user:password@mail.example.org")
+	}
+	var c SMTPConfig
+	switch u.Scheme {
+	case "smtp":
+		c.TLS, c.Port = STARTTLS, 587
+	case "smtps":
+		c.TLS, c.Port = ImplicitTLS, 465
+	default:
+		return SMTPConfig{}, errors.New(`scheme must be smtp (STARTTLS) or smtps (TLS)`)
+	}
+	c.Host = u.Hostname()
+	if c.Host == "" || (u.Path != "" && u.Path != "/") || u.Fragment != "" {
+		return SMTPConfig{}, errors.New("expected smtp://[user:password@]host[:port][?tls=none]")
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return SMTPConfig{}, errors.New("port must be 1 to 65535")
+		}
+		c.Port = n
+	}
+	if u.User != nil {
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "tls" {
+			return SMTPConfig{}, fmt.Errorf("unknown parameter %q (only tls=none)", k)
+		}
+	}
+	switch q.Get("tls") {
+	case "":
+	case "none":
+		if c.TLS != STARTTLS {
+			return SMTPConfig{}, errors.New("tls=none goes with smtp://, not smtps://")
+		}
+		c.TLS = NoTLS
+	default:
+		return SMTPConfig{}, errors.New("tls must be none when given")
+	}
+	return c, nil
+}
+
 // WorkerConfig configures background jobs. Each period is how often its
 // periodic job is enqueued (also once when a working process starts); the
 // retention job's is RetentionConfig.Every.
@@ -284,6 +400,20 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ProjectID:       r.str("JALON_FIREBASE_PROJECT_ID", ""),
 		Endpoint:        r.str("JALON_FCM_ENDPOINT", ""),
 	}
+	c.Mail = MailConfig{
+		From:             r.str("JALON_MAIL_FROM", ""),
+		DigestScanPeriod: r.duration("JALON_MAIL_DIGEST_INTERVAL", 15*time.Minute),
+	}
+	if raw := strings.TrimSpace(getenv("JALON_SMTP_URL")); raw != "" {
+		smtp, err := ParseSMTPURL(raw)
+		if err != nil {
+			r.fail("JALON_SMTP_URL", "%v", err)
+		}
+		c.Mail.SMTP = &smtp
+	}
+	if c.Mail.SMTP != nil && c.Mail.From == "" && c.Env != "production" {
+		c.Mail.From = DevelopmentMailFrom
+	}
 	c.Worker = WorkerConfig{
 		Enabled:            r.boolean("JALON_WORKER", true),
 		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
@@ -385,6 +515,9 @@ func (c Config) validate() error {
 	if len(c.Identity.Key) < 32 {
 		return errors.New("JALON_IDENTITY_KEY: shorter than 32 bytes")
 	}
+	if err := c.Mail.validate(c.Production()); err != nil {
+		return err
+	}
 	if len(c.URLSigning) < 32 {
 		return errors.New("JALON_URL_SIGNING_KEY: shorter than 32 bytes")
 	}
@@ -403,6 +536,31 @@ func (c Config) validate() error {
 		if c.databaseURLDefaulted {
 			return errors.New("DATABASE_URL: set it explicitly in production")
 		}
+	}
+	return nil
+}
+
+// DevelopmentMailFrom is the sender of development mail when JALON_MAIL_FROM
+// is unset.
+const DevelopmentMailFrom = "Jalon <jalon@localhost>"
+
+// validate checks the sender and, in production, that mail leaves this
+// machine encrypted.
+func (m MailConfig) validate(production bool) error {
+	if m.SMTP == nil {
+		return nil
+	}
+	if m.From == "" {
+		return errors.New(`JALON_MAIL_FROM: required when JALON_SMTP_URL is set (e.g. "Jalon <noreply@example.org>")`)
+	}
+	if _, err := mail.ParseAddress(m.From); err != nil {
+		return errors.New(`JALON_MAIL_FROM: not an address such as "Jalon <noreply@example.org>"`)
+	}
+	if m.SMTP.TLS == NoTLS && production && !m.SMTP.Loopback() {
+		return errors.New("JALON_SMTP_URL: tls=none sends mail and passwords in clear: only to a server on this machine in production")
+	}
+	if m.SMTP.TLS == NoTLS && m.SMTP.Username != "" && !m.SMTP.Loopback() {
+		return errors.New("JALON_SMTP_URL: credentials over tls=none are sent only to a server on this machine")
 	}
 	return nil
 }

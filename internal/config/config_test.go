@@ -199,3 +199,71 @@ func TestJobIntervals(t *testing.T) {
 		}
 	}
 }
+
+// JALON_SMTP_URL: smtp:// is STARTTLS on 587, smtps:// TLS on 465, tls=none
+// plain; credentials in the user part, never shown back; mail is off when
+// unset; production wants a sender and encryption to any other machine.
+func TestMail(t *testing.T) {
+	c, err := load(nil)
+	if err != nil || c.Mail.SMTP != nil || c.Mail.DigestScanPeriod != 15*time.Minute {
+		t.Fatalf("unset: %+v %v", c.Mail, err)
+	}
+	for raw, want := range map[string]SMTPConfig{
+		"smtp://mail.example.org":                      {Host: "mail.example.org", Port: 587, TLS: STARTTLS},
+		"smtps://jalon:p%40ss@mail.example.org":        {Host: "mail.example.org", Port: 465, TLS: ImplicitTLS, Username: "jalon", Password: "p@ss"},
+		"smtp://127.0.0.1:1025?tls=none":               {Host: "127.0.0.1", Port: 1025, TLS: NoTLS},
+		"smtp://u:secret@[::1]:2525/?tls=none":         {Host: "::1", Port: 2525, TLS: NoTLS, Username: "u", Password: "secret"},
+		"smtp://relay.internal:25":                     {Host: "relay.internal", Port: 25, TLS: STARTTLS},
+		"smtps://apikey:s3cr3t@smtp.example.org:10465": {Host: "smtp.example.org", Port: 10465, TLS: ImplicitTLS, Username: "apikey", Password: "s3cr3t"},
+	} {
+		got, err := ParseSMTPURL(raw)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v", raw, got, err, want)
+		}
+		if strings.Contains(got.String(), "secret") || strings.Contains(got.String(), "s3cr3t") {
+			t.Errorf("%s: String shows the password: %s", raw, got)
+		}
+	}
+	for _, raw := range []string{"http://mail.example.org", "smtp://", "smtp://h:0", "smtp://h:99999", "smtp://h?tls=maybe",
+		"smtps://h?tls=none", "smtp://h?starttls=no", "smtp://h/path"} {
+		if _, err := ParseSMTPURL(raw); err == nil {
+			t.Errorf("%s: accepted", raw)
+		}
+	}
+	_, err = load(map[string]string{"JALON_SMTP_URL": "smtp://u:hunter2@h:bad"})
+	if err == nil || !strings.HasPrefix(err.Error(), "JALON_SMTP_URL: ") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("a bad URL: %v", err)
+	}
+
+	dev, err := load(map[string]string{"JALON_SMTP_URL": "smtp://mail.example.org"})
+	if err != nil || dev.Mail.From != DevelopmentMailFrom {
+		t.Fatalf("development sender: %q %v", dev.Mail.From, err)
+	}
+	if _, err := load(map[string]string{"JALON_SMTP_URL": "smtp://h", "JALON_MAIL_FROM": "not an address"}); err == nil ||
+		!strings.HasPrefix(err.Error(), "JALON_MAIL_FROM: ") {
+		t.Fatalf("a bad sender: %v", err)
+	}
+	if _, err := load(map[string]string{"JALON_SMTP_URL": "smtp://u:p@mail.example.org?tls=none"}); err == nil {
+		t.Fatal("credentials in clear to another machine")
+	}
+
+	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	prod := map[string]string{"JALON_ENV": "production", "DATABASE_URL": "postgres://db/jalon",
+		"JALON_JWT_KEYS": "a:" + key, "JALON_JWT_SIGNING_KEY_ID": "a", "JALON_URL_SIGNING_KEY": strings.Repeat("u", 32),
+		"JALON_IDENTITY_KEY": strings.Repeat("i", 32), "JALON_SMTP_URL": "smtps://mail.example.org"}
+	if _, err := load(prod); err == nil || !strings.HasPrefix(err.Error(), "JALON_MAIL_FROM: ") {
+		t.Fatalf("production without a sender: %v", err)
+	}
+	prod["JALON_MAIL_FROM"] = "Jalon <noreply@example.org>"
+	if c, err := load(prod); err != nil || c.Mail.SMTP == nil {
+		t.Fatalf("production: %v", err)
+	}
+	prod["JALON_SMTP_URL"] = "smtp://mail.example.org?tls=none"
+	if _, err := load(prod); err == nil || !strings.HasPrefix(err.Error(), "JALON_SMTP_URL: ") {
+		t.Fatalf("production in clear to another machine: %v", err)
+	}
+	prod["JALON_SMTP_URL"] = "smtp://127.0.0.1:25?tls=none"
+	if _, err := load(prod); err != nil {
+		t.Fatalf("production to a relay on this machine: %v", err)
+	}
+}

@@ -1,9 +1,10 @@
 // Package i18n holds Jalon's translations, one catalogue per language
 // (fr.json, nl.json, de.json, en.json in this folder), and the one rule that
 // picks a text: the recipient's language when it has a catalogue holding
-// the key, French otherwise. Notifications (section "notification"), the
-// evaluation PDF (section "pdf") and the tutors' review page (section
-// "review") read their texts here.
+// the key, French otherwise. Notifications (section "notification"),
+// e-mails and their unsubscribe page (section "mail"), the evaluation PDF
+// (section "pdf") and the tutors' review page (section "review") read their
+// texts here.
 //
 // A catalogue is a JSON object of sections; nested objects make dotted keys
 // ({"pdf": {"role": {"TUTOR": "Tutor"}}} is "pdf.role.TUTOR"). Placeholders

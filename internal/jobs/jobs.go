@@ -17,11 +17,16 @@ import (
 // burst of pushes does not hold back other jobs.
 const QueuePush = "push"
 
+// QueueMail is the River queue of e-mails: SMTP servers limit how many
+// connections a client holds, so mail has its own, smaller pool.
+const QueueMail = "mail"
+
 // Queues are the queues a working process serves and how many jobs of each
 // it runs at once.
 var Queues = map[string]river.QueueConfig{
 	river.QueueDefault: {MaxWorkers: 10},
 	QueuePush:          {MaxWorkers: 100},
+	QueueMail:          {MaxWorkers: 10},
 }
 
 // FetchCooldown is the shortest pause between two fetches of a queue. Pushes

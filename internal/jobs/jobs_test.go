@@ -30,7 +30,7 @@ func TestPeriodicRefusesAPeriodThatIsNotPositive(t *testing.T) {
 
 // Every queue a job may be inserted in is served.
 func TestQueuesServeThePushQueue(t *testing.T) {
-	for _, q := range []string{river.QueueDefault, QueuePush} {
+	for _, q := range []string{river.QueueDefault, QueuePush, QueueMail} {
 		if Queues[q].MaxWorkers < 1 {
 			t.Errorf("queue %q is not served", q)
 		}

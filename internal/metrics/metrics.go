@@ -1,5 +1,6 @@
 // Package metrics defines Jalon's Prometheus metrics: requests by GraphQL
-// operation, database pool statistics, and the Go runtime.
+// operation, e-mails sent and failed, database pool statistics, and the Go
+// runtime.
 package metrics
 
 import (
@@ -14,6 +15,13 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	Requests *prometheus.CounterVec
 	Duration *prometheus.HistogramVec
+	// MailSent counts mails the SMTP server accepted, by notification kind
+	// (DIGEST for digests); MailFailed counts failed attempts by kind and
+	// reason: "temporary" (4xx, connection: retried), "bounced" (5xx for the
+	// address: it is mailed no more until it changes) or "rejected" (another
+	// 5xx: not retried).
+	MailSent   *prometheus.CounterVec
+	MailFailed *prometheus.CounterVec
 }
 
 // New registers the collectors; pool may be nil.
@@ -30,8 +38,16 @@ func New(pool *pgxpool.Pool) *Metrics {
 			Help:    "HTTP request latency by GraphQL operation (or route).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation"}),
+		MailSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jalon_mail_sent_total",
+			Help: "E-mails accepted by the SMTP server, by notification kind (DIGEST for digests).",
+		}, []string{"kind"}),
+		MailFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jalon_mail_failed_total",
+			Help: "Failed e-mail attempts by kind and reason (temporary, bounced, rejected).",
+		}, []string{"kind", "reason"}),
 	}
-	reg.MustRegister(m.Requests, m.Duration,
+	reg.MustRegister(m.Requests, m.Duration, m.MailSent, m.MailFailed,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {

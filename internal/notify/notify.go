@@ -1,11 +1,11 @@
 // Package notify owns the inbox and its catalogue: the Notifier that writes
 // localized notifications in the transaction of the change that causes them
-// (and enqueues their push, see internal/push), and the inbox Service that a
-// recipient reads and marks read.
+// (and enqueues their push and mail, see internal/push and internal/mail),
+// and the inbox Service that a recipient reads and marks read.
 //
 // Live delivery of new notifications to subscribers is internal/live's;
-// devices, preferences and push delivery are internal/push's. Imports go one
-// way: live → notify → push.
+// devices, preferences and push delivery are internal/push's; e-mail is
+// internal/mail's. Imports go one way: live → notify → mail → push.
 package notify
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"jalon/internal/mail"
 	"jalon/internal/notify/notifydb"
 	"jalon/internal/postgres"
 	"jalon/internal/push"
@@ -58,17 +59,21 @@ type Delivery struct {
 // their transaction. It is built once in internal/app.
 type Notifier struct {
 	service.Base
-	// Queue is the River client push delivery jobs are enqueued on; while it
-	// is nil no push is enqueued (the inbox still works). internal/app sets
+	// Queue is the River client push and mail jobs are enqueued on; while it
+	// is nil nothing is enqueued (the inbox still works). internal/app sets
 	// it once the client exists (the client needs the workers, which need
 	// the services).
 	Queue *river.Client[pgx.Tx]
+	// Push and Mail say whether each channel is configured; nil is off.
+	Push *push.Service
+	Mail *mail.Service
 }
 
 // Send writes m to the inbox of every recipient, in tx (the transaction of
 // the change that caused it), rendered in each recipient's language, and
-// enqueues one push delivery job per notification in the same transaction, so
-// the change, its notifications and their delivery commit or vanish together.
+// enqueues its push and mail jobs, as each recipient's preferences route it
+// (push.Preferences.Route), in the same transaction, so the change, its
+// notifications and their delivery commit or vanish together.
 func (n *Notifier) Send(ctx context.Context, tx postgres.DB, recipients []uuid.UUID, m Message) error {
 	ds := make([]Delivery, len(recipients))
 	for i, to := range recipients {
@@ -109,7 +114,7 @@ func (n *Notifier) SendMany(ctx context.Context, db postgres.DB, ds []Delivery) 
 
 func (n *Notifier) send(ctx context.Context, tx pgx.Tx, ds []Delivery) ([]uuid.UUID, error) {
 	now := n.Clock.Now()
-	recips, err := recipientsOf(ctx, tx, ds)
+	recips, err := recipientsOf(ctx, tx, ds, now)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +135,15 @@ func (n *Notifier) send(ctx context.Context, tx pgx.Tx, ds []Delivery) ([]uuid.U
 		return rows.ids, nil
 	}
 	jobs := make([]river.InsertManyParams, 0, len(ds))
+	pushOn, mailOn := n.Push.Enabled(), n.Mail.Enabled()
 	for i, d := range ds {
-		if job, ok := push.DeliveryJob(recips[d.To].prefs, rows.ids[i], d.Message.Kind, now); ok {
-			jobs = append(jobs, job)
+		r := recips[d.To]
+		route := r.prefs.Route(d.Message.Kind, pushOn && r.hasDevice)
+		if route.Push {
+			jobs = append(jobs, push.DeliveryJob(r.prefs, rows.ids[i], now))
+		}
+		if route.Mail && mailOn && r.mailable {
+			jobs = append(jobs, mail.DeliveryJob(r.prefs, rows.ids[i], now))
 		}
 	}
 	if len(jobs) == 0 {
@@ -145,13 +156,15 @@ func (n *Notifier) send(ctx context.Context, tx pgx.Tx, ds []Delivery) ([]uuid.U
 }
 
 type recipient struct {
-	locale string
-	prefs  push.Preferences
+	locale    string
+	prefs     push.Preferences
+	hasDevice bool // an active device (push.ActiveDeviceWindow)
+	mailable  bool // an active account whose address has not failed
 }
 
-// recipientsOf loads the language and push preferences of every recipient
-// of ds in one statement.
-func recipientsOf(ctx context.Context, tx pgx.Tx, ds []Delivery) (map[uuid.UUID]recipient, error) {
+// recipientsOf loads the language, preferences and reachability of every
+// recipient of ds in one statement.
+func recipientsOf(ctx context.Context, tx pgx.Tx, ds []Delivery, now time.Time) (map[uuid.UUID]recipient, error) {
 	userIDs := make([]uuid.UUID, 0, len(ds))
 	seen := map[uuid.UUID]bool{}
 	for _, d := range ds {
@@ -160,13 +173,14 @@ func recipientsOf(ctx context.Context, tx pgx.Tx, ds []Delivery) (map[uuid.UUID]
 			userIDs = append(userIDs, d.To)
 		}
 	}
-	found, err := notifydb.New(tx).Recipients(ctx, userIDs)
+	found, err := notifydb.New(tx).Recipients(ctx, notifydb.RecipientsParams{Ids: userIDs, ActiveSince: now.Add(-push.ActiveDeviceWindow)})
 	if err != nil {
 		return nil, fmt.Errorf("notify: recipients: %w", err)
 	}
 	out := make(map[uuid.UUID]recipient, len(found))
 	for _, r := range found {
-		out[r.ID] = recipient{locale: r.Locale, prefs: push.Stored(r.QuietHoursStart, r.QuietHoursEnd, r.Timezone, r.MutedKinds)}
+		out[r.ID] = recipient{locale: r.Locale, hasDevice: r.HasDevice, mailable: r.Mailable,
+			prefs: push.Stored(r.QuietHoursStart, r.QuietHoursEnd, r.Timezone, r.MutedKinds, r.Channels, r.Digest)}
 	}
 	return out, nil
 }

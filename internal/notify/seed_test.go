@@ -22,7 +22,7 @@ func TestDemoNotificationsAreIdempotent(t *testing.T) {
 		if err := seed.Demo(context.Background(), a.Pool, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if n, p := counts(); n != 5 || p != 2 {
+		if n, p := counts(); n != 5 || p != 3 {
 			t.Fatalf("run %d: %d notifications, %d preferences", i+1, n, p)
 		}
 	}

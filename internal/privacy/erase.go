@@ -80,7 +80,8 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //   - the user's full name in the texts and params of notifications and
 //     follow-ups of the people of their contracts becomes the pseudonym;
 //   - every session is revoked; devices (and their delivery records), the
-//     inbox, notification preferences, the calendar feed and the account's
+//     inbox, notification preferences, the mail state (failed address,
+//     digest periods), the calendar feed and the account's
 //     login failures (recorded under the user's id) are deleted; open follow-ups the user owns are dismissed
 //     (so the scan does not reopen them for the same period);
 //   - the user's log entries (as apprentice) keep their dates, hours,
@@ -115,6 +116,8 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 		{"devices", func() error { return q.DeleteDevices(ctx, id) }},
 		{"notifications", func() error { return q.DeleteNotifications(ctx, id) }},
 		{"preferences", func() error { return q.DeletePreferences(ctx, id) }},
+		{"mail failure", func() error { return q.DeleteMailFailure(ctx, id) }},
+		{"mail digests", func() error { return q.DeleteMailDigests(ctx, id) }},
 		{"calendar feed", func() error { return q.DeleteCalendarFeed(ctx, id) }},
 		{"login failures", func() error { return q.DeleteLoginFailures(ctx, id.String()) }},
 		{"follow-ups", func() error {

@@ -153,7 +153,8 @@ var sections = []section{
 			ORDER BY d.last_seen_at DESC, d.id LIMIT $2 + 1) x`},
 	{key: "notificationPreferences", sql: `
 		SELECT json_build_object('quietHoursStart', p.quiet_hours_start, 'quietHoursEnd', p.quiet_hours_end,
-			'timezone', p.timezone, 'mutedKinds', p.muted_kinds, 'updatedAt', p.updated_at)
+			'timezone', p.timezone, 'mutedKinds', p.muted_kinds, 'channels', p.channels, 'digest', p.digest,
+			'updatedAt', p.updated_at)
 		FROM notification_preferences p WHERE p.user_id = $1 AND $2::int > 0`},
 	{key: "followUps", list: true, sql: `
 		SELECT coalesce(json_agg(x ORDER BY x."dueAt" DESC, x.id), '[]') FROM (

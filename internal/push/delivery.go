@@ -31,18 +31,22 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueuePush, MaxAttempts: 12}
 }
 
-// DeliveryJob is the delivery job of the new notification id (of kind) for a
-// recipient with prefs, to enqueue at now: false when the kind is muted,
-// scheduled for the end of the quiet hours when now falls in them.
-func DeliveryJob(prefs Preferences, id uuid.UUID, kind string, now time.Time) (river.InsertManyParams, bool) {
-	if prefs.Muted(kind) {
-		return river.InsertManyParams{}, false
-	}
+// DeliveryJob is the push delivery job of the new notification id for a
+// recipient with prefs, to enqueue at now (when Preferences.Route says
+// push): scheduled for the end of the quiet hours when now falls in them.
+func DeliveryJob(prefs Preferences, id uuid.UUID, now time.Time) river.InsertManyParams {
+	return river.InsertManyParams{Args: DeliverArgs{NotificationID: id}, InsertOpts: Scheduled(prefs, now)}
+}
+
+// Scheduled returns the insert options of a delivery job (push or mail)
+// enqueued at now for a recipient with prefs: scheduled for the end of the
+// quiet hours when now falls in them.
+func Scheduled(prefs Preferences, now time.Time) *river.InsertOpts {
 	opts := &river.InsertOpts{}
 	if until, quiet := prefs.QuietUntil(now); quiet {
 		opts.ScheduledAt = until
 	}
-	return river.InsertManyParams{Args: DeliverArgs{NotificationID: id}, InsertOpts: opts}, true
+	return opts
 }
 
 // DeliveryWorker works DeliverArgs.
@@ -68,7 +72,8 @@ type target struct {
 
 // Work pushes the notification to every device of its recipient that has not
 // received it yet. Quiet hours snooze the job until they end; muted kinds
-// are skipped. Tokens FCM reports unregistered or invalid are deleted. 429
+// and kinds the recipient no longer wants pushed (Preferences.Route) are
+// skipped. Tokens FCM reports unregistered or invalid are deleted. 429
 // and 5xx answers leave the device for a retry: the job is snoozed for the
 // Retry-After the server asked for, or fails for River's back-off. Each
 // device served is recorded, so a retry never pushes twice to a device.
@@ -85,8 +90,8 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) 
 	if err != nil {
 		return fmt.Errorf("deliver: load notification: %w", err)
 	}
-	prefs := Stored(d.QuietHoursStart, d.QuietHoursEnd, d.Timezone, d.MutedKinds)
-	if prefs.Muted(d.Kind) {
+	prefs := Stored(d.QuietHoursStart, d.QuietHoursEnd, d.Timezone, d.MutedKinds, d.Channels, d.Digest)
+	if !prefs.Route(d.Kind, true).Push {
 		return nil
 	}
 	now := s.Clock.Now()

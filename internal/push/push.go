@@ -1,19 +1,23 @@
 // Package push owns push notifications: the devices that receive them
 // (register, unregister, list), their delivery through Firebase Cloud
 // Messaging (the Pusher and the River DeliveryWorker on its own queue), and
-// each user's preferences: quiet hours and muted kinds.
+// each user's notification preferences: the channel of each kind (push,
+// e-mail, both, none or AUTO), a tutor's digest, quiet hours and muted kinds.
 //
 // Preferences live here, not in the inbox (internal/notify), because they
-// govern push alone: quiet hours delay a push and a muted kind is never
-// pushed, while the inbox entry is written and shown regardless. The
-// Notifier asks this package (Stored, DeliveryJob) whether and when to
-// enqueue a delivery, and the DeliveryWorker applies the same rules again
-// when it runs. A user who never changed them has no row: the defaults
+// govern delivery alone: quiet hours delay a push or a mail and a muted kind
+// is neither pushed nor mailed, while the inbox entry is written and shown
+// regardless. Preferences.Route is the one rule that picks the channels of
+// a notification: the Notifier asks it (with Stored, DeliveryJob and
+// Scheduled) whether and when to enqueue a push and a mail, and the
+// DeliveryWorker and internal/mail's workers apply it again when they run.
+// A user who never changed them has no row: the defaults
 // (DefaultPreferences) are applied in Go, in one place (Stored).
 //
 // Imports go one way: internal/notify enqueues push jobs by their args type
-// (DeliverArgs); this package reads the stored notification itself and
-// imports neither notify nor live.
+// (DeliverArgs); internal/mail reads preferences from here; this package
+// reads the stored notification itself and imports neither notify, mail nor
+// live.
 package push
 
 import (

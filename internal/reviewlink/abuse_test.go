@@ -97,7 +97,7 @@ func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 	b.act(link, p, "action", "validate", "entry", e.String()).require(t, http.StatusGone, "Ce lien a expiré")
 	unchanged(t, a, before, "an action through an expired link")
 
-	b.post(link+"/renew", nil).require(t, http.StatusOK, "Un nouveau lien vous a été envoyé par e-mail.")
+	b.post(link+"/renew", nil).require(t, http.StatusOK, "Un nouveau lien t'a été envoyé par e-mail.")
 	var links, renewed int
 	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*), count(renewed_at) FROM review_links WHERE tutor_id = $1`,
 		c.Tutor.ID).Scan(&links, &renewed); err != nil {
@@ -241,7 +241,7 @@ func TestALinkActsOnlyForItsTutor(t *testing.T) {
 		"score and sign their evaluation": {"action", "score-sign", "evaluation", foreignEval.ID.String(), "version", itoa(foreignEval.Version), "score-" + foreignEval.Criteria[0].String(), "1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			b.act(myLink, p, fields...).require(t, http.StatusNotFound, "n'existe plus ou ne concerne pas vos apprentis")
+			b.act(myLink, p, fields...).require(t, http.StatusNotFound, "n'existe plus ou ne concerne pas tes apprentis")
 			unchanged(t, a, before, name)
 		})
 	}

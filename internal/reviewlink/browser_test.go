@@ -3,12 +3,15 @@ package reviewlink_test
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"jalon/internal/testapp"
 	"jalon/internal/testtools"
@@ -42,20 +45,35 @@ var noScript = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error
 	return err
 })
 
-// TestReviewInABrowser: a tutor opens the link of their e-mail in Chromium
-// (JavaScript off, a phone's width at 200 % zoom), validates two days and
-// sends a third back with a comment; the apprentice then sees the results
-// in the app (GraphQL) and in their inbox.
-//
-// The link is issued directly: the e-mail area's digest (branch mail) will
-// carry it, and this test will then read it from the mail Mailpit received.
+// TestReviewInABrowser: a tutor without the app gets a mail (Mailpit) when
+// their apprentice submits a day, opens the review link it carries in
+// Chromium (JavaScript off, a phone's width at 200 % zoom), validates two
+// days and sends a third back with a comment; the apprentice then sees the
+// results in the app (GraphQL) and in their inbox.
 func TestReviewInABrowser(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
+	smtpURL, api := testtools.StartMailpit(t)
+	box := testapp.Mailbox{API: api}
+	a := testapp.New(t, testapp.WithMail(smtpURL), testapp.WithWorker)
+	a.ReviewLinks.PublicURL = a.URL // before any request and the workers: links point at this server
+	if err := a.StartWorkers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c := a.NewContract(t)
-	e1, e2, e3 := submitted(t, a, c, 3), submitted(t, a, c, 2), submitted(t, a, c, 1)
+	e1, e2 := submitted(t, a, c, 3), submitted(t, a, c, 2)
 	a.NewAttachment(t, e1, jpegBytes(t))
-	link := issue(t, a, c.Tutor)
+	// The apprentice submits a third day in the app: the tutor, who has no
+	// device, is told by e-mail, with the review link.
+	var created struct{ CreateLogEntry struct{ ID uuid.UUID } }
+	a.Query(t, a.Token(t, c.Apprentice), `mutation($in: CreateLogEntryInput!) { createLogEntry(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"clientId": uuid.New(), "contractId": c.ID, "date": "2026-03-17", "hours": 6,
+			"activities": "Pose d'un escalier", "competencyIds": []uuid.UUID{c.Competencies[1]}, "submit": true}}).Decode(t, &created)
+	e3 := created.CreateLogEntry.ID
+	m := box.WaitFor(t, c.Tutor.Email, 1, 30*time.Second)[0]
+	link := regexp.MustCompile(`http://\S+/review/[A-Za-z0-9_.-]+`).FindString(m.Text)
+	if link == "" || !strings.Contains(m.HTML, `href="`+link+`"`) {
+		t.Fatalf("no review link in the mail:\n%s\n%s", m.Text, m.HTML)
+	}
 	ctx := newChromium(t)
 
 	if err := chromedp.Do(ctx,
@@ -109,7 +127,7 @@ func TestReviewInABrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if got := notice(); got != "Votre demande de corrections a été envoyée." {
+	if got := notice(); got != "Ta demande de corrections a été envoyée." {
 		t.Fatalf("after requesting changes: %q", got)
 	}
 	if h, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("entries-heading"))); err != nil || h != "Journées à valider (0)" {

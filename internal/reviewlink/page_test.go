@@ -126,7 +126,7 @@ func TestReviewActionsAsTheApprenticeSeesThem(t *testing.T) {
 		t.Fatalf("no redirect after the post: %s", p.URL)
 	}
 	p = b.act(link, p, "action", "request-changes", "entry", e2.String(), "comment", "  Précise les machines utilisées.  ")
-	p.require(t, http.StatusOK, "Votre demande de corrections a été envoyée.", "Journées à valider (2)")
+	p.require(t, http.StatusOK, "Ta demande de corrections a été envoyée.", "Journées à valider (2)")
 	// "Validate all" posts the ids the page shows.
 	all := regexp.MustCompile(`(?s)<form[^>]*>\s*<input type="hidden" name="csrf"[^>]*>\s*<input type="hidden" name="action" value="validate">((?:\s*<input type="hidden" name="entry" value="[^"]+">){2,})`).
 		FindStringSubmatch(p.Body)
@@ -138,7 +138,7 @@ func TestReviewActionsAsTheApprenticeSeesThem(t *testing.T) {
 	for _, id := range ids {
 		fields = append(fields, "entry", id[1])
 	}
-	b.act(link, p, fields...).require(t, http.StatusOK, "Aucune journée n'attend votre validation.")
+	b.act(link, p, fields...).require(t, http.StatusOK, "Aucune journée n'attend ta validation.")
 
 	got := apprenticeEntries(t, a, c)
 	for id, want := range map[string]string{e1.String(): "VALIDATED", e2.String(): "CHANGES_REQUESTED", e3.String(): "VALIDATED", e4.String(): "VALIDATED"} {
@@ -196,7 +196,7 @@ func TestReviewActionsAsTheApprenticeSeesThem(t *testing.T) {
 	unchanged(t, a, before, "validating an entry twice")
 	// Sending back without a comment: the service's rule, not the form's.
 	b.act(link, p, "action", "request-changes", "entry", e3.String(), "comment", " ").
-		require(t, http.StatusUnprocessableEntity, "Dites ce qui doit changer.")
+		require(t, http.StatusUnprocessableEntity, "Dis ce qui doit changer.")
 	unchanged(t, a, before, "a request for changes without a comment")
 }
 
@@ -232,12 +232,12 @@ func TestSignAndScoreAndSignOnThePage(t *testing.T) {
 		}
 		fields = append(fields, "comment-"+cr.String(), "Soigné")
 	}
-	b.act(link, p, fields...).require(t, http.StatusUnprocessableEntity, "Donnez une note à chaque critère avant de signer.")
+	b.act(link, p, fields...).require(t, http.StatusUnprocessableEntity, "Donne une note à chaque critère avant de signer.")
 	unchanged(t, a, before, "a score-and-sign with a criterion unscored")
 	// A score outside the scale: the service's VALIDATION_FAILED.
 	bad := append([]string{}, fields...)
 	bad = append(bad, "score-"+blank.Criteria[0].String(), "9")
-	b.act(link, p, bad...).require(t, http.StatusUnprocessableEntity, "Donnez une note")
+	b.act(link, p, bad...).require(t, http.StatusUnprocessableEntity, "Donne une note")
 	unchanged(t, a, before, "a score outside the scale")
 
 	fields = append(fields, "score-"+blank.Criteria[0].String(), "2")

@@ -13,8 +13,8 @@ import (
 )
 
 // seedNotifications gives the demo users an inbox (in their language, some
-// read) and notification preferences. No devices: demo FCM tokens would be
-// pruned by FCM at the first push.
+// read) and notification preferences, among them a tutor's daily digest.
+// No devices: demo FCM tokens would be pruned by FCM at the first push.
 func seedNotifications(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	now = now.UTC().Truncate(time.Minute)
 	type demo struct {
@@ -64,5 +64,9 @@ func seedNotifications(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		VALUES ($1, '20:00', '06:00', 'Europe/Brussels', '{}') ON CONFLICT DO NOTHING`, Tutor2ID)
 	batch.Queue(`INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds)
 		VALUES ($1, '21:00', '07:00', 'Europe/Brussels', '{LOG_MISSING}') ON CONFLICT DO NOTHING`, ApprenticeIDs[3])
+	// Jean Peeters, the tutor of Lucas and Emma, has no phone with the app:
+	// everything reaches him by e-mail, and instead of one mail per entry to
+	// review he gets a daily digest (from 07:00, see internal/mail).
+	batch.Queue(`INSERT INTO notification_preferences (user_id, digest) VALUES ($1, 'DAILY') ON CONFLICT DO NOTHING`, Tutor1ID)
 	return tx.SendBatch(ctx, batch).Close()
 }

@@ -2,7 +2,8 @@
 // trade with its competency framework, an admin, an adviser, two tutors and
 // four apprentices with contracts, and each area's demo records. Every row
 // has a fixed id and is inserted with ON CONFLICT DO NOTHING, so running it
-// again changes nothing.
+// again changes nothing. Its SQL is written by hand rather than through sqlc:
+// these are fixture rows, not queries the product runs or a caller can reach.
 package seed
 
 import (

@@ -1,6 +1,7 @@
 // Package testapp starts the real Jalon program for tests: its own migrated
 // database, the full HTTP handler on a loopback port, a clock the test sets,
-// and a small GraphQL client that sees what a phone would see.
+// and a small GraphQL client that sees what a phone would see. Its fixtures
+// insert rows with hand-written SQL (not sqlc): test set-up, not product queries.
 package testapp
 
 import (

@@ -1,11 +1,13 @@
 // Package testtools finds the real outside tools some tests drive: the npm
 // client libraries pinned in clients/ (graphql-ws, graphql-http, relay-compiler,
-// graphql-inspector, ...) and Debian programs (chromium, pdftotext, pgbouncer).
+// graphql-inspector, ...), Debian programs (chromium, pdftotext, pgbouncer)
+// and servers built from pinned Go modules into ToolsDir (Mailpit, a real
+// SMTP server: StartMailpit).
 //
 // The npm packages are installed on first use (`npm ci` in clients/, once per
 // machine, under a file lock), so `go test ./...` runs them on a fresh machine
-// that has node and npm. A missing Debian program skips the test with the
-// command that installs it, except under CI (CI=true or JALON_REQUIRE_TOOLS=1),
+// that has node and npm. A missing Debian program or Go-built server skips
+// the test with the command that installs it, except under CI (CI=true or JALON_REQUIRE_TOOLS=1),
 // where it fails: .ci/run installs them, so a skip there would hide a gap.
 package testtools
 

@@ -1,8 +1,13 @@
 -- name: Recipients :many
--- Each recipient's language (of the inbox text) and push preferences (when
--- to schedule the push; NULL when never changed: the defaults apply), in one
+-- Each recipient's language (of the inbox text), notification preferences
+-- (which channels, when; NULL when never changed: the defaults apply),
+-- whether they have a device seen since @active_since, and whether they can
+-- be mailed (an active account whose address has not failed), in one
 -- statement for a whole fan-out.
-SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest,
+       EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.last_seen_at >= @active_since::timestamptz)::bool AS has_device,
+       (u.active AND NOT EXISTS (SELECT 1 FROM mail_failures f WHERE f.user_id = u.id
+                                 AND f.address_sha256 = sha256(convert_to(lower(u.email), 'UTF8'))))::bool AS mailable
 FROM users u
 LEFT JOIN notification_preferences p ON p.user_id = u.id
 WHERE u.id = ANY(@ids::uuid[]);

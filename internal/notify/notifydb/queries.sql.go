@@ -204,11 +204,19 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) ([]MarkReadR
 }
 
 const recipients = `-- name: Recipients :many
-SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+SELECT u.id, u.locale, p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest,
+       EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.last_seen_at >= $1::timestamptz)::bool AS has_device,
+       (u.active AND NOT EXISTS (SELECT 1 FROM mail_failures f WHERE f.user_id = u.id
+                                 AND f.address_sha256 = sha256(convert_to(lower(u.email), 'UTF8'))))::bool AS mailable
 FROM users u
 LEFT JOIN notification_preferences p ON p.user_id = u.id
-WHERE u.id = ANY($1::uuid[])
+WHERE u.id = ANY($2::uuid[])
 `
+
+type RecipientsParams struct {
+	ActiveSince time.Time
+	Ids         []uuid.UUID
+}
 
 type RecipientsRow struct {
 	ID              uuid.UUID
@@ -217,13 +225,19 @@ type RecipientsRow struct {
 	QuietHoursEnd   pgtype.Time
 	Timezone        *string
 	MutedKinds      []string
+	Channels        []byte
+	Digest          *string
+	HasDevice       bool
+	Mailable        bool
 }
 
-// Each recipient's language (of the inbox text) and push preferences (when
-// to schedule the push; NULL when never changed: the defaults apply), in one
+// Each recipient's language (of the inbox text), notification preferences
+// (which channels, when; NULL when never changed: the defaults apply),
+// whether they have a device seen since @active_since, and whether they can
+// be mailed (an active account whose address has not failed), in one
 // statement for a whole fan-out.
-func (q *Queries) Recipients(ctx context.Context, ids []uuid.UUID) ([]RecipientsRow, error) {
-	rows, err := q.db.Query(ctx, recipients, ids)
+func (q *Queries) Recipients(ctx context.Context, arg RecipientsParams) ([]RecipientsRow, error) {
+	rows, err := q.db.Query(ctx, recipients, arg.ActiveSince, arg.Ids)
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +252,10 @@ func (q *Queries) Recipients(ctx context.Context, ids []uuid.UUID) ([]Recipients
 			&i.QuietHoursEnd,
 			&i.Timezone,
 			&i.MutedKinds,
+			&i.Channels,
+			&i.Digest,
+			&i.HasDevice,
+			&i.Mailable,
 		); err != nil {
 			return nil, err
 		}

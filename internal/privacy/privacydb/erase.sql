@@ -16,6 +16,14 @@ DELETE FROM notifications WHERE user_id = @user_id;
 -- name: DeletePreferences :exec
 DELETE FROM notification_preferences WHERE user_id = @user_id;
 
+-- name: DeleteMailFailure :exec
+-- The hash of the address whose mail failed.
+DELETE FROM mail_failures WHERE user_id = @user_id;
+
+-- name: DeleteMailDigests :exec
+-- The digest periods (the mails sent go with the notifications).
+DELETE FROM mail_digests WHERE user_id = @user_id;
+
 -- name: DeleteCalendarFeed :exec
 DELETE FROM calendar_feeds WHERE adviser_id = @user_id;
 

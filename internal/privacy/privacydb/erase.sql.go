@@ -67,6 +67,26 @@ func (q *Queries) DeleteLoginFailures(ctx context.Context, accountKey string) er
 	return err
 }
 
+const deleteMailDigests = `-- name: DeleteMailDigests :exec
+DELETE FROM mail_digests WHERE user_id = $1
+`
+
+// The digest periods (the mails sent go with the notifications).
+func (q *Queries) DeleteMailDigests(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteMailDigests, userID)
+	return err
+}
+
+const deleteMailFailure = `-- name: DeleteMailFailure :exec
+DELETE FROM mail_failures WHERE user_id = $1
+`
+
+// The hash of the address whose mail failed.
+func (q *Queries) DeleteMailFailure(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteMailFailure, userID)
+	return err
+}
+
 const deleteNotifications = `-- name: DeleteNotifications :exec
 DELETE FROM notifications WHERE user_id = $1
 `

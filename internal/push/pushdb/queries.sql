@@ -30,22 +30,25 @@ FROM devices WHERE user_id = @user_id AND id = ANY(@ids::uuid[]);
 
 -- name: Preferences :one
 -- No row: the user never changed them (push.DefaultPreferences apply).
-SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest
 FROM notification_preferences p WHERE p.user_id = @user_id;
 
 -- name: SavePreferences :exec
--- Times of day arrive as HH:MM.
-INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds, updated_at)
-VALUES (@user_id, CAST(@quiet_hours_start::text AS time), CAST(@quiet_hours_end::text AS time), @timezone, @muted_kinds::text[], now())
+-- Times of day arrive as HH:MM; channels as a JSON object (kind -> channel).
+INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds,
+    channels, digest, updated_at)
+VALUES (@user_id, CAST(@quiet_hours_start::text AS time), CAST(@quiet_hours_end::text AS time), @timezone,
+    @muted_kinds::text[], @channels::jsonb, @digest::text, now())
 ON CONFLICT (user_id) DO UPDATE SET quiet_hours_start = EXCLUDED.quiet_hours_start,
     quiet_hours_end = EXCLUDED.quiet_hours_end, timezone = EXCLUDED.timezone,
-    muted_kinds = EXCLUDED.muted_kinds, updated_at = now();
+    muted_kinds = EXCLUDED.muted_kinds, channels = EXCLUDED.channels, digest = EXCLUDED.digest,
+    updated_at = now();
 
 -- name: Delivery :one
 -- What a delivery job pushes (the stored, already localized text) and the
 -- recipient's preferences (NULL when never changed: the defaults apply).
 SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.created_at,
-       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest
 FROM notifications n
 LEFT JOIN notification_preferences p ON p.user_id = n.user_id
 WHERE n.id = @notification_id;

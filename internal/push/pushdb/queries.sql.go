@@ -24,7 +24,7 @@ func (q *Queries) DeleteDevices(ctx context.Context, ids []uuid.UUID) error {
 
 const delivery = `-- name: Delivery :one
 SELECT n.id, n.user_id, n.kind, n.title, n.body, n.link, n.created_at,
-       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+       p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest
 FROM notifications n
 LEFT JOIN notification_preferences p ON p.user_id = n.user_id
 WHERE n.id = $1
@@ -42,6 +42,8 @@ type DeliveryRow struct {
 	QuietHoursEnd   pgtype.Time
 	Timezone        *string
 	MutedKinds      []string
+	Channels        []byte
+	Digest          *string
 }
 
 // What a delivery job pushes (the stored, already localized text) and the
@@ -61,6 +63,8 @@ func (q *Queries) Delivery(ctx context.Context, notificationID uuid.UUID) (Deliv
 		&i.QuietHoursEnd,
 		&i.Timezone,
 		&i.MutedKinds,
+		&i.Channels,
+		&i.Digest,
 	)
 	return i, err
 }
@@ -152,7 +156,7 @@ func (q *Queries) Devices(ctx context.Context, userID uuid.UUID) ([]DevicesRow, 
 }
 
 const preferences = `-- name: Preferences :one
-SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds
+SELECT p.quiet_hours_start, p.quiet_hours_end, p.timezone, p.muted_kinds, p.channels, p.digest
 FROM notification_preferences p WHERE p.user_id = $1
 `
 
@@ -161,6 +165,8 @@ type PreferencesRow struct {
 	QuietHoursEnd   pgtype.Time
 	Timezone        string
 	MutedKinds      []string
+	Channels        []byte
+	Digest          string
 }
 
 // No row: the user never changed them (push.DefaultPreferences apply).
@@ -172,6 +178,8 @@ func (q *Queries) Preferences(ctx context.Context, userID uuid.UUID) (Preference
 		&i.QuietHoursEnd,
 		&i.Timezone,
 		&i.MutedKinds,
+		&i.Channels,
+		&i.Digest,
 	)
 	return i, err
 }
@@ -266,11 +274,14 @@ func (q *Queries) RegisterDevice(ctx context.Context, arg RegisterDeviceParams) 
 }
 
 const savePreferences = `-- name: SavePreferences :exec
-INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds, updated_at)
-VALUES ($1, CAST($2::text AS time), CAST($3::text AS time), $4, $5::text[], now())
+INSERT INTO notification_preferences (user_id, quiet_hours_start, quiet_hours_end, timezone, muted_kinds,
+    channels, digest, updated_at)
+VALUES ($1, CAST($2::text AS time), CAST($3::text AS time), $4,
+    $5::text[], $6::jsonb, $7::text, now())
 ON CONFLICT (user_id) DO UPDATE SET quiet_hours_start = EXCLUDED.quiet_hours_start,
     quiet_hours_end = EXCLUDED.quiet_hours_end, timezone = EXCLUDED.timezone,
-    muted_kinds = EXCLUDED.muted_kinds, updated_at = now()
+    muted_kinds = EXCLUDED.muted_kinds, channels = EXCLUDED.channels, digest = EXCLUDED.digest,
+    updated_at = now()
 `
 
 type SavePreferencesParams struct {
@@ -279,9 +290,11 @@ type SavePreferencesParams struct {
 	QuietHoursEnd   string
 	Timezone        string
 	MutedKinds      []string
+	Channels        []byte
+	Digest          string
 }
 
-// Times of day arrive as HH:MM.
+// Times of day arrive as HH:MM; channels as a JSON object (kind -> channel).
 func (q *Queries) SavePreferences(ctx context.Context, arg SavePreferencesParams) error {
 	_, err := q.db.Exec(ctx, savePreferences,
 		arg.UserID,
@@ -289,6 +302,8 @@ func (q *Queries) SavePreferences(ctx context.Context, arg SavePreferencesParams
 		arg.QuietHoursEnd,
 		arg.Timezone,
 		arg.MutedKinds,
+		arg.Channels,
+		arg.Digest,
 	)
 	return err
 }
