@@ -5,6 +5,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
@@ -14,6 +15,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/recordaccess"
 	"jalon/internal/reviewlink"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -31,6 +33,8 @@ type Resolver struct {
 	Evaluations *evaluations.Service
 	// FollowUps lists and dismisses the caller's follow-ups.
 	FollowUps *followup.Service
+	// Guardians links guardians to apprentices and lists the links.
+	Guardians *guardians.Service
 	// Identity signs users in and manages sessions, passwords and users.
 	Identity *identity.Service
 	// Live delivers new notifications to subscriptions.
@@ -48,6 +52,8 @@ type Resolver struct {
 	Privacy *privacy.Service
 	// Push manages the caller's devices and notification preferences.
 	Push *push.Service
+	// RecordAccess lists who read an apprentice's record.
+	RecordAccess *recordaccess.Service
 	// ReviewLinks revokes the caller's e-mailed review links.
 	ReviewLinks *reviewlink.Service
 	Users       *users.Service

@@ -44,6 +44,10 @@ type ServerOptions struct {
 	// database unreachable or busy: UNAVAILABLE, 503); internal/app sets
 	// postgres.RetryLater, so graph/ does not know the database.
 	RetryLater func(error) bool
+	// Tracing, when tracing is on, starts the spans of operations and
+	// resolvers (tracing.Tracing.GraphQL); installed first, so an
+	// operation's span contains the other extensions' work.
+	Tracing graphql.HandlerExtension
 }
 
 // NewServer builds the GraphQL handler: transports, limits checked before
@@ -74,6 +78,9 @@ func NewServer(r *Resolver, o ServerOptions) *handler.Server {
 	// specification: last, it takes what the transports above do not.
 	srv.AddTransport(gqlhttp.Transport{})
 
+	if o.Tracing != nil {
+		srv.Use(o.Tracing)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	srv.SetDisableSuggestion(o.Production)

@@ -19,6 +19,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/reqinfo"
 )
 
 // Close codes of graphql-transport-ws (and RFC 6455) the server answers
@@ -232,6 +233,8 @@ func websocketInit(authenticate func(context.Context, string) (auth.Principal, e
 			zerolog.Ctx(ctx).Error().Err(err).Msg("websocket authentication")
 			return withClose(ctx, closeTryAgainLater, "Try again later"), nil, err
 		}
+		// The socket's request log line and its operations' spans name the caller.
+		reqinfo.SetUser(ctx, p.UserID)
 		ctx = auth.WithPrincipal(ctx, p)
 		if recheck != nil {
 			ctx = auth.WithRecheck(ctx, recheck)

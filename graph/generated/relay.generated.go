@@ -9,6 +9,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
@@ -84,6 +85,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LogEntry(ctx, sel, obj)
+	case guardians.Link:
+		return ec._GuardianLink(ctx, sel, &obj)
+	case *guardians.Link:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GuardianLink(ctx, sel, obj)
 	case followup.FollowUp:
 		return ec._FollowUp(ctx, sel, &obj)
 	case *followup.FollowUp:

@@ -11,6 +11,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
 	"jalon/internal/visits"
@@ -40,6 +41,7 @@ type ResolverRoot interface {
 	EvaluationTemplate() EvaluationTemplateResolver
 	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
 	FollowUp() FollowUpResolver
+	GuardianLink() GuardianLinkResolver
 	LogEntry() LogEntryResolver
 	LogReview() LogReviewResolver
 	Mutation() MutationResolver
@@ -246,6 +248,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GuardianLink struct {
+		Apprentice    func(childComplexity int) int
+		Basis         func(childComplexity int) int
+		ConfirmedAt   func(childComplexity int) int
+		EndReason     func(childComplexity int) int
+		EndedAt       func(childComplexity int) int
+		Guardian      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LinkedAt      func(childComplexity int) int
+		LinkedBy      func(childComplexity int) int
+		LogBookShared func(childComplexity int) int
+		Relationship  func(childComplexity int) int
+		Status        func(childComplexity int) int
+	}
+
+	GuardianSharing struct {
+		LogBook   func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
 	HoursWeek struct {
 		IsoWeek   func(childComplexity int) int
 		IsoYear   func(childComplexity int) int
@@ -254,6 +276,12 @@ type ComplexityRoot struct {
 		Shortfall func(childComplexity int) int
 		Validated func(childComplexity int) int
 		WeekStart func(childComplexity int) int
+	}
+
+	LinkGuardianPayload struct {
+		InvitationExpiresAt func(childComplexity int) int
+		InvitationURL       func(childComplexity int) int
+		Link                func(childComplexity int) int
 	}
 
 	LogEntry struct {
@@ -293,10 +321,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptInvitation              func(childComplexity int, input model.AcceptInvitationInput) int
 		AddLogAttachment              func(childComplexity int, logEntryID uuid.UUID, file graphql.Upload) int
 		CancelVisit                   func(childComplexity int, id uuid.UUID, reason string) int
 		ChangePassword                func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteVisit                 func(childComplexity int, id uuid.UUID, input model.CompleteVisitInput) int
+		ConfirmGuardianAccess         func(childComplexity int, guardianID uuid.UUID) int
 		ConfirmVisit                  func(childComplexity int, id uuid.UUID) int
 		CreateCompany                 func(childComplexity int, input admin.CompanyInput) int
 		CreateContract                func(childComplexity int, input admin.ContractInput) int
@@ -309,6 +339,7 @@ type ComplexityRoot struct {
 		DeleteLogEntry                func(childComplexity int, id uuid.UUID) int
 		DismissFollowUp               func(childComplexity int, id uuid.UUID) int
 		EraseUser                     func(childComplexity int, id uuid.UUID) int
+		LinkGuardian                  func(childComplexity int, apprenticeID uuid.UUID, input guardians.LinkInput) int
 		Login                         func(childComplexity int, input model.LoginInput) int
 		Logout                        func(childComplexity int, refreshToken string) int
 		MarkAllNotificationsRead      func(childComplexity int) int
@@ -323,8 +354,10 @@ type ComplexityRoot struct {
 		RotateCalendarFeed            func(childComplexity int) int
 		SaveEvaluation                func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
 		ScheduleVisit                 func(childComplexity int, input model.ScheduleVisitInput) int
+		SetGuardianSharing            func(childComplexity int, logBook bool) int
 		SignEvaluation                func(childComplexity int, id uuid.UUID) int
 		SubmitLogEntry                func(childComplexity int, id uuid.UUID) int
+		UnlinkGuardian                func(childComplexity int, apprenticeID uuid.UUID, guardianID uuid.UUID) int
 		UnregisterDevice              func(childComplexity int, token string) int
 		UpdateContractDates           func(childComplexity int, id uuid.UUID, input model.UpdateContractDatesInput) int
 		UpdateContractStatus          func(childComplexity int, id uuid.UUID, status contracts.Status) int
@@ -387,9 +420,12 @@ type ComplexityRoot struct {
 		Evaluations             func(childComplexity int, contractID *uuid.UUID, status *evaluations.Status, first *int, after *string) int
 		ExportMyData            func(childComplexity int) int
 		FollowUps               func(childComplexity int, status *followup.Status, first *int, after *string) int
+		GuardianLinks           func(childComplexity int, apprenticeID *uuid.UUID) int
+		GuardianSharing         func(childComplexity int) int
 		LogEntries              func(childComplexity int, contractID *uuid.UUID, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
 		LogEntry                func(childComplexity int, id uuid.UUID) int
 		Me                      func(childComplexity int) int
+		MyRecordAccess          func(childComplexity int, first *int, after *string) int
 		Node                    func(childComplexity int, id uuid.UUID) int
 		Nodes                   func(childComplexity int, ids []uuid.UUID) int
 		NotificationPreferences func(childComplexity int) int
@@ -399,6 +435,26 @@ type ComplexityRoot struct {
 		Visit                   func(childComplexity int, id uuid.UUID) int
 		VisitPlanning           func(childComplexity int, first *int, near *model.GeoPointInput) int
 		Visits                  func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
+	}
+
+	RecordAccess struct {
+		Day         func(childComplexity int) int
+		FirstReadAt func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		ReaderName  func(childComplexity int) int
+		ReaderRole  func(childComplexity int) int
+	}
+
+	RecordAccessConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RecordAccessEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ScaleLabel struct {
@@ -1284,6 +1340,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
 
+	case "GuardianLink.apprentice":
+		if e.ComplexityRoot.GuardianLink.Apprentice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.Apprentice(childComplexity), true
+	case "GuardianLink.basis":
+		if e.ComplexityRoot.GuardianLink.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.Basis(childComplexity), true
+	case "GuardianLink.confirmedAt":
+		if e.ComplexityRoot.GuardianLink.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.ConfirmedAt(childComplexity), true
+	case "GuardianLink.endReason":
+		if e.ComplexityRoot.GuardianLink.EndReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.EndReason(childComplexity), true
+	case "GuardianLink.endedAt":
+		if e.ComplexityRoot.GuardianLink.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.EndedAt(childComplexity), true
+	case "GuardianLink.guardian":
+		if e.ComplexityRoot.GuardianLink.Guardian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.Guardian(childComplexity), true
+	case "GuardianLink.id":
+		if e.ComplexityRoot.GuardianLink.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.ID(childComplexity), true
+	case "GuardianLink.linkedAt":
+		if e.ComplexityRoot.GuardianLink.LinkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.LinkedAt(childComplexity), true
+	case "GuardianLink.linkedBy":
+		if e.ComplexityRoot.GuardianLink.LinkedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.LinkedBy(childComplexity), true
+	case "GuardianLink.logBookShared":
+		if e.ComplexityRoot.GuardianLink.LogBookShared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.LogBookShared(childComplexity), true
+	case "GuardianLink.relationship":
+		if e.ComplexityRoot.GuardianLink.Relationship == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.Relationship(childComplexity), true
+	case "GuardianLink.status":
+		if e.ComplexityRoot.GuardianLink.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianLink.Status(childComplexity), true
+
+	case "GuardianSharing.logBook":
+		if e.ComplexityRoot.GuardianSharing.LogBook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianSharing.LogBook(childComplexity), true
+	case "GuardianSharing.updatedAt":
+		if e.ComplexityRoot.GuardianSharing.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianSharing.UpdatedAt(childComplexity), true
+
 	case "HoursWeek.isoWeek":
 		if e.ComplexityRoot.HoursWeek.IsoWeek == nil {
 			break
@@ -1326,6 +1468,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HoursWeek.WeekStart(childComplexity), true
+
+	case "LinkGuardianPayload.invitationExpiresAt":
+		if e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt(childComplexity), true
+	case "LinkGuardianPayload.invitationUrl":
+		if e.ComplexityRoot.LinkGuardianPayload.InvitationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.InvitationURL(childComplexity), true
+	case "LinkGuardianPayload.link":
+		if e.ComplexityRoot.LinkGuardianPayload.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.Link(childComplexity), true
 
 	case "LogEntry.activities":
 		if e.ComplexityRoot.LogEntry.Activities == nil {
@@ -1475,6 +1636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogReview.Reviewer(childComplexity), true
 
+	case "Mutation.acceptInvitation":
+		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
 	case "Mutation.addLogAttachment":
 		if e.ComplexityRoot.Mutation.AddLogAttachment == nil {
 			break
@@ -1519,6 +1691,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteVisit(childComplexity, args["id"].(uuid.UUID), args["input"].(model.CompleteVisitInput)), true
+	case "Mutation.confirmGuardianAccess":
+		if e.ComplexityRoot.Mutation.ConfirmGuardianAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmGuardianAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmGuardianAccess(childComplexity, args["guardianId"].(uuid.UUID)), true
 	case "Mutation.confirmVisit":
 		if e.ComplexityRoot.Mutation.ConfirmVisit == nil {
 			break
@@ -1651,6 +1834,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EraseUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.linkGuardian":
+		if e.ComplexityRoot.Mutation.LinkGuardian == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkGuardian_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkGuardian(childComplexity, args["apprenticeId"].(uuid.UUID), args["input"].(guardians.LinkInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1785,6 +1979,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleVisit(childComplexity, args["input"].(model.ScheduleVisitInput)), true
+	case "Mutation.setGuardianSharing":
+		if e.ComplexityRoot.Mutation.SetGuardianSharing == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setGuardianSharing_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetGuardianSharing(childComplexity, args["logBook"].(bool)), true
 	case "Mutation.signEvaluation":
 		if e.ComplexityRoot.Mutation.SignEvaluation == nil {
 			break
@@ -1807,6 +2012,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitLogEntry(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.unlinkGuardian":
+		if e.ComplexityRoot.Mutation.UnlinkGuardian == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkGuardian_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkGuardian(childComplexity, args["apprenticeId"].(uuid.UUID), args["guardianId"].(uuid.UUID)), true
 	case "Mutation.unregisterDevice":
 		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
 			break
@@ -2120,6 +2336,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["status"].(*followup.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.guardianLinks":
+		if e.ComplexityRoot.Query.GuardianLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_guardianLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GuardianLinks(childComplexity, args["apprenticeId"].(*uuid.UUID)), true
+	case "Query.guardianSharing":
+		if e.ComplexityRoot.Query.GuardianSharing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.GuardianSharing(childComplexity), true
 
 	case "Query.logEntries":
 		if e.ComplexityRoot.Query.LogEntries == nil {
@@ -2149,6 +2382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myRecordAccess":
+		if e.ComplexityRoot.Query.MyRecordAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myRecordAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyRecordAccess(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2233,6 +2477,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visits(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["status"].(*visits.Status), args["first"].(*int), args["after"].(*string)), true
+
+	case "RecordAccess.day":
+		if e.ComplexityRoot.RecordAccess.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccess.Day(childComplexity), true
+	case "RecordAccess.firstReadAt":
+		if e.ComplexityRoot.RecordAccess.FirstReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccess.FirstReadAt(childComplexity), true
+	case "RecordAccess.record":
+		if e.ComplexityRoot.RecordAccess.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccess.Kind(childComplexity), true
+	case "RecordAccess.readerName":
+		if e.ComplexityRoot.RecordAccess.ReaderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccess.ReaderName(childComplexity), true
+	case "RecordAccess.readerRole":
+		if e.ComplexityRoot.RecordAccess.ReaderRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccess.ReaderRole(childComplexity), true
+
+	case "RecordAccessConnection.edges":
+		if e.ComplexityRoot.RecordAccessConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessConnection.Edges(childComplexity), true
+	case "RecordAccessConnection.nodes":
+		if e.ComplexityRoot.RecordAccessConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessConnection.Nodes(childComplexity), true
+	case "RecordAccessConnection.pageInfo":
+		if e.ComplexityRoot.RecordAccessConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessConnection.PageInfo(childComplexity), true
+	case "RecordAccessConnection.totalCount":
+		if e.ComplexityRoot.RecordAccessConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessConnection.TotalCount(childComplexity), true
+
+	case "RecordAccessEdge.cursor":
+		if e.ComplexityRoot.RecordAccessEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessEdge.Cursor(childComplexity), true
+	case "RecordAccessEdge.node":
+		if e.ComplexityRoot.RecordAccessEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAccessEdge.Node(childComplexity), true
 
 	case "ScaleLabel.de":
 		if e.ComplexityRoot.ScaleLabel.DE == nil {
@@ -2601,6 +2914,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcceptInvitationInput", ec.unmarshalInputAcceptInvitationInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CompetencyInput", ec.unmarshalInputCompetencyInput),
 			graphql.NewInputUnmarshaler("CompleteVisitInput", ec.unmarshalInputCompleteVisitInput),
@@ -2614,6 +2928,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EvaluationScoreInput", ec.unmarshalInputEvaluationScoreInput),
 			graphql.NewInputUnmarshaler("EvaluationTemplateCriterionInput", ec.unmarshalInputEvaluationTemplateCriterionInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
+			graphql.NewInputUnmarshaler("LinkGuardianInput", ec.unmarshalInputLinkGuardianInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("NotificationChannelInput", ec.unmarshalInputNotificationChannelInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
@@ -2928,6 +3243,8 @@ enum Role {
   ADVISER
   "Back-office: manages users, companies, centres, trades and contracts; sees everything."
   ADMIN
+  "A minor apprentice's parent or legal guardian (or someone the apprentice agreed to): follows their contracts read-only, see GuardianLink."
+  GUARDIAN
 }
 
 "The language a user reads notifications, labels and PDFs in."
@@ -3501,6 +3818,250 @@ extend type Mutation {
   ): Evaluation!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/guardians.graphqls", Input: `# Guardians (DESIGN.md, Privacy): a minor's parent or legal guardian follows
+# the apprenticeship read-only until the apprentice turns 18; and the record
+# every apprentice sees of who read their log book, evaluations and visits.
+
+"How a guardian is related to the apprentice."
+enum GuardianRelationship {
+  "A parent."
+  PARENT
+  "A legal guardian who is not a parent."
+  LEGAL_GUARDIAN
+  "Anyone else (a grandparent, an educator...): access needs the apprentice's confirmation."
+  OTHER
+}
+
+"On what basis a guardian follows the apprentice."
+enum GuardianBasis {
+  "A parent or legal guardian of a minor: active at once, until the apprentice turns 18."
+  LEGAL_REPRESENTATIVE
+  "The apprentice's consent (an adult, an apprentice without a birth date, or a guardian who is not a legal representative): active once the apprentice confirms."
+  APPRENTICE_CONSENT
+}
+
+"Where a guardian link stands."
+enum GuardianLinkStatus {
+  "The guardian follows the apprentice's contracts."
+  ACTIVE
+  "Waiting for the apprentice's confirmation (confirmGuardianAccess); no access yet."
+  AWAITING_CONFIRMATION
+  "Over; see endReason."
+  ENDED
+}
+
+"Why a guardian link ended."
+enum GuardianLinkEndReason {
+  "An admin unlinked them."
+  UNLINKED
+  "The apprentice turned 18 and had not confirmed the guardian (they still may)."
+  MAJORITY
+  "The apprentice's data was erased."
+  ERASED
+}
+
+"A guardian linked to an apprentice."
+type GuardianLink {
+  "Stable identifier (a UUID)."
+  id: ID!
+  "The apprentice followed."
+  apprentice: User!
+  "The guardian (role GUARDIAN)."
+  guardian: User!
+  "How the guardian is related to the apprentice."
+  relationship: GuardianRelationship!
+  "On what basis they follow the apprentice."
+  basis: GuardianBasis!
+  "Where the link stands: only an ACTIVE link gives access."
+  status: GuardianLinkStatus!
+  "The admin who made the link; shown to admins only (null for anyone else)."
+  linkedBy: User
+  "When the link was made."
+  linkedAt: Time!
+  "When the apprentice confirmed it; null until then."
+  confirmedAt: Time
+  "When it ended; null while not ended."
+  endedAt: Time
+  "Why it ended; null while not ended."
+  endReason: GuardianLinkEndReason
+  "Whether the apprentice shares their log book (text and photos) with their guardians."
+  logBookShared: Boolean!
+}
+
+"A guardian to link to an apprentice: an existing GUARDIAN account with this e-mail, or a new one."
+input LinkGuardianInput {
+  "The guardian's e-mail address (an existing account with another role is VALIDATION_FAILED)."
+  email: String!
+  "First name, for a new account (an existing account keeps its own)."
+  firstName: String!
+  "Last name, for a new account (an existing account keeps its own)."
+  lastName: String!
+  "Language of a new account; the apprentice's by default."
+  locale: Locale
+  "How they are related to the apprentice."
+  relationship: GuardianRelationship!
+  "A first password for a new account (at least 10 characters), as createUser takes one; an invitation is created all the same."
+  password: String
+}
+
+"The result of linkGuardian."
+type LinkGuardianPayload {
+  "The link (an existing one, unchanged, when the two were already linked)."
+  link: GuardianLink!
+  "When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed."
+  invitationUrl: String
+  "When invitationUrl stops working."
+  invitationExpiresAt: Time
+}
+
+"What an apprentice shares with their guardians."
+type GuardianSharing {
+  "Whether the guardians may read the log book (text and photos); the hours per week they always see."
+  logBook: Boolean!
+  "When the apprentice last changed it; null if never."
+  updatedAt: Time
+}
+
+"A part of an apprentice's record."
+enum RecordKind {
+  "The log book (entries, their text and photos; not the hours per week nor competency progress, which are not recorded)."
+  LOG_BOOK
+  "Evaluations (and their PDFs)."
+  EVALUATIONS
+  "Company visits."
+  VISITS
+}
+
+"Someone who read a part of the caller's record on a day (the first read of the day counts; later ones that day are the same row)."
+type RecordAccess {
+  "The reader's name (a pseudonym once the reader's data was erased)."
+  readerName: String!
+  "The reader's role when they read: TUTOR, ADVISER, ADMIN or GUARDIAN."
+  readerRole: Role!
+  "What they read."
+  record: RecordKind!
+  "The day they read it (Brussels)."
+  day: Date!
+  "When they first read it that day."
+  firstReadAt: Time!
+}
+
+"A record access in a RecordAccessConnection, with its cursor."
+type RecordAccessEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the rows after this one."
+  cursor: String!
+  "The record access."
+  node: RecordAccess!
+}
+
+"A page of the reads of the caller's record (Relay cursor connection)."
+type RecordAccessConnection {
+  "The page's rows with their cursors."
+  edges: [RecordAccessEdge!]!
+  "The page's rows, for clients that need no cursor per item."
+  nodes: [RecordAccess!]!
+  "Whether more pages follow and the cursor to ask for them."
+  pageInfo: PageInfo!
+  "How many rows in all pages."
+  totalCount: Int!
+}
+
+extend type Query {
+  """
+  Guardian links, oldest first, ended ones included. An ADMIN gives
+  apprenticeId (VALIDATION_FAILED without it) and gets that apprentice's; an
+  APPRENTICE gets their own; a GUARDIAN gets their own, narrowed to one ward
+  with apprenticeId. FORBIDDEN to tutors and advisers.
+  """
+  guardianLinks(
+    "The apprentice whose links to list (required for an admin)."
+    apprenticeId: ID
+  ): [GuardianLink!]!
+  "What the caller shares with their guardians. APPRENTICE only (FORBIDDEN otherwise)."
+  guardianSharing: GuardianSharing!
+  """
+  Who read the caller's record (log book, evaluations, visits), newest
+  first: one row per reader, part and day, from the tutor, the adviser,
+  admins and guardians (never the apprentice's own reads). APPRENTICE only
+  (FORBIDDEN otherwise). Kept as long as the audit log.
+  """
+  myRecordAccess(
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page."
+    after: String
+  ): RecordAccessConnection!
+}
+
+extend type Mutation {
+  """
+  ADMIN only. Links a guardian to an apprentice, creating the GUARDIAN
+  account when the e-mail is new, and records who linked them, when, and on
+  what basis: a PARENT or LEGAL_GUARDIAN of a minor (Brussels date, from
+  birthDate) is their LEGAL_REPRESENTATIVE and follows them at once; any
+  other link awaits the apprentice's confirmation. Linking again returns the
+  existing link. The apprentice is notified. NOT_FOUND for an unknown
+  apprenticeId; VALIDATION_FAILED (extensions.field) for a user who is not an
+  active apprentice (apprenticeId), an e-mail of a non-guardian or a
+  deactivated account (email), and a new account's fields as createUser.
+  """
+  linkGuardian(
+    "The apprentice."
+    apprenticeId: ID!
+    "The guardian."
+    input: LinkGuardianInput!
+  ): LinkGuardianPayload!
+  """
+  ADMIN only. Ends a guardian's link to an apprentice: their access stops at
+  once and they are notified. Unlinking an ended link returns it. NOT_FOUND
+  when the two were never linked.
+  """
+  unlinkGuardian(
+    "The apprentice."
+    apprenticeId: ID!
+    "The guardian."
+    guardianId: ID!
+  ): GuardianLink!
+  """
+  APPRENTICE only. Shares the caller's log book (text and photos) with their
+  guardians, or stops sharing it, from now on; at any time.
+  """
+  setGuardianSharing(
+    "True: the guardians may read the log book; false: they may not."
+    logBook: Boolean!
+  ): GuardianSharing!
+  """
+  APPRENTICE only. The caller's consent to a guardian following them: a link
+  awaiting confirmation, or one ended when they turned 18, becomes ACTIVE on
+  the basis APPRENTICE_CONSENT and the guardian is notified. An adult (or an
+  apprentice without a birth date) confirms any link; a minor only one that
+  needs their consent (VALIDATION_FAILED on guardianId for their legal
+  representative). NOT_FOUND when no such link exists or an admin ended it.
+  """
+  confirmGuardianAccess(
+    "The guardian to confirm."
+    guardianId: ID!
+  ): GuardianLink!
+  """
+  Sets the first password of an invited account (the token of its
+  invitation link) and signs it in. No token needed: the invitation is the
+  credential, single-use and expiring. VALIDATION_FAILED on token (unknown,
+  used or expired) or password (at least 10 characters).
+  """
+  acceptInvitation(
+    "The token and the new password."
+    input: AcceptInvitationInput!
+  ): AuthPayload!
+}
+
+"An invitation's token and the password chosen."
+input AcceptInvitationInput {
+  "The token parameter of the invitation link."
+  token: String!
+  "The new password, at least 10 characters."
+  password: String!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/logbook.graphqls", Input: `# Log book: what an apprentice did at work, reviewed by the tutor.
 
 "Where a log entry stands."
@@ -4015,7 +4576,7 @@ extend type Query {
   notificationPreferences: NotificationPreferences!
   "The caller's registered devices, most recently seen first."
   devices: [Device!]!
-  "The caller's follow-ups (all statuses unless given), soonest due first."
+  "The caller's follow-ups (all statuses unless given), soonest due first. A GUARDIAN gets the OPEN follow-ups their wards must act on (none for another status)."
   followUps(
     "Only follow-ups with this status."
     status: FollowUpStatus
@@ -4072,7 +4633,9 @@ extend type Query {
   exportedAt, userId, truncated (list sections that reached 10,000 items and
   hold the newest 10,000), profile, contracts, logEntries, reviewsWritten,
   visits, evaluations, notifications, devices (push tokens as a SHA-256
-  prefix only), notificationPreferences, followUps, sessions, auditLog.
+  prefix only), notificationPreferences, followUps, guardianLinks (either
+  side), guardianSharing, recordAccess (who read the caller's record),
+  recordsRead (the records the caller read), sessions, auditLog.
   """
   exportMyData: String!
 }
@@ -4082,9 +4645,10 @@ extend type Mutation {
   ADMIN only. Scrubs a user's personal data in one transaction: pseudonymous
   name, undeliverable e-mail, phone, birth date and password cleared, account
   deactivated, sessions revoked, devices, inbox and preferences deleted, log
-  book text replaced by "[effacé]" and attachments deleted. Contracts,
-  visits, signed evaluations and the audit log are kept. Erasing twice is
-  harmless.
+  book text replaced by "[effacé]" and attachments deleted; an apprentice's
+  guardians are unlinked, a guardian's links deleted. Contracts, visits,
+  signed evaluations, the audit log and the record access log are kept
+  (showing the pseudonym). Erasing twice is harmless.
   """
   eraseUser(
     "The user to erase."
@@ -4119,6 +4683,7 @@ extend type EvaluationTemplateCriterion implements Node
 extend type Notification implements Node
 extend type Device implements Node
 extend type FollowUp implements Node
+extend type GuardianLink implements Node
 
 extend type Query {
   """
@@ -4775,6 +5340,46 @@ func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_GuardianLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GuardianLink_id(ctx, field)
+	case "apprentice":
+		return ec.fieldContext_GuardianLink_apprentice(ctx, field)
+	case "guardian":
+		return ec.fieldContext_GuardianLink_guardian(ctx, field)
+	case "relationship":
+		return ec.fieldContext_GuardianLink_relationship(ctx, field)
+	case "basis":
+		return ec.fieldContext_GuardianLink_basis(ctx, field)
+	case "status":
+		return ec.fieldContext_GuardianLink_status(ctx, field)
+	case "linkedBy":
+		return ec.fieldContext_GuardianLink_linkedBy(ctx, field)
+	case "linkedAt":
+		return ec.fieldContext_GuardianLink_linkedAt(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_GuardianLink_confirmedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_GuardianLink_endedAt(ctx, field)
+	case "endReason":
+		return ec.fieldContext_GuardianLink_endReason(ctx, field)
+	case "logBookShared":
+		return ec.fieldContext_GuardianLink_logBookShared(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GuardianLink", field.Name)
+}
+
+func (ec *executionContext) childFields_GuardianSharing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "logBook":
+		return ec.fieldContext_GuardianSharing_logBook(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_GuardianSharing_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GuardianSharing", field.Name)
+}
+
 func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "weekStart":
@@ -4793,6 +5398,18 @@ func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field gra
 		return ec.fieldContext_HoursWeek_shortfall(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HoursWeek", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "link":
+		return ec.fieldContext_LinkGuardianPayload_link(ctx, field)
+	case "invitationUrl":
+		return ec.fieldContext_LinkGuardianPayload_invitationUrl(ctx, field)
+	case "invitationExpiresAt":
+		return ec.fieldContext_LinkGuardianPayload_invitationExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkGuardianPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_LogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4955,6 +5572,46 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "readerName":
+		return ec.fieldContext_RecordAccess_readerName(ctx, field)
+	case "readerRole":
+		return ec.fieldContext_RecordAccess_readerRole(ctx, field)
+	case "record":
+		return ec.fieldContext_RecordAccess_record(ctx, field)
+	case "day":
+		return ec.fieldContext_RecordAccess_day(ctx, field)
+	case "firstReadAt":
+		return ec.fieldContext_RecordAccess_firstReadAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordAccess", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordAccessConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RecordAccessConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RecordAccessConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RecordAccessConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RecordAccessConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordAccessConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordAccessEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RecordAccessEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RecordAccessEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordAccessEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ScaleLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -38,6 +38,8 @@ type Loaders struct {
 	Reviewers     *dataloadgen.Loader[uuid.UUID, users.User]
 	VisitAdvisers *dataloadgen.Loader[uuid.UUID, users.User]
 	Signers       *dataloadgen.Loader[uuid.UUID, users.User]
+	// LinkPeople: the apprentices and guardians of guardian links.
+	LinkPeople *dataloadgen.Loader[uuid.UUID, users.User]
 	// Me loads only the caller, for fields that depend on who asks (a
 	// label's language).
 	Me           *dataloadgen.Loader[uuid.UUID, users.User]
@@ -113,6 +115,7 @@ func New(src Sources) *Loaders {
 		Reviewers:         dataloadgen.NewLoader(src.Users.GetMany, opt),
 		VisitAdvisers:     dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Signers:           dataloadgen.NewLoader(src.Users.GetMany, opt),
+		LinkPeople:        dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Me:                dataloadgen.NewLoader(src.Users.GetMany, opt),
 		Companies:         dataloadgen.NewLoader(src.Orgs.GetCompanies, opt),
 		Centres:           dataloadgen.NewLoader(src.Orgs.GetCentres, opt),

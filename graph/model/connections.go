@@ -5,6 +5,7 @@ import (
 
 	"jalon/internal/contracts"
 	"jalon/internal/page"
+	"jalon/internal/recordaccess"
 )
 
 // Connections wrap a domain page. totalCount is a method taking the context,
@@ -46,3 +47,16 @@ func (c ContractConnection) Edges() []ContractEdge {
 func (c ContractConnection) Nodes() []contracts.Contract                 { return c.Page.Items }
 func (c ContractConnection) PageInfo() *PageInfo                         { return Info(c.Page) }
 func (c ContractConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// RecordAccessConnection is a page of the reads of an apprentice's record.
+type RecordAccessConnection struct {
+	Page  page.Page[recordaccess.Access]
+	Count Counter
+}
+
+func (c RecordAccessConnection) Edges() []RecordAccessEdge {
+	return Edges(c.Page, func(cur string, n *recordaccess.Access) RecordAccessEdge { return RecordAccessEdge{cur, n} })
+}
+func (c RecordAccessConnection) Nodes() []recordaccess.Access                { return c.Page.Items }
+func (c RecordAccessConnection) PageInfo() *PageInfo                         { return Info(c.Page) }
+func (c RecordAccessConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }

@@ -6,14 +6,24 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/logbook"
 	"jalon/internal/notify"
 	"jalon/internal/push"
+	"jalon/internal/recordaccess"
 	"jalon/internal/visits"
 	"time"
 
 	"github.com/google/uuid"
 )
+
+// An invitation's token and the password chosen.
+type AcceptInvitationInput struct {
+	// The token parameter of the invitation link.
+	Token string `json:"token"`
+	// The new password, at least 10 characters.
+	Password string `json:"password"`
+}
 
 // The caller's current password and the new one.
 type ChangePasswordInput struct {
@@ -133,6 +143,16 @@ type GeoPointInput struct {
 	Lng float64 `json:"lng"`
 }
 
+// The result of linkGuardian.
+type LinkGuardianPayload struct {
+	// The link (an existing one, unchanged, when the two were already linked).
+	Link *guardians.Link `json:"link"`
+	// When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed.
+	InvitationURL *string `json:"invitationUrl,omitempty"`
+	// When invitationUrl stops working.
+	InvitationExpiresAt *time.Time `json:"invitationExpiresAt,omitempty"`
+}
+
 // A log entry in a LogEntryConnection, with its cursor.
 type LogEntryEdge struct {
 	// Pass as `after` to get the entries after this one.
@@ -196,6 +216,14 @@ type PageInfo struct {
 // (Authorization: Bearer <access token>, else UNAUTHENTICATED) and shows only
 // what the caller's contracts let them see (everything for an ADMIN).
 type Query struct {
+}
+
+// A record access in a RecordAccessConnection, with its cursor.
+type RecordAccessEdge struct {
+	// Pass as `after` to get the rows after this one.
+	Cursor string `json:"cursor"`
+	// The record access.
+	Node *recordaccess.Access `json:"node"`
 }
 
 // A device to register for push (registerDevice).

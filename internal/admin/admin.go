@@ -10,12 +10,16 @@ import (
 	"strings"
 
 	"jalon/internal/apperr"
+	"jalon/internal/notify"
 	"jalon/internal/service"
 )
 
 // Service is the administration's writes (and the operator's CSV import).
 type Service struct {
 	service.Base
+	// Notify tells a contract's guardians that it was suspended, ended or
+	// terminated.
+	Notify *notify.Notifier
 }
 
 // NormalizeEnterpriseNumber accepts a Belgian enterprise number written as

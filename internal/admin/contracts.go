@@ -16,6 +16,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/contracts/contractsdb"
 	"jalon/internal/evaluations"
+	"jalon/internal/guardians"
 	"jalon/internal/postgres"
 )
 
@@ -191,8 +192,12 @@ func (s *Service) UpdateContractStatus(ctx context.Context, id uuid.UUID, status
 			Details: map[string]any{"from": old.Status, "to": status}}); err != nil {
 			return err
 		}
-		if status == contracts.Active {
+		switch status {
+		case contracts.Active:
 			return activated(ctx, tx, c)
+		case contracts.Suspended, contracts.Ended, contracts.Terminated:
+			return guardians.Tell(ctx, tx, s.Notify, guardians.Event{ContractID: c.ID,
+				Kind: "GUARDIAN_CONTRACT_" + string(status), Link: "jalon://contracts/" + c.ID.String()})
 		}
 		return nil
 	})

@@ -36,6 +36,7 @@ import (
 	"jalon/internal/postgres"
 	"jalon/internal/postgres/deploymentdb"
 	"jalon/internal/signedurl"
+	"jalon/internal/tracing"
 )
 
 // App is one running Jalon process.
@@ -59,6 +60,10 @@ type App struct {
 	blobs    blobstore.Store
 	urls     *signedurl.Signer
 	metrics  *metrics.Metrics
+	// tracing is nil when tracing is off; ownsTracing: New set it up from
+	// the configuration, and Close flushes it.
+	tracing     *tracing.Tracing
+	ownsTracing bool
 }
 
 // Options adjust how New builds the App (tests set a clock or a pool).
@@ -72,6 +77,10 @@ type Options struct {
 	// FCMOptions, when set, enable push with these Firebase client options
 	// (tests point the real SDK at a fake FCM server on loopback).
 	FCMOptions []option.ClientOption
+	// Tracing, when set, is used instead of the one the configuration asks
+	// for (tests record spans in memory); a Pool given too should carry its
+	// QueryTracer.
+	Tracing *tracing.Tracing
 }
 
 // New connects to the database, applies pending migrations when configured
@@ -84,9 +93,21 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	if a.Clock == nil {
 		a.Clock = clock.Real{}
 	}
-	if a.Pool == nil {
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	a.tracing = o.Tracing
+	if a.tracing == nil {
+		tr, err := tracing.Setup(ctx, cfg.Tracing)
 		if err != nil {
+			return nil, err
+		}
+		a.tracing, a.ownsTracing = tr, true
+		if tr.Enabled() {
+			a.Log.Info().Str("endpoint", cfg.Tracing.Endpoint).Msg("tracing: exporting spans over OTLP")
+		}
+	}
+	if a.Pool == nil {
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns, a.tracing.QueryTracer())
+		if err != nil {
+			a.Close()
 			return nil, err
 		}
 		a.Pool, a.ownsPool = pool, true
@@ -139,7 +160,8 @@ func (a *App) buildJobs(ctx context.Context, o Options) error {
 		return err
 	}
 	cfg := &river.Config{
-		Logger: slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
+		Logger:     slog.New(zerolog.NewSlogHandler(a.Log.Level(max(a.Log.GetLevel(), zerolog.WarnLevel)))),
+		Middleware: a.tracing.RiverMiddleware(),
 	}
 	if a.Config.Worker.Enabled {
 		if !a.Push.Enabled() {
@@ -214,22 +236,24 @@ func (a *App) buildHandler() http.Handler {
 	authn := auth.NewAuthenticator(a.Tokens, a.Pool)
 	s := a.Services
 	resolver := &graph.Resolver{
-		Admin:       s.Admin,
-		Contracts:   s.Contracts,
-		Evaluations: s.Evaluations,
-		FollowUps:   s.FollowUps,
-		Identity:    s.Identity,
-		Live:        s.Live,
-		Logbook:     s.Logbook,
-		Mail:        s.Mail,
-		Nodes:       s.Nodes,
-		Notify:      s.Inbox,
-		Orgs:        s.Orgs,
-		Privacy:     s.Privacy,
-		Push:        s.Push,
-		ReviewLinks: s.ReviewLinks,
-		Users:       s.Users,
-		Visits:      s.Visits,
+		Admin:        s.Admin,
+		Contracts:    s.Contracts,
+		Evaluations:  s.Evaluations,
+		FollowUps:    s.FollowUps,
+		Guardians:    s.Guardians,
+		Identity:     s.Identity,
+		Live:         s.Live,
+		Logbook:      s.Logbook,
+		Mail:         s.Mail,
+		Nodes:        s.Nodes,
+		Notify:       s.Inbox,
+		Orgs:         s.Orgs,
+		Privacy:      s.Privacy,
+		Push:         s.Push,
+		RecordAccess: s.RecordAccess,
+		ReviewLinks:  s.ReviewLinks,
+		Users:        s.Users,
+		Visits:       s.Visits,
 	}
 	sources := loaders.Sources{
 		Contracts:   s.Contracts,
@@ -249,6 +273,7 @@ func (a *App) buildHandler() http.Handler {
 		Websocket:        a.Config.Websocket,
 		Clock:            a.Clock,
 		RetryLater:       postgres.RetryLater,
+		Tracing:          a.tracing.GraphQL(),
 	})
 	limits := a.Config.GraphQL
 	var endpoint http.Handler = gql
@@ -267,6 +292,7 @@ func (a *App) buildHandler() http.Handler {
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
 		Metrics:     a.metrics,
+		Tracing:     a.tracing,
 		GraphQL:     endpoint,
 		Ready:       a.Ready,
 		Explorer:    !a.Config.Production(),
@@ -389,8 +415,9 @@ func (a *App) logDevelopmentReach(addr net.Addr) {
 // Migrator returns the process's migrator.
 func (a *App) Migrator() *postgres.Migrator { return a.migrator }
 
-// Close stops the workers and the live-notification listener and releases
-// the database pool (when the App opened it).
+// Close stops the workers and the live-notification listener, releases
+// the database pool (when the App opened it), and last flushes the spans
+// still buffered (when tracing is on), within JALON_SHUTDOWN_TIMEOUT.
 func (a *App) Close() {
 	a.StopWorkers()
 	if a.Live != nil {
@@ -399,7 +426,15 @@ func (a *App) Close() {
 	if a.migrator != nil {
 		a.migrator.Close()
 	}
-	if a.ownsPool {
+	if a.ownsPool && a.Pool != nil {
 		a.Pool.Close()
+	}
+	if a.ownsTracing {
+		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		if err := a.tracing.Shutdown(ctx); err != nil {
+			a.Log.Warn().Err(err).Msg("tracing: spans lost at shutdown")
+		}
+		a.ownsTracing = false
 	}
 }

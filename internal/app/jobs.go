@@ -4,6 +4,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/jobs"
 	"jalon/internal/logbook"
 	"jalon/internal/mail"
@@ -26,6 +27,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &mail.SendWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.DigestScanWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.DigestWorker{Service: a.Mail})
+	river.AddWorker(w, &guardians.MajorityWorker{Service: a.Guardians})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{
@@ -34,6 +36,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 		jobs.Periodic(a.Config.Retention.Every, privacy.RetentionArgs{}),
 		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
 		jobs.Periodic(a.Config.Mail.DigestScanPeriod, mail.DigestScanArgs{}),
+		jobs.Periodic(every.GuardianMajorityPeriod, guardians.MajorityArgs{}),
 	}
 	return w, periodic
 }

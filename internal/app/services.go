@@ -7,6 +7,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/live"
 	"jalon/internal/logbook"
@@ -16,6 +17,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/recordaccess"
 	"jalon/internal/reviewlink"
 	"jalon/internal/service"
 	"jalon/internal/users"
@@ -32,6 +34,8 @@ type Services struct {
 	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
 	FollowUps   *followup.Service
+	// Guardians links guardians to apprentices and ends links at majority.
+	Guardians *guardians.Service
 	// Identity signs users in; operator tools create users through it.
 	Identity *identity.Service
 	// Inbox reads notifications for their recipients.
@@ -51,6 +55,8 @@ type Services struct {
 	Privacy *privacy.Service
 	// Push holds devices, preferences and FCM delivery.
 	Push *push.Service
+	// RecordAccess records and lists who read apprentices' records.
+	RecordAccess *recordaccess.Service
 	// ReviewLinks issues the e-mailed review links and runs their page.
 	ReviewLinks *reviewlink.Service
 	Users       *users.Service
@@ -85,17 +91,19 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Inbox = &notify.Service{Base: base}
 	s.Live = &live.Hub{Base: base, Listen: a.Pool.Config().ConnConfig, Inbox: s.Inbox,
 		RecheckEvery: cfg.GraphQL.SubscriptionRecheck}
-	s.Admin = &admin.Service{Base: base}
+	s.RecordAccess = &recordaccess.Service{Base: base}
+	s.Admin = &admin.Service{Base: base, Notify: a.Notify}
 	s.Contracts = &contracts.Service{Base: base}
-	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls}
+	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls, Access: s.RecordAccess}
 	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
+	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
 	s.Users = &users.Service{Base: base}
-	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL}
+	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess}
 	// The mail area has no mail for a lone fresh link yet: one asked for by
 	// an expired or used-up link is only logged (reviewlink.LogMailer); the
 	// next digest or review reminder carries a new link anyway.
@@ -104,6 +112,6 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 		Contracts: s.Contracts, Users: s.Users}
 	s.Mail.Links = s.ReviewLinks
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
-		Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
+		Guardians: s.Guardians, Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil
 }

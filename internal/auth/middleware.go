@@ -61,6 +61,7 @@ func (a *Authenticator) Recheck(ctx context.Context, p Principal) (Principal, er
 		return Principal{}, err
 	}
 	p.Role = Role(c.Role)
+	p.Wards = c.Wards
 	return p, nil
 }
 

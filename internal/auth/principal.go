@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,12 +22,16 @@ const (
 	Tutor      Role = "TUTOR"
 	Adviser    Role = "ADVISER"
 	Admin      Role = "ADMIN"
+	// Guardian is a minor's parent or legal guardian (or a person an
+	// apprentice consented to), who follows their wards' contracts
+	// read-only (package guardians).
+	Guardian Role = "GUARDIAN"
 )
 
-// Valid reports whether r is one of the four roles.
+// Valid reports whether r is one of the five roles.
 func (r Role) Valid() bool {
 	switch r {
-	case Apprentice, Tutor, Adviser, Admin:
+	case Apprentice, Tutor, Adviser, Admin, Guardian:
 		return true
 	}
 	return false
@@ -45,6 +50,17 @@ type Principal struct {
 	// token: ViaReviewLink for a tutor acting on the review page of an
 	// e-mail link. The audit log records it with every change.
 	Via Via
+	// Wards are, for a GUARDIAN, the apprentices they hold an active link
+	// to, read with the role on every request (nil for other roles): the
+	// part a guardian plays in a contract is known without a query (see
+	// contracts.Contract.RoleOf), as visible_contracts() knows it in SQL.
+	Wards []uuid.UUID
+}
+
+// IsGuardianOf reports whether p is a guardian with an active link to
+// apprentice.
+func (p Principal) IsGuardianOf(apprentice uuid.UUID) bool {
+	return p.Role == Guardian && slices.Contains(p.Wards, apprentice)
 }
 
 // Via is a way in other than a signed-in session.

@@ -12,6 +12,6 @@ func init() {
 		Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 			return `query($id: ID!) { contract(id: $id) { id apprentice { id } } }`, map[string]any{"id": c.ID}
 		},
-		Allowed: everyone,
+		Allowed: withGuardian,
 	})
 }

@@ -1,6 +1,7 @@
 package authzmatrix_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -20,6 +21,16 @@ func init() {
 			Allowed: everyone,
 		},
 		Row{
+			// Once the tutor signed, the guardian reads it too.
+			Name: "query evaluation signed by the tutor",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
+				signAs(t, a, c.Tutor, e.ID, "AWAITING_APPRENTICE")
+				return `query($id: ID!) { evaluation(id: $id) { id status criteria { id score } signatures { role } pdfUrl } }`, map[string]any{"id": e.ID}
+			},
+			Allowed: withGuardian,
+		},
+		Row{
 			Name: "query evaluations of a contract",
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				a.NewEvaluation(t, c)
@@ -33,6 +44,7 @@ func init() {
 					t.Fatalf("totalCount %d, want 3", d.Evaluations.TotalCount)
 				}
 			},
+			Guardian: noEvaluation("evaluations"),
 		},
 		Row{
 			Name: "query contract.evaluations",
@@ -41,6 +53,15 @@ func init() {
 				return `query($c: ID!) { contract(id: $c) { evaluations(first: 5) { totalCount nodes { id } } } }`, map[string]any{"c": c.ID}
 			},
 			Allowed: everyone,
+			Guardian: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct {
+					Contract struct{ Evaluations struct{ TotalCount int } }
+				}
+				res.Decode(t, &d)
+				if d.Contract.Evaluations.TotalCount != 0 {
+					t.Fatalf("the guardian sees evaluations the tutor has not signed: %s", res.Data)
+				}
+			},
 		},
 		Row{
 			Name: "mutation saveEvaluation",
@@ -98,6 +119,20 @@ func init() {
 }
 
 const signEvaluation = `mutation($id: ID!) { signEvaluation(id: $id) { id status } }`
+
+// noEvaluation checks that a guardian sees none of the evaluations of a
+// list field (none is signed by the tutor).
+func noEvaluation(field string) func(t *testing.T, res testapp.Response, c testapp.Contract) {
+	return func(t *testing.T, res testapp.Response, c testapp.Contract) {
+		var out map[string]struct{ TotalCount int }
+		if err := json.Unmarshal(res.Data, &out); err != nil {
+			t.Fatal(err)
+		}
+		if out[field].TotalCount != 0 {
+			t.Fatalf("the guardian sees evaluations the tutor has not signed: %s", res.Data)
+		}
+	}
+}
 
 // signAs signs evaluation id as u and checks the status it moves to.
 func signAs(t *testing.T, a *testapp.TestApp, u testapp.User, id uuid.UUID, want string) {

@@ -26,7 +26,7 @@ func init() {
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				return `{ me { id role } }`, nil
 			},
-			Allowed:  everyone,
+			Allowed:  withGuardian,
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
 		},
 		Row{
@@ -34,7 +34,7 @@ func init() {
 			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
 				return `{ contracts(first: 100) { nodes { id } totalCount } }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			Check: func(t *testing.T, res testapp.Response) {
 				var out struct{ Contracts struct{ TotalCount int } }
 				res.Decode(t, &out)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,9 +22,11 @@ type Row struct {
 	// contract for every caller tried), and returns the GraphQL document and
 	// its variables.
 	Prepare func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (query string, vars map[string]any)
-	// Allowed are the parts of the contract (APPRENTICE, TUTOR, ADVISER) and
-	// ADMIN that may run the operation. Other members get FORBIDDEN; callers
-	// outside the contract get NOT_FOUND.
+	// Allowed are the parts of the contract (APPRENTICE, TUTOR, ADVISER, and
+	// GUARDIAN: a guardian with an active link to the apprentice) and ADMIN
+	// that may run the operation. Other members get FORBIDDEN, but for a
+	// guardian's reads, which are NOT_FOUND (what a guardian may not read
+	// does not exist for them); callers outside the contract get NOT_FOUND.
 	Allowed []auth.Role
 	// AdminOnly rows are role-only operations: every non-admin gets
 	// FORBIDDEN, wherever they stand.
@@ -42,6 +45,15 @@ type Row struct {
 	// allowed (FORBIDDEN unless given), e.g. CONFLICT for a signer whose
 	// signature is already there.
 	Expect map[auth.Role]string
+	// Guardian, when set, marks a read a guardian member may run but that
+	// shows them less than the parties see (a log book not shared, an
+	// evaluation not signed yet): the guardian succeeds and Guardian checks
+	// what they see.
+	Guardian func(t *testing.T, res testapp.Response, c testapp.Contract)
+	// OutsiderExpect overrides, per role, the error code of a caller outside
+	// the contract (NOT_FOUND unless given), e.g. FORBIDDEN for an
+	// operation no one of that role may run.
+	OutsiderExpect map[auth.Role]string
 	// File, when set, is sent as a GraphQL multipart request with the file
 	// bound to variable FileVar (upload mutations).
 	File    []byte
@@ -93,7 +105,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, row := range rows {
 		t.Run(row.Name, func(t *testing.T) {
 			t.Parallel()
-			members := []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin}
+			members := []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin, auth.Guardian}
 			for _, role := range members {
 				t.Run("member "+string(role), func(t *testing.T) {
 					c := a.NewContract(t)
@@ -114,10 +126,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 						if row.MemberCheck != nil {
 							row.MemberCheck(t, res, c, role)
 						}
-					case row.Expect[role] != "":
-						res.RequireCode(t, row.Expect[role])
+					case role == auth.Guardian && row.Guardian != nil:
+						if len(res.Errors) > 0 {
+							t.Fatalf("the guardian should read (less): %+v", res.Errors)
+						}
+						noNullField(t, res)
+						row.Guardian(t, res, c)
 					default:
-						res.RequireCode(t, "FORBIDDEN")
+						res.RequireCode(t, refusal(row, role, q))
 					}
 				})
 			}
@@ -127,7 +143,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if row.RoleOnly != nil && row.Outsider == nil {
 				t.Fatal("a RoleOnly row needs an Outsider check")
 			}
-			for _, role := range []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser} {
+			for _, role := range []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Guardian} {
 				t.Run("outsider "+string(role), func(t *testing.T) {
 					c := a.NewContract(t)
 					q, vars := row.Prepare(t, a, c)
@@ -135,6 +151,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 					res := row.run(t, a, a.Token(t, memberOf(t, a, other, role)), q, vars)
 					if row.RoleOnly != nil && !allowed(row, role) {
 						res.RequireCode(t, "FORBIDDEN")
+						return
+					}
+					if code := row.OutsiderExpect[role]; code != "" {
+						res.RequireCode(t, code)
 						return
 					}
 					if row.Outsider != nil {
@@ -171,9 +191,28 @@ func noNullField(t *testing.T, res testapp.Response) {
 	}
 }
 
-// memberOf returns the user playing role in c (a new admin for ADMIN).
+// refusal is the code a member of the contract who may not run the
+// operation gets: Expect's, else FORBIDDEN, but NOT_FOUND for a guardian's
+// read that is neither allowed nor role-only (issue 17: every write is
+// FORBIDDEN to a guardian, anything else NOT_FOUND).
+func refusal(r Row, role auth.Role, query string) string {
+	switch {
+	case r.Expect[role] != "":
+		return r.Expect[role]
+	case r.AdminOnly || r.RoleOnly != nil:
+		return "FORBIDDEN"
+	case role == auth.Guardian && !strings.HasPrefix(strings.TrimSpace(query), "mutation"):
+		return "NOT_FOUND"
+	}
+	return "FORBIDDEN"
+}
+
+// memberOf returns the user playing role in c (a new admin for ADMIN, a new
+// guardian linked to c's apprentice for GUARDIAN).
 func memberOf(t *testing.T, a *testapp.TestApp, c testapp.Contract, role auth.Role) testapp.User {
 	switch role {
+	case auth.Guardian:
+		return a.NewGuardian(t, c.Apprentice)
 	case auth.Apprentice:
 		return c.Apprentice
 	case auth.Tutor:
@@ -186,4 +225,9 @@ func memberOf(t *testing.T, a *testapp.TestApp, c testapp.Contract, role auth.Ro
 	panic(fmt.Sprint("unknown role ", role))
 }
 
-var everyone = []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin}
+// everyone are the parties and admins; withGuardian adds the apprentice's
+// guardian, for what a guardian reads too.
+var (
+	everyone     = []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin}
+	withGuardian = []auth.Role{auth.Apprentice, auth.Tutor, auth.Adviser, auth.Admin, auth.Guardian}
+)

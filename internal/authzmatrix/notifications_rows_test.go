@@ -61,11 +61,11 @@ func init() {
 				notifyMembers(t, a, c)
 				return `mutation { markAllNotificationsRead }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 				var d struct{ MarkAllNotificationsRead int }
 				res.Decode(t, &d)
-				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin]; d.MarkAllNotificationsRead != want {
+				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin || role == auth.Guardian]; d.MarkAllNotificationsRead != want {
 					t.Fatalf("%s marked %d read, want %d (their own)", role, d.MarkAllNotificationsRead, want)
 				}
 			},
@@ -83,11 +83,11 @@ func init() {
 				registerDevices(t, a, c)
 				return `{ devices { id platform } }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 				var d struct{ Devices []struct{ ID string } }
 				res.Decode(t, &d)
-				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin]; len(d.Devices) != want {
+				if want := map[bool]int{true: 0, false: 1}[role == auth.Admin || role == auth.Guardian]; len(d.Devices) != want {
 					t.Fatalf("%s sees %d devices, want %d (their own)", role, len(d.Devices), want)
 				}
 			},
@@ -106,7 +106,7 @@ func init() {
 				return `mutation($tok: String!) { registerDevice(input: {token: $tok, platform: IOS, appVersion: "1.0"}) { id platform } }`,
 					map[string]any{"tok": "fcm-" + uuid.NewString()}
 			},
-			Allowed:  everyone,
+			Allowed:  withGuardian,
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },
 		},
 		Row{
@@ -117,7 +117,7 @@ func init() {
 				registerDevices(t, a, c)
 				return `mutation($tok: String!) { unregisterDevice(token: $tok) }`, map[string]any{"tok": deviceToken(c, c.Apprentice.ID)}
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 				var d struct{ UnregisterDevice bool }
 				res.Decode(t, &d)
@@ -139,11 +139,11 @@ func init() {
 				setPreferences(t, a, c)
 				return `{ notificationPreferences { quietHoursStart quietHoursEnd timezone mutedKinds } }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 				var d struct{ NotificationPreferences prefs }
 				res.Decode(t, &d)
-				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin]; d.NotificationPreferences.QuietHoursStart != want {
+				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin || role == auth.Guardian]; d.NotificationPreferences.QuietHoursStart != want {
 					t.Fatalf("%s reads %+v, want quiet hours from %s (their own)", role, d.NotificationPreferences, want)
 				}
 			},
@@ -161,11 +161,11 @@ func init() {
 				setPreferences(t, a, c)
 				return `mutation { updateNotificationPreferences(input: {quietHoursEnd: "06:00"}) { quietHoursStart quietHoursEnd mutedKinds } }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 				var d struct{ UpdateNotificationPreferences prefs }
 				res.Decode(t, &d)
-				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin]; d.UpdateNotificationPreferences.QuietHoursStart != want {
+				if want := map[bool]string{true: "21:00", false: "22:30"}[role == auth.Admin || role == auth.Guardian]; d.UpdateNotificationPreferences.QuietHoursStart != want {
 					t.Fatalf("%s updated %+v, want quiet hours from %s (their own)", role, d.UpdateNotificationPreferences, want)
 				}
 			},
@@ -216,7 +216,7 @@ func init() {
 			var d map[string]channelPrefs
 			res.Decode(t, &d)
 			p := d[name]
-			member := role != auth.Admin
+			member := role != auth.Admin && role != auth.Guardian
 			if (channelOf(p, "VISIT_MOVED") == "NONE") != member || p.EmailFailing != member {
 				t.Fatalf("%s reads %+v: not their own preferences", role, p)
 			}
@@ -238,7 +238,7 @@ func init() {
 				prepare(t, a, c)
 				return `{ notificationPreferences { ` + fields + ` } }`, nil
 			},
-			Allowed:     everyone,
+			Allowed:     withGuardian,
 			MemberCheck: own("notificationPreferences"),
 			Outsider:    notAMembers("notificationPreferences"),
 		},
@@ -248,7 +248,7 @@ func init() {
 				prepare(t, a, c)
 				return `mutation { updateNotificationPreferences(input: {channels: [{kind: "LOG_SUBMITTED", channel: EMAIL}]}) { ` + fields + ` } }`, nil
 			},
-			Allowed:     everyone,
+			Allowed:     withGuardian,
 			MemberCheck: own("updateNotificationPreferences"),
 			Outsider:    notAMembers("updateNotificationPreferences"),
 		},

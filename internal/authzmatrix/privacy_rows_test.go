@@ -38,7 +38,7 @@ func init() {
 					c.Apprentice.ID, c.Tutor.ID, c.Adviser.ID)
 				return `{ exportMyData }`, nil
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 			Check: func(t *testing.T, res testapp.Response) {
 				var d struct{ ExportMyData string }
 				res.Decode(t, &d)
@@ -49,9 +49,18 @@ func init() {
 				if doc["profile"] == nil {
 					t.Fatal("export without profile")
 				}
-				// Members (not the admin) see their contract.
-				if role := doc["profile"].(map[string]any)["role"]; role != "ADMIN" && !strings.Contains(d.ExportMyData, `"contracts":[{`) {
-					t.Fatalf("a member's export holds no contract: %s", d.ExportMyData)
+				// Parties (not the admin) see their contract; the guardian
+				// their link (they are no party).
+				switch role := doc["profile"].(map[string]any)["role"]; role {
+				case "ADMIN":
+				case "GUARDIAN":
+					if !strings.Contains(d.ExportMyData, `"contracts":[]`) || !strings.Contains(d.ExportMyData, `"guardianLinks":[{`) {
+						t.Fatalf("a guardian's export holds contracts, or not their link: %s", d.ExportMyData)
+					}
+				default:
+					if !strings.Contains(d.ExportMyData, `"contracts":[{`) {
+						t.Fatalf("a member's export holds no contract: %s", d.ExportMyData)
+					}
 				}
 			},
 			Outsider: func(t *testing.T, res testapp.Response, c testapp.Contract) { noneOf(t, res, c) },

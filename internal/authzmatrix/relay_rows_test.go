@@ -37,24 +37,24 @@ func nodeKinds() []nodeKind {
 		return id
 	}
 	return []nodeKind{
-		{typename: "User", allowed: everyone,
+		{typename: "User", allowed: withGuardian,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.Apprentice.ID }},
-		{typename: "Company", allowed: everyone,
+		{typename: "Company", allowed: withGuardian,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.CompanyID }},
-		{typename: "TrainingCentre", allowed: everyone,
+		{typename: "TrainingCentre", allowed: withGuardian,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.CentreID }},
-		{typename: "Trade", allowed: everyone, reference: true,
+		{typename: "Trade", allowed: withGuardian, reference: true,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.TradeID }},
-		{typename: "Competency", allowed: everyone, reference: true,
+		{typename: "Competency", allowed: withGuardian, reference: true,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.Competencies[0] }},
-		{typename: "Contract", allowed: everyone,
+		{typename: "Contract", allowed: withGuardian,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return c.ID }},
 		{typename: "LogEntry", allowed: everyone, make: entry},
 		{typename: "Attachment", allowed: everyone,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 				return a.NewAttachment(t, entry(t, a, c), []byte("\xff\xd8\xff\xe0 photo"))
 			}},
-		{typename: "Visit", allowed: everyone,
+		{typename: "Visit", allowed: withGuardian,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return a.NewVisit(t, c) }},
 		{typename: "Evaluation", allowed: everyone,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return a.NewEvaluation(t, c).ID }},
@@ -62,9 +62,9 @@ func nodeKinds() []nodeKind {
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 				return a.NewEvaluation(t, c).Criteria[0]
 			}},
-		{typename: "EvaluationTemplate", allowed: everyone, reference: true,
+		{typename: "EvaluationTemplate", allowed: withGuardian, reference: true,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID { return a.NewTemplate(t, c) }},
-		{typename: "EvaluationTemplateCriterion", allowed: everyone, reference: true,
+		{typename: "EvaluationTemplateCriterion", allowed: withGuardian, reference: true,
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 				return one(t, a, `SELECT id FROM evaluation_template_criteria WHERE template_id = $1 ORDER BY position LIMIT 1`,
 					a.NewTemplate(t, c))
@@ -81,6 +81,14 @@ func nodeKinds() []nodeKind {
 		{typename: "Device", allowed: []auth.Role{auth.Apprentice},
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
 				return a.NewDevice(t, c.Apprentice.ID, "fcm-"+c.ID.String(), "ANDROID")
+			}},
+		// A link of c's apprentice to a guardian: the apprentice and admins
+		// see it (the guardian member is another guardian; their own link
+		// is tested in internal/guardians).
+		{typename: "GuardianLink", allowed: []auth.Role{auth.Apprentice, auth.Admin},
+			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
+				g := a.NewGuardian(t, c.Apprentice)
+				return one(t, a, `SELECT id FROM guardian_links WHERE guardian_id = $1`, g.ID)
 			}},
 		{typename: "FollowUp", allowed: []auth.Role{auth.Adviser},
 			make: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) uuid.UUID {
@@ -104,7 +112,7 @@ func init() {
 			return id
 		}
 		notAllowed := map[auth.Role]string{}
-		for _, r := range everyone {
+		for _, r := range withGuardian {
 			notAllowed[r] = "NOT_FOUND"
 		}
 		check := func(t *testing.T, res testapp.Response, want uuid.UUID, list bool) {

@@ -11,9 +11,9 @@ import (
 	"jalon/internal/testapp"
 )
 
-// Review links belong to their tutor: every caller may revoke their own,
-// and the count they get back says that nobody revoked another's (c's
-// tutor holds one link; only they revoke it). The review page itself is
+// Review links belong to their tutor: every caller (a guardian too) may
+// revoke their own, and the count they get back says that nobody revoked
+// another's (c's tutor holds one link; only they revoke it). The review page itself is
 // not GraphQL: its refusals are tested in internal/reviewlink.
 func init() {
 	revoked := func(t *testing.T, res testapp.Response) int {
@@ -34,7 +34,7 @@ func init() {
 			}
 			return `mutation { revokeReviewLinks }`, nil
 		},
-		Allowed: everyone,
+		Allowed: withGuardian,
 		MemberCheck: func(t *testing.T, res testapp.Response, c testapp.Contract, role auth.Role) {
 			want := map[bool]int{true: 1, false: 0}[role == auth.Tutor]
 			if n := revoked(t, res); n != want {

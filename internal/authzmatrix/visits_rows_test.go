@@ -22,7 +22,37 @@ func init() {
 				return `query($id: ID!) { visit(id: $id) { id contract { id } adviser { id } } }`,
 					map[string]any{"id": a.NewVisit(t, c)}
 			},
+			Allowed: withGuardian,
+		},
+		Row{
+			// A done visit: the report is the adviser's, not the guardian's.
+			Name: "query visit report",
+			Prepare: func(t *testing.T, a *testapp.TestApp, c testapp.Contract) (string, map[string]any) {
+				id := a.NewVisit(t, c, testapp.VisitOpts{StartsAt: testapp.Start.Add(-48 * time.Hour), Status: "DONE"})
+				return `query($id: ID!) { visit(id: $id) { id status place report { summary } } }`, map[string]any{"id": id}
+			},
 			Allowed: everyone,
+			Check: func(t *testing.T, res testapp.Response) {
+				var d struct {
+					Visit struct{ Report *struct{ Summary string } }
+				}
+				res.Decode(t, &d)
+				if d.Visit.Report == nil {
+					t.Fatalf("no report: %s", res.Data)
+				}
+			},
+			Guardian: func(t *testing.T, res testapp.Response, c testapp.Contract) {
+				var d struct {
+					Visit struct {
+						Status string
+						Report *struct{ Summary string }
+					}
+				}
+				res.Decode(t, &d)
+				if d.Visit.Status != "DONE" || d.Visit.Report != nil {
+					t.Fatalf("the guardian sees the report, or not the visit: %s", res.Data)
+				}
+			},
 		},
 		Row{
 			Name: "query contract visits and nextVisit",
@@ -31,7 +61,7 @@ func init() {
 				return `query($id: ID!) { contract(id: $id) { visits { totalCount nodes { id } } nextVisit { id } } }`,
 					map[string]any{"id": c.ID}
 			},
-			Allowed: everyone,
+			Allowed: withGuardian,
 		},
 		Row{
 			Name: "mutation scheduleVisit",

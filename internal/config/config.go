@@ -66,6 +66,7 @@ type Config struct {
 	CORSOrigins []string
 	HTTP        HTTPConfig
 	Websocket   WebsocketConfig
+	Tracing     TracingConfig
 
 	// envExplicit: JALON_ENV was set (or `jalon dev` asked for development);
 	// the built-in development keys are used only then.
@@ -95,6 +96,20 @@ type WebsocketConfig struct {
 	// process (per process: several processes each allow as many).
 	MaxPerUser int
 	MaxTotal   int
+}
+
+// TracingConfig turns OpenTelemetry tracing on (internal/tracing). Only
+// whether to trace is decided here; the OpenTelemetry SDK reads the other
+// standard variables itself (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT,
+// OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, ...).
+type TracingConfig struct {
+	// Enabled: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT
+	// is set, and neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none.
+	// Off, no span is ever started and no instrumentation is installed.
+	Enabled bool
+	// Endpoint is the OTLP/HTTP endpoint spans are exported to (for the log
+	// line saying where traces go).
+	Endpoint string
 }
 
 // RetentionConfig holds the retention periods, in days (0 = keep forever),
@@ -131,6 +146,9 @@ type IdentityConfig struct {
 	// RefreshRetryWindow is how long a refresh token just exchanged may be
 	// presented again and get the same new pair (a phone retrying).
 	RefreshRetryWindow time.Duration
+	// InvitationTTL is how long an invitation link (first password) stays
+	// valid.
+	InvitationTTL time.Duration
 }
 
 // JWTConfig holds the access-token keys. Keys maps a key id to its HMAC-SHA256
@@ -302,6 +320,9 @@ type WorkerConfig struct {
 	MarkMissedPeriod time.Duration
 	// FileSweepPeriod is how often orphan attachment files are swept.
 	FileSweepPeriod time.Duration
+	// GuardianMajorityPeriod is how often guardians' access is ended for
+	// apprentices who turned 18 (at most this long into their birthday).
+	GuardianMajorityPeriod time.Duration
 }
 
 // Production reports whether the process runs in production mode.
@@ -415,10 +436,11 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		c.Mail.From = DevelopmentMailFrom
 	}
 	c.Worker = WorkerConfig{
-		Enabled:            r.boolean("JALON_WORKER", true),
-		FollowUpScanPeriod: r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
-		MarkMissedPeriod:   r.duration("JALON_VISITS_MARK_MISSED_INTERVAL", 15*time.Minute),
-		FileSweepPeriod:    r.duration("JALON_LOGBOOK_SWEEP_INTERVAL", 6*time.Hour),
+		Enabled:                r.boolean("JALON_WORKER", true),
+		FollowUpScanPeriod:     r.duration("JALON_FOLLOWUP_SCAN_INTERVAL", 15*time.Minute),
+		MarkMissedPeriod:       r.duration("JALON_VISITS_MARK_MISSED_INTERVAL", 15*time.Minute),
+		FileSweepPeriod:        r.duration("JALON_LOGBOOK_SWEEP_INTERVAL", 6*time.Hour),
+		GuardianMajorityPeriod: r.duration("JALON_GUARDIAN_MAJORITY_INTERVAL", time.Hour),
 	}
 	c.Identity = IdentityConfig{
 		ArgonMemoryKiB:     r.integer("JALON_ARGON2_MEMORY_KIB", 19*1024),
@@ -431,6 +453,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		TrustedProxies:     r.prefixes("JALON_TRUSTED_PROXIES"),
 		Key:                []byte(r.str("JALON_IDENTITY_KEY", DevSigningSecret)),
 		RefreshRetryWindow: r.duration("JALON_REFRESH_RETRY_WINDOW", 10*time.Second),
+		InvitationTTL:      r.duration("JALON_INVITATION_TTL", 7*24*time.Hour),
 	}
 	if getenv("JALON_TRUST_FORWARDED_FOR") != "" {
 		r.fail("JALON_TRUST_FORWARDED_FOR", "no longer read: list the proxies' networks in JALON_TRUSTED_PROXIES instead (e.g. 10.0.0.0/8), then unset it")
@@ -453,6 +476,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		MaxPerUser:   r.integer("JALON_WS_MAX_PER_USER", 8),
 		MaxTotal:     r.integer("JALON_WS_MAX_TOTAL", 5000),
 	}
+	c.Tracing = r.tracing()
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -618,6 +642,36 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "not a positive duration such as 15m or 20s")
 	}
 	return d
+}
+
+// tracing reads the standard OpenTelemetry variables that decide whether
+// spans are exported, and refuses what the OTLP/HTTP exporter cannot do.
+func (r *reader) tracing() TracingConfig {
+	endpoint := strings.TrimSpace(r.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+	name := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	if endpoint == "" {
+		endpoint, name = strings.TrimSpace(r.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "OTEL_EXPORTER_OTLP_ENDPOINT"
+	}
+	disabled, _ := strconv.ParseBool(strings.TrimSpace(r.getenv("OTEL_SDK_DISABLED")))
+	switch exporter := strings.TrimSpace(r.getenv("OTEL_TRACES_EXPORTER")); exporter {
+	case "", "otlp":
+	case "none":
+		disabled = true
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", "%q is not supported: otlp (the default) or none", exporter)
+	}
+	if endpoint == "" || disabled {
+		return TracingConfig{}
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "%q is not a URL such as http://collector:4318", endpoint)
+	}
+	for _, p := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if v := strings.TrimSpace(r.getenv(p)); v != "" && v != "http/protobuf" {
+			r.fail(p, "%q is not supported: Jalon exports over OTLP/HTTP (http/protobuf, the collector's port 4318)", v)
+		}
+	}
+	return TracingConfig{Enabled: true, Endpoint: endpoint}
 }
 
 // origins parses "https://a.example,https://b.example:8443": exact origins,

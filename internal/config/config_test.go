@@ -267,3 +267,44 @@ func TestMail(t *testing.T) {
 		t.Fatalf("production to a relay on this machine: %v", err)
 	}
 }
+
+// Tracing is off unless an OTLP endpoint is set, follows the standard
+// switches that turn it off, and refuses what the OTLP/HTTP exporter
+// cannot do rather than sending nothing.
+func TestTracingFollowsTheOpenTelemetryVariables(t *testing.T) {
+	on := func(env map[string]string) bool {
+		t.Helper()
+		c, err := load(env)
+		if err != nil {
+			t.Fatalf("%v: %v", env, err)
+		}
+		return c.Tracing.Enabled
+	}
+	if on(nil) {
+		t.Fatal("tracing on without an endpoint")
+	}
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if !on(map[string]string{v: "http://collector:4318"}) {
+			t.Errorf("%s set: tracing off", v)
+		}
+	}
+	endpoint := "http://collector:4318"
+	for _, off := range []map[string]string{
+		{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SDK_DISABLED": "true"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "none"},
+	} {
+		if on(off) {
+			t.Errorf("%v: tracing on", off)
+		}
+	}
+	for name, env := range map[string]map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "ftp://collector"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+		"OTEL_TRACES_EXPORTER":               {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_TRACES_EXPORTER": "zipkin"},
+	} {
+		if _, err := load(env); err == nil || !strings.HasPrefix(err.Error(), name) {
+			t.Errorf("%v: want an error naming %s, got %v", env, name, err)
+		}
+	}
+}

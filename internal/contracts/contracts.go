@@ -1,7 +1,8 @@
 // Package contracts owns the apprenticeship contract and the rule every other
 // area relies on: who may see or touch a record is decided by its contract.
 // The apprentice, the tutor and the adviser of a contract, and admins, are
-// members; anyone else gets NOT_FOUND, never a hint that the record exists.
+// members; the apprentice's guardians (an active link) read some of it; anyone
+// else gets NOT_FOUND, never a hint that the record exists.
 package contracts
 
 import (
@@ -58,7 +59,10 @@ type Contract struct {
 }
 
 // RoleOf returns the part p plays in the contract ("" when none). An admin is
-// reported as Admin whether or not they also hold a part.
+// reported as Admin whether or not they also hold a part; a guardian with an
+// active link to the apprentice (p.Wards) as Guardian, a part that reads and
+// never writes: every write checks for the part it needs, so a guardian gets
+// FORBIDDEN there and an unlinked one NOT_FOUND.
 func (c Contract) RoleOf(p auth.Principal) auth.Role {
 	switch {
 	case p.Role == auth.Admin:
@@ -69,12 +73,15 @@ func (c Contract) RoleOf(p auth.Principal) auth.Role {
 		return auth.Tutor
 	case p.UserID == c.AdviserID:
 		return auth.Adviser
+	case p.IsGuardianOf(c.ApprenticeID):
+		return auth.Guardian
 	}
 	return ""
 }
 
-// Service reads contracts for the caller (resolvers, loaders, Relay).
-// Writes are package admin's.
+// Service reads contracts for the caller (resolvers, loaders, Relay): the
+// parties, admins, and the apprentice's guardians with an active link
+// (visible_contracts()). Writes are package admin's.
 type Service struct {
 	service.Base
 }

@@ -7,12 +7,16 @@
 //
 // Who may see an evaluation is decided by its contract
 // (visible_contracts()): outsiders get NOT_FOUND, members whose part may not
-// do an operation get FORBIDDEN. The SQL lives in evaluationsdb.
+// do an operation get FORBIDDEN. The apprentice's guardians see an
+// evaluation once the tutor has signed it (its content is then final), with
+// its PDF; reads by anyone but the apprentice are recorded (package
+// recordaccess). The SQL lives in evaluationsdb.
 package evaluations
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +28,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/recordaccess"
 	"jalon/internal/service"
 	"jalon/internal/signedurl"
 )
@@ -95,6 +100,27 @@ type Service struct {
 	Notify *notify.Notifier
 	// URLs signs and verifies the PDF links (Evaluation.pdfUrl).
 	URLs *signedurl.Signer
+	// Access records who other than the apprentice read evaluations.
+	Access *recordaccess.Service
+}
+
+// tutorSignedOnly reports whether the caller sees only the evaluations the
+// tutor has signed: a guardian does (before, the content is a draft between
+// the company and the centre).
+func tutorSignedOnly(ctx context.Context) bool {
+	p, ok := auth.FromContext(ctx)
+	return ok && p.Role == auth.Guardian
+}
+
+// contractsOf returns the distinct contracts of evaluations.
+func contractsOf(es []Evaluation) []uuid.UUID {
+	var out []uuid.UUID
+	for _, e := range es {
+		if !slices.Contains(out, e.ContractID) {
+			out = append(out, e.ContractID)
+		}
+	}
+	return out
 }
 
 func (s *Service) q() *evaluationsdb.Queries { return evaluationsdb.New(s.DB) }
@@ -142,11 +168,12 @@ func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Evaluation, e
 		return nil, err
 	}
 	rows, err := s.q().VisibleEvaluations(ctx, evaluationsdb.VisibleEvaluationsParams{
-		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids})
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids, TutorSignedOnly: tutorSignedOnly(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("get evaluations: %w", err)
 	}
-	return mapAll(rows, toEvaluation), nil
+	found := mapAll(rows, toEvaluation)
+	return found, s.Access.Record(ctx, recordaccess.Evaluations, contractsOf(found))
 }
 
 // VisibleCriteria returns the criteria among ids whose evaluation the caller
@@ -157,7 +184,7 @@ func (s *Service) VisibleCriteria(ctx context.Context, ids []uuid.UUID) ([]Crite
 		return nil, err
 	}
 	rows, err := s.q().VisibleCriteria(ctx, evaluationsdb.VisibleCriteriaParams{
-		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids})
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: ids, TutorSignedOnly: tutorSignedOnly(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("get evaluation criteria: %w", err)
 	}
@@ -181,12 +208,20 @@ func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[Ev
 	afterDue, afterID := a.AfterKey()
 	rows, err := s.q().ListEvaluations(ctx, evaluationsdb.ListEvaluationsParams{
 		CallerID: p.UserID, CallerRole: string(p.Role), ContractID: f.ContractID, Status: statusArg(f.Status),
-		AfterDue: afterDue, AfterID: afterID, Lim: int32(a.Limit()),
+		AfterDue: afterDue, AfterID: afterID, Lim: int32(a.Limit()), TutorSignedOnly: tutorSignedOnly(ctx),
 	})
 	if err != nil {
 		return page.Page[Evaluation]{}, fmt.Errorf("list evaluations: %w", err)
 	}
-	return page.Build(mapAll(rows, toEvaluation), a, Cursor), nil
+	found := mapAll(rows, toEvaluation)
+	read := contractsOf(found)
+	if f.ContractID != nil {
+		read = []uuid.UUID{*f.ContractID}
+	}
+	if err := s.Access.Record(ctx, recordaccess.Evaluations, read); err != nil {
+		return page.Page[Evaluation]{}, err
+	}
+	return page.Build(found, a, Cursor), nil
 }
 
 // Cursor is an evaluation's position in a list (by due date).
@@ -199,7 +234,8 @@ func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
 		return 0, err
 	}
 	n, err := s.q().CountEvaluations(ctx, evaluationsdb.CountEvaluationsParams{
-		CallerID: p.UserID, CallerRole: string(p.Role), ContractID: f.ContractID, Status: statusArg(f.Status)})
+		CallerID: p.UserID, CallerRole: string(p.Role), ContractID: f.ContractID, Status: statusArg(f.Status),
+		TutorSignedOnly: tutorSignedOnly(ctx)})
 	if err != nil {
 		return 0, fmt.Errorf("count evaluations: %w", err)
 	}
@@ -296,8 +332,11 @@ func signaturesOfOne(ctx context.Context, db postgres.DB, id uuid.UUID) ([]Signa
 // contract. No authorization check: the contracts were reached through an
 // authorized path (a page of the caller's contracts).
 func (s *Service) FirstEvaluationsOf(ctx context.Context, contractIDs []uuid.UUID, f Filter, limit int) (map[uuid.UUID][]Evaluation, error) {
+	if err := s.Access.Record(ctx, recordaccess.Evaluations, contractIDs); err != nil {
+		return nil, err
+	}
 	rows, err := s.q().FirstEvaluationsOf(ctx, evaluationsdb.FirstEvaluationsOfParams{
-		ContractIds: contractIDs, Status: statusArg(f.Status), Lim: int32(limit)})
+		ContractIds: contractIDs, Status: statusArg(f.Status), Lim: int32(limit), TutorSignedOnly: tutorSignedOnly(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("load contract evaluations: %w", err)
 	}
@@ -313,7 +352,7 @@ func (s *Service) FirstEvaluationsOf(ctx context.Context, contractIDs []uuid.UUI
 // authorization check, as FirstEvaluationsOf.
 func (s *Service) CountEvaluationsOf(ctx context.Context, contractIDs []uuid.UUID, f Filter) (map[uuid.UUID]int, error) {
 	rows, err := s.q().CountEvaluationsOf(ctx, evaluationsdb.CountEvaluationsOfParams{
-		ContractIds: contractIDs, Status: statusArg(f.Status)})
+		ContractIds: contractIDs, Status: statusArg(f.Status), TutorSignedOnly: tutorSignedOnly(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("count contract evaluations: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations/evaluationsdb"
+	"jalon/internal/guardians"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
 )
@@ -216,6 +217,15 @@ func (s *Service) Sign(ctx context.Context, id uuid.UUID) (Evaluation, error) {
 			Details: map[string]any{"contractId": e.ContractID, "role": role, "contentHash": hash, "status": next},
 		}); err != nil {
 			return err
+		}
+		if role == auth.Tutor {
+			// Signed by the tutor, the evaluation is final and the
+			// apprentice's guardians may read it.
+			err := guardians.Tell(ctx, tx, s.Notify, guardians.Event{ContractID: c.ID, Kind: "GUARDIAN_EVALUATION_SIGNED",
+				Params: map[string]string{"title": e.Title}, Link: "jalon://evaluations/" + e.ID.String()})
+			if err != nil {
+				return err
+			}
 		}
 		if next == Signed {
 			return nil

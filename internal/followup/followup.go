@@ -183,30 +183,47 @@ func fromRows(rows []followupdb.FollowUp) []FollowUp {
 }
 
 // List returns the caller's follow-ups (with status, when given), soonest
-// due first.
+// due first. A guardian's are the OPEN follow-ups their wards own (what the
+// apprentice has to do on their contracts); asked for another status, a
+// guardian gets none.
 func (s *Service) List(ctx context.Context, status *Status, a page.Args) (page.Page[FollowUp], error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return page.Page[FollowUp]{}, err
 	}
 	afterTime, afterID := a.AfterKey()
-	rows, err := followupdb.New(s.DB).ListFollowUps(ctx, followupdb.ListFollowUpsParams{
-		OwnerID: p.UserID, Status: (*string)(status), AfterDueAt: afterTime, AfterID: afterID, MaxRows: int32(a.Limit()),
-	})
+	q := followupdb.New(s.DB)
+	var rows []followupdb.FollowUp
+	switch {
+	case p.Role == auth.Guardian && status != nil && *status != Open:
+	case p.Role == auth.Guardian:
+		rows, err = q.ListWardFollowUps(ctx, followupdb.ListWardFollowUpsParams{
+			WardIds: p.Wards, AfterDueAt: afterTime, AfterID: afterID, MaxRows: int32(a.Limit())})
+	default:
+		rows, err = q.ListFollowUps(ctx, followupdb.ListFollowUpsParams{
+			OwnerID: p.UserID, Status: (*string)(status), AfterDueAt: afterTime, AfterID: afterID, MaxRows: int32(a.Limit()),
+		})
+	}
 	if err != nil {
 		return page.Page[FollowUp]{}, fmt.Errorf("list follow-ups: %w", err)
 	}
 	return page.Build(fromRows(rows), a, func(f FollowUp) page.Cursor { return page.Cursor{Time: f.DueAt, ID: f.ID} }), nil
 }
 
-// Visible returns the caller's follow-ups among ids (those followUps lists),
-// any order; others are left out, as if absent. Relay's node lookup uses it.
+// Visible returns the caller's follow-ups among ids (those followUps lists,
+// a guardian's wards' open ones included), any order; others are left out,
+// as if absent. Relay's node lookup uses it.
 func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]FollowUp, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := followupdb.New(s.DB).OwnFollowUps(ctx, followupdb.OwnFollowUpsParams{OwnerID: p.UserID, Ids: ids})
+	var rows []followupdb.FollowUp
+	if p.Role == auth.Guardian {
+		rows, err = followupdb.New(s.DB).WardFollowUps(ctx, followupdb.WardFollowUpsParams{WardIds: p.Wards, Ids: ids})
+	} else {
+		rows, err = followupdb.New(s.DB).OwnFollowUps(ctx, followupdb.OwnFollowUpsParams{OwnerID: p.UserID, Ids: ids})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get follow-ups: %w", err)
 	}
@@ -219,7 +236,14 @@ func (s *Service) Count(ctx context.Context, status *Status) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := followupdb.New(s.DB).CountFollowUps(ctx, followupdb.CountFollowUpsParams{OwnerID: p.UserID, Status: (*string)(status)})
+	var n int64
+	switch {
+	case p.Role == auth.Guardian && status != nil && *status != Open:
+	case p.Role == auth.Guardian:
+		n, err = followupdb.New(s.DB).CountWardFollowUps(ctx, p.Wards)
+	default:
+		n, err = followupdb.New(s.DB).CountFollowUps(ctx, followupdb.CountFollowUpsParams{OwnerID: p.UserID, Status: (*string)(status)})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count follow-ups: %w", err)
 	}

@@ -20,16 +20,21 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"jalon/internal/explorer"
+	"jalon/internal/logging"
 	"jalon/internal/metrics"
 	"jalon/internal/reqinfo"
+	"jalon/internal/tracing"
 )
 
 // Options are the parts the server is assembled from.
 type Options struct {
 	Log     zerolog.Logger
 	Metrics *metrics.Metrics
+	// Tracing, when on, gives each request its server span (nil: off).
+	Tracing *tracing.Tracing
 	// GraphQL serves /graphql (already wrapped with authentication, loaders
 	// and limits).
 	GraphQL http.Handler
@@ -72,7 +77,7 @@ func New(o Options) http.Handler {
 	for pattern, h := range o.Routes {
 		mux.Handle(pattern, h)
 	}
-	return observe(o.Log, o.Metrics, compress(recoverPanics(cors(o.CORSOrigins, bodyDeadline(o.BodyTimeout, o.UploadTimeout, mux)))))
+	return observe(o.Log, o.Metrics, o.Tracing, compress(recoverPanics(cors(o.CORSOrigins, bodyDeadline(o.BodyTimeout, o.UploadTimeout, mux)))))
 }
 
 func writeText(w http.ResponseWriter, code int, body string) {
@@ -92,11 +97,11 @@ func newRequestID() string {
 }
 
 // observe gives the request its id (X-Request-ID honoured when well-formed,
-// generated otherwise, returned in the response), a logger carrying it, and
-// writes one log line and the metrics when the request ends. It logs the
-// route pattern, never the raw path or query: those can carry secrets (feed
-// tokens, URL signatures).
-func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
+// generated otherwise, returned in the response), its server span when
+// tracing is on, a logger carrying both, and writes one log line and the
+// metrics when the request ends. It logs the route pattern, never the raw
+// path or query: those can carry secrets (feed tokens, URL signatures).
+func observe(log zerolog.Logger, m *metrics.Metrics, tr *tracing.Tracing, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if !requestIDPattern.MatchString(id) {
@@ -104,7 +109,13 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		}
 		w.Header().Set("X-Request-ID", id)
 		ctx, info := reqinfo.Start(r.Context(), id)
-		reqLog := log.With().Str("request_id", id).Logger()
+		logCtx := log.With().Str("request_id", id)
+		var span trace.Span
+		if tr != nil && !probe(r) {
+			ctx, span = tr.StartRequest(ctx, r, id)
+			logCtx = logging.WithTrace(logCtx, span.SpanContext())
+		}
+		reqLog := logCtx.Logger()
 		ctx = reqLog.WithContext(ctx)
 		inner := r.WithContext(ctx)
 
@@ -117,6 +128,9 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		op := info.Operation
 		if op == "" {
 			op = route
+		}
+		if span != nil {
+			tracing.EndRequest(span, r.Method, inner.Pattern, snoop.Code, info.UserID)
 		}
 		m.Requests.WithLabelValues(op, strconv.Itoa(snoop.Code)).Inc()
 		m.Duration.WithLabelValues(op).Observe(snoop.Duration.Seconds())
@@ -139,6 +153,17 @@ func observe(log zerolog.Logger, m *metrics.Metrics, next http.Handler) http.Han
 		}
 		ev.Msg("request")
 	})
+}
+
+// probe reports whether r is a health check, a metrics scrape or an
+// explorer asset: polled every few seconds, they would drown the traces.
+func probe(r *http.Request) bool {
+	switch p := r.URL.Path; p {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	default:
+		return strings.HasPrefix(p, explorer.Prefix)
+	}
 }
 
 // compress gzips responses for clients that accept it, except websocket

@@ -18,6 +18,12 @@ type Service struct {
 	retryWindow time.Duration
 	keys        keys
 	throttle    throttle
+	// invitationTTL and publicURL shape invitations (invitations.go).
+	invitationTTL time.Duration
+	publicURL     string
+	// Invitations delivers invitation links (the e-mail channel sets it);
+	// nil: the link is shown to the admin who caused it (see Invite).
+	Invitations InvitationSender
 }
 
 // New builds the identity service on base: it derives its keys and its
@@ -36,6 +42,8 @@ func New(base service.Base, cfg config.Config, tokens *auth.Tokens, hasher *Hash
 			maxAddress: cfg.Identity.LoginMaxPerAddress,
 			window:     cfg.Identity.LoginWindow,
 		},
+		invitationTTL: cfg.Identity.InvitationTTL,
+		publicURL:     cfg.PublicURL,
 	}
 }
 

@@ -63,6 +63,31 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (users.User, error
 // AddUser creates a user without a caller (operator tools such as
 // `jalon user add`); CreateUser is the API's door to it.
 func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
+	nu, err := s.PrepareUser(ctx, in)
+	if err != nil {
+		return users.User{}, err
+	}
+	var id uuid.UUID
+	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		id, err = s.InsertUser(ctx, tx, nu)
+		return err
+	})
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.Get(ctx, s.DB, id)
+}
+
+// PreparedUser is a new user validated and with its password hashed,
+// ready for InsertUser.
+type PreparedUser struct {
+	user users.User
+	hash *string
+}
+
+// PrepareUser validates in (VALIDATION_FAILED naming the field at fault)
+// and hashes its password, outside any transaction: hashing is slow.
+func (s *Service) PrepareUser(ctx context.Context, in NewUser) (PreparedUser, error) {
 	u := users.User{
 		Email: strings.TrimSpace(in.Email), FirstName: strings.TrimSpace(in.FirstName),
 		LastName: strings.TrimSpace(in.LastName), Role: in.Role, Locale: users.French,
@@ -75,42 +100,44 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (users.User, error) {
 	if in.Phone != nil {
 		u.Phone = strings.TrimSpace(*in.Phone)
 	}
-	now := s.Clock.Now()
-	if err := validateUser(ctx, s.DB, u, now); err != nil {
-		return users.User{}, err
+	if err := validateUser(ctx, s.DB, u, s.Clock.Now()); err != nil {
+		return PreparedUser{}, err
 	}
 	var hash *string
 	if in.Password != nil {
 		if err := CheckPassword("password", *in.Password); err != nil {
-			return users.User{}, err
+			return PreparedUser{}, err
 		}
 		h, err := s.hasher.Hash(ctx, *in.Password)
 		if err != nil {
-			return users.User{}, err
+			return PreparedUser{}, err
 		}
 		hash = &h
 	}
-	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		var err error
-		u.ID, err = identitydb.New(tx).InsertUser(ctx, identitydb.InsertUserParams{
-			Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Locale: string(u.Locale),
-			Role: string(u.Role), BirthDate: u.BirthDate, CompanyID: u.CompanyID, PasswordHash: hash, Now: now,
-			BaseLatitude: u.BaseLat, BaseLongitude: u.BaseLng,
-		})
-		if err != nil {
-			return userWriteError(err, "create user")
-		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "user.created", TargetType: "user", TargetID: u.ID.String(),
-			Details: map[string]any{"role": u.Role}})
+	return PreparedUser{user: u, hash: hash}, nil
+}
+
+// InsertUser writes a prepared user and its audit entry in tx (another
+// area's transaction, e.g. linking a guardian) and returns the new id. An
+// e-mail already used (whatever its case) is CONFLICT on email.
+func (s *Service) InsertUser(ctx context.Context, tx pgx.Tx, nu PreparedUser) (uuid.UUID, error) {
+	u := nu.user
+	id, err := identitydb.New(tx).InsertUser(ctx, identitydb.InsertUserParams{
+		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Locale: string(u.Locale),
+		Role: string(u.Role), BirthDate: u.BirthDate, CompanyID: u.CompanyID, PasswordHash: nu.hash, Now: s.Clock.Now(),
+		BaseLatitude: u.BaseLat, BaseLongitude: u.BaseLng,
 	})
 	if err != nil {
-		return users.User{}, err
+		return uuid.Nil, userWriteError(err, "create user")
 	}
-	return users.Get(ctx, s.DB, u.ID)
+	err = audit.Record(ctx, tx, audit.Entry{Action: "user.created", TargetType: "user", TargetID: id.String(),
+		Details: map[string]any{"role": u.Role}})
+	return id, err
 }
 
 // UpdateUser changes a user (ADMIN only). A role change of someone who is
-// party to a contract is CONFLICT: the contract's parts must keep their roles.
+// party to a contract or to a guardian link not ended is CONFLICT: the
+// contract's parts and the link's sides must keep their roles.
 func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) (users.User, error) {
 	if _, err := auth.RequireRole(ctx, auth.Admin); err != nil {
 		return users.User{}, err
@@ -147,7 +174,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, ch UserChanges) 
 				return fmt.Errorf("update user: %w", err)
 			}
 			if inContract {
-				return apperr.New(apperr.Conflict, "the user is party to a contract; their role cannot change")
+				return apperr.New(apperr.Conflict, "the user is party to a contract or a guardian link; their role cannot change")
 			}
 			u.Role = *ch.Role
 			if u.Role != auth.Tutor {

@@ -2,7 +2,10 @@
 // for a working day (hours, activities, competencies practised, photos), the
 // tutor's review, and what is derived from them (hours per week, competency
 // progress). Who may do what is decided by the entry's contract: only the
-// apprentice writes, the tutor or adviser reviews, an admin may read.
+// apprentice writes, the tutor or adviser reviews, an admin may read, and
+// the apprentice's guardians read it only while the apprentice shares it
+// (log_book_contracts(); the hours per week they always see). Reads by
+// anyone but the apprentice are recorded (package recordaccess).
 package logbook
 
 import (
@@ -16,6 +19,7 @@ import (
 	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/recordaccess"
 	"jalon/internal/service"
 	"jalon/internal/signedurl"
 )
@@ -131,6 +135,8 @@ type Service struct {
 	MaxUpload int64
 	// URLs signs the download links of attachments (FileURL).
 	URLs *signedurl.Signer
+	// Access records who other than the apprentice read the log book.
+	Access *recordaccess.Service
 }
 
 // q returns the log book's queries over db (the pool, or a transaction).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +16,7 @@ import (
 	"jalon/internal/orgs"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/recordaccess"
 )
 
 // Get returns an entry of a contract the caller belongs to; NOT_FOUND
@@ -37,7 +39,41 @@ func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Entry, error)
 	if err != nil {
 		return nil, fmt.Errorf("get log entries: %w", err)
 	}
-	return found, nil
+	return found, s.Access.Record(ctx, recordaccess.LogBook, contractsOf(found))
+}
+
+// contractsOf returns the distinct contracts of entries.
+func contractsOf(entries []Entry) []uuid.UUID {
+	var out []uuid.UUID
+	for _, e := range entries {
+		if !slices.Contains(out, e.ContractID) {
+			out = append(out, e.ContractID)
+		}
+	}
+	return out
+}
+
+// readable narrows contractIDs, reached through an authorized path, to
+// those whose log book the caller may read: all of them, but for a guardian
+// only those of wards who share it (log_book_contracts(); one query, for
+// guardians only).
+func (s *Service) readable(ctx context.Context, contractIDs []uuid.UUID) ([]uuid.UUID, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Role != auth.Guardian || len(contractIDs) == 0 {
+		return contractIDs, nil
+	}
+	found, err := q(s.DB).LogBookContracts(ctx, logbookdb.LogBookContractsParams{
+		CallerID: p.UserID, CallerRole: string(p.Role), Ids: contractIDs})
+	if err != nil {
+		return nil, fmt.Errorf("log book contracts: %w", err)
+	}
+	out := make([]uuid.UUID, 0, len(found))
+	for _, id := range contractIDs {
+		if slices.Contains(found, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // VisibleAttachments returns the attachments among ids whose entry the
@@ -99,6 +135,14 @@ func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a p
 	afterDate, afterID := a.AfterKey()
 	var found []Entry
 	if contractID != nil {
+		// The contract is the caller's; its log book may not be (a
+		// guardian whose ward does not share it): then it lists nothing.
+		if ok, err := s.readable(ctx, []uuid.UUID{*contractID}); err != nil || len(ok) == 0 {
+			return page.Build[Entry](nil, a, Cursor), err
+		}
+		if err := s.Access.Record(ctx, recordaccess.LogBook, []uuid.UUID{*contractID}); err != nil {
+			return page.Page[Entry]{}, err
+		}
 		found, err = entriesOf(q(s.DB).ListEntriesOfContract(ctx, logbookdb.ListEntriesOfContractParams{
 			ContractID: *contractID, Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
 			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit())}))
@@ -110,6 +154,11 @@ func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a p
 	}
 	if err != nil {
 		return page.Page[Entry]{}, fmt.Errorf("list log entries: %w", err)
+	}
+	if contractID == nil {
+		if err := s.Access.Record(ctx, recordaccess.LogBook, contractsOf(found)); err != nil {
+			return page.Page[Entry]{}, err
+		}
 	}
 	return page.Build(found, a, Cursor), nil
 }
@@ -133,6 +182,7 @@ func (s *Service) Count(ctx context.Context, contractID *uuid.UUID, f Filter) (i
 		return 0, err
 	}
 	if contractID != nil {
+		// checked by List; CountEntriesOf applies the log book's rule.
 		n, err := s.CountEntriesOf(ctx, []uuid.UUID{*contractID}, f)
 		return n[*contractID], err
 	}
@@ -153,6 +203,13 @@ func (s *Service) FirstEntriesOf(ctx context.Context, contractIDs []uuid.UUID, f
 	if err := f.check(); err != nil {
 		return nil, err
 	}
+	contractIDs, err := s.readable(ctx, contractIDs)
+	if err != nil || len(contractIDs) == 0 {
+		return map[uuid.UUID][]Entry{}, err
+	}
+	if err := s.Access.Record(ctx, recordaccess.LogBook, contractIDs); err != nil {
+		return nil, err
+	}
 	found, err := entriesOf(q(s.DB).FirstEntriesOf(ctx, logbookdb.FirstEntriesOfParams{
 		ContractIds: contractIDs, Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
 		Lim: int32(limit)}))
@@ -171,6 +228,10 @@ func (s *Service) FirstEntriesOf(ctx context.Context, contractIDs []uuid.UUID, f
 func (s *Service) CountEntriesOf(ctx context.Context, contractIDs []uuid.UUID, f Filter) (map[uuid.UUID]int, error) {
 	if err := f.check(); err != nil {
 		return nil, err
+	}
+	contractIDs, err := s.readable(ctx, contractIDs)
+	if err != nil || len(contractIDs) == 0 {
+		return map[uuid.UUID]int{}, err
 	}
 	rows, err := q(s.DB).CountEntriesOf(ctx, logbookdb.CountEntriesOfParams{
 		ContractIds: contractIDs, Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince})
@@ -242,6 +303,12 @@ func (s *Service) AttachmentsOf(ctx context.Context, entryIDs []uuid.UUID) (map[
 // practised it and when last: one query for any number of contracts (under
 // Contract.competencyProgress, whose contract the caller already sees).
 func (s *Service) ProgressOf(ctx context.Context, contractIDs []uuid.UUID) (map[uuid.UUID][]CompetencyProgress, error) {
+	// Progress is read from the log book: a guardian sees it while the
+	// ward shares the log book (empty otherwise).
+	contractIDs, err := s.readable(ctx, contractIDs)
+	if err != nil || len(contractIDs) == 0 {
+		return map[uuid.UUID][]CompetencyProgress{}, err
+	}
 	rows, err := q(s.DB).ProgressOf(ctx, contractIDs)
 	if err != nil {
 		return nil, fmt.Errorf("competency progress: %w", err)

@@ -20,6 +20,7 @@ import (
 	"jalon/internal/contracts"
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
+	"jalon/internal/guardians"
 	"jalon/internal/logbook"
 	"jalon/internal/node/nodedb"
 	"jalon/internal/notify"
@@ -42,6 +43,7 @@ type Finder struct {
 	Contracts   *contracts.Service
 	Evaluations *evaluations.Service
 	FollowUps   *followup.Service
+	Guardians   *guardians.Service
 	Logbook     *logbook.Service
 	Notify      *notify.Service
 	Orgs        *orgs.Service
@@ -81,6 +83,7 @@ func (f *Finder) kinds() []kind {
 		{"Notification", byID(f.Notify.Visible, func(n notify.Notification) uuid.UUID { return n.ID })},
 		{"Device", byID(f.Push.VisibleDevices, func(d push.Device) uuid.UUID { return d.ID })},
 		{"FollowUp", byID(f.FollowUps.Visible, func(x followup.FollowUp) uuid.UUID { return x.ID })},
+		{"GuardianLink", byID(f.Guardians.Visible, func(l guardians.Link) uuid.UUID { return l.ID })},
 	}
 }
 

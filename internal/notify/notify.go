@@ -39,6 +39,12 @@ import (
 //	VISIT_MOVED            when, place
 //	VISIT_CANCELLED        when, reason
 //	follow-up kinds        see internal/followup's rules
+//	GUARDIAN_LINKED, GUARDIAN_CONFIRMATION_NEEDED, GUARDIAN_MAJORITY  guardian
+//	GUARDIAN_UNLINKED, GUARDIAN_ACCESS_ENDED, GUARDIAN_ACCESS_CONFIRMED,
+//	GUARDIAN_CONTRACT_SUSPENDED, _ENDED, _TERMINATED  apprentice
+//	GUARDIAN_EVALUATION_SIGNED  apprentice, title
+//	GUARDIAN_VISIT_SCHEDULED    apprentice, when, place
+//	GUARDIAN_VISIT_MISSED       apprentice, when
 //
 // Dates are written DD/MM/YYYY and times ("when") DD/MM/YYYY HH:MM in
 // Brussels time; names are "First Last". internal/notify/events_test.go

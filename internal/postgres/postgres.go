@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,8 +28,9 @@ type DB interface {
 }
 
 // Connect opens a pool of at most maxConns connections (pgx's default when
-// 0) and checks that the database answers.
-func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+// 0) and checks that the database answers. The tracers given (nil ones are
+// skipped) see every statement of the pool's connections.
+func Connect(ctx context.Context, url string, maxConns int, tracers ...pgx.QueryTracer) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -36,6 +38,7 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 	if maxConns > 0 {
 		cfg.MaxConns = int32(maxConns)
 	}
+	cfg.ConnConfig.Tracer = combineTracers(tracers)
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 15 * time.Second
@@ -50,6 +53,24 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 		return nil, fmt.Errorf("connect to database %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
 	return pool, nil
+}
+
+// combineTracers combines pgx tracers into one (pgx's multitracer), skipping nil
+// ones; nil when none is left.
+func combineTracers(tracers []pgx.QueryTracer) pgx.QueryTracer {
+	var set []pgx.QueryTracer
+	for _, t := range tracers {
+		if t != nil {
+			set = append(set, t)
+		}
+	}
+	switch len(set) {
+	case 0:
+		return nil
+	case 1:
+		return set[0]
+	}
+	return multitracer.New(set...)
 }
 
 // SQLSTATE codes Jalon reacts to.

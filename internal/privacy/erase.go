@@ -87,9 +87,15 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (users.User, error) {
 //   - the user's log entries (as apprentice) keep their dates, hours,
 //     competencies and statuses, but their activities text and review
 //     comments become ErasedText and their attachments are deleted;
+//   - an apprentice's guardian links end (reason ERASED: the guardians lose
+//     access) and their sharing choice is deleted; a guardian's links are
+//     deleted; invitations are deleted; the inboxes on the other side of
+//     the user's links get the pseudonym like partners' do;
 //   - contracts, visits, evaluations and their signatures are kept as they
 //     are: they reference the user by id, which now shows the pseudonym, and
 //     the signed content hash covers ids, not names, so integrity holds;
+//   - the record access log is kept (until the audit retention) and shows
+//     the pseudonym of an erased reader, as the audit log does;
 //   - the audit log is kept and a user.erased entry is appended.
 func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now time.Time) ([]uuid.UUID, error) {
 	q := privacydb.New(tx)
@@ -131,6 +137,17 @@ func erase(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, id uuid.UUID, now t
 			return q.RenameInPartnersFollowUps(ctx, privacydb.RenameInPartnersFollowUpsParams{
 				UserID: id, OldJson: jsonText(oldName), NewJson: jsonText(newName)})
 		}},
+		// Before the links go: they say whose inboxes name the user.
+		{"guardians' and wards' notifications", func() error {
+			return q.RenameInLinkedNotifications(ctx, privacydb.RenameInLinkedNotificationsParams{
+				UserID: id, OldName: oldName, NewName: newName, OldJson: jsonText(oldName), NewJson: jsonText(newName)})
+		}},
+		{"guardian links of an apprentice", func() error {
+			return q.EndApprenticeGuardianLinks(ctx, privacydb.EndApprenticeGuardianLinksParams{UserID: id, Now: now, Actor: actor})
+		}},
+		{"guardian links of a guardian", func() error { return q.DeleteGuardianLinks(ctx, id) }},
+		{"guardian sharing", func() error { return q.DeleteGuardianSharing(ctx, id) }},
+		{"invitations", func() error { return q.DeleteInvitations(ctx, id) }},
 		{"log entries", func() error {
 			return q.ScrubLogEntries(ctx, privacydb.ScrubLogEntriesParams{UserID: id, ErasedText: ErasedText, Now: now})
 		}},

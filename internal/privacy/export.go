@@ -162,6 +162,37 @@ var sections = []section{
 				f.due_at AS "dueAt", f.params, f.link, f.status, f.created_at AS "createdAt", f.closed_at AS "closedAt"
 			FROM follow_ups f WHERE f.owner_id = $1
 			ORDER BY f.due_at DESC, f.id LIMIT $2 + 1) x`},
+	// Guardian links on either side: an apprentice's guardians, a
+	// guardian's wards, who they are to each other, on what basis, and
+	// when access started and ended.
+	{key: "guardianLinks", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x."linkedAt" DESC, x.id), '[]') FROM (
+			SELECT g.id, CASE WHEN g.guardian_id = $1 THEN 'GUARDIAN' ELSE 'APPRENTICE' END AS "mySide",
+				json_build_object('id', a.id, 'firstName', a.first_name, 'lastName', a.last_name) AS apprentice,
+				json_build_object('id', gu.id, 'firstName', gu.first_name, 'lastName', gu.last_name) AS guardian,
+				g.relationship, g.basis, g.status, g.linked_at AS "linkedAt", g.confirmed_at AS "confirmedAt",
+				g.ended_at AS "endedAt", g.end_reason AS "endReason"
+			FROM guardian_links g JOIN users a ON a.id = g.apprentice_id JOIN users gu ON gu.id = g.guardian_id
+			WHERE $1 IN (g.apprentice_id, g.guardian_id)
+			ORDER BY g.linked_at DESC, g.id LIMIT $2 + 1) x`},
+	{key: "guardianSharing", sql: `
+		SELECT json_build_object('logBook', s.log_book, 'updatedAt', s.updated_at)
+		FROM guardian_sharing s WHERE s.apprentice_id = $1 AND $2::int > 0`},
+	// Who read the apprentice's record (myRecordAccess), and the records
+	// the user read of others.
+	{key: "recordAccess", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x."firstReadAt" DESC, x.id), '[]') FROM (
+			SELECT r.id, json_build_object('id', u.id, 'firstName', u.first_name, 'lastName', u.last_name) AS reader,
+				r.reader_role AS "readerRole", r.kind, r.day, r.first_read_at AS "firstReadAt"
+			FROM record_access r JOIN users u ON u.id = r.reader_id
+			WHERE r.apprentice_id = $1
+			ORDER BY r.first_read_at DESC, r.id LIMIT $2 + 1) x`},
+	{key: "recordsRead", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x."firstReadAt" DESC, x.id), '[]') FROM (
+			SELECT r.id, r.apprentice_id AS "apprenticeId", r.reader_role AS "asRole", r.kind, r.day,
+				r.first_read_at AS "firstReadAt"
+			FROM record_access r WHERE r.reader_id = $1
+			ORDER BY r.first_read_at DESC, r.id LIMIT $2 + 1) x`},
 	// Sessions: when the user signed in and until when; never the token hash.
 	{key: "sessions", list: true, sql: `
 		SELECT coalesce(json_agg(x ORDER BY x."createdAt" DESC, x.id), '[]') FROM (

@@ -20,6 +20,7 @@ import (
 type RetentionResult struct {
 	Notifications int64 // read notifications deleted
 	AuditEntries  int64 // audit entries pruned
+	RecordAccess  int64 // record access rows pruned (with the audit log)
 	Erased        int   // apprentices erased after their contracts ended
 }
 
@@ -37,7 +38,7 @@ const deleteBatch = 5000
 //     deleted (unread ones stay until read);
 //   - audit entries older than p.AuditDays are pruned through the
 //     audit_log_prune SQL function (the only DELETE the append-only trigger
-//     lets through);
+//     lets through), and so are the record access rows of days before then;
 //   - apprentices whose contracts have all ENDED or been TERMINATED, the
 //     latest end date more than p.EndedContractsDays ago, are erased exactly
 //     as eraseUser does (audited with no actor).
@@ -66,6 +67,9 @@ func (s *Service) ApplyRetention(ctx context.Context, p config.RetentionConfig) 
 			return res, fmt.Errorf("retention: audit log: %w", err)
 		}
 		res.AuditEntries = n
+		if res.RecordAccess, err = q.PruneRecordAccess(ctx, clock.Today(now).AddDate(0, 0, -p.AuditDays)); err != nil {
+			return res, fmt.Errorf("retention: record access: %w", err)
+		}
 	}
 	if p.EndedContractsDays > 0 {
 		cutoff := clock.Today(now).AddDate(0, 0, -p.EndedContractsDays)
@@ -121,6 +125,7 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 		return err
 	}
 	w.Service.Log.Info().Int64("notifications", res.Notifications).Int64("auditEntries", res.AuditEntries).
+		Int64("recordAccess", res.RecordAccess).
 		Int("erased", res.Erased).Dur("took", time.Since(start)).Msg("retention")
 	return nil
 }

@@ -141,7 +141,7 @@ func (w *DeliveryWorker) record(ctx context.Context, notificationID uuid.UUID, n
 			if err := q.DeleteDevices(ctx, res.invalid); err != nil {
 				return fmt.Errorf("deliver: prune tokens: %w", err)
 			}
-			s.Log.Info().Int("devices", len(res.invalid)).Msg("push: removed devices whose token FCM rejected")
+			s.Log.Info().Ctx(ctx).Int("devices", len(res.invalid)).Msg("push: removed devices whose token FCM rejected")
 		}
 		return nil
 	})

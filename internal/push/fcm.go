@@ -12,9 +12,13 @@ import (
 	"firebase.google.com/go/v4/errorutils"
 	"firebase.google.com/go/v4/messaging"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/api/option"
 
 	"jalon/internal/config"
+	"jalon/internal/tracing"
 )
 
 // TTL is how long FCM keeps a push for a device that is offline.
@@ -76,13 +80,16 @@ func (p *Pusher) send(ctx context.Context, n notification, now time.Time, target
 		chunk := targets[start:min(start+maxPerCall, len(targets))]
 		msg := message(n, now, chunk)
 		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+		callCtx, span := tracing.Child(callCtx, "FCM send", trace.WithSpanKind(trace.SpanKindClient))
 		br, err := p.client.SendEachForMulticast(callCtx, msg)
 		cancel()
 		if err != nil { // the whole call failed (invalid message, context)
 			res.transient += len(chunk)
 			res.lastErr = err
+			endSendSpan(span, n, len(chunk), 0, 0, err)
 			continue
 		}
+		delivered, invalid := len(res.delivered), len(res.invalid)
 		for i, r := range br.Responses {
 			d := chunk[i]
 			switch {
@@ -98,8 +105,31 @@ func (p *Pusher) send(ctx context.Context, n notification, now time.Time, target
 				}
 			}
 		}
+		endSendSpan(span, n, len(chunk), len(res.delivered)-delivered, len(res.invalid)-invalid, nil)
 	}
 	return res
+}
+
+// endSendSpan records one FCM call on its span (when tracing): the
+// notification and how many devices it reached, never their tokens.
+func endSendSpan(span trace.Span, n notification, devices, delivered, invalid int, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(
+		attribute.String("jalon.notification.id", n.ID.String()),
+		attribute.String("jalon.notification.kind", n.Kind),
+		attribute.Int("jalon.push.devices", devices),
+		attribute.Int("jalon.push.delivered", delivered),
+		attribute.Int("jalon.push.invalid", invalid),
+		attribute.Int("jalon.push.failed", devices-delivered-invalid),
+	)
+	if err != nil {
+		span.SetStatus(codes.Error, "send failed")
+	} else if devices > delivered+invalid {
+		span.SetStatus(codes.Error, "some devices failed")
+	}
+	span.End()
 }
 
 // message builds the FCM message of n: title and body in the recipient's

@@ -13,7 +13,8 @@
 //   - expiring: JALON_REVIEW_LINK_TTL after it was issued (7 days by
 //     default);
 //   - revocable: by the tutor (GraphQL revokeReviewLinks), and with every
-//     session of the tutor (a password change, a deactivation); it also
+//     session of the tutor (identity.RevokeUserSessions: a password change,
+//     a deactivation, an erasure); it also
 //     stops working as soon as the user is no longer an active tutor;
 //   - bound on first use: the first action taken through a link binds it to
 //     that browser (a secret cookie); in any other browser the link is then
@@ -208,17 +209,6 @@ func (s *Service) Revoke(ctx context.Context) (int, error) {
 			Details: map[string]any{"revoked": n}})
 	})
 	return int(n), err
-}
-
-// RevokeAll revokes every working link of a user in tx: identity calls it
-// wherever it revokes all of a user's sessions (a password change, a
-// deactivation), so a link never outlives the sessions of its tutor.
-func RevokeAll(ctx context.Context, tx pgx.Tx, userID uuid.UUID, now time.Time) error {
-	_, err := reviewlinkdb.New(tx).RevokeLinksOf(ctx, reviewlinkdb.RevokeLinksOfParams{TutorID: userID, Now: now})
-	if err != nil {
-		return fmt.Errorf("revoke review links: %w", err)
-	}
-	return nil
 }
 
 // State is what a link can do now.

@@ -27,6 +27,14 @@ var (
 		uuid.MustParse("00000000-0000-4000-b000-000000000023"),
 		uuid.MustParse("00000000-0000-4000-b000-000000000024"),
 	}
+	// GuardianIDs: Lucas's mother, Emma's father (adult: access confirmed)
+	// and Léa's mother (Léa shares her log book). Lucas turns 18 within the
+	// demo's first month.
+	GuardianIDs = []uuid.UUID{
+		uuid.MustParse("00000000-0000-4000-b000-000000000031"),
+		uuid.MustParse("00000000-0000-4000-b000-000000000032"),
+		uuid.MustParse("00000000-0000-4000-b000-000000000034"),
+	}
 	ContractIDs = []uuid.UUID{
 		uuid.MustParse("00000000-0000-4000-c000-000000000001"),
 		uuid.MustParse("00000000-0000-4000-c000-000000000002"),
@@ -47,6 +55,9 @@ type demoUser struct {
 	locale      string
 	company     *uuid.UUID
 	birth       *time.Time
+	// turns18In, when set, dates the birth that many days before the
+	// 18th birthday, counted from the day the demo is first loaded.
+	turns18In int
 }
 
 func date(y int, m time.Month, d int) *time.Time {
@@ -55,14 +66,17 @@ func date(y int, m time.Month, d int) *time.Time {
 }
 
 var demoUsers = []demoUser{
-	{AdminID, "ADMIN", "admin@jalon.test", "Anne", "Dubois", "FR", nil, nil},
-	{AdviserID, "ADVISER", "conseiller@jalon.test", "Marc", "Lambert", "FR", nil, nil},
-	{Tutor1ID, "TUTOR", "tuteur.menuiserie@jalon.test", "Jean", "Peeters", "FR", &Company1ID, nil},
-	{Tutor2ID, "TUTOR", "tutor.schreinerei@jalon.test", "Hilde", "Janssens", "NL", &Company2ID, nil},
-	{ApprenticeIDs[0], "APPRENTICE", "lucas@jalon.test", "Lucas", "Martin", "FR", nil, date(2008, 4, 12)},
-	{ApprenticeIDs[1], "APPRENTICE", "emma@jalon.test", "Emma", "Lefèvre", "FR", nil, date(2007, 11, 3)},
-	{ApprenticeIDs[2], "APPRENTICE", "noah@jalon.test", "Noah", "Claes", "NL", nil, date(2006, 1, 25)},
-	{ApprenticeIDs[3], "APPRENTICE", "lea@jalon.test", "Léa", "Schmitz", "DE", nil, date(2009, 7, 30)},
+	{AdminID, "ADMIN", "admin@jalon.test", "Anne", "Dubois", "FR", nil, nil, 0},
+	{AdviserID, "ADVISER", "conseiller@jalon.test", "Marc", "Lambert", "FR", nil, nil, 0},
+	{Tutor1ID, "TUTOR", "tuteur.menuiserie@jalon.test", "Jean", "Peeters", "FR", &Company1ID, nil, 0},
+	{Tutor2ID, "TUTOR", "tutor.schreinerei@jalon.test", "Hilde", "Janssens", "NL", &Company2ID, nil, 0},
+	{ApprenticeIDs[0], "APPRENTICE", "lucas@jalon.test", "Lucas", "Martin", "FR", nil, nil, 16},
+	{ApprenticeIDs[1], "APPRENTICE", "emma@jalon.test", "Emma", "Lefèvre", "FR", nil, date(2007, 11, 3), 0},
+	{ApprenticeIDs[2], "APPRENTICE", "noah@jalon.test", "Noah", "Claes", "NL", nil, date(2006, 1, 25), 0},
+	{ApprenticeIDs[3], "APPRENTICE", "lea@jalon.test", "Léa", "Schmitz", "DE", nil, date(2009, 7, 30), 0},
+	{GuardianIDs[0], "GUARDIAN", "nathalie.martin@jalon.test", "Nathalie", "Martin", "FR", nil, nil, 0},
+	{GuardianIDs[1], "GUARDIAN", "philippe.lefevre@jalon.test", "Philippe", "Lefèvre", "FR", nil, nil, 0},
+	{GuardianIDs[2], "GUARDIAN", "sabine.schmitz@jalon.test", "Sabine", "Schmitz", "DE", nil, nil, 0},
 }
 
 var demoCompetencies = []struct{ code, title, group string }{
@@ -102,13 +116,18 @@ func seedCore(ctx context.Context, tx pgx.Tx, now time.Time) error {
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 			CompetencyID(i+1), TradeID, c.code, c.title, c.group, i)
 	}
+	today := now.UTC().Truncate(24 * time.Hour)
 	for _, u := range demoUsers {
+		birth := u.birth
+		if u.turns18In > 0 {
+			b := today.AddDate(-18, 0, u.turns18In)
+			birth = &b
+		}
 		batch.Queue(`INSERT INTO users (id, email, first_name, last_name, locale, role, company_id, birth_date)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			u.id, u.email, u.first, u.last, u.locale, u.role, u.company, u.birth)
+			u.id, u.email, u.first, u.last, u.locale, u.role, u.company, birth)
 	}
 	// Contracts started at different times, so every area has something to show.
-	today := now.UTC().Truncate(24 * time.Hour)
 	starts := []time.Time{today.AddDate(0, -7, 0), today.AddDate(0, -4, 0), today.AddDate(0, 0, -20), today.AddDate(-2, 0, 20)}
 	tutors := []uuid.UUID{Tutor1ID, Tutor1ID, Tutor2ID, Tutor2ID}
 	companies := []uuid.UUID{Company1ID, Company1ID, Company2ID, Company2ID}

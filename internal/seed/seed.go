@@ -1,6 +1,7 @@
 // Package seed loads the demo data set: a training centre, two companies, a
-// trade with its competency framework, an admin, an adviser, two tutors and
-// four apprentices with contracts, and each area's demo records. Every row
+// trade with its competency framework, an admin, an adviser, two tutors,
+// four apprentices with contracts and three guardians, and each area's demo
+// records. Every row
 // has a fixed id and is inserted with ON CONFLICT DO NOTHING, so running it
 // again changes nothing. Its SQL is written by hand rather than through sqlc:
 // these are fixture rows, not queries the product runs or a caller can reach.
@@ -35,6 +36,7 @@ var steps = []step{
 	{"logbook", seedLogbook},
 	{"identity", seedIdentity},
 	{"notifications", seedNotifications},
+	{"guardians", seedGuardians},
 }
 
 // Demo loads the demo data set into the database, dated around today.

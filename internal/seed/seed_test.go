@@ -45,7 +45,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := counts()
-	if first["users"] != 8 || first["contracts"] != 4 || first["competencies"] != 15 || first["companies"] != 2 {
+	if first["users"] != 11 || first["contracts"] != 4 || first["competencies"] != 15 || first["companies"] != 2 {
 		t.Fatalf("unexpected demo data: %v", first)
 	}
 	if err := seed.Demo(ctx, pool, io.Discard); err != nil {

@@ -142,7 +142,8 @@ func (s *Service) GetMany(ctx context.Context, ids []uuid.UUID) ([]User, []error
 // caller, anyone to an admin, and the people the caller shares a contract
 // with (the apprentice, tutor and adviser of a contract the caller sees,
 // which covers every user the graph shows them: parties, reviewers,
-// signers, follow-up owners). Relay's node lookup uses it.
+// signers, follow-up owners), and the other side of the caller's guardian
+// links not ended. Relay's node lookup uses it.
 func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]User, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package visits
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +12,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/page"
 	"jalon/internal/postgres"
+	"jalon/internal/recordaccess"
 	"jalon/internal/visits/visitsdb"
 )
 
@@ -33,7 +35,30 @@ func (s *Service) Visible(ctx context.Context, ids []uuid.UUID) ([]Visit, error)
 	if err != nil {
 		return nil, fmt.Errorf("get visits: %w", err)
 	}
-	return fromDBs(rows), nil
+	found := forCaller(ctx, fromDBs(rows))
+	return found, s.Access.Record(ctx, recordaccess.Visits, contractsOf(found))
+}
+
+// forCaller hides from a guardian what the adviser wrote: the report and
+// a cancellation's reason (a guardian sees when, where, why and the status).
+func forCaller(ctx context.Context, vs []Visit) []Visit {
+	if p, ok := auth.FromContext(ctx); ok && p.Role == auth.Guardian {
+		for i := range vs {
+			vs[i].Report, vs[i].CancelReason = nil, nil
+		}
+	}
+	return vs
+}
+
+// contractsOf returns the distinct contracts of visits.
+func contractsOf(vs []Visit) []uuid.UUID {
+	var out []uuid.UUID
+	for _, v := range vs {
+		if !slices.Contains(out, v.ContractID) {
+			out = append(out, v.ContractID)
+		}
+	}
+	return out
 }
 
 // Filter narrows List and the visits of a contract. From and To bound the
@@ -80,7 +105,11 @@ func (s *Service) List(ctx context.Context, f Filter, a page.Args) (page.Page[Vi
 	if err != nil {
 		return page.Page[Visit]{}, fmt.Errorf("list visits: %w", err)
 	}
-	return page.Build(fromDBs(rows), a, CursorOf), nil
+	found := forCaller(ctx, fromDBs(rows))
+	if err := s.Access.Record(ctx, recordaccess.Visits, contractsOf(found)); err != nil {
+		return page.Page[Visit]{}, err
+	}
+	return page.Build(found, a, CursorOf), nil
 }
 
 // Count returns how many visits List would return over all pages.
@@ -126,9 +155,12 @@ func (s *Service) visitsOf(ctx context.Context, contractIDs []uuid.UUID, f Filte
 	if err != nil {
 		return nil, fmt.Errorf("load contract visits: %w", err)
 	}
+	if err := s.Access.Record(ctx, recordaccess.Visits, contractIDs); err != nil {
+		return nil, err
+	}
 	out := make(map[uuid.UUID][]Visit, len(contractIDs))
-	for _, r := range rows {
-		out[r.ContractID] = append(out[r.ContractID], fromDB(r))
+	for _, v := range forCaller(ctx, fromDBs(rows)) {
+		out[v.ContractID] = append(out[v.ContractID], v)
 	}
 	return out, nil
 }
@@ -156,9 +188,13 @@ func (s *Service) NextVisitsOf(ctx context.Context, contractIDs []uuid.UUID, at 
 	if err != nil {
 		return nil, fmt.Errorf("load next visits: %w", err)
 	}
-	out := make(map[uuid.UUID]Visit, len(rows))
-	for _, r := range rows {
-		out[r.ContractID] = fromDB(r)
+	found := forCaller(ctx, fromDBs(rows))
+	if err := s.Access.Record(ctx, recordaccess.Visits, contractsOf(found)); err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]Visit, len(found))
+	for _, v := range found {
+		out[v.ContractID] = v
 	}
 	return out, nil
 }

@@ -6,7 +6,10 @@
 //
 // Authorization follows the contract: outsiders get NOT_FOUND for a visit and
 // everything under it; the adviser of the contract (or an admin) schedules,
-// reschedules, cancels and completes; the tutor and the apprentice confirm.
+// reschedules, cancels and completes; the tutor and the apprentice confirm;
+// the apprentice's guardians read visits without the adviser's report and
+// are told when one is scheduled or missed. Reads by anyone but the
+// apprentice are recorded (package recordaccess).
 package visits
 
 import (
@@ -26,8 +29,10 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/clock"
 	"jalon/internal/contracts"
+	"jalon/internal/guardians"
 	"jalon/internal/notify"
 	"jalon/internal/postgres"
+	"jalon/internal/recordaccess"
 	"jalon/internal/service"
 	"jalon/internal/visits/visitsdb"
 )
@@ -143,6 +148,8 @@ type Service struct {
 	Notify *notify.Notifier
 	// PublicURL is the server's public base URL, which feed URLs start with.
 	PublicURL string
+	// Access records who other than the apprentice read visits.
+	Access *recordaccess.Service
 }
 
 // ScheduleInput is the input of Schedule.
@@ -237,6 +244,11 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{Action: "visit.scheduled", TargetType: "visit", TargetID: v.ID.String(),
 			Details: map[string]any{"contractId": c.ID, "startsAt": v.StartsAt, "endsAt": v.EndsAt}}); err != nil {
+			return err
+		}
+		if err := guardians.Tell(ctx, tx, s.Notify, guardians.Event{ContractID: c.ID, Kind: "GUARDIAN_VISIT_SCHEDULED",
+			Params: map[string]string{"when": v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"), "place": v.Place},
+			Link:   "jalon://visits/" + v.ID.String()}); err != nil {
 			return err
 		}
 		return s.notify(ctx, tx, c, v, "VISIT_SCHEDULED", nil)
@@ -510,10 +522,17 @@ func (s *Service) MarkMissed(ctx context.Context) (int, error) {
 		n = len(missed)
 		set := audit.Set{At: now, Action: "visit.missed", TargetType: "visit",
 			TargetIDs: make([]string, n), Details: make([]json.RawMessage, n)}
+		events := make([]guardians.Event, n)
 		for i, m := range missed {
 			set.TargetIDs[i], set.Details[i] = m.ID.String(), m.Details
+			events[i] = guardians.Event{ContractID: m.ContractID, Kind: "GUARDIAN_VISIT_MISSED",
+				Params: map[string]string{"when": m.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04")},
+				Link:   "jalon://visits/" + m.ID.String()}
 		}
-		return audit.RecordSet(ctx, tx, set)
+		if err := audit.RecordSet(ctx, tx, set); err != nil {
+			return err
+		}
+		return guardians.Tell(ctx, tx, s.Notify, events...)
 	})
 	return n, err
 }

@@ -14,7 +14,9 @@ import (
 const caller = `-- name: Caller :one
 SELECT u.role, u.active,
     EXISTS (SELECT 1 FROM sessions s
-        WHERE s.family_id = $1::uuid AND s.user_id = u.id AND s.revoked_at IS NULL) AS live
+        WHERE s.family_id = $1::uuid AND s.user_id = u.id AND s.revoked_at IS NULL) AS live,
+    (CASE WHEN u.role = 'GUARDIAN' THEN ARRAY(SELECT g.apprentice_id FROM guardian_links g
+        WHERE g.guardian_id = u.id AND g.status = 'ACTIVE') END)::uuid[] AS wards
 FROM users u WHERE u.id = $2
 `
 
@@ -27,15 +29,23 @@ type CallerRow struct {
 	Role   string
 	Active bool
 	Live   bool
+	Wards  []uuid.UUID
 }
 
 // The user's current role and whether they are active and their session
 // family is live. A family is live while it has an unrevoked row:
 // revocation marks every row of the family, and the family's last row
 // outlives the access tokens issued with it (refresh TTL > access TTL).
+// wards: for a guardian, the apprentices of their active links (empty for
+// every other role, without touching guardian_links).
 func (q *Queries) Caller(ctx context.Context, arg CallerParams) (CallerRow, error) {
 	row := q.db.QueryRow(ctx, caller, arg.SessionID, arg.UserID)
 	var i CallerRow
-	err := row.Scan(&i.Role, &i.Active, &i.Live)
+	err := row.Scan(
+		&i.Role,
+		&i.Active,
+		&i.Live,
+		&i.Wards,
+	)
 	return i, err
 }

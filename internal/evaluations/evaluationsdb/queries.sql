@@ -14,16 +14,20 @@ FOR UPDATE OF e;
 
 -- name: VisibleEvaluations :many
 -- The evaluations among ids that the caller may see (any order).
+-- tutor_signed_only (a guardian, decided by the service): only those the
+-- tutor has signed.
 SELECT e.* FROM evaluations e
 JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
-WHERE e.id = ANY(@ids::uuid[]);
+WHERE e.id = ANY(@ids::uuid[])
+  AND (NOT @tutor_signed_only::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'));
 
 -- name: VisibleCriteria :many
 -- The criteria among ids whose evaluation the caller may see (any order).
 SELECT cr.* FROM evaluation_criteria cr
 JOIN evaluations e ON e.id = cr.evaluation_id
 JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
-WHERE cr.id = ANY(@ids::uuid[]);
+WHERE cr.id = ANY(@ids::uuid[])
+  AND (NOT @tutor_signed_only::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'));
 
 -- name: ContractVisible :one
 -- Whether the caller may see the contract (a list narrowed to it).
@@ -35,6 +39,7 @@ SELECT e.* FROM evaluations e
 JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
 WHERE (sqlc.narg('contract_id')::uuid IS NULL OR e.contract_id = sqlc.narg('contract_id')::uuid)
   AND (sqlc.narg('status')::text IS NULL OR e.status = sqlc.narg('status')::text)
+  AND (NOT @tutor_signed_only::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
   AND (sqlc.narg('after_due')::date IS NULL
        OR (e.due_date, e.id) > (sqlc.narg('after_due')::date, sqlc.narg('after_id')::uuid))
 ORDER BY e.due_date, e.id
@@ -45,7 +50,8 @@ LIMIT @lim;
 SELECT count(*)::int FROM evaluations e
 JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
 WHERE (sqlc.narg('contract_id')::uuid IS NULL OR e.contract_id = sqlc.narg('contract_id')::uuid)
-  AND (sqlc.narg('status')::text IS NULL OR e.status = sqlc.narg('status')::text);
+  AND (sqlc.narg('status')::text IS NULL OR e.status = sqlc.narg('status')::text)
+  AND (NOT @tutor_signed_only::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'));
 
 -- name: EvaluationsByID :many
 -- Evaluations by id, without an authorization check (any order).
@@ -59,6 +65,7 @@ CROSS JOIN LATERAL (
     SELECT * FROM evaluations x
     WHERE x.contract_id = k.contract_id
       AND (sqlc.narg('status')::text IS NULL OR x.status = sqlc.narg('status')::text)
+      AND (NOT @tutor_signed_only::bool OR x.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
     ORDER BY x.due_date, x.id
     LIMIT @lim
 ) e
@@ -70,6 +77,7 @@ ORDER BY e.contract_id, e.due_date, e.id;
 SELECT e.contract_id, count(*)::int AS n FROM evaluations e
 WHERE e.contract_id = ANY(@contract_ids::uuid[])
   AND (sqlc.narg('status')::text IS NULL OR e.status = sqlc.narg('status')::text)
+  AND (NOT @tutor_signed_only::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
 GROUP BY e.contract_id;
 
 -- name: CriteriaOf :many

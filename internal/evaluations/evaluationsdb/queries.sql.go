@@ -111,13 +111,15 @@ SELECT count(*)::int FROM evaluations e
 JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
 WHERE ($3::uuid IS NULL OR e.contract_id = $3::uuid)
   AND ($4::text IS NULL OR e.status = $4::text)
+  AND (NOT $5::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
 `
 
 type CountEvaluationsParams struct {
-	CallerID   uuid.UUID
-	CallerRole string
-	ContractID *uuid.UUID
-	Status     *string
+	CallerID        uuid.UUID
+	CallerRole      string
+	ContractID      *uuid.UUID
+	Status          *string
+	TutorSignedOnly bool
 }
 
 // How many evaluations ListEvaluations returns over all pages.
@@ -127,6 +129,7 @@ func (q *Queries) CountEvaluations(ctx context.Context, arg CountEvaluationsPara
 		arg.CallerRole,
 		arg.ContractID,
 		arg.Status,
+		arg.TutorSignedOnly,
 	)
 	var column_1 int32
 	err := row.Scan(&column_1)
@@ -137,12 +140,14 @@ const countEvaluationsOf = `-- name: CountEvaluationsOf :many
 SELECT e.contract_id, count(*)::int AS n FROM evaluations e
 WHERE e.contract_id = ANY($1::uuid[])
   AND ($2::text IS NULL OR e.status = $2::text)
+  AND (NOT $3::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
 GROUP BY e.contract_id
 `
 
 type CountEvaluationsOfParams struct {
-	ContractIds []uuid.UUID
-	Status      *string
+	ContractIds     []uuid.UUID
+	Status          *string
+	TutorSignedOnly bool
 }
 
 type CountEvaluationsOfRow struct {
@@ -153,7 +158,7 @@ type CountEvaluationsOfRow struct {
 // How many evaluations each contract has (under an optional status); a
 // contract without any is absent.
 func (q *Queries) CountEvaluationsOf(ctx context.Context, arg CountEvaluationsOfParams) ([]CountEvaluationsOfRow, error) {
-	rows, err := q.db.Query(ctx, countEvaluationsOf, arg.ContractIds, arg.Status)
+	rows, err := q.db.Query(ctx, countEvaluationsOf, arg.ContractIds, arg.Status, arg.TutorSignedOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -447,22 +452,29 @@ CROSS JOIN LATERAL (
     SELECT id, contract_id, template_id, slot, title, due_date, status, version, general_comment, created_at, updated_at FROM evaluations x
     WHERE x.contract_id = k.contract_id
       AND ($2::text IS NULL OR x.status = $2::text)
+      AND (NOT $3::bool OR x.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
     ORDER BY x.due_date, x.id
-    LIMIT $3
+    LIMIT $4
 ) e
 ORDER BY e.contract_id, e.due_date, e.id
 `
 
 type FirstEvaluationsOfParams struct {
-	ContractIds []uuid.UUID
-	Status      *string
-	Lim         int32
+	ContractIds     []uuid.UUID
+	Status          *string
+	TutorSignedOnly bool
+	Lim             int32
 }
 
 // The first lim evaluations (by due date) of each contract, under an
 // optional status: one index range scan per contract.
 func (q *Queries) FirstEvaluationsOf(ctx context.Context, arg FirstEvaluationsOfParams) ([]Evaluation, error) {
-	rows, err := q.db.Query(ctx, firstEvaluationsOf, arg.ContractIds, arg.Status, arg.Lim)
+	rows, err := q.db.Query(ctx, firstEvaluationsOf,
+		arg.ContractIds,
+		arg.Status,
+		arg.TutorSignedOnly,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -611,20 +623,22 @@ SELECT e.id, e.contract_id, e.template_id, e.slot, e.title, e.due_date, e.status
 JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
 WHERE ($3::uuid IS NULL OR e.contract_id = $3::uuid)
   AND ($4::text IS NULL OR e.status = $4::text)
-  AND ($5::date IS NULL
-       OR (e.due_date, e.id) > ($5::date, $6::uuid))
+  AND (NOT $5::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
+  AND ($6::date IS NULL
+       OR (e.due_date, e.id) > ($6::date, $7::uuid))
 ORDER BY e.due_date, e.id
-LIMIT $7
+LIMIT $8
 `
 
 type ListEvaluationsParams struct {
-	CallerID   uuid.UUID
-	CallerRole string
-	ContractID *uuid.UUID
-	Status     *string
-	AfterDue   *time.Time
-	AfterID    *uuid.UUID
-	Lim        int32
+	CallerID        uuid.UUID
+	CallerRole      string
+	ContractID      *uuid.UUID
+	Status          *string
+	TutorSignedOnly bool
+	AfterDue        *time.Time
+	AfterID         *uuid.UUID
+	Lim             int32
 }
 
 // A page of the caller's evaluations by due date, after a cursor.
@@ -634,6 +648,7 @@ func (q *Queries) ListEvaluations(ctx context.Context, arg ListEvaluationsParams
 		arg.CallerRole,
 		arg.ContractID,
 		arg.Status,
+		arg.TutorSignedOnly,
 		arg.AfterDue,
 		arg.AfterID,
 		arg.Lim,
@@ -903,17 +918,24 @@ SELECT cr.id, cr.evaluation_id, cr.position, cr.competency_id, cr.label, cr.desc
 JOIN evaluations e ON e.id = cr.evaluation_id
 JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
 WHERE cr.id = ANY($3::uuid[])
+  AND (NOT $4::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
 `
 
 type VisibleCriteriaParams struct {
-	CallerID   uuid.UUID
-	CallerRole string
-	Ids        []uuid.UUID
+	CallerID        uuid.UUID
+	CallerRole      string
+	Ids             []uuid.UUID
+	TutorSignedOnly bool
 }
 
 // The criteria among ids whose evaluation the caller may see (any order).
 func (q *Queries) VisibleCriteria(ctx context.Context, arg VisibleCriteriaParams) ([]EvaluationCriterium, error) {
-	rows, err := q.db.Query(ctx, visibleCriteria, arg.CallerID, arg.CallerRole, arg.Ids)
+	rows, err := q.db.Query(ctx, visibleCriteria,
+		arg.CallerID,
+		arg.CallerRole,
+		arg.Ids,
+		arg.TutorSignedOnly,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -945,17 +967,26 @@ const visibleEvaluations = `-- name: VisibleEvaluations :many
 SELECT e.id, e.contract_id, e.template_id, e.slot, e.title, e.due_date, e.status, e.version, e.general_comment, e.created_at, e.updated_at FROM evaluations e
 JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
 WHERE e.id = ANY($3::uuid[])
+  AND (NOT $4::bool OR e.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER', 'SIGNED'))
 `
 
 type VisibleEvaluationsParams struct {
-	CallerID   uuid.UUID
-	CallerRole string
-	Ids        []uuid.UUID
+	CallerID        uuid.UUID
+	CallerRole      string
+	Ids             []uuid.UUID
+	TutorSignedOnly bool
 }
 
 // The evaluations among ids that the caller may see (any order).
+// tutor_signed_only (a guardian, decided by the service): only those the
+// tutor has signed.
 func (q *Queries) VisibleEvaluations(ctx context.Context, arg VisibleEvaluationsParams) ([]Evaluation, error) {
-	rows, err := q.db.Query(ctx, visibleEvaluations, arg.CallerID, arg.CallerRole, arg.Ids)
+	rows, err := q.db.Query(ctx, visibleEvaluations,
+		arg.CallerID,
+		arg.CallerRole,
+		arg.Ids,
+		arg.TutorSignedOnly,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,17 @@ func (q *Queries) CountFollowUps(ctx context.Context, arg CountFollowUpsParams) 
 	return count, err
 }
 
+const countWardFollowUps = `-- name: CountWardFollowUps :one
+SELECT count(*) FROM follow_ups f WHERE f.owner_id = ANY($1::uuid[]) AND f.status = 'OPEN'
+`
+
+func (q *Queries) CountWardFollowUps(ctx context.Context, wardIds []uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countWardFollowUps, wardIds)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const dismissFollowUp = `-- name: DismissFollowUp :one
 UPDATE follow_ups f SET status = 'DISMISSED', closed_at = $1::timestamptz
 WHERE f.id = $2
@@ -140,6 +151,63 @@ func (q *Queries) ListFollowUps(ctx context.Context, arg ListFollowUpsParams) ([
 	return items, nil
 }
 
+const listWardFollowUps = `-- name: ListWardFollowUps :many
+SELECT f.id, f.kind, f.contract_id, f.owner_id, f.subject_id, f.period, f.due_at, f.params, f.link, f.status, f.created_at, f.closed_at
+FROM follow_ups f
+WHERE f.owner_id = ANY($1::uuid[]) AND f.status = 'OPEN'
+  AND ($2::timestamptz IS NULL
+       OR (f.due_at, f.id) > ($2::timestamptz, $3::uuid))
+ORDER BY f.due_at, f.id
+LIMIT $4
+`
+
+type ListWardFollowUpsParams struct {
+	WardIds    []uuid.UUID
+	AfterDueAt *time.Time
+	AfterID    *uuid.UUID
+	MaxRows    int32
+}
+
+// A guardian's view: the OPEN follow-ups owned by their wards (the
+// apprentices of their active links), after the cursor, soonest due first.
+func (q *Queries) ListWardFollowUps(ctx context.Context, arg ListWardFollowUpsParams) ([]FollowUp, error) {
+	rows, err := q.db.Query(ctx, listWardFollowUps,
+		arg.WardIds,
+		arg.AfterDueAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FollowUp
+	for rows.Next() {
+		var i FollowUp
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.ContractID,
+			&i.OwnerID,
+			&i.SubjectID,
+			&i.Period,
+			&i.DueAt,
+			&i.Params,
+			&i.Link,
+			&i.Status,
+			&i.CreatedAt,
+			&i.ClosedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockFollowUp = `-- name: LockFollowUp :one
 SELECT f.id, f.kind, f.contract_id, f.owner_id, f.subject_id, f.period, f.due_at, f.params, f.link, f.status, f.created_at, f.closed_at
 FROM follow_ups f WHERE f.id = $1 FOR UPDATE
@@ -179,6 +247,51 @@ type OwnFollowUpsParams struct {
 // The owner's follow-ups among ids (any order).
 func (q *Queries) OwnFollowUps(ctx context.Context, arg OwnFollowUpsParams) ([]FollowUp, error) {
 	rows, err := q.db.Query(ctx, ownFollowUps, arg.OwnerID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FollowUp
+	for rows.Next() {
+		var i FollowUp
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.ContractID,
+			&i.OwnerID,
+			&i.SubjectID,
+			&i.Period,
+			&i.DueAt,
+			&i.Params,
+			&i.Link,
+			&i.Status,
+			&i.CreatedAt,
+			&i.ClosedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const wardFollowUps = `-- name: WardFollowUps :many
+SELECT f.id, f.kind, f.contract_id, f.owner_id, f.subject_id, f.period, f.due_at, f.params, f.link, f.status, f.created_at, f.closed_at
+FROM follow_ups f
+WHERE f.owner_id = ANY($1::uuid[]) AND f.status = 'OPEN' AND f.id = ANY($2::uuid[])
+`
+
+type WardFollowUpsParams struct {
+	WardIds []uuid.UUID
+	Ids     []uuid.UUID
+}
+
+// The OPEN follow-ups among ids owned by the wards (any order).
+func (q *Queries) WardFollowUps(ctx context.Context, arg WardFollowUpsParams) ([]FollowUp, error) {
+	rows, err := q.db.Query(ctx, wardFollowUps, arg.WardIds, arg.Ids)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,12 @@ RETURNING id;
 SELECT id FROM users WHERE id = @id FOR UPDATE;
 
 -- name: PartyToContract :one
-SELECT EXISTS (SELECT 1 FROM contracts
-    WHERE apprentice_id = @user_id OR tutor_id = @user_id OR adviser_id = @user_id);
+-- Whether the user holds a part a role change would break: party to a
+-- contract, or either side of a guardian link not ended.
+SELECT (EXISTS (SELECT 1 FROM contracts c
+    WHERE c.apprentice_id = @user_id OR c.tutor_id = @user_id OR c.adviser_id = @user_id)
+    OR EXISTS (SELECT 1 FROM guardian_links g
+    WHERE g.status <> 'ENDED' AND (g.apprentice_id = @user_id OR g.guardian_id = @user_id)))::bool AS party;
 
 -- name: UpdateUser :exec
 UPDATE users SET email = @email, first_name = @first_name, last_name = @last_name, phone = @phone,

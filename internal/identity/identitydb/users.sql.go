@@ -97,15 +97,19 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (uuid.UUID, error)
 }
 
 const partyToContract = `-- name: PartyToContract :one
-SELECT EXISTS (SELECT 1 FROM contracts
-    WHERE apprentice_id = $1 OR tutor_id = $1 OR adviser_id = $1)
+SELECT (EXISTS (SELECT 1 FROM contracts c
+    WHERE c.apprentice_id = $1 OR c.tutor_id = $1 OR c.adviser_id = $1)
+    OR EXISTS (SELECT 1 FROM guardian_links g
+    WHERE g.status <> 'ENDED' AND (g.apprentice_id = $1 OR g.guardian_id = $1)))::bool AS party
 `
 
+// Whether the user holds a part a role change would break: party to a
+// contract, or either side of a guardian link not ended.
 func (q *Queries) PartyToContract(ctx context.Context, userID uuid.UUID) (bool, error) {
 	row := q.db.QueryRow(ctx, partyToContract, userID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
+	var party bool
+	err := row.Scan(&party)
+	return party, err
 }
 
 const updateUser = `-- name: UpdateUser :exec

@@ -1,19 +1,27 @@
 -- Reads of the log book. Lists and counts select from
 -- filtered_log_entries (migration 00810), the one definition of the
 -- status/from/to/updatedSince filter; a NULL filter argument does not filter.
+-- Who may read a contract's log book is log_book_contracts() (migration
+-- 00940): visible_contracts(), less the wards of a guardian who do not share
+-- their log book.
 
 -- name: VisibleEntries :many
 -- The entries among ids of contracts the caller may see (any order).
 SELECT e.* FROM log_entries e
-JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
+JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
 WHERE e.id = ANY(@ids::uuid[]);
 
 -- name: VisibleAttachments :many
 -- The attachments among ids whose entry belongs to a contract the caller may see.
 SELECT a.* FROM log_attachments a
 JOIN log_entries e ON e.id = a.log_entry_id
-JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
+JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
 WHERE a.id = ANY(@ids::uuid[]);
+
+-- name: LogBookContracts :many
+-- The contracts among ids whose log book the caller may read (a guardian:
+-- those of wards who share it).
+SELECT c.id FROM log_book_contracts(@caller_id, @caller_role) c WHERE c.id = ANY(@ids::uuid[]);
 
 -- name: ListEntriesOfContract :many
 -- One page of the entries of a contract (the contract is already authorized),
@@ -29,7 +37,7 @@ LIMIT @lim::int;
 -- One page of the entries of every contract the caller may see (a tutor's
 -- "waiting for review"), newest first, after the cursor when given.
 SELECT e.* FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
-JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
+JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id
 WHERE (sqlc.narg('after_date')::date IS NULL OR (e.entry_date, e.id) < (sqlc.narg('after_date')::date, sqlc.narg('after_id')::uuid))
 ORDER BY e.entry_date DESC, e.id DESC
 LIMIT @lim::int;
@@ -57,13 +65,13 @@ GROUP BY e.contract_id;
 -- name: CountVisibleEntries :one
 -- How many entries ListVisibleEntries returns over all pages.
 SELECT count(*) FROM filtered_log_entries(sqlc.narg('status')::text, sqlc.narg('from_date')::date, sqlc.narg('to_date')::date, sqlc.narg('updated_since')::timestamptz) e
-JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id;
+JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = e.contract_id;
 
 -- name: DeletedEntries :many
 -- Tombstones of drafts deleted after since, in one contract or every
 -- contract the caller may see, oldest first.
 SELECT t.* FROM log_entry_tombstones t
-JOIN visible_contracts(@caller_id, @caller_role) c ON c.id = t.contract_id
+JOIN log_book_contracts(@caller_id, @caller_role) c ON c.id = t.contract_id
 WHERE (sqlc.narg('contract_id')::uuid IS NULL OR t.contract_id = sqlc.narg('contract_id'))
   AND t.deleted_at > @since::timestamptz
 ORDER BY t.deleted_at

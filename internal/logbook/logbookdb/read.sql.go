@@ -141,7 +141,7 @@ func (q *Queries) CountEntriesOf(ctx context.Context, arg CountEntriesOfParams) 
 
 const countVisibleEntries = `-- name: CountVisibleEntries :one
 SELECT count(*) FROM filtered_log_entries($1::text, $2::date, $3::date, $4::timestamptz) e
-JOIN visible_contracts($5, $6) c ON c.id = e.contract_id
+JOIN log_book_contracts($5, $6) c ON c.id = e.contract_id
 `
 
 type CountVisibleEntriesParams struct {
@@ -170,7 +170,7 @@ func (q *Queries) CountVisibleEntries(ctx context.Context, arg CountVisibleEntri
 
 const deletedEntries = `-- name: DeletedEntries :many
 SELECT t.log_entry_id, t.client_id, t.contract_id, t.deleted_at FROM log_entry_tombstones t
-JOIN visible_contracts($1, $2) c ON c.id = t.contract_id
+JOIN log_book_contracts($1, $2) c ON c.id = t.contract_id
 WHERE ($3::uuid IS NULL OR t.contract_id = $3)
   AND t.deleted_at > $4::timestamptz
 ORDER BY t.deleted_at
@@ -354,7 +354,7 @@ func (q *Queries) ListEntriesOfContract(ctx context.Context, arg ListEntriesOfCo
 
 const listVisibleEntries = `-- name: ListVisibleEntries :many
 SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at FROM filtered_log_entries($1::text, $2::date, $3::date, $4::timestamptz) e
-JOIN visible_contracts($5, $6) c ON c.id = e.contract_id
+JOIN log_book_contracts($5, $6) c ON c.id = e.contract_id
 WHERE ($7::date IS NULL OR (e.entry_date, e.id) < ($7::date, $8::uuid))
 ORDER BY e.entry_date DESC, e.id DESC
 LIMIT $9::int
@@ -421,6 +421,38 @@ func (q *Queries) ListVisibleEntries(ctx context.Context, arg ListVisibleEntries
 	return items, nil
 }
 
+const logBookContracts = `-- name: LogBookContracts :many
+SELECT c.id FROM log_book_contracts($1, $2) c WHERE c.id = ANY($3::uuid[])
+`
+
+type LogBookContractsParams struct {
+	CallerID   uuid.UUID
+	CallerRole string
+	Ids        []uuid.UUID
+}
+
+// The contracts among ids whose log book the caller may read (a guardian:
+// those of wards who share it).
+func (q *Queries) LogBookContracts(ctx context.Context, arg LogBookContractsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, logBookContracts, arg.CallerID, arg.CallerRole, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const progressOf = `-- name: ProgressOf :many
 SELECT c.id AS contract_id, k.id AS competency_id, count(p.entry_date)::int AS times_practised,
     max(p.entry_date) AS last_practised_on
@@ -473,7 +505,7 @@ func (q *Queries) ProgressOf(ctx context.Context, contractIds []uuid.UUID) ([]Pr
 const visibleAttachments = `-- name: VisibleAttachments :many
 SELECT a.id, a.log_entry_id, a.content_type, a.size, a.created_at FROM log_attachments a
 JOIN log_entries e ON e.id = a.log_entry_id
-JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
+JOIN log_book_contracts($1, $2) c ON c.id = e.contract_id
 WHERE a.id = ANY($3::uuid[])
 `
 
@@ -513,7 +545,7 @@ func (q *Queries) VisibleAttachments(ctx context.Context, arg VisibleAttachments
 const visibleEntries = `-- name: VisibleEntries :many
 
 SELECT e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status, e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at FROM log_entries e
-JOIN visible_contracts($1, $2) c ON c.id = e.contract_id
+JOIN log_book_contracts($1, $2) c ON c.id = e.contract_id
 WHERE e.id = ANY($3::uuid[])
 `
 
@@ -526,6 +558,9 @@ type VisibleEntriesParams struct {
 // Reads of the log book. Lists and counts select from
 // filtered_log_entries (migration 00810), the one definition of the
 // status/from/to/updatedSince filter; a NULL filter argument does not filter.
+// Who may read a contract's log book is log_book_contracts() (migration
+// 00940): visible_contracts(), less the wards of a guardian who do not share
+// their log book.
 // The entries among ids of contracts the caller may see (any order).
 func (q *Queries) VisibleEntries(ctx context.Context, arg VisibleEntriesParams) ([]LogEntry, error) {
 	rows, err := q.db.Query(ctx, visibleEntries, arg.CallerID, arg.CallerRole, arg.Ids)

@@ -16,4 +16,5 @@ UNION ALL SELECT id, 'EvaluationTemplate' FROM evaluation_templates WHERE id = A
 UNION ALL SELECT id, 'EvaluationTemplateCriterion' FROM evaluation_template_criteria WHERE id = ANY(@ids::uuid[])
 UNION ALL SELECT id, 'Notification' FROM notifications WHERE id = ANY(@ids::uuid[])
 UNION ALL SELECT id, 'Device' FROM devices WHERE id = ANY(@ids::uuid[])
-UNION ALL SELECT id, 'FollowUp' FROM follow_ups WHERE id = ANY(@ids::uuid[]);
+UNION ALL SELECT id, 'FollowUp' FROM follow_ups WHERE id = ANY(@ids::uuid[])
+UNION ALL SELECT id, 'GuardianLink' FROM guardian_links WHERE id = ANY(@ids::uuid[]);

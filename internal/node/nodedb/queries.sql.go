@@ -28,6 +28,7 @@ UNION ALL SELECT id, 'EvaluationTemplateCriterion' FROM evaluation_template_crit
 UNION ALL SELECT id, 'Notification' FROM notifications WHERE id = ANY($1::uuid[])
 UNION ALL SELECT id, 'Device' FROM devices WHERE id = ANY($1::uuid[])
 UNION ALL SELECT id, 'FollowUp' FROM follow_ups WHERE id = ANY($1::uuid[])
+UNION ALL SELECT id, 'GuardianLink' FROM guardian_links WHERE id = ANY($1::uuid[])
 `
 
 type NodeTypesRow struct {

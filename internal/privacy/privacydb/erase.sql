@@ -69,3 +69,30 @@ WHERE c.id = e.contract_id AND c.apprentice_id = @user_id
 DELETE FROM log_attachments a USING log_entries e, contracts c
 WHERE e.id = a.log_entry_id AND c.id = e.contract_id AND c.apprentice_id = @user_id
 RETURNING a.id;
+
+-- name: RenameInLinkedNotifications :exec
+-- The inboxes of the other side of the user's guardian links (an
+-- apprentice's guardians, a guardian's wards) name the user too.
+UPDATE notifications n
+SET title = replace(n.title, @old_name::text, @new_name::text), body = replace(n.body, @old_name::text, @new_name::text),
+    params = replace(n.params::text, @old_json::text, @new_json::text)::jsonb
+WHERE @old_name::text <> ''
+  AND n.user_id IN (SELECT CASE WHEN g.apprentice_id = @user_id::uuid THEN g.guardian_id ELSE g.apprentice_id END
+                    FROM guardian_links g WHERE @user_id::uuid IN (g.apprentice_id, g.guardian_id))
+  AND (strpos(n.title, @old_name::text) > 0 OR strpos(n.body, @old_name::text) > 0 OR strpos(n.params::text, @old_json::text) > 0);
+
+-- name: EndApprenticeGuardianLinks :exec
+-- Erasing an apprentice unlinks their guardians (the links are kept, ended,
+-- so each guardian's record says why their access ended).
+UPDATE guardian_links SET status = 'ENDED', ended_at = @now::timestamptz, end_reason = 'ERASED', ended_by = sqlc.narg('actor')::uuid
+WHERE apprentice_id = @user_id AND status <> 'ENDED';
+
+-- name: DeleteGuardianLinks :exec
+-- Erasing a guardian removes their links (who they were to whom).
+DELETE FROM guardian_links WHERE guardian_id = @user_id;
+
+-- name: DeleteGuardianSharing :exec
+DELETE FROM guardian_sharing WHERE apprentice_id = @user_id;
+
+-- name: DeleteInvitations :exec
+DELETE FROM invitations WHERE user_id = @user_id;

@@ -57,6 +57,34 @@ func (q *Queries) DeleteDevices(ctx context.Context, userID uuid.UUID) error {
 	return err
 }
 
+const deleteGuardianLinks = `-- name: DeleteGuardianLinks :exec
+DELETE FROM guardian_links WHERE guardian_id = $1
+`
+
+// Erasing a guardian removes their links (who they were to whom).
+func (q *Queries) DeleteGuardianLinks(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteGuardianLinks, userID)
+	return err
+}
+
+const deleteGuardianSharing = `-- name: DeleteGuardianSharing :exec
+DELETE FROM guardian_sharing WHERE apprentice_id = $1
+`
+
+func (q *Queries) DeleteGuardianSharing(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteGuardianSharing, userID)
+	return err
+}
+
+const deleteInvitations = `-- name: DeleteInvitations :exec
+DELETE FROM invitations WHERE user_id = $1
+`
+
+func (q *Queries) DeleteInvitations(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, deleteInvitations, userID)
+	return err
+}
+
 const deleteLoginFailures = `-- name: DeleteLoginFailures :exec
 DELETE FROM login_failures WHERE scope = 'account' AND key = $1::text
 `
@@ -119,6 +147,24 @@ func (q *Queries) DismissOpenFollowUps(ctx context.Context, arg DismissOpenFollo
 	return err
 }
 
+const endApprenticeGuardianLinks = `-- name: EndApprenticeGuardianLinks :exec
+UPDATE guardian_links SET status = 'ENDED', ended_at = $1::timestamptz, end_reason = 'ERASED', ended_by = $2::uuid
+WHERE apprentice_id = $3 AND status <> 'ENDED'
+`
+
+type EndApprenticeGuardianLinksParams struct {
+	Now    time.Time
+	Actor  *uuid.UUID
+	UserID uuid.UUID
+}
+
+// Erasing an apprentice unlinks their guardians (the links are kept, ended,
+// so each guardian's record says why their access ended).
+func (q *Queries) EndApprenticeGuardianLinks(ctx context.Context, arg EndApprenticeGuardianLinksParams) error {
+	_, err := q.db.Exec(ctx, endApprenticeGuardianLinks, arg.Now, arg.Actor, arg.UserID)
+	return err
+}
+
 const lockUserName = `-- name: LockUserName :one
 SELECT first_name, last_name FROM users WHERE id = $1 FOR UPDATE
 `
@@ -133,6 +179,37 @@ func (q *Queries) LockUserName(ctx context.Context, id uuid.UUID) (LockUserNameR
 	var i LockUserNameRow
 	err := row.Scan(&i.FirstName, &i.LastName)
 	return i, err
+}
+
+const renameInLinkedNotifications = `-- name: RenameInLinkedNotifications :exec
+UPDATE notifications n
+SET title = replace(n.title, $1::text, $2::text), body = replace(n.body, $1::text, $2::text),
+    params = replace(n.params::text, $3::text, $4::text)::jsonb
+WHERE $1::text <> ''
+  AND n.user_id IN (SELECT CASE WHEN g.apprentice_id = $5::uuid THEN g.guardian_id ELSE g.apprentice_id END
+                    FROM guardian_links g WHERE $5::uuid IN (g.apprentice_id, g.guardian_id))
+  AND (strpos(n.title, $1::text) > 0 OR strpos(n.body, $1::text) > 0 OR strpos(n.params::text, $3::text) > 0)
+`
+
+type RenameInLinkedNotificationsParams struct {
+	OldName string
+	NewName string
+	OldJson string
+	NewJson string
+	UserID  uuid.UUID
+}
+
+// The inboxes of the other side of the user's guardian links (an
+// apprentice's guardians, a guardian's wards) name the user too.
+func (q *Queries) RenameInLinkedNotifications(ctx context.Context, arg RenameInLinkedNotificationsParams) error {
+	_, err := q.db.Exec(ctx, renameInLinkedNotifications,
+		arg.OldName,
+		arg.NewName,
+		arg.OldJson,
+		arg.NewJson,
+		arg.UserID,
+	)
+	return err
 }
 
 const renameInPartnersFollowUps = `-- name: RenameInPartnersFollowUps :exec

@@ -16,3 +16,7 @@ WHERE u.role = 'APPRENTICE' AND u.erased_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM contracts c WHERE c.apprentice_id = u.id
                   AND (c.status NOT IN ('ENDED', 'TERMINATED') OR c.end_date >= @cutoff::date))
 ORDER BY u.id LIMIT @max_rows;
+
+-- name: PruneRecordAccess :execrows
+-- The record access log is kept as long as the audit log.
+DELETE FROM record_access WHERE day < @before::date;

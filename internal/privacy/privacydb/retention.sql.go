@@ -78,3 +78,16 @@ func (q *Queries) PruneAuditLog(ctx context.Context, before time.Time) (int64, e
 	err := row.Scan(&pruned)
 	return pruned, err
 }
+
+const pruneRecordAccess = `-- name: PruneRecordAccess :execrows
+DELETE FROM record_access WHERE day < $1::date
+`
+
+// The record access log is kept as long as the audit log.
+func (q *Queries) PruneRecordAccess(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneRecordAccess, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

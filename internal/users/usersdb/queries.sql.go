@@ -126,7 +126,9 @@ FROM users u
 WHERE u.id = ANY($1::uuid[])
   AND ($2::text = 'ADMIN' OR u.id = $3
     OR EXISTS (SELECT 1 FROM visible_contracts($3, $2::text) c
-      WHERE u.id IN (c.apprentice_id, c.tutor_id, c.adviser_id)))
+      WHERE u.id IN (c.apprentice_id, c.tutor_id, c.adviser_id))
+    OR EXISTS (SELECT 1 FROM guardian_links g WHERE g.status <> 'ENDED'
+      AND ((g.apprentice_id = $3 AND g.guardian_id = u.id) OR (g.guardian_id = $3 AND g.apprentice_id = u.id))))
 `
 
 type VisibleUsersParams struct {
@@ -153,7 +155,9 @@ type VisibleUsersRow struct {
 }
 
 // The users among ids the caller may see: the caller, anyone to an admin,
-// and the parties of the contracts the caller sees.
+// the parties of the contracts the caller sees, and the other side of the
+// caller's guardian links not ended (an apprentice's guardians, a
+// guardian's wards).
 func (q *Queries) VisibleUsers(ctx context.Context, arg VisibleUsersParams) ([]VisibleUsersRow, error) {
 	rows, err := q.db.Query(ctx, visibleUsers, arg.Ids, arg.CallerRole, arg.CallerID)
 	if err != nil {

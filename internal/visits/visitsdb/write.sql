@@ -74,4 +74,4 @@ FROM (SELECT id, status FROM visits
       WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= @ended_by::timestamptz
       FOR UPDATE) old
 WHERE v.id = old.id AND v.status IN ('PROPOSED', 'CONFIRMED')
-RETURNING v.id, jsonb_build_object('previousStatus', old.status, 'endsAt', v.ends_at) AS details;
+RETURNING v.id, v.contract_id, v.starts_at, jsonb_build_object('previousStatus', old.status, 'endsAt', v.ends_at) AS details;

@@ -252,7 +252,7 @@ FROM (SELECT id, status FROM visits
       WHERE status IN ('PROPOSED', 'CONFIRMED') AND ends_at <= $2::timestamptz
       FOR UPDATE) old
 WHERE v.id = old.id AND v.status IN ('PROPOSED', 'CONFIRMED')
-RETURNING v.id, jsonb_build_object('previousStatus', old.status, 'endsAt', v.ends_at) AS details
+RETURNING v.id, v.contract_id, v.starts_at, jsonb_build_object('previousStatus', old.status, 'endsAt', v.ends_at) AS details
 `
 
 type MarkMissedParams struct {
@@ -261,8 +261,10 @@ type MarkMissedParams struct {
 }
 
 type MarkMissedRow struct {
-	ID      uuid.UUID
-	Details []byte
+	ID         uuid.UUID
+	ContractID uuid.UUID
+	StartsAt   time.Time
+	Details    []byte
 }
 
 // Every visit still PROPOSED or CONFIRMED that ended at or before
@@ -277,7 +279,12 @@ func (q *Queries) MarkMissed(ctx context.Context, arg MarkMissedParams) ([]MarkM
 	var items []MarkMissedRow
 	for rows.Next() {
 		var i MarkMissedRow
-		if err := rows.Scan(&i.ID, &i.Details); err != nil {
+		if err := rows.Scan(
+			&i.ID,
+			&i.ContractID,
+			&i.StartsAt,
+			&i.Details,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
