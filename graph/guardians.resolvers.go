@@ -36,8 +36,11 @@ func (r *mutationResolver) LinkGuardian(ctx context.Context, apprenticeID uuid.U
 		return model.LinkGuardianPayload{}, err
 	}
 	out := model.LinkGuardianPayload{Link: &res.Link}
-	if res.Invitation != nil {
-		out.InvitationURL, out.InvitationExpiresAt = &res.Invitation.URL, &res.Invitation.ExpiresAt
+	if inv := res.Invitation; inv != nil {
+		out.InvitationExpiresAt, out.InvitationEmailed = &inv.ExpiresAt, inv.Sent
+		if !inv.Sent {
+			out.InvitationURL = &inv.URL
+		}
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/followup"
 	"jalon/internal/logbook"
+	"jalon/internal/risk"
 	"jalon/internal/visits"
 )
 
@@ -26,6 +27,9 @@ func visitContract(v visits.Visit) uuid.UUID                { return v.ContractI
 func visitAdviser(v visits.Visit) uuid.UUID                 { return v.AdviserID }
 func planningContract(it visits.PlanningItem) uuid.UUID     { return it.ContractID }
 func evaluationContract(e evaluations.Evaluation) uuid.UUID { return e.ContractID }
+func caseloadContract(r risk.CaseloadRow) uuid.UUID         { return r.ContractID }
+func interventionContract(i risk.Intervention) uuid.UUID    { return i.ContractID }
+func interventionAuthor(i risk.Intervention) uuid.UUID      { return i.AuthorID }
 
 // loadOptional resolves a nullable relation through a request's dataloader:
 // nil without a key.

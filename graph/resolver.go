@@ -17,6 +17,7 @@ import (
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
 	"jalon/internal/reviewlink"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -56,6 +57,9 @@ type Resolver struct {
 	RecordAccess *recordaccess.Service
 	// ReviewLinks revokes the caller's e-mailed review links.
 	ReviewLinks *reviewlink.Service
-	Users       *users.Service
-	Visits      *visits.Service
+	// Risk computes and reads contracts' risk, the caseload and
+	// interventions (advisers and admins).
+	Risk   *risk.Service
+	Users  *users.Service
+	Visits *visits.Service
 }

@@ -83,6 +83,15 @@ func (r *mutationResolver) CompleteVisit(ctx context.Context, id uuid.UUID, inpu
 	return r.Visits.Complete(ctx, id, visits.CompleteInput{Summary: input.Summary, Outcome: input.Outcome, Actions: input.Actions})
 }
 
+func (r *mutationResolver) ScheduleVisitTour(ctx context.Context, date time.Time, stops []visits.TourStopInput) ([]visits.Visit, error) {
+	vs, err := r.Visits.ScheduleTour(ctx, date, stops)
+	if err != nil {
+		return nil, err
+	}
+	loaders.For(ctx).ListedVisits.Remember(vs)
+	return vs, nil
+}
+
 func (r *mutationResolver) RotateCalendarFeed(ctx context.Context) (string, error) {
 	token, err := r.Visits.RotateFeed(ctx)
 	if err != nil {
@@ -135,6 +144,35 @@ func (r *queryResolver) VisitPlanning(ctx context.Context, first *int, near *mod
 	return items, nil
 }
 
+func (r *queryResolver) VisitTour(ctx context.Context, date time.Time, maxVisits *int, from *model.GeoPointInput) (visits.Tour, error) {
+	n := 5
+	if maxVisits != nil {
+		n = *maxVisits
+	}
+	var p *visits.Point
+	if from != nil {
+		p = &visits.Point{Lat: from.Lat, Lng: from.Lng}
+	}
+	tour, err := r.Resolver.Visits.Tour(ctx, date, n, p)
+	if err != nil {
+		return visits.Tour{}, err
+	}
+	// The stops' contracts load in one batch; the fixed stops' visits are
+	// one listed page.
+	l := loaders.For(ctx)
+	ids := make([]uuid.UUID, len(tour.Stops))
+	var fixed []visits.Visit
+	for i, st := range tour.Stops {
+		ids[i] = st.ContractID
+		if st.Visit != nil {
+			fixed = append(fixed, *st.Visit)
+		}
+	}
+	l.Contracts.LoadAllThunk(ctx, ids)
+	l.ListedVisits.Remember(fixed)
+	return tour, nil
+}
+
 func (r *visitResolver) Contract(ctx context.Context, obj *visits.Visit) (contracts.Contract, error) {
 	l := loaders.For(ctx)
 	return loaders.ForListed(ctx, l.Contracts, l.ListedVisits, *obj, visitContract)
@@ -150,13 +188,20 @@ func (r *visitPlanningItemResolver) Contract(ctx context.Context, obj *visits.Pl
 	return loaders.ForListed(ctx, l.Contracts, l.ListedPlanning, *obj, planningContract)
 }
 
+func (r *visitTourStopResolver) Contract(ctx context.Context, obj *visits.TourStop) (contracts.Contract, error) {
+	return loaders.For(ctx).Contracts.Load(ctx, obj.ContractID)
+}
+
 func (r *Resolver) Visit() generated.VisitResolver { return &visitResolver{r} }
 
 func (r *Resolver) VisitPlanningItem() generated.VisitPlanningItemResolver {
 	return &visitPlanningItemResolver{r}
 }
 
+func (r *Resolver) VisitTourStop() generated.VisitTourStopResolver { return &visitTourStopResolver{r} }
+
 type (
 	visitResolver             struct{ *Resolver }
 	visitPlanningItemResolver struct{ *Resolver }
+	visitTourStopResolver     struct{ *Resolver }
 )

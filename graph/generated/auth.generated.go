@@ -18,6 +18,7 @@ import (
 	"jalon/internal/notify"
 	"jalon/internal/orgs"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"math"
@@ -69,11 +70,13 @@ type MutationResolver interface {
 	DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error)
 	EraseUser(ctx context.Context, id uuid.UUID) (users.User, error)
 	RevokeReviewLinks(ctx context.Context) (int, error)
+	RecordIntervention(ctx context.Context, contractID uuid.UUID, input model.RecordInterventionInput) (risk.Intervention, error)
 	ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error)
 	RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (visits.Visit, error)
 	ConfirmVisit(ctx context.Context, id uuid.UUID) (visits.Visit, error)
 	CancelVisit(ctx context.Context, id uuid.UUID, reason string) (visits.Visit, error)
 	CompleteVisit(ctx context.Context, id uuid.UUID, input model.CompleteVisitInput) (visits.Visit, error)
+	ScheduleVisitTour(ctx context.Context, date time.Time, stops []visits.TourStopInput) ([]visits.Visit, error)
 	RotateCalendarFeed(ctx context.Context) (string, error)
 	RevokeCalendarFeed(ctx context.Context) (bool, error)
 }
@@ -427,6 +430,28 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordIntervention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contractId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contractId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordInterventionInput, error) {
+			return ec.unmarshalNRecordInterventionInput2jalonᚋgraphᚋmodelᚐRecordInterventionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -540,6 +565,28 @@ func (ec *executionContext) field_Mutation_saveEvaluation_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scheduleVisitTour_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "stops",
+		func(ctx context.Context, v any) ([]visits.TourStopInput, error) {
+			return ec.unmarshalNVisitTourStopInput2ᚕjalonᚋinternalᚋvisitsᚐTourStopInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["stops"] = arg1
 	return args, nil
 }
 
@@ -2384,6 +2431,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeReviewLinks(_ context.Co
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Mutation_recordIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordIntervention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordIntervention(ctx, fc.Args["contractId"].(uuid.UUID), fc.Args["input"].(model.RecordInterventionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v risk.Intervention) graphql.Marshaler {
+			return ec.marshalNIntervention2jalonᚋinternalᚋriskᚐIntervention(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordIntervention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordIntervention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_scheduleVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2598,6 +2689,50 @@ func (ec *executionContext) fieldContext_Mutation_completeVisit(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_completeVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scheduleVisitTour(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleVisitTour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleVisitTour(ctx, fc.Args["date"].(time.Time), fc.Args["stops"].([]visits.TourStopInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []visits.Visit) graphql.Marshaler {
+			return ec.marshalNVisit2ᚕjalonᚋinternalᚋvisitsᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleVisitTour(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleVisitTour_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3364,6 +3499,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordIntervention":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordIntervention(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scheduleVisit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_scheduleVisit(ctx, field)
@@ -3395,6 +3537,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "completeVisit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_completeVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduleVisitTour":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleVisitTour(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -10,6 +10,7 @@ import (
 	"jalon/internal/evaluations"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 	"math"
@@ -36,6 +37,9 @@ type ContractResolver interface {
 	LogEntries(ctx context.Context, obj *contracts.Contract, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) (model.LogEntryConnection, error)
 	CompetencyProgress(ctx context.Context, obj *contracts.Contract) ([]logbook.CompetencyProgress, error)
 	HoursSummary(ctx context.Context, obj *contracts.Contract, from time.Time, to time.Time) ([]logbook.WeekHours, error)
+	Risk(ctx context.Context, obj *contracts.Contract) (*risk.Risk, error)
+	RiskHistory(ctx context.Context, obj *contracts.Contract, weeks *int) ([]risk.Point, error)
+	Interventions(ctx context.Context, obj *contracts.Contract, first *int) ([]risk.Intervention, error)
 	Visits(ctx context.Context, obj *contracts.Contract, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) (model.VisitConnection, error)
 	NextVisit(ctx context.Context, obj *contracts.Contract) (*visits.Visit, error)
 }
@@ -99,6 +103,20 @@ func (ec *executionContext) field_Contract_hoursSummary_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Contract_interventions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Contract_logEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -150,6 +168,20 @@ func (ec *executionContext) field_Contract_logEntries_args(ctx context.Context, 
 		return nil, err
 	}
 	args["updatedSince"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Contract_riskHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weeks",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weeks"] = arg0
 	return args, nil
 }
 
@@ -973,6 +1005,126 @@ func (ec *executionContext) fieldContext_Contract_hoursSummary(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Contract_risk(ctx context.Context, field graphql.CollectedField, obj *contracts.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contract().Risk(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *risk.Risk) graphql.Marshaler {
+			return ec.marshalORisk2ᚖjalonᚋinternalᚋriskᚐRisk(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Risk(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contract_riskHistory(ctx context.Context, field graphql.CollectedField, obj *contracts.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_riskHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contract().RiskHistory(ctx, obj, fc.Args["weeks"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []risk.Point) graphql.Marshaler {
+			return ec.marshalORiskPoint2ᚕjalonᚋinternalᚋriskᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_riskHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskPoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contract_riskHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contract_interventions(ctx context.Context, field graphql.CollectedField, obj *contracts.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_interventions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contract().Interventions(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []risk.Intervention) graphql.Marshaler {
+			return ec.marshalOIntervention2ᚕjalonᚋinternalᚋriskᚐInterventionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_interventions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contract",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intervention(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contract_interventions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Contract_visits(ctx context.Context, field graphql.CollectedField, obj *contracts.Contract) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1667,6 +1819,24 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contract_hoursSummary(ctx, field, obj)
+				})
+		case "risk":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_risk(ctx, field, obj)
+				})
+		case "riskHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_riskHistory(ctx, field, obj)
+				})
+		case "interventions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_interventions(ctx, field, obj)
 				})
 		case "visits":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -464,6 +464,29 @@ func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationExpiresAt
 	return graphql.NewScalarFieldContext("LinkGuardianPayload", field, false, false, "Time")
 }
 
+func (ec *executionContext) _LinkGuardianPayload_invitationEmailed(ctx context.Context, field graphql.CollectedField, obj *model.LinkGuardianPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkGuardianPayload_invitationEmailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitationEmailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationEmailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkGuardianPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _RecordAccess_readerName(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1044,6 +1067,11 @@ func (ec *executionContext) _LinkGuardianPayload(ctx context.Context, sel ast.Se
 		case "invitationExpiresAt":
 			out.Values[i] = ec._LinkGuardianPayload_invitationExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "invitationEmailed":
+			out.Values[i] = ec._LinkGuardianPayload_invitationEmailed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

@@ -14,6 +14,7 @@ import (
 	"jalon/internal/guardians"
 	"jalon/internal/identity"
 	"jalon/internal/logbook"
+	"jalon/internal/risk"
 	"jalon/internal/visits"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Attachment() AttachmentResolver
+	CaseloadRow() CaseloadRowResolver
 	CompetencyProgress() CompetencyProgressResolver
 	Contract() ContractResolver
 	Evaluation() EvaluationResolver
@@ -42,17 +44,20 @@ type ResolverRoot interface {
 	EvaluationTemplateCriterion() EvaluationTemplateCriterionResolver
 	FollowUp() FollowUpResolver
 	GuardianLink() GuardianLinkResolver
+	Intervention() InterventionResolver
 	LogEntry() LogEntryResolver
 	LogReview() LogReviewResolver
 	Mutation() MutationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Query() QueryResolver
+	RiskReason() RiskReasonResolver
 	ScaleLabel() ScaleLabelResolver
 	Subscription() SubscriptionResolver
 	Trade() TradeResolver
 	User() UserResolver
 	Visit() VisitResolver
 	VisitPlanningItem() VisitPlanningItemResolver
+	VisitTourStop() VisitTourStopResolver
 }
 
 type DirectiveRoot struct {
@@ -72,6 +77,26 @@ type ComplexityRoot struct {
 		AccessTokenExpiresAt func(childComplexity int) int
 		RefreshToken         func(childComplexity int) int
 		User                 func(childComplexity int) int
+	}
+
+	CaseloadConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaseloadEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CaseloadRow struct {
+		Contract         func(childComplexity int) int
+		LastIntervention func(childComplexity int) int
+		NextVisit        func(childComplexity int) int
+		OpenFollowUps    func(childComplexity int) int
+		Risk             func(childComplexity int) int
 	}
 
 	Company struct {
@@ -110,8 +135,11 @@ type ComplexityRoot struct {
 		Evaluations        func(childComplexity int, status *evaluations.Status, first *int, after *string) int
 		HoursSummary       func(childComplexity int, from time.Time, to time.Time) int
 		ID                 func(childComplexity int) int
+		Interventions      func(childComplexity int, first *int) int
 		LogEntries         func(childComplexity int, status *logbook.Status, from *time.Time, to *time.Time, first *int, after *string, updatedSince *time.Time) int
 		NextVisit          func(childComplexity int) int
+		Risk               func(childComplexity int) int
+		RiskHistory        func(childComplexity int, weeks *int) int
 		StartDate          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Trade              func(childComplexity int) int
@@ -248,6 +276,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GeoPoint struct {
+		Lat func(childComplexity int) int
+		Lng func(childComplexity int) int
+	}
+
 	GuardianLink struct {
 		Apprentice    func(childComplexity int) int
 		Basis         func(childComplexity int) int
@@ -278,7 +311,20 @@ type ComplexityRoot struct {
 		WeekStart func(childComplexity int) int
 	}
 
+	Intervention struct {
+		AgreedActions func(childComplexity int) int
+		Author        func(childComplexity int) int
+		ClientID      func(childComplexity int) int
+		Contract      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		NextCheckOn   func(childComplexity int) int
+		Note          func(childComplexity int) int
+	}
+
 	LinkGuardianPayload struct {
+		InvitationEmailed   func(childComplexity int) int
 		InvitationExpiresAt func(childComplexity int) int
 		InvitationURL       func(childComplexity int) int
 		Link                func(childComplexity int) int
@@ -344,6 +390,7 @@ type ComplexityRoot struct {
 		Logout                        func(childComplexity int, refreshToken string) int
 		MarkAllNotificationsRead      func(childComplexity int) int
 		MarkNotificationsRead         func(childComplexity int, ids []uuid.UUID) int
+		RecordIntervention            func(childComplexity int, contractID uuid.UUID, input model.RecordInterventionInput) int
 		RefreshSession                func(childComplexity int, refreshToken string) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RescheduleVisit               func(childComplexity int, id uuid.UUID, input model.RescheduleVisitInput) int
@@ -354,6 +401,7 @@ type ComplexityRoot struct {
 		RotateCalendarFeed            func(childComplexity int) int
 		SaveEvaluation                func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
 		ScheduleVisit                 func(childComplexity int, input model.ScheduleVisitInput) int
+		ScheduleVisitTour             func(childComplexity int, date time.Time, stops []visits.TourStopInput) int
 		SetGuardianSharing            func(childComplexity int, logBook bool) int
 		SignEvaluation                func(childComplexity int, id uuid.UUID) int
 		SubmitLogEntry                func(childComplexity int, id uuid.UUID) int
@@ -412,6 +460,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Caseload                func(childComplexity int, first *int, after *string, minLevel *risk.Level, orderBy *risk.Order, adviserID *uuid.UUID) int
 		Contract                func(childComplexity int, id uuid.UUID) int
 		Contracts               func(childComplexity int, status *contracts.Status, first *int, after *string) int
 		DeletedLogEntries       func(childComplexity int, contractID *uuid.UUID, since time.Time) int
@@ -434,6 +483,7 @@ type ComplexityRoot struct {
 		UnreadNotificationCount func(childComplexity int) int
 		Visit                   func(childComplexity int, id uuid.UUID) int
 		VisitPlanning           func(childComplexity int, first *int, near *model.GeoPointInput) int
+		VisitTour               func(childComplexity int, date time.Time, maxVisits *int, from *model.GeoPointInput) int
 		Visits                  func(childComplexity int, from *time.Time, to *time.Time, status *visits.Status, first *int, after *string) int
 	}
 
@@ -455,6 +505,33 @@ type ComplexityRoot struct {
 	RecordAccessEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Risk struct {
+		ComputedAt func(childComplexity int) int
+		Level      func(childComplexity int) int
+		Reasons    func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
+	RiskEvidence struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	RiskPoint struct {
+		Level   func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+		Week    func(childComplexity int) int
+	}
+
+	RiskReason struct {
+		Evidence        func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Points          func(childComplexity int) int
+		Since           func(childComplexity int) int
+		SuggestedAction func(childComplexity int) int
 	}
 
 	ScaleLabel struct {
@@ -544,6 +621,27 @@ type ComplexityRoot struct {
 		Outcome     func(childComplexity int) int
 		Summary     func(childComplexity int) int
 	}
+
+	VisitTour struct {
+		Date          func(childComplexity int) int
+		DepartAt      func(childComplexity int) int
+		DistanceKm    func(childComplexity int) int
+		ReturnAt      func(childComplexity int) int
+		Start         func(childComplexity int) int
+		Stops         func(childComplexity int) int
+		TravelMinutes func(childComplexity int) int
+	}
+
+	VisitTourStop struct {
+		Contract      func(childComplexity int) int
+		EndsAt        func(childComplexity int) int
+		Location      func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		StartsAt      func(childComplexity int) int
+		TravelKm      func(childComplexity int) int
+		TravelMinutes func(childComplexity int) int
+		Visit         func(childComplexity int) int
+	}
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -615,6 +713,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "CaseloadConnection.edges":
+		if e.ComplexityRoot.CaseloadConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.Edges(childComplexity), true
+	case "CaseloadConnection.nodes":
+		if e.ComplexityRoot.CaseloadConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.Nodes(childComplexity), true
+	case "CaseloadConnection.pageInfo":
+		if e.ComplexityRoot.CaseloadConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.PageInfo(childComplexity), true
+	case "CaseloadConnection.totalCount":
+		if e.ComplexityRoot.CaseloadConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadConnection.TotalCount(childComplexity), true
+
+	case "CaseloadEdge.cursor":
+		if e.ComplexityRoot.CaseloadEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadEdge.Cursor(childComplexity), true
+	case "CaseloadEdge.node":
+		if e.ComplexityRoot.CaseloadEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadEdge.Node(childComplexity), true
+
+	case "CaseloadRow.contract":
+		if e.ComplexityRoot.CaseloadRow.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.Contract(childComplexity), true
+	case "CaseloadRow.lastIntervention":
+		if e.ComplexityRoot.CaseloadRow.LastIntervention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.LastIntervention(childComplexity), true
+	case "CaseloadRow.nextVisit":
+		if e.ComplexityRoot.CaseloadRow.NextVisit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.NextVisit(childComplexity), true
+	case "CaseloadRow.openFollowUps":
+		if e.ComplexityRoot.CaseloadRow.OpenFollowUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.OpenFollowUps(childComplexity), true
+	case "CaseloadRow.risk":
+		if e.ComplexityRoot.CaseloadRow.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseloadRow.Risk(childComplexity), true
 
 	case "Company.city":
 		if e.ComplexityRoot.Company.City == nil {
@@ -785,6 +952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.ID(childComplexity), true
+	case "Contract.interventions":
+		if e.ComplexityRoot.Contract.Interventions == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_interventions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.Interventions(childComplexity, args["first"].(*int)), true
 	case "Contract.logEntries":
 		if e.ComplexityRoot.Contract.LogEntries == nil {
 			break
@@ -802,6 +980,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.NextVisit(childComplexity), true
+	case "Contract.risk":
+		if e.ComplexityRoot.Contract.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.Risk(childComplexity), true
+	case "Contract.riskHistory":
+		if e.ComplexityRoot.Contract.RiskHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Contract_riskHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contract.RiskHistory(childComplexity, args["weeks"].(*int)), true
 	case "Contract.startDate":
 		if e.ComplexityRoot.Contract.StartDate == nil {
 			break
@@ -1340,6 +1535,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
 
+	case "GeoPoint.lat":
+		if e.ComplexityRoot.GeoPoint.Lat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lat(childComplexity), true
+	case "GeoPoint.lng":
+		if e.ComplexityRoot.GeoPoint.Lng == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Lng(childComplexity), true
+
 	case "GuardianLink.apprentice":
 		if e.ComplexityRoot.GuardianLink.Apprentice == nil {
 			break
@@ -1469,6 +1677,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HoursWeek.WeekStart(childComplexity), true
 
+	case "Intervention.agreedActions":
+		if e.ComplexityRoot.Intervention.AgreedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.AgreedActions(childComplexity), true
+	case "Intervention.author":
+		if e.ComplexityRoot.Intervention.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Author(childComplexity), true
+	case "Intervention.clientId":
+		if e.ComplexityRoot.Intervention.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.ClientID(childComplexity), true
+	case "Intervention.contract":
+		if e.ComplexityRoot.Intervention.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Contract(childComplexity), true
+	case "Intervention.createdAt":
+		if e.ComplexityRoot.Intervention.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.CreatedAt(childComplexity), true
+	case "Intervention.id":
+		if e.ComplexityRoot.Intervention.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.ID(childComplexity), true
+	case "Intervention.kind":
+		if e.ComplexityRoot.Intervention.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Kind(childComplexity), true
+	case "Intervention.nextCheckOn":
+		if e.ComplexityRoot.Intervention.NextCheckOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.NextCheckOn(childComplexity), true
+	case "Intervention.note":
+		if e.ComplexityRoot.Intervention.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intervention.Note(childComplexity), true
+
+	case "LinkGuardianPayload.invitationEmailed":
+		if e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkGuardianPayload.InvitationEmailed(childComplexity), true
 	case "LinkGuardianPayload.invitationExpiresAt":
 		if e.ComplexityRoot.LinkGuardianPayload.InvitationExpiresAt == nil {
 			break
@@ -1884,6 +2153,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Mutation.recordIntervention":
+		if e.ComplexityRoot.Mutation.RecordIntervention == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordIntervention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordIntervention(childComplexity, args["contractId"].(uuid.UUID), args["input"].(model.RecordInterventionInput)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -1979,6 +2259,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleVisit(childComplexity, args["input"].(model.ScheduleVisitInput)), true
+	case "Mutation.scheduleVisitTour":
+		if e.ComplexityRoot.Mutation.ScheduleVisitTour == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleVisitTour_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleVisitTour(childComplexity, args["date"].(time.Time), args["stops"].([]visits.TourStopInput)), true
 	case "Mutation.setGuardianSharing":
 		if e.ComplexityRoot.Mutation.SetGuardianSharing == nil {
 			break
@@ -2258,6 +2549,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.caseload":
+		if e.ComplexityRoot.Query.Caseload == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Caseload(childComplexity, args["first"].(*int), args["after"].(*string), args["minLevel"].(*risk.Level), args["orderBy"].(*risk.Order), args["adviserId"].(*uuid.UUID)), true
 	case "Query.contract":
 		if e.ComplexityRoot.Query.Contract == nil {
 			break
@@ -2466,6 +2768,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VisitPlanning(childComplexity, args["first"].(*int), args["near"].(*model.GeoPointInput)), true
+	case "Query.visitTour":
+		if e.ComplexityRoot.Query.VisitTour == nil {
+			break
+		}
+
+		args, err := ec.field_Query_visitTour_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VisitTour(childComplexity, args["date"].(time.Time), args["maxVisits"].(*int), args["from"].(*model.GeoPointInput)), true
 	case "Query.visits":
 		if e.ComplexityRoot.Query.Visits == nil {
 			break
@@ -2546,6 +2859,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordAccessEdge.Node(childComplexity), true
+
+	case "Risk.computedAt":
+		if e.ComplexityRoot.Risk.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.ComputedAt(childComplexity), true
+	case "Risk.level":
+		if e.ComplexityRoot.Risk.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Level(childComplexity), true
+	case "Risk.reasons":
+		if e.ComplexityRoot.Risk.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Reasons(childComplexity), true
+	case "Risk.score":
+		if e.ComplexityRoot.Risk.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Risk.Score(childComplexity), true
+
+	case "RiskEvidence.name":
+		if e.ComplexityRoot.RiskEvidence.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvidence.Name(childComplexity), true
+	case "RiskEvidence.value":
+		if e.ComplexityRoot.RiskEvidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvidence.Value(childComplexity), true
+
+	case "RiskPoint.level":
+		if e.ComplexityRoot.RiskPoint.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Level(childComplexity), true
+	case "RiskPoint.reasons":
+		if e.ComplexityRoot.RiskPoint.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Reasons(childComplexity), true
+	case "RiskPoint.score":
+		if e.ComplexityRoot.RiskPoint.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Score(childComplexity), true
+	case "RiskPoint.week":
+		if e.ComplexityRoot.RiskPoint.Week == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskPoint.Week(childComplexity), true
+
+	case "RiskReason.evidence":
+		if e.ComplexityRoot.RiskReason.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Evidence(childComplexity), true
+	case "RiskReason.kind":
+		if e.ComplexityRoot.RiskReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Kind(childComplexity), true
+	case "RiskReason.points":
+		if e.ComplexityRoot.RiskReason.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Points(childComplexity), true
+	case "RiskReason.since":
+		if e.ComplexityRoot.RiskReason.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Since(childComplexity), true
+	case "RiskReason.suggestedAction":
+		if e.ComplexityRoot.RiskReason.SuggestedAction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.SuggestedAction(childComplexity), true
 
 	case "ScaleLabel.de":
 		if e.ComplexityRoot.ScaleLabel.DE == nil {
@@ -2905,6 +3312,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VisitReport.Summary(childComplexity), true
 
+	case "VisitTour.date":
+		if e.ComplexityRoot.VisitTour.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Date(childComplexity), true
+	case "VisitTour.departAt":
+		if e.ComplexityRoot.VisitTour.DepartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.DepartAt(childComplexity), true
+	case "VisitTour.distanceKm":
+		if e.ComplexityRoot.VisitTour.DistanceKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.DistanceKm(childComplexity), true
+	case "VisitTour.returnAt":
+		if e.ComplexityRoot.VisitTour.ReturnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.ReturnAt(childComplexity), true
+	case "VisitTour.start":
+		if e.ComplexityRoot.VisitTour.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Start(childComplexity), true
+	case "VisitTour.stops":
+		if e.ComplexityRoot.VisitTour.Stops == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.Stops(childComplexity), true
+	case "VisitTour.travelMinutes":
+		if e.ComplexityRoot.VisitTour.TravelMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTour.TravelMinutes(childComplexity), true
+
+	case "VisitTourStop.contract":
+		if e.ComplexityRoot.VisitTourStop.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Contract(childComplexity), true
+	case "VisitTourStop.endsAt":
+		if e.ComplexityRoot.VisitTourStop.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.EndsAt(childComplexity), true
+	case "VisitTourStop.location":
+		if e.ComplexityRoot.VisitTourStop.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Location(childComplexity), true
+	case "VisitTourStop.reason":
+		if e.ComplexityRoot.VisitTourStop.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Reason(childComplexity), true
+	case "VisitTourStop.startsAt":
+		if e.ComplexityRoot.VisitTourStop.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.StartsAt(childComplexity), true
+	case "VisitTourStop.travelKm":
+		if e.ComplexityRoot.VisitTourStop.TravelKm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.TravelKm(childComplexity), true
+	case "VisitTourStop.travelMinutes":
+		if e.ComplexityRoot.VisitTourStop.TravelMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.TravelMinutes(childComplexity), true
+	case "VisitTourStop.visit":
+		if e.ComplexityRoot.VisitTourStop.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitTourStop.Visit(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2932,6 +3431,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("NotificationChannelInput", ec.unmarshalInputNotificationChannelInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("RecordInterventionInput", ec.unmarshalInputRecordInterventionInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RescheduleVisitInput", ec.unmarshalInputRescheduleVisitInput),
 			graphql.NewInputUnmarshaler("ReviewLogEntryInput", ec.unmarshalInputReviewLogEntryInput),
@@ -2941,6 +3441,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateContractDatesInput", ec.unmarshalInputUpdateContractDatesInput),
 			graphql.NewInputUnmarshaler("UpdateLogEntryInput", ec.unmarshalInputUpdateLogEntryInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
+			graphql.NewInputUnmarshaler("VisitTourStopInput", ec.unmarshalInputVisitTourStopInput),
 		)
 	}
 	first := true
@@ -3900,7 +4401,7 @@ input LinkGuardianInput {
   locale: Locale
   "How they are related to the apprentice."
   relationship: GuardianRelationship!
-  "A first password for a new account (at least 10 characters), as createUser takes one; an invitation is created all the same."
+  "A first password for a new account (at least 10 characters), as createUser takes one; the guardian then gets no invitation."
   password: String
 }
 
@@ -3908,10 +4409,12 @@ input LinkGuardianInput {
 type LinkGuardianPayload {
   "The link (an existing one, unchanged, when the two were already linked)."
   link: GuardianLink!
-  "When the guardian's account has no password yet: the single-use link with which they set one (acceptInvitation), shown this once; hand it over until invitations are e-mailed."
+  "When the guardian's account has no password yet and e-mail is off: the single-use link with which they set one (acceptInvitation, or the page at the link), shown this once for the admin to hand over. Null when the invitation is e-mailed (invitationEmailed): the link then goes to the guardian alone."
   invitationUrl: String
-  "When invitationUrl stops working."
+  "When the invitation stops working (e-mailed or not); null when there is none."
   invitationExpiresAt: Time
+  "Whether an invitation was created and is e-mailed to the guardian (e-mail configured)."
+  invitationEmailed: Boolean!
 }
 
 "What an apprentice shares with their guardians."
@@ -4524,7 +5027,7 @@ enum FollowUpStatus {
 type FollowUp {
   "Stable identifier (a UUID)."
   id: ID!
-  "LOG_MISSING, LOG_REVIEW_PENDING, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, VISIT_TO_PLAN, VISIT_UPCOMING or CONTRACT_ENDING. New kinds may appear."
+  "LOG_MISSING, LOG_REVIEW_PENDING, LOG_REVIEW_ESCALATED, EVALUATION_DUE, EVALUATION_OVERDUE, SIGNATURE_PENDING, SIGNATURE_ESCALATED, VISIT_TO_PLAN, VISIT_UPCOMING, CONTRACT_ENDING or INTERVENTION_CHECK. New kinds may appear."
   kind: String!
   "The contract concerned."
   contract: Contract!
@@ -4712,6 +5215,229 @@ extend type Mutation {
   revokeReviewLinks: Int!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/risk.graphqls", Input: `# Risk ("accrochage"): why a contract may be drifting, what the adviser did
+# about it. Advisers and admins only: for apprentices and tutors none of this
+# exists (NOT_FOUND). It ranks and explains; people decide.
+
+"How much attention a contract needs now (thresholds in the server's configuration: WATCH from 20 points, HIGH from 45 by default)."
+enum RiskLevel {
+  "Nothing or little to worry about."
+  LOW
+  "Worth a look."
+  WATCH
+  "Act now."
+  HIGH
+}
+
+"Why a contract scores. The evidence names each figure."
+enum RiskReasonKind {
+  "Working days since the last log entry (evidence workingDays, daysSinceLastEntry)."
+  LOG_GAP
+  "Hours logged over the last four full weeks well below the planned hours (loggedHours, plannedHours, percentLogged)."
+  HOURS_SHORTFALL
+  "Entries waiting for the tutor's review for long (entries, days)."
+  REVIEW_STALLED
+  "Entries sent back for changes and not resubmitted (entries, days)."
+  CHANGES_NOT_RESUBMITTED
+  "An evaluation not completed by the tutor days after its due date (evaluations, daysOverdue)."
+  EVALUATION_OVERDUE
+  "The latest evaluation's mean score is low on its scale (mean, scaleMin, scaleMax)."
+  LOW_SCORE
+  "The latest evaluation's mean dropped against the previous one (mean, previousMean, drop)."
+  FALLING_SCORE
+  "The visit due by the planning rules is late (daysOverdue)."
+  VISIT_OVERDUE
+  "Visits missed in the last 90 days (missedVisits)."
+  VISIT_MISSED
+  "The last visit's report said NEEDS_ATTENTION (atRisk 0) or AT_RISK (atRisk 1)."
+  VISIT_OUTCOME
+  "The contract was suspended recently (daysAgo)."
+  SUSPENDED_RECENTLY
+  "The apprentice has not used the app for long (days)."
+  NOT_SEEN
+}
+
+"One figure behind a reason."
+type RiskEvidence {
+  "What the figure is, e.g. workingDays."
+  name: String!
+  "Its value."
+  value: Float!
+}
+
+"One reason a contract scores."
+type RiskReason {
+  "The reason."
+  kind: RiskReasonKind!
+  "Points it adds to the score."
+  points: Int!
+  "The figures behind it."
+  evidence: [RiskEvidence!]!
+  "The day from which it holds (e.g. the day after the last log entry); null when unknown."
+  since: Date
+  "What the adviser may do, in the caller's language."
+  suggestedAction: String!
+}
+
+"A contract's current risk."
+type Risk {
+  "The level."
+  level: RiskLevel!
+  "The sum of the reasons' points."
+  score: Int!
+  "The reasons, most points first."
+  reasons: [RiskReason!]!
+  "When it was computed."
+  computedAt: Time!
+}
+
+"A contract's risk in one ISO week (the week's last computation)."
+type RiskPoint {
+  "The Monday of the week."
+  week: Date!
+  "The level."
+  level: RiskLevel!
+  "The score."
+  score: Int!
+  "The reasons, most points first."
+  reasons: [RiskReason!]!
+}
+
+"How an adviser intervened."
+enum InterventionKind {
+  "A phone call."
+  CALL
+  "A written message."
+  MESSAGE
+  "A meeting (centre, online)."
+  MEETING
+  "A company visit."
+  VISIT
+  "Anything else."
+  OTHER
+}
+
+"What an adviser did about a contract."
+type Intervention {
+  "Stable identifier (a UUID)."
+  id: ID!
+  "The client-generated id it was recorded with."
+  clientId: ID!
+  "The contract."
+  contract: Contract!
+  "The adviser who recorded it."
+  author: User!
+  "How."
+  kind: InterventionKind!
+  "What happened."
+  note: String!
+  "What was agreed; empty when nothing."
+  agreedActions: String!
+  "The day the adviser wants to check again (an INTERVENTION_CHECK follow-up opens that day); null when none."
+  nextCheckOn: Date
+  "When it was recorded."
+  createdAt: Time!
+}
+
+"What recordIntervention records."
+input RecordInterventionInput {
+  "Generated by the phone: a retry with the same clientId returns the first record. Optional."
+  clientId: ID
+  "How."
+  kind: InterventionKind!
+  "What happened, 1 to 4000 characters."
+  note: String!
+  "What was agreed, at most 4000 characters."
+  agreedActions: String
+  "The day to check again, from today to a year ahead."
+  nextCheckOn: Date
+}
+
+"The caseload's order."
+enum CaseloadOrder {
+  "Highest level and score first."
+  RISK
+  "Soonest next visit first (none last)."
+  NEXT_VISIT
+  "By the apprentice's last and first names."
+  NAME
+}
+
+"One contract of an adviser's caseload."
+type CaseloadRow {
+  "The contract."
+  contract: Contract!
+  "Its current risk; null until first computed."
+  risk: Risk
+  "The latest intervention recorded on it."
+  lastIntervention: Intervention
+  "Its next open visit."
+  nextVisit: Visit
+  "How many follow-ups on the contract are open (whoever owns them)."
+  openFollowUps: Int!
+}
+
+"A row in a CaseloadConnection, with its cursor."
+type CaseloadEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the rows after this one."
+  cursor: String!
+  "The row."
+  node: CaseloadRow!
+}
+
+"A page of a caseload (Relay cursor connection)."
+type CaseloadConnection {
+  "The page's rows with their cursors."
+  edges: [CaseloadEdge!]!
+  "The page's rows."
+  nodes: [CaseloadRow!]!
+  "Whether more pages follow and the cursor to ask for them."
+  pageInfo: PageInfo!
+  "How many rows in all pages."
+  totalCount: Int!
+}
+
+extend type Contract {
+  "Its current risk (advisers and admins; NOT_FOUND for the apprentice and the tutor); null when the contract is not ACTIVE or not computed yet."
+  risk: Risk
+  "One point per ISO week over the last ` + "`" + `weeks` + "`" + ` weeks (1 to 104, default 12) that has a snapshot, oldest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
+  riskHistory(
+    "How many weeks back, this week included."
+    weeks: Int = 12
+  ): [RiskPoint!]
+  "The interventions recorded on it, newest first (advisers and admins; null with NOT_FOUND for the apprentice and the tutor)."
+  interventions(
+    "How many, 1 to 100 (default 20)."
+    first: Int
+  ): [Intervention!]
+}
+
+extend type Query {
+  "An adviser's ACTIVE contracts with their risk (an admin: one adviser's with adviserId, or every adviser's). FORBIDDEN for apprentices and tutors."
+  caseload(
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "The endCursor of the previous page (of the same order)."
+    after: String
+    "Only contracts at this level or above."
+    minLevel: RiskLevel
+    "The order (default RISK)."
+    orderBy: CaseloadOrder = RISK
+    "Admins: whose caseload. Advisers may only name themselves."
+    adviserId: ID
+  ): CaseloadConnection!
+}
+
+extend type Mutation {
+  "The contract's adviser records an intervention (audited)."
+  recordIntervention(
+    "The contract."
+    contractId: ID!
+    "What was done."
+    input: RecordInterventionInput!
+  ): Intervention!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/visits.graphqls", Input: `# Company visits, the adviser's planning queue and calendar feed.
 
 "Where a visit stands."
@@ -4746,6 +5472,8 @@ enum VisitPlanningReason {
   PERIODIC_VISIT
   "An open follow-up flags trouble on the contract (an evaluation overdue, or a log entry unreviewed for 14 days): due at once."
   FOLLOW_UP
+  "The contract's risk is HIGH: a visit is due at once (advisers see why in Contract.risk)."
+  RISK
 }
 
 "The report an adviser writes after a visit."
@@ -4827,7 +5555,7 @@ type VisitPlanningItem {
   daysOverdue: Int!
   "Kilometres to the company, as the crow flies, from ` + "`" + `near` + "`" + ` or else from the adviser's base; null without either, or without company coordinates."
   distanceKm: Float
-  "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_PENDING)."
+  "For reason FOLLOW_UP: the kind of the follow-up that flagged the contract (EVALUATION_OVERDUE or LOG_REVIEW_ESCALATED)."
   followUpKind: String
 }
 
@@ -4851,6 +5579,69 @@ input ScheduleVisitInput {
   purpose: String!
   "Defaults to the company's address."
   place: String
+}
+
+"A point on Earth (WGS 84 degrees)."
+type GeoPoint {
+  "Latitude, −90 to 90."
+  lat: Float!
+  "Longitude, −180 to 180."
+  lng: Float!
+}
+
+"""
+A proposed day tour of company visits (visitTour): contracts of the planning
+queue grouped around the most urgent one, in a round trip from the start,
+with the adviser's visits already planned that day kept as fixed stops.
+Estimates only: nothing is scheduled until scheduleVisitTour.
+"""
+type VisitTour {
+  "The day (Brussels)."
+  date: Date!
+  "Where the tour starts and ends: ` + "`" + `from` + "`" + `, or else the adviser's base."
+  start: GeoPoint!
+  "When to leave the start."
+  departAt: Time!
+  "When back at the start."
+  returnAt: Time!
+  "The stops in route order: proposed visits and the visits already planned that day (fixed)."
+  stops: [VisitTourStop!]!
+  "Estimated road kilometres of the whole round trip."
+  distanceKm: Float!
+  "Estimated minutes on the road for the whole round trip."
+  travelMinutes: Int!
+}
+
+"One stop of a day tour."
+type VisitTourStop {
+  "The contract whose company is visited."
+  contract: Contract!
+  "The visit already planned at this time (a fixed stop); null for a proposed visit."
+  visit: Visit
+  "Why the contract needs a visit (planning queue); null for a fixed stop."
+  reason: VisitPlanningReason
+  "Start of the visit (proposed: on a 5-minute mark)."
+  startsAt: Time!
+  "End of the visit."
+  endsAt: Time!
+  "The company's position; null when unknown (a fixed stop only; it then counts as no travel)."
+  location: GeoPoint
+  "Estimated road kilometres from the previous stop (or the start)."
+  travelKm: Float!
+  "Estimated minutes on the road from the previous stop (or the start)."
+  travelMinutes: Int!
+}
+
+"One visit of a tour to schedule (scheduleVisitTour), e.g. a stop of visitTour."
+input VisitTourStopInput {
+  "An ACTIVE or SUSPENDED contract the caller advises."
+  contractId: ID!
+  "Start, on the tour's date (Brussels), not in the past."
+  startsAt: Time!
+  "End, after startsAt and at most 8 hours later."
+  endsAt: Time!
+  "What the visit is for, 1 to 1000 characters (default: \"Visite de suivi\")."
+  purpose: String
 }
 
 "New times of an open visit (rescheduleVisit)."
@@ -4915,6 +5706,22 @@ extend type Query {
     "Measure distances from here instead of the adviser's base."
     near: GeoPointInput
   ): [VisitPlanningItem!]!
+  """
+  Advisers: a proposed tour for one day through contracts of their planning
+  queue (queue order: the most urgent one anchors the tour, the next ones
+  within the configured radius of it join), from ` + "`" + `from` + "`" + ` or else their base
+  and back, ordered by nearest neighbour improved by 2-opt, with travel times
+  estimated from distances and their visits of that day kept as fixed stops.
+  Nothing is scheduled. VALIDATION_FAILED without ` + "`" + `from` + "`" + ` when they have no base.
+  """
+  visitTour(
+    "The day, today or later."
+    date: Date!
+    "At most this many proposed visits, 1 to 10 (default 5)."
+    maxVisits: Int
+    "Start and end here instead of the adviser's base."
+    from: GeoPointInput
+  ): VisitTour!
 }
 
 extend type Mutation {
@@ -4949,6 +5756,20 @@ extend type Mutation {
     "The report."
     input: CompleteVisitInput!
   ): Visit!
+  """
+  The adviser (or an admin) schedules visits of one day all or none, each as
+  scheduleVisit would (who may, its rules; the tutor and the apprentice are notified). On any error
+  nothing is scheduled and extensions.stopIndex names the stop (CONFLICT when
+  a stop overlaps another visit of the adviser or another stop; NOT_FOUND for a
+  contract they do not advise). A stop identical to an open visit already
+  scheduled (same contract and times) keeps that visit: retrying is safe.
+  """
+  scheduleVisitTour(
+    "The day (Brussels) every stop starts on."
+    date: Date!
+    "1 to 10 visits, one per contract."
+    stops: [VisitTourStopInput!]!
+  ): [Visit!]!
   "Advisers: a new secret iCalendar feed URL of their visits; the previous URL stops working."
   rotateCalendarFeed: String!
   "Advisers: the feed URL stops working."
@@ -4990,6 +5811,46 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseloadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CaseloadConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseloadConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaseloadConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaseloadConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseloadEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CaseloadEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CaseloadEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseloadRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contract":
+		return ec.fieldContext_CaseloadRow_contract(ctx, field)
+	case "risk":
+		return ec.fieldContext_CaseloadRow_risk(ctx, field)
+	case "lastIntervention":
+		return ec.fieldContext_CaseloadRow_lastIntervention(ctx, field)
+	case "nextVisit":
+		return ec.fieldContext_CaseloadRow_nextVisit(ctx, field)
+	case "openFollowUps":
+		return ec.fieldContext_CaseloadRow_openFollowUps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseloadRow", field.Name)
 }
 
 func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5076,6 +5937,12 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_competencyProgress(ctx, field)
 	case "hoursSummary":
 		return ec.fieldContext_Contract_hoursSummary(ctx, field)
+	case "risk":
+		return ec.fieldContext_Contract_risk(ctx, field)
+	case "riskHistory":
+		return ec.fieldContext_Contract_riskHistory(ctx, field)
+	case "interventions":
+		return ec.fieldContext_Contract_interventions(ctx, field)
 	case "visits":
 		return ec.fieldContext_Contract_visits(ctx, field)
 	case "nextVisit":
@@ -5340,6 +6207,16 @@ func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lat":
+		return ec.fieldContext_GeoPoint_lat(ctx, field)
+	case "lng":
+		return ec.fieldContext_GeoPoint_lng(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
 func (ec *executionContext) childFields_GuardianLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5400,6 +6277,30 @@ func (ec *executionContext) childFields_HoursWeek(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type HoursWeek", field.Name)
 }
 
+func (ec *executionContext) childFields_Intervention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Intervention_id(ctx, field)
+	case "clientId":
+		return ec.fieldContext_Intervention_clientId(ctx, field)
+	case "contract":
+		return ec.fieldContext_Intervention_contract(ctx, field)
+	case "author":
+		return ec.fieldContext_Intervention_author(ctx, field)
+	case "kind":
+		return ec.fieldContext_Intervention_kind(ctx, field)
+	case "note":
+		return ec.fieldContext_Intervention_note(ctx, field)
+	case "agreedActions":
+		return ec.fieldContext_Intervention_agreedActions(ctx, field)
+	case "nextCheckOn":
+		return ec.fieldContext_Intervention_nextCheckOn(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Intervention_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Intervention", field.Name)
+}
+
 func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "link":
@@ -5408,6 +6309,8 @@ func (ec *executionContext) childFields_LinkGuardianPayload(ctx context.Context,
 		return ec.fieldContext_LinkGuardianPayload_invitationUrl(ctx, field)
 	case "invitationExpiresAt":
 		return ec.fieldContext_LinkGuardianPayload_invitationExpiresAt(ctx, field)
+	case "invitationEmailed":
+		return ec.fieldContext_LinkGuardianPayload_invitationEmailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LinkGuardianPayload", field.Name)
 }
@@ -5614,6 +6517,60 @@ func (ec *executionContext) childFields_RecordAccessEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RecordAccessEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Risk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_Risk_level(ctx, field)
+	case "score":
+		return ec.fieldContext_Risk_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Risk_reasons(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_Risk_computedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Risk", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RiskEvidence_name(ctx, field)
+	case "value":
+		return ec.fieldContext_RiskEvidence_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "week":
+		return ec.fieldContext_RiskPoint_week(ctx, field)
+	case "level":
+		return ec.fieldContext_RiskPoint_level(ctx, field)
+	case "score":
+		return ec.fieldContext_RiskPoint_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RiskPoint_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RiskReason_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_RiskReason_points(ctx, field)
+	case "evidence":
+		return ec.fieldContext_RiskReason_evidence(ctx, field)
+	case "since":
+		return ec.fieldContext_RiskReason_since(ctx, field)
+	case "suggestedAction":
+		return ec.fieldContext_RiskReason_suggestedAction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskReason", field.Name)
+}
+
 func (ec *executionContext) childFields_ScaleLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -5780,6 +6737,48 @@ func (ec *executionContext) childFields_VisitReport(ctx context.Context, field g
 		return ec.fieldContext_VisitReport_completedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitReport", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitTour(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_VisitTour_date(ctx, field)
+	case "start":
+		return ec.fieldContext_VisitTour_start(ctx, field)
+	case "departAt":
+		return ec.fieldContext_VisitTour_departAt(ctx, field)
+	case "returnAt":
+		return ec.fieldContext_VisitTour_returnAt(ctx, field)
+	case "stops":
+		return ec.fieldContext_VisitTour_stops(ctx, field)
+	case "distanceKm":
+		return ec.fieldContext_VisitTour_distanceKm(ctx, field)
+	case "travelMinutes":
+		return ec.fieldContext_VisitTour_travelMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitTour", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitTourStop(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contract":
+		return ec.fieldContext_VisitTourStop_contract(ctx, field)
+	case "visit":
+		return ec.fieldContext_VisitTourStop_visit(ctx, field)
+	case "reason":
+		return ec.fieldContext_VisitTourStop_reason(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_VisitTourStop_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_VisitTourStop_endsAt(ctx, field)
+	case "location":
+		return ec.fieldContext_VisitTourStop_location(ctx, field)
+	case "travelKm":
+		return ec.fieldContext_VisitTourStop_travelKm(ctx, field)
+	case "travelMinutes":
+		return ec.fieldContext_VisitTourStop_travelMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitTourStop", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -28,6 +28,9 @@ type VisitResolver interface {
 type VisitPlanningItemResolver interface {
 	Contract(ctx context.Context, obj *visits.PlanningItem) (contracts.Contract, error)
 }
+type VisitTourStopResolver interface {
+	Contract(ctx context.Context, obj *visits.TourStop) (contracts.Contract, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -36,6 +39,52 @@ type VisitPlanningItemResolver interface {
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _GeoPoint_lat(ctx context.Context, field graphql.CollectedField, obj *visits.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_lat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_lat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _GeoPoint_lng(ctx context.Context, field graphql.CollectedField, obj *visits.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_lng(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lng, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_lng(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
 
 func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *visits.Visit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -799,6 +848,396 @@ func (ec *executionContext) fieldContext_VisitReport_completedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("VisitReport", field, false, false, "Time")
 }
 
+func (ec *executionContext) _VisitTour_date(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Date")
+}
+
+func (ec *executionContext) _VisitTour_start(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v visits.Point) graphql.Marshaler {
+			return ec.marshalNGeoPoint2jalonᚋinternalᚋvisitsᚐPoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitTour",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitTour_departAt(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_departAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_departAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitTour_returnAt(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_returnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_returnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitTour_stops(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_stops(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stops, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []visits.TourStop) graphql.Marshaler {
+			return ec.marshalNVisitTourStop2ᚕjalonᚋinternalᚋvisitsᚐTourStopᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_stops(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitTour",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitTourStop(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitTour_distanceKm(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_distanceKm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceKm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VisitTour_travelMinutes(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTour_travelMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TravelMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTour_travelMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VisitTourStop_contract(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_contract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitTourStop().Contract(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v contracts.Contract) graphql.Marshaler {
+			return ec.marshalNContract2jalonᚋinternalᚋcontractsᚐContract(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_contract(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitTourStop",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitTourStop_visit(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *visits.Visit) graphql.Marshaler {
+			return ec.marshalOVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitTourStop",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitTourStop_reason(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *visits.Reason) graphql.Marshaler {
+			return ec.marshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "VisitPlanningReason")
+}
+
+func (ec *executionContext) _VisitTourStop_startsAt(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitTourStop_endsAt(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitTourStop_location(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *visits.Point) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚖjalonᚋinternalᚋvisitsᚐPoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitTourStop",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitTourStop_travelKm(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_travelKm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TravelKm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_travelKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VisitTourStop_travelMinutes(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitTourStop_travelMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TravelMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitTourStop_travelMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "Int")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -1027,6 +1466,69 @@ func UnmarshalScheduleVisitInput(ctx context.Context, raw any) (model.ScheduleVi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVisitTourStopInput(ctx context.Context, obj any) (visits.TourStopInput, error) {
+	var it visits.TourStopInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"contractId", "startsAt", "endsAt", "purpose"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "contractId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractID = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVisitTourStopInput unmarshals raw into the VisitTourStopInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVisitTourStopInput(ctx context.Context, raw any) (visits.TourStopInput, error) {
+	var out visits.TourStopInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VisitTourStopInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -1034,6 +1536,44 @@ func UnmarshalScheduleVisitInput(ctx context.Context, raw any) (model.ScheduleVi
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var geoPointImplementors = []string{"GeoPoint"}
+
+func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *visits.Point) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeoPoint")
+		case "lat":
+			out.Values[i] = ec._GeoPoint_lat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lng":
+			out.Values[i] = ec._GeoPoint_lng(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var visitImplementors = []string{"Visit", "Node"}
 
@@ -1329,6 +1869,138 @@ func (ec *executionContext) _VisitReport(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var visitTourImplementors = []string{"VisitTour"}
+
+func (ec *executionContext) _VisitTour(ctx context.Context, sel ast.SelectionSet, obj *visits.Tour) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitTourImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitTour")
+		case "date":
+			out.Values[i] = ec._VisitTour_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._VisitTour_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "departAt":
+			out.Values[i] = ec._VisitTour_departAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnAt":
+			out.Values[i] = ec._VisitTour_returnAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stops":
+			out.Values[i] = ec._VisitTour_stops(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distanceKm":
+			out.Values[i] = ec._VisitTour_distanceKm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "travelMinutes":
+			out.Values[i] = ec._VisitTour_travelMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitTourStopImplementors = []string{"VisitTourStop"}
+
+func (ec *executionContext) _VisitTourStop(ctx context.Context, sel ast.SelectionSet, obj *visits.TourStop) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitTourStopImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitTourStop")
+		case "contract":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitTourStop_contract(ctx, field, obj)
+				})
+		case "visit":
+			out.Values[i] = ec._VisitTourStop_visit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._VisitTourStop_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._VisitTourStop_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._VisitTourStop_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.Values[i] = ec._VisitTourStop_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "travelKm":
+			out.Values[i] = ec._VisitTourStop_travelKm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "travelMinutes":
+			out.Values[i] = ec._VisitTourStop_travelMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -1336,6 +2008,10 @@ func (ec *executionContext) _VisitReport(ctx context.Context, sel ast.SelectionS
 func (ec *executionContext) unmarshalNCompleteVisitInput2jalonᚋgraphᚋmodelᚐCompleteVisitInput(ctx context.Context, v any) (model.CompleteVisitInput, error) {
 	res, err := ec.unmarshalInputCompleteVisitInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGeoPoint2jalonᚋinternalᚋvisitsᚐPoint(ctx context.Context, sel ast.SelectionSet, v visits.Point) graphql.Marshaler {
+	return ec._GeoPoint(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNRescheduleVisitInput2jalonᚋgraphᚋmodelᚐRescheduleVisitInput(ctx context.Context, v any) (model.RescheduleVisitInput, error) {
@@ -1468,11 +2144,13 @@ var (
 		"FIRST_VISIT":    visits.FirstVisit,
 		"PERIODIC_VISIT": visits.PeriodicVisit,
 		"FOLLOW_UP":      visits.FollowUpFlag,
+		"RISK":           visits.RiskFlag,
 	}
 	marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason = map[visits.Reason]string{
 		visits.FirstVisit:    "FIRST_VISIT",
 		visits.PeriodicVisit: "PERIODIC_VISIT",
 		visits.FollowUpFlag:  "FOLLOW_UP",
+		visits.RiskFlag:      "RISK",
 	}
 )
 
@@ -1508,6 +2186,56 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNVisitTour2jalonᚋinternalᚋvisitsᚐTour(ctx context.Context, sel ast.SelectionSet, v visits.Tour) graphql.Marshaler {
+	return ec._VisitTour(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVisitTourStop2jalonᚋinternalᚋvisitsᚐTourStop(ctx context.Context, sel ast.SelectionSet, v visits.TourStop) graphql.Marshaler {
+	return ec._VisitTourStop(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVisitTourStop2ᚕjalonᚋinternalᚋvisitsᚐTourStopᚄ(ctx context.Context, sel ast.SelectionSet, v []visits.TourStop) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitTourStop2jalonᚋinternalᚋvisitsᚐTourStop(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNVisitTourStopInput2jalonᚋinternalᚋvisitsᚐTourStopInput(ctx context.Context, v any) (visits.TourStopInput, error) {
+	res, err := ec.unmarshalInputVisitTourStopInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNVisitTourStopInput2ᚕjalonᚋinternalᚋvisitsᚐTourStopInputᚄ(ctx context.Context, v any) ([]visits.TourStopInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]visits.TourStopInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVisitTourStopInput2jalonᚋinternalᚋvisitsᚐTourStopInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOGeoPoint2ᚖjalonᚋinternalᚋvisitsᚐPoint(ctx context.Context, sel ast.SelectionSet, v *visits.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GeoPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOGeoPointInput2ᚖjalonᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
 	if v == nil {
 		return nil, nil
@@ -1522,6 +2250,40 @@ func (ec *executionContext) marshalOVisit2ᚖjalonᚋinternalᚋvisitsᚐVisit(c
 	}
 	return ec._Visit(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason(ctx context.Context, v any) (*visits.Reason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := scalars.UnmarshalString(v)
+	res := unmarshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason(ctx context.Context, sel ast.SelectionSet, v *visits.Reason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalString(marshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason[*v])
+	return res
+}
+
+var (
+	unmarshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason = map[string]visits.Reason{
+		"FIRST_VISIT":    visits.FirstVisit,
+		"PERIODIC_VISIT": visits.PeriodicVisit,
+		"FOLLOW_UP":      visits.FollowUpFlag,
+		"RISK":           visits.RiskFlag,
+	}
+	marshalOVisitPlanningReason2ᚖjalonᚋinternalᚋvisitsᚐReason = map[visits.Reason]string{
+		visits.FirstVisit:    "FIRST_VISIT",
+		visits.PeriodicVisit: "PERIODIC_VISIT",
+		visits.FollowUpFlag:  "FOLLOW_UP",
+		visits.RiskFlag:      "RISK",
+	}
+)
 
 func (ec *executionContext) marshalOVisitReport2ᚖjalonᚋinternalᚋvisitsᚐReport(ctx context.Context, sel ast.SelectionSet, v *visits.Report) graphql.Marshaler {
 	if v == nil {

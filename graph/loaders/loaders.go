@@ -16,6 +16,7 @@ import (
 	"jalon/internal/followup"
 	"jalon/internal/logbook"
 	"jalon/internal/orgs"
+	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
 )
@@ -85,6 +86,8 @@ type Loaders struct {
 	LogBook
 	// LatestScores: by contract id, the latest signed score per competency.
 	LatestScores *dataloadgen.Loader[uuid.UUID, map[uuid.UUID]evaluations.LatestScore]
+	// Risk: see risk.go.
+	Risk
 }
 
 // Sources are the services the loaders read through, built once in
@@ -94,6 +97,7 @@ type Sources struct {
 	Evaluations *evaluations.Service
 	Logbook     *logbook.Service
 	Orgs        *orgs.Service
+	Risk        *risk.Service
 	Users       *users.Service
 	Visits      *visits.Service
 }
@@ -125,6 +129,7 @@ func New(src Sources) *Loaders {
 		Contracts:         dataloadgen.NewLoader(remembering(src.Contracts.GetMany, listedContracts.Remember), opt),
 	}
 	l.newVisitLoaders(src.Visits)
+	l.Risk = newRisk(src.Risk, src.Users, pages)
 	l.addEvaluations(src.Evaluations, pages)
 	return l
 }

@@ -136,12 +136,15 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	a.Tokens = auth.NewTokens(cfg.JWT, a.Clock)
-	blobs, err := blobstore.NewDir(cfg.BlobDir)
+	blobs, err := blobstore.Open(ctx, cfg.Blob.URL, blobstore.Credentials{
+		AccessKeyID: cfg.Blob.AccessKeyID, SecretAccessKey: cfg.Blob.SecretAccessKey, SessionToken: cfg.Blob.SessionToken})
 	if err != nil {
 		a.Close()
-		return nil, err
+		return nil, fmt.Errorf("JALON_BLOB_URL: %w", err)
 	}
 	a.blobs = blobs
+	// The URL holds no secret (credentials in it are refused).
+	a.Log.Info().Str("url", cfg.Blob.URL).Bool("redirect", cfg.Blob.Redirect).Msg("attachment files")
 	a.urls = signedurl.New(cfg.URLSigning, cfg.PublicURL, a.Clock)
 	a.metrics = metrics.New(a.Pool)
 	if err := a.buildJobs(ctx, o); err != nil {
@@ -151,6 +154,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 	a.Handler = a.buildHandler()
 	return a, nil
 }
+
+// Blobs is the store of attachment files (JALON_BLOB_URL).
+func (a *App) Blobs() blobstore.Store { return a.blobs }
 
 // buildJobs assembles notifications, push and the River client. The client
 // works the queue only in a process configured to (Worker.Enabled); every
@@ -252,6 +258,7 @@ func (a *App) buildHandler() http.Handler {
 		Push:         s.Push,
 		RecordAccess: s.RecordAccess,
 		ReviewLinks:  s.ReviewLinks,
+		Risk:         s.Risk,
 		Users:        s.Users,
 		Visits:       s.Visits,
 	}
@@ -260,6 +267,7 @@ func (a *App) buildHandler() http.Handler {
 		Evaluations: s.Evaluations,
 		Logbook:     s.Logbook,
 		Orgs:        s.Orgs,
+		Risk:        s.Risk,
 		Users:       s.Users,
 		Visits:      s.Visits,
 	}
@@ -304,6 +312,10 @@ func (a *App) buildHandler() http.Handler {
 			"GET /evaluations/{file}": authn.Middleware(handlers.EvaluationPDF(a.Evaluations)),
 			"GET /calendar/{file}":    handlers.Calendar(a.Visits),
 			"GET /files/{id}":         handlers.Files(a.Logbook),
+
+			// Invitation links opened in a browser: a set-password page.
+			"GET " + identity.InvitationRoute:  handlers.Invitation(a.Identity),
+			"POST " + identity.InvitationRoute: handlers.Invitation(a.Identity),
 
 			// Unsubscribe links of e-mails: a page (GET), one click (POST).
 			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),

@@ -10,6 +10,7 @@ import (
 	"jalon/internal/mail"
 	"jalon/internal/privacy"
 	"jalon/internal/push"
+	"jalon/internal/risk"
 	"jalon/internal/visits"
 )
 
@@ -27,7 +28,11 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &mail.SendWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.DigestScanWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.DigestWorker{Service: a.Mail})
+	river.AddWorker(w, &mail.InvitationWorker{Service: a.Mail})
 	river.AddWorker(w, &guardians.MajorityWorker{Service: a.Guardians})
+	river.AddWorker(w, &risk.ComputeWorker{Service: a.Risk})
+	river.AddWorker(w, &risk.RefreshWorker{Service: a.Risk})
+	river.AddWorker(w, &risk.DigestWorker{Service: a.Risk})
 
 	every := a.Config.Worker
 	periodic := []*river.PeriodicJob{
@@ -37,6 +42,9 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 		jobs.Periodic(every.FileSweepPeriod, logbook.SweepArgs{}),
 		jobs.Periodic(a.Config.Mail.DigestScanPeriod, mail.DigestScanArgs{}),
 		jobs.Periodic(every.GuardianMajorityPeriod, guardians.MajorityArgs{}),
+		jobs.Periodic(a.Config.Risk.Every, risk.ComputeArgs{}),
+		jobs.Periodic(a.Config.Risk.RefreshEvery, risk.RefreshArgs{}),
+		jobs.Periodic(a.Config.Risk.DigestEvery, risk.DigestArgs{}),
 	}
 	return w, periodic
 }

@@ -19,6 +19,7 @@ import (
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
 	"jalon/internal/reviewlink"
+	"jalon/internal/risk"
 	"jalon/internal/service"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -59,8 +60,10 @@ type Services struct {
 	RecordAccess *recordaccess.Service
 	// ReviewLinks issues the e-mailed review links and runs their page.
 	ReviewLinks *reviewlink.Service
-	Users       *users.Service
-	Visits      *visits.Service
+	// Risk computes risks and records interventions.
+	Risk   *risk.Service
+	Users  *users.Service
+	Visits *visits.Service
 }
 
 // base is what every area's service is built on.
@@ -95,15 +98,26 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Admin = &admin.Service{Base: base, Notify: a.Notify}
 	s.Contracts = &contracts.Service{Base: base}
 	s.Evaluations = &evaluations.Service{Base: base, Notify: a.Notify, URLs: a.urls, Access: s.RecordAccess}
-	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify}
+	s.FollowUps = &followup.Service{Base: base, Notify: a.Notify, Escalation: followup.Escalation(cfg.Escalation)}
 	s.Identity = identity.New(base, cfg, a.Tokens, identity.HasherFrom(cfg.Identity))
+	// Invitations are mailed when e-mail is on (the job mints the link it
+	// mails); off, linkGuardian shows the link to the admin instead.
+	s.Mail.Identity = s.Identity
+	if s.Mail.Enabled() {
+		s.Identity.Invitations = s.Mail
+	}
 	s.Guardians = &guardians.Service{Base: base, Notify: a.Notify, Identity: s.Identity}
 	s.Logbook = &logbook.Service{Base: base, Notify: a.Notify, Blobs: a.blobs,
-		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess}
+		MaxUpload: cfg.GraphQL.MaxUploadBytes, URLs: a.urls, Access: s.RecordAccess, Redirect: cfg.Blob.Redirect}
 	s.Orgs = &orgs.Service{Base: base}
 	s.Privacy = &privacy.Service{Base: base, Blobs: a.blobs}
+	policy, err := risk.PolicyFrom(cfg.Risk)
+	if err != nil {
+		return err
+	}
+	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
-	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess}
+	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess, Tours: visits.TourSettings(cfg.Tours)}
 	// The mail area has no mail for a lone fresh link yet: one asked for by
 	// an expired or used-up link is only logged (reviewlink.LogMailer); the
 	// next digest or review reminder carries a new link anyway.

@@ -1,6 +1,8 @@
 // Package blobstore keeps uploaded files (log-book photos, documents) outside
-// the database, behind a small interface so a deployment can swap the local
-// directory for an object store.
+// the database: in a local directory (Dir, one machine) or in an
+// S3-compatible object store (S3, any number of machines). Open picks one
+// from a URL (JALON_BLOB_URL); both keep the same contract, checked by the
+// same tests against a directory and a real S3 server.
 package blobstore
 
 import (
@@ -8,43 +10,168 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"net/url"
+	"strings"
 	"time"
 )
 
 // ErrNotFound means no blob has the key.
 var ErrNotFound = errors.New("blob not found")
 
-// Store keeps blobs by key. Keys are made of letters, digits and '-' (ids).
+// Store keeps blobs by key. Keys are made of letters, digits and '-' (ids),
+// 3 to 200 characters; any other key is refused.
 type Store interface {
-	// Put stores r under key, atomically: a reader sees the whole blob or none.
-	Put(ctx context.Context, key string, r io.Reader) (int64, error)
-	// Open returns the blob (ErrNotFound when missing).
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Put stores the size bytes r yields under key, atomically: a reader
+	// sees the whole blob or none (the former one when key is replaced).
+	// r is streamed, never held whole in memory. A reader that fails or
+	// ends before size bytes fails the Put and stores nothing.
+	Put(ctx context.Context, key string, r io.Reader, size int64) error
+	// Open returns the blob for reading from any offset (Seek: Range
+	// requests), ErrNotFound when it is missing. Reads use ctx; the caller
+	// closes the blob.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, error)
 	// Delete removes the blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, key string) error
 	// Walk calls fn for every blob in the store, in no particular order,
 	// and stops at fn's first error, which it returns. Blobs put or deleted
-	// during the walk may or may not be seen.
+	// during the walk may or may not be seen. Names in the store that are
+	// not keys (temporary files, other applications' objects) are skipped.
 	Walk(ctx context.Context, fn func(Blob) error) error
 }
 
 // Blob describes a stored blob.
 type Blob struct {
 	Key     string
-	ModTime time.Time // when it was last written
+	ModTime time.Time // when it was last written (the store's clock)
 }
 
-// Dir is a Store on a local directory.
-type Dir struct{ root string }
+// Presigner is a Store that can hand out a URL to download a blob straight
+// from the store, without credentials, until it expires (S3).
+type Presigner interface {
+	// PresignGet returns a URL that GETs key for ttl, its response carrying
+	// the headers h.
+	PresignGet(ctx context.Context, key string, ttl time.Duration, h ResponseHeaders) (string, error)
+}
 
-// NewDir returns a Store writing under root, created if needed.
-func NewDir(root string) (*Dir, error) {
-	if err := os.MkdirAll(root, 0o750); err != nil {
-		return nil, fmt.Errorf("blob directory: %w", err)
+// ResponseHeaders are headers a presigned download answers with (the object
+// store sets them from the URL's signed query).
+type ResponseHeaders struct {
+	ContentType        string
+	ContentDisposition string
+	CacheControl       string
+}
+
+// Credentials sign requests to an object store (the AWS_* variables).
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+// Open returns the store rawURL names:
+//
+//   - file:///var/lib/jalon/blobs (or file:data/blobs, relative to the
+//     working directory): a Dir;
+//   - s3://bucket[/prefix]?endpoint=https://host[:port]&region=name: an S3
+//     store on any S3-compatible service (without endpoint, Amazon S3),
+//     signed with creds, its keys under prefix/ in the bucket. Open checks
+//     that the bucket exists and the credentials are accepted.
+//
+// Credentials never belong in the URL (it is logged): a URL with a user or
+// password, or with an unknown parameter, is refused without echoing it.
+func Open(ctx context.Context, rawURL string, creds Credentials) (Store, error) {
+	loc, err := Parse(rawURL)
+	if err != nil {
+		return nil, err
 	}
-	return &Dir{root: root}, nil
+	if loc.Dir != "" {
+		return NewDir(loc.Dir)
+	}
+	return NewS3(ctx, loc.S3, creds)
+}
+
+// Location is a parsed store URL: Dir for file:, S3 for s3:.
+type Location struct {
+	Dir string
+	S3  S3Location
+}
+
+// Parse reads a store URL (see Open) without touching the store.
+func Parse(rawURL string) (Location, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Location{}, errors.New("not a URL (file:///path or s3://bucket?endpoint=…)")
+	}
+	if u.User != nil {
+		return Location{}, errors.New("credentials do not belong in the URL: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return Location{}, errors.New("file URLs name a local path: file:///var/lib/jalon/blobs")
+		}
+		if len(u.Query()) > 0 || u.Fragment != "" {
+			return Location{}, errors.New("file URLs take no parameters")
+		}
+		dir := u.Path
+		if u.Opaque != "" { // file:relative/path
+			if dir, err = url.PathUnescape(u.Opaque); err != nil {
+				return Location{}, errors.New("bad escape in the path")
+			}
+		}
+		if dir == "" {
+			return Location{}, errors.New("file URL without a path")
+		}
+		return Location{Dir: dir}, nil
+	case "s3":
+		loc, err := parseS3(u)
+		return Location{S3: loc}, err
+	}
+	return Location{}, errors.New("unknown scheme: file:///path or s3://bucket?endpoint=…")
+}
+
+// S3Location is where an S3 store keeps its objects.
+type S3Location struct {
+	Bucket string
+	Prefix string // "" or ending in "/"
+	// Endpoint is host[:port]; Secure says https. Empty: Amazon S3.
+	Endpoint string
+	Secure   bool
+	Region   string
+}
+
+func parseS3(u *url.URL) (S3Location, error) {
+	loc := S3Location{Bucket: u.Host, Endpoint: "s3.amazonaws.com", Secure: true}
+	if loc.Bucket == "" {
+		return loc, errors.New("s3 URL without a bucket: s3://bucket?endpoint=…")
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		loc.Prefix = p + "/"
+	}
+	if u.Fragment != "" || u.Opaque != "" {
+		return loc, errors.New("s3 URLs are s3://bucket[/prefix]?endpoint=…&region=…")
+	}
+	for name, values := range u.Query() {
+		if len(values) != 1 {
+			return loc, fmt.Errorf("parameter %q given %d times", name, len(values))
+		}
+		v := values[0]
+		switch name {
+		case "endpoint":
+			e, err := url.Parse(v)
+			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" ||
+				strings.Trim(e.Path, "/") != "" || e.RawQuery != "" || e.User != nil {
+				return loc, errors.New("endpoint: expected http(s)://host[:port]")
+			}
+			loc.Endpoint, loc.Secure = e.Host, e.Scheme == "https"
+		case "region":
+			loc.Region = v
+		default:
+			// The value is not echoed: it might be a secret put in the wrong place.
+			return loc, fmt.Errorf("unknown parameter %q (known: endpoint, region; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", name)
+		}
+	}
+	return loc, nil
 }
 
 func validKey(key string) bool {
@@ -59,124 +186,7 @@ func validKey(key string) bool {
 	return true
 }
 
-// path shards blobs by the key's first two characters.
-func (d *Dir) path(key string) (string, error) {
-	if !validKey(key) {
-		return "", fmt.Errorf("invalid blob key %q", key)
-	}
-	return filepath.Join(d.root, key[:2], key), nil
-}
-
-// Put writes to a temporary file in the target directory, fsyncs it, renames
-// it into place and fsyncs the directory, so a crash leaves either the whole
-// blob or nothing under key.
-func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return 0, err
-	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	n, err := io.Copy(tmp, r)
-	if err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return 0, fmt.Errorf("put blob: %w", err)
-	}
-	done = true
-	if f, err := os.Open(dir); err == nil {
-		f.Sync()
-		f.Close()
-	}
-	return n, nil
-}
-
-// Open returns the blob under key.
-func (d *Dir) Open(_ context.Context, key string) (io.ReadCloser, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, ErrNotFound
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open blob: %w", err)
-	}
-	return f, nil
-}
-
-// Delete removes the blob under key.
-func (d *Dir) Delete(_ context.Context, key string) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("delete blob: %w", err)
-	}
-	return nil
-}
-
-// Walk lists the shard directories one at a time, so memory stays bounded by
-// the largest shard. Temporary files of unfinished Puts and names that are
-// not valid keys are not blobs and are skipped.
-func (d *Dir) Walk(ctx context.Context, fn func(Blob) error) error {
-	shards, err := os.ReadDir(d.root)
-	if err != nil {
-		return fmt.Errorf("walk blobs: %w", err)
-	}
-	for _, sh := range shards {
-		if !sh.IsDir() || len(sh.Name()) != 2 {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		entries, err := os.ReadDir(filepath.Join(d.root, sh.Name()))
-		if err != nil {
-			return fmt.Errorf("walk blobs: %w", err)
-		}
-		for _, e := range entries {
-			name := e.Name()
-			if !e.Type().IsRegular() || !validKey(name) || name[:2] != sh.Name() {
-				continue
-			}
-			info, err := e.Info()
-			if errors.Is(err, os.ErrNotExist) {
-				continue // deleted since the directory was read
-			}
-			if err != nil {
-				return fmt.Errorf("walk blobs: %w", err)
-			}
-			if err := fn(Blob{Key: name, ModTime: info.ModTime()}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// errSize is a Put whose reader did not yield the announced size.
+func errSize(got, want int64) error {
+	return fmt.Errorf("put blob: the reader gave %d bytes, %d announced", got, want)
 }

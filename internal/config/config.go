@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -55,11 +57,20 @@ type Config struct {
 	Worker   WorkerConfig
 	// databaseURLDefaulted: DATABASE_URL was not set (refused in production).
 	databaseURLDefaulted bool
-	BlobDir              string
+	Blob                 BlobConfig
 
 	Identity IdentityConfig
 
 	Retention RetentionConfig
+
+	// Risk configures the risk score (internal/risk): when it is computed,
+	// its level thresholds, and overrides of its reasons' weights and
+	// thresholds (risk.DefaultPolicy documents the defaults).
+	Risk RiskConfig
+	// Escalation: when reminders and escalations to the adviser fire.
+	Escalation EscalationConfig
+	// Tours: how day tours of company visits are estimated (visitTour).
+	Tours ToursConfig
 
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API cross-origin and to open subscriptions; none by default.
@@ -122,6 +133,34 @@ type RetentionConfig struct {
 	// Apprentices whose contracts all ended this many days ago are erased.
 	EndedContractsDays int
 	Every              time.Duration
+}
+
+// EscalationConfig holds the delays, in days, of the follow-up reminders
+// and of their escalation to the adviser (internal/followup): an entry
+// waiting for review reminds the tutor after ReviewReminderDays and escalates
+// to the adviser after ReviewEscalationDays; an evaluation waiting for a
+// signature reminds the signer after SignatureReminderDays and, while the
+// apprentice is the one who has not signed, escalates to the adviser after
+// SignatureEscalationDays.
+type EscalationConfig struct {
+	ReviewReminderDays      int
+	ReviewEscalationDays    int
+	SignatureReminderDays   int
+	SignatureEscalationDays int
+}
+
+// ToursConfig says how a day tour of company visits (visitTour) is
+// estimated: travel time is the great-circle distance times RoadFactor at
+// SpeedKmh; each proposed visit lasts VisitLength; the day runs from DayStart
+// to DayEnd (Brussels wall-clock, as offsets from midnight); the companies of
+// one tour lie within RadiusKm of its first (most urgent) one.
+type ToursConfig struct {
+	SpeedKmh    float64
+	RoadFactor  float64
+	VisitLength time.Duration
+	DayStart    time.Duration
+	DayEnd      time.Duration
+	RadiusKm    float64
 }
 
 // IdentityConfig holds password hashing and login throttling settings.
@@ -187,6 +226,35 @@ type GraphQLConfig struct {
 	// AnonymousQueue more wait; beyond, RATE_LIMITED (httpserver.Gate).
 	AnonymousConcurrency int
 	AnonymousQueue       int
+}
+
+// BlobConfig says where attachment files are kept (internal/blobstore).
+type BlobConfig struct {
+	// URL is file:///path (one machine) or s3://bucket[/prefix]?endpoint=
+	// https://host[:port]&region=name (any number of machines): JALON_BLOB_URL,
+	// or file:<JALON_BLOB_DIR>; file:data/blobs by default.
+	URL string
+	// The object store's credentials, from the standard AWS variables
+	// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); never
+	// in the URL, which is logged.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// Redirect answers a download with a redirect to a presigned
+	// object-store URL instead of streaming it (JALON_BLOB_REDIRECT; s3 only).
+	Redirect bool
+}
+
+// S3 reports whether the files are in an object store.
+func (b BlobConfig) S3() bool { return strings.HasPrefix(b.URL, "s3:") }
+
+// FileURL is the file: URL of a directory (absolute, or relative to the
+// working directory).
+func FileURL(dir string) string {
+	if filepath.IsAbs(dir) {
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+	}
+	return "file:" + (&url.URL{Path: filepath.ToSlash(dir)}).EscapedPath()
 }
 
 // FirebaseConfig configures push delivery. Without CredentialsFile push is off.
@@ -325,6 +393,22 @@ type WorkerConfig struct {
 	GuardianMajorityPeriod time.Duration
 }
 
+// RiskConfig configures the risk computation. Weights and Thresholds are
+// overrides as "KIND=value,KIND=value" (e.g. "LOG_GAP=25"), checked against
+// the reasons internal/risk knows when the process starts.
+type RiskConfig struct {
+	// Every is how often every active contract's risk is computed (and the
+	// week's snapshot written); RefreshEvery how often the contracts whose
+	// data changed are recomputed; DigestEvery how often the weekly digest
+	// job looks whether Monday morning has come.
+	Every, RefreshEvery, DigestEvery time.Duration
+	// WatchAt and HighAt are the scores from which a contract is WATCH and
+	// HIGH.
+	WatchAt, HighAt int
+	Weights         string
+	Thresholds      string
+}
+
 // Production reports whether the process runs in production mode.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -376,7 +460,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		PublicURL:       strings.TrimRight(r.str("JALON_PUBLIC_URL", "http://localhost:8080"), "/"),
 		AutoMigrate:     r.boolean("JALON_AUTO_MIGRATE", true),
 		ShutdownTimeout: r.duration("JALON_SHUTDOWN_TIMEOUT", 20*time.Second),
-		BlobDir:         r.str("JALON_BLOB_DIR", "data/blobs"),
+		Blob:            r.blob(),
 	}
 	c.databaseURLDefaulted = strings.TrimSpace(getenv("DATABASE_URL")) == ""
 	c.envExplicit = strings.TrimSpace(getenv("JALON_ENV")) != ""
@@ -464,6 +548,29 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
+	c.Risk = RiskConfig{
+		Every:        r.duration("JALON_RISK_INTERVAL", time.Hour),
+		RefreshEvery: r.duration("JALON_RISK_REFRESH_INTERVAL", time.Minute),
+		DigestEvery:  r.duration("JALON_RISK_DIGEST_INTERVAL", 15*time.Minute),
+		WatchAt:      r.integer("JALON_RISK_WATCH_AT", 20),
+		HighAt:       r.integer("JALON_RISK_HIGH_AT", 45),
+		Weights:      r.str("JALON_RISK_WEIGHTS", ""),
+		Thresholds:   r.str("JALON_RISK_THRESHOLDS", ""),
+	}
+	c.Escalation = EscalationConfig{
+		ReviewReminderDays:      r.integer("JALON_FOLLOWUP_REVIEW_REMINDER_DAYS", 7),
+		ReviewEscalationDays:    r.integer("JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS", 14),
+		SignatureReminderDays:   r.integer("JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS", 7),
+		SignatureEscalationDays: r.integer("JALON_FOLLOWUP_SIGNATURE_ESCALATION_DAYS", 14),
+	}
+	c.Tours = ToursConfig{
+		SpeedKmh:    r.float("JALON_TOUR_SPEED_KMH", 45),
+		RoadFactor:  r.float("JALON_TOUR_ROAD_FACTOR", 1.3),
+		VisitLength: r.duration("JALON_TOUR_VISIT_LENGTH", 90*time.Minute),
+		DayStart:    r.clock("JALON_TOUR_DAY_START", 8*time.Hour+30*time.Minute),
+		DayEnd:      r.clock("JALON_TOUR_DAY_END", 17*time.Hour+30*time.Minute),
+		RadiusKm:    r.float("JALON_TOUR_RADIUS_KM", 50),
+	}
 	c.CORSOrigins = r.origins("JALON_CORS_ORIGINS")
 	c.HTTP = HTTPConfig{
 		ReadHeaderTimeout: r.duration("JALON_HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
@@ -526,10 +633,26 @@ func (c Config) validate() error {
 		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")
+	case c.Risk.WatchAt < 1 || c.Risk.HighAt <= c.Risk.WatchAt:
+		return errors.New("JALON_RISK_WATCH_AT, JALON_RISK_HIGH_AT: 1 <= WATCH_AT < HIGH_AT")
 	case c.Websocket.MaxPerUser < 1:
 		return errors.New("JALON_WS_MAX_PER_USER: must be at least 1")
 	case c.Websocket.MaxTotal < 1:
 		return errors.New("JALON_WS_MAX_TOTAL: must be at least 1")
+	case c.Escalation.ReviewReminderDays < 1 || c.Escalation.ReviewEscalationDays <= c.Escalation.ReviewReminderDays:
+		return errors.New("JALON_FOLLOWUP_REVIEW_REMINDER_DAYS: at least 1, and JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS later than it")
+	case c.Escalation.SignatureReminderDays < 1 || c.Escalation.SignatureEscalationDays <= c.Escalation.SignatureReminderDays:
+		return errors.New("JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS: at least 1, and JALON_FOLLOWUP_SIGNATURE_ESCALATION_DAYS later than it")
+	case c.Tours.SpeedKmh < 5 || c.Tours.SpeedKmh > 130:
+		return errors.New("JALON_TOUR_SPEED_KMH: an average speed between 5 and 130 km/h")
+	case c.Tours.RoadFactor < 1 || c.Tours.RoadFactor > 3:
+		return errors.New("JALON_TOUR_ROAD_FACTOR: between 1 (as the crow flies) and 3")
+	case c.Tours.VisitLength < 15*time.Minute || c.Tours.VisitLength > 8*time.Hour:
+		return errors.New("JALON_TOUR_VISIT_LENGTH: between 15m and 8h")
+	case c.Tours.DayEnd <= c.Tours.DayStart:
+		return errors.New("JALON_TOUR_DAY_END: later than JALON_TOUR_DAY_START")
+	case c.Tours.RadiusKm <= 0:
+		return errors.New("JALON_TOUR_RADIUS_KM: a positive number of kilometres")
 	}
 	for kid, key := range c.JWT.Keys {
 		if len(key) < 32 {
@@ -608,6 +731,40 @@ func (r *reader) str(name, def string) string {
 	return def
 }
 
+// blob reads where files are kept: JALON_BLOB_URL, or JALON_BLOB_DIR (its
+// older form, a directory), and the object store's credentials.
+func (r *reader) blob() BlobConfig {
+	b := BlobConfig{
+		URL:             r.str("JALON_BLOB_URL", ""),
+		AccessKeyID:     r.str("AWS_ACCESS_KEY_ID", ""),
+		SecretAccessKey: r.str("AWS_SECRET_ACCESS_KEY", ""),
+		SessionToken:    r.str("AWS_SESSION_TOKEN", ""),
+		Redirect:        r.boolean("JALON_BLOB_REDIRECT", false),
+	}
+	dir := r.str("JALON_BLOB_DIR", "")
+	switch {
+	case dir != "" && b.URL != "":
+		r.fail("JALON_BLOB_DIR", "set JALON_BLOB_URL or JALON_BLOB_DIR (a folder, the same as JALON_BLOB_URL=file:<folder>), not both")
+	case dir != "":
+		b.URL = FileURL(dir)
+	case b.URL == "":
+		b.URL = FileURL("data/blobs")
+	}
+	u, err := url.Parse(b.URL)
+	switch {
+	case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
+		// Not echoed: a mistyped URL may hold a secret.
+		r.fail("JALON_BLOB_URL", "expected file:///path or s3://bucket?endpoint=https://host&region=name")
+	case u.User != nil:
+		r.fail("JALON_BLOB_URL", "credentials do not belong in the URL (it is logged): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	case u.Scheme == "s3" && (b.AccessKeyID == "" || b.SecretAccessKey == ""):
+		r.fail("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required with an s3:// JALON_BLOB_URL")
+	case u.Scheme != "s3" && b.Redirect:
+		r.fail("JALON_BLOB_REDIRECT", "redirects go to an object store: set an s3:// JALON_BLOB_URL, or unset JALON_BLOB_REDIRECT")
+	}
+	return b
+}
+
 func (r *reader) integer(name string, def int) int {
 	v := r.getenv(name)
 	if v == "" {
@@ -672,6 +829,33 @@ func (r *reader) tracing() TracingConfig {
 		}
 	}
 	return TracingConfig{Enabled: true, Endpoint: endpoint}
+}
+
+// float reads a number.
+func (r *reader) float(name string, def float64) float64 {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		r.fail(name, "not a number: %q", v)
+	}
+	return f
+}
+
+// clock parses a time of day "HH:MM" into its offset from midnight.
+func (r *reader) clock(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	t, err := time.Parse("15:04", v)
+	if err != nil {
+		r.fail(name, "not a time of day such as 08:30")
+		return def
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 }
 
 // origins parses "https://a.example,https://b.example:8443": exact origins,

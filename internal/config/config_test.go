@@ -308,3 +308,79 @@ func TestTracingFollowsTheOpenTelemetryVariables(t *testing.T) {
 		}
 	}
 }
+
+// Files live where JALON_BLOB_URL says, or JALON_BLOB_DIR (the older name
+// of a file: URL), in data/blobs by default; an object store needs the AWS
+// credential variables, never credentials in the URL.
+func TestBlobStore(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                                    "file:data/blobs",
+		"JALON_BLOB_DIR=/var/lib/jalon/blobs": "file:///var/lib/jalon/blobs",
+		"JALON_BLOB_DIR=my blobs":             "file:my%20blobs",
+		"JALON_BLOB_URL=file:///srv/blobs":    "file:///srv/blobs",
+	} {
+		vars := map[string]string{}
+		if k, v, ok := strings.Cut(env, "="); ok {
+			vars[k] = v
+		}
+		c, err := load(vars)
+		if err != nil || c.Blob.URL != want || c.Blob.S3() {
+			t.Errorf("%s: %q %v, want %q", env, c.Blob.URL, err, want)
+		}
+	}
+	s3 := map[string]string{"JALON_BLOB_URL": "s3://files?endpoint=https://s3.example.org&region=eu",
+		"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "sekrit", "AWS_SESSION_TOKEN": "tok", "JALON_BLOB_REDIRECT": "true"}
+	c, err := load(s3)
+	if err != nil || !c.Blob.S3() || c.Blob.AccessKeyID != "AKIA1" || c.Blob.SecretAccessKey != "sekrit" || c.Blob.SessionToken != "tok" || !c.Blob.Redirect {
+		t.Fatalf("s3: %+v %v", c.Blob, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"JALON_BLOB_DIR":      {"JALON_BLOB_DIR": "/x", "JALON_BLOB_URL": "file:///y"},
+		"JALON_BLOB_URL":      {"JALON_BLOB_URL": "gs://files?key=sekrit"},
+		"AWS_ACCESS_KEY_ID":   {"JALON_BLOB_URL": "s3://files"},
+		"JALON_BLOB_REDIRECT": {"JALON_BLOB_REDIRECT": "true"},
+	} {
+		if _, err := load(env); err == nil || !strings.HasPrefix(err.Error(), name+":") || strings.Contains(err.Error(), "sekrit") {
+			t.Errorf("%v: %v, want an error naming %s", env, err, name)
+		}
+	}
+	creds := map[string]string{"JALON_BLOB_URL": "s3://AKIA1:sekrit@files?endpoint=https://h", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+	if _, err := load(creds); err == nil || !strings.HasPrefix(err.Error(), "JALON_BLOB_URL:") || strings.Contains(err.Error(), "sekrit") {
+		t.Errorf("credentials in the URL: %v", err)
+	}
+}
+
+// and a bad value names its variable.
+func TestEscalationAndTours(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Escalation != (EscalationConfig{ReviewReminderDays: 7, ReviewEscalationDays: 14, SignatureReminderDays: 7, SignatureEscalationDays: 14}) {
+		t.Fatalf("escalation defaults %+v", c.Escalation)
+	}
+	if c.Tours != (ToursConfig{SpeedKmh: 45, RoadFactor: 1.3, VisitLength: 90 * time.Minute,
+		DayStart: 8*time.Hour + 30*time.Minute, DayEnd: 17*time.Hour + 30*time.Minute, RadiusKm: 50}) {
+		t.Fatalf("tour defaults %+v", c.Tours)
+	}
+	c, err = load(map[string]string{"JALON_FOLLOWUP_REVIEW_REMINDER_DAYS": "3", "JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS": "10",
+		"JALON_TOUR_SPEED_KMH": "60.5", "JALON_TOUR_DAY_START": "07:45", "JALON_TOUR_VISIT_LENGTH": "1h"})
+	if err != nil || c.Escalation.ReviewReminderDays != 3 || c.Escalation.ReviewEscalationDays != 10 || c.Tours.SpeedKmh != 60.5 ||
+		c.Tours.DayStart != 7*time.Hour+45*time.Minute || c.Tours.VisitLength != time.Hour {
+		t.Fatalf("overrides: %+v %+v %v", c.Escalation, c.Tours, err)
+	}
+	for name, bad := range map[string]string{
+		"JALON_FOLLOWUP_REVIEW_REMINDER_DAYS":    "0",
+		"JALON_FOLLOWUP_REVIEW_ESCALATION_DAYS":  "7", // not later than the reminder
+		"JALON_FOLLOWUP_SIGNATURE_REMINDER_DAYS": "soon",
+		"JALON_TOUR_SPEED_KMH":                   "fast",
+		"JALON_TOUR_ROAD_FACTOR":                 "0.5",
+		"JALON_TOUR_DAY_START":                   "25:00",
+		"JALON_TOUR_RADIUS_KM":                   "-1",
+	} {
+		_, err := load(map[string]string{name: bad})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: want an error naming it, got %v", name, bad, err)
+		}
+	}
+}

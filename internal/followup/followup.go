@@ -34,14 +34,23 @@ import (
 type Kind string
 
 const (
-	LogMissing        Kind = "LOG_MISSING"
-	LogReviewPending  Kind = "LOG_REVIEW_PENDING"
-	EvaluationDue     Kind = "EVALUATION_DUE"
-	EvaluationOverdue Kind = "EVALUATION_OVERDUE"
-	SignaturePending  Kind = "SIGNATURE_PENDING"
-	VisitToPlan       Kind = "VISIT_TO_PLAN"
-	VisitUpcoming     Kind = "VISIT_UPCOMING"
-	ContractEnding    Kind = "CONTRACT_ENDING"
+	LogMissing       Kind = "LOG_MISSING"
+	LogReviewPending Kind = "LOG_REVIEW_PENDING"
+	// LogReviewEscalated: an entry still unreviewed after the escalation
+	// delay; owner the adviser (the tutor had LOG_REVIEW_PENDING).
+	LogReviewEscalated Kind = "LOG_REVIEW_ESCALATED"
+	EvaluationDue      Kind = "EVALUATION_DUE"
+	EvaluationOverdue  Kind = "EVALUATION_OVERDUE"
+	SignaturePending   Kind = "SIGNATURE_PENDING"
+	// SignatureEscalated: an evaluation still waiting for the apprentice's
+	// signature after the escalation delay; owner the adviser.
+	SignatureEscalated Kind = "SIGNATURE_ESCALATED"
+	VisitToPlan        Kind = "VISIT_TO_PLAN"
+	VisitUpcoming      Kind = "VISIT_UPCOMING"
+	ContractEnding     Kind = "CONTRACT_ENDING"
+	// InterventionCheck: the day an adviser chose to check again after an
+	// intervention (internal/risk) has come.
+	InterventionCheck Kind = "INTERVENTION_CHECK"
 )
 
 // Status of a follow-up.
@@ -73,10 +82,48 @@ type ScanResult struct {
 	Opened, Closed int
 }
 
+// Escalation holds the delays, in days, of the reminder rules and of their
+// escalation to the adviser (configuration: JALON_FOLLOWUP_*_DAYS). A zero
+// field takes its default (DefaultEscalation).
+type Escalation struct {
+	// ReviewReminderDays: an entry SUBMITTED this long ago reminds its tutor
+	// (LOG_REVIEW_PENDING).
+	ReviewReminderDays int
+	// ReviewEscalationDays: still unreviewed this long after its submission,
+	// it escalates to the adviser (LOG_REVIEW_ESCALATED).
+	ReviewEscalationDays int
+	// SignatureReminderDays: an evaluation waiting this long for its next
+	// signature reminds the signer (SIGNATURE_PENDING).
+	SignatureReminderDays int
+	// SignatureEscalationDays: still waiting for the apprentice this long,
+	// it escalates to the adviser (SIGNATURE_ESCALATED).
+	SignatureEscalationDays int
+}
+
+// DefaultEscalation: a reminder after a week, the adviser after two.
+var DefaultEscalation = Escalation{ReviewReminderDays: 7, ReviewEscalationDays: 14,
+	SignatureReminderDays: 7, SignatureEscalationDays: 14}
+
+// withDefaults fills the zero fields from DefaultEscalation.
+func (e Escalation) withDefaults() Escalation {
+	d := DefaultEscalation
+	for _, f := range []struct{ v, def *int }{
+		{&e.ReviewReminderDays, &d.ReviewReminderDays}, {&e.ReviewEscalationDays, &d.ReviewEscalationDays},
+		{&e.SignatureReminderDays, &d.SignatureReminderDays}, {&e.SignatureEscalationDays, &d.SignatureEscalationDays},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return e
+}
+
 // Service lists, dismisses and scans follow-ups. internal/app builds it once.
 type Service struct {
 	service.Base
 	Notify *notify.Notifier
+	// Escalation: the reminder and escalation delays (zero: the defaults).
+	Escalation Escalation
 }
 
 // Scan evaluates every rule at the clock's now: opens the follow-ups whose
@@ -91,11 +138,12 @@ func (s *Service) Scan(ctx context.Context, kinds ...Kind) (ScanResult, error) {
 	var total ScanResult
 	now := s.Clock.Now()
 	today := clock.Today(now)
+	esc := s.Escalation.withDefaults()
 	for _, r := range Rules {
 		if len(kinds) > 0 && !slices.Contains(kinds, r.Kind) {
 			continue
 		}
-		res, err := s.scanRule(ctx, r, now, today)
+		res, err := s.scanRule(ctx, r, now, today, esc)
 		if err != nil {
 			return total, fmt.Errorf("follow-up scan %s: %w", r.Kind, err)
 		}
@@ -108,9 +156,13 @@ func (s *Service) Scan(ctx context.Context, kinds ...Kind) (ScanResult, error) {
 // scanRule runs one rule. Its two statements are written by hand, not in
 // followupdb: each embeds the rule's own SELECT (rules.go) as a subquery,
 // a statement composed at run time that sqlc cannot compile.
-func (s *Service) scanRule(ctx context.Context, r Rule, now, today time.Time) (ScanResult, error) {
+func (s *Service) scanRule(ctx context.Context, r Rule, now, today time.Time, esc Escalation) (ScanResult, error) {
 	var res ScanResult
 	current := `(` + r.Query + `) AS cur (contract_id, owner_id, subject_id, period, due_at, params, link)`
+	args := []any{now, today, string(r.Kind)}
+	if r.Args != nil {
+		args = append(args, r.Args(esc)...)
+	}
 	err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		res = ScanResult{} // a retried transaction counts afresh
 		rows, err := tx.Query(ctx, `
@@ -120,7 +172,7 @@ func (s *Service) scanRule(ctx context.Context, r Rule, now, today time.Time) (S
 			ON CONFLICT ON CONSTRAINT follow_ups_rule_subject_owner_period_key DO UPDATE
 			  SET status = 'OPEN', closed_at = NULL, due_at = EXCLUDED.due_at, params = EXCLUDED.params, link = EXCLUDED.link
 			  WHERE follow_ups.status = 'DONE'
-			RETURNING owner_id, params, link, xmax = 0 AS inserted`, now, today, string(r.Kind))
+			RETURNING owner_id, params, link, xmax = 0 AS inserted`, args...)
 		if err != nil {
 			return fmt.Errorf("open: %w", err)
 		}
@@ -156,7 +208,7 @@ func (s *Service) scanRule(ctx context.Context, r Rule, now, today time.Time) (S
 			WHERE f.kind = $3 AND f.status = 'OPEN'
 			  AND NOT EXISTS (SELECT 1 FROM `+current+`
 			                  WHERE cur.subject_id = f.subject_id AND cur.owner_id = f.owner_id AND cur.period = f.period)`,
-			now, today, string(r.Kind))
+			args...)
 		if err != nil {
 			return fmt.Errorf("close: %w", err)
 		}

@@ -244,8 +244,9 @@ func TestRulesHaveTheirMessages(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []followup.Kind{followup.LogMissing, followup.LogReviewPending, followup.EvaluationDue,
-		followup.EvaluationOverdue, followup.SignaturePending, followup.VisitToPlan, followup.VisitUpcoming, followup.ContractEnding} {
+	for _, k := range []followup.Kind{followup.LogMissing, followup.LogReviewPending, followup.LogReviewEscalated, followup.EvaluationDue,
+		followup.EvaluationOverdue, followup.SignaturePending, followup.SignatureEscalated, followup.VisitToPlan, followup.VisitUpcoming,
+		followup.ContractEnding} {
 		if !kinds[k] {
 			t.Errorf("rule %s missing from the list", k)
 		}

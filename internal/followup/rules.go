@@ -9,7 +9,9 @@ package followup
 //
 // The query gets $1 = now (timestamptz) and $2 = today in Brussels (date) —
 // it must mention both, cast ($1::timestamptz, $2::date), so PostgreSQL
-// knows their types — and returns exactly these columns, in this order:
+// knows their types — then, from $4 on, what Args returns for the service's
+// Escalation (each mentioned with its cast; $3 is the engine's), and returns
+// exactly these columns, in this order:
 //
 //	contract_id uuid, owner_id uuid, subject_id uuid,
 //	period text      -- the period key: one follow-up per rule, subject, owner and period
@@ -20,6 +22,8 @@ package followup
 type Rule struct {
 	Kind  Kind
 	Query string
+	// Args are the rule's settings, passed as $4, $5, ... (nil: none).
+	Args func(Escalation) []any
 }
 
 // Rules are evaluated by every scan, in order.
@@ -61,15 +65,15 @@ var Rules = []Rule{
 			                  WHERE e.contract_id = c.id AND e.entry_date BETWEEN w.monday AND w.monday + 4)`,
 	},
 	{
-		// A log entry SUBMITTED 7 days ago or more: owner the tutor; from 14
-		// days a second follow-up escalates to the adviser. Period: the
-		// submission time (a resubmission is a new period). Both close when
-		// the entry is reviewed (or sent back to draft).
+		// A log entry SUBMITTED ReviewReminderDays ago or more (default 7):
+		// owner the tutor. Period: the submission time (a resubmission is a
+		// new period). It closes when the entry is reviewed (or sent back to
+		// draft).
 		Kind: LogReviewPending,
 		Query: `
-			SELECT c.id, o.owner_id, e.id,
+			SELECT c.id, c.tutor_id, e.id,
 			       to_char(e.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-			       e.submitted_at + o.after,
+			       e.submitted_at + make_interval(days => $4::int),
 			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
 			                          'date', to_char(e.entry_date, 'DD/MM/YYYY'),
 			                          'since', to_char(e.submitted_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
@@ -77,8 +81,31 @@ var Rules = []Rule{
 			FROM log_entries e
 			JOIN contracts c ON c.id = e.contract_id
 			JOIN users a ON a.id = c.apprentice_id
-			CROSS JOIN LATERAL (VALUES (c.tutor_id, interval '7 days'), (c.adviser_id, interval '14 days')) o(owner_id, after)
-			WHERE e.status = 'SUBMITTED' AND e.submitted_at + o.after <= $1::timestamptz AND $2::date IS NOT NULL`,
+			WHERE e.status = 'SUBMITTED' AND e.submitted_at + make_interval(days => $4::int) <= $1::timestamptz
+			  AND $2::date IS NOT NULL`,
+		Args: func(e Escalation) []any { return []any{e.ReviewReminderDays} },
+	},
+	{
+		// The same entry still SUBMITTED ReviewEscalationDays after its
+		// submission (default 14): escalated to the adviser, naming the tutor
+		// who has not reviewed it. Same period; closes with the tutor's.
+		Kind: LogReviewEscalated,
+		Query: `
+			SELECT c.id, c.adviser_id, e.id,
+			       to_char(e.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+			       e.submitted_at + make_interval(days => $4::int),
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
+			                          'tutor', t.first_name || ' ' || t.last_name,
+			                          'date', to_char(e.entry_date, 'DD/MM/YYYY'),
+			                          'since', to_char(e.submitted_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://log-entries/' || e.id
+			FROM log_entries e
+			JOIN contracts c ON c.id = e.contract_id
+			JOIN users a ON a.id = c.apprentice_id
+			JOIN users t ON t.id = c.tutor_id
+			WHERE e.status = 'SUBMITTED' AND e.submitted_at + make_interval(days => $4::int) <= $1::timestamptz
+			  AND $2::date IS NOT NULL`,
+		Args: func(e Escalation) []any { return []any{e.ReviewEscalationDays} },
 	},
 	{
 		// An evaluation of an active contract due within 7 days (today
@@ -111,14 +138,14 @@ var Rules = []Rule{
 			  AND ev.due_date < $2::date AND $1::timestamptz IS NOT NULL`,
 	},
 	{
-		// An evaluation waiting 3 days or more for its next signature (since
-		// the latest signature); owner: the next signer (the apprentice, then
-		// the adviser). Period: the status it waits in. The awaited
-		// signature closes it.
+		// An evaluation waiting SignatureReminderDays or more (default 7) for
+		// its next signature (since the latest signature); owner: the next
+		// signer (the apprentice, then the adviser). Period: the status it
+		// waits in. The awaited signature closes it.
 		Kind: SignaturePending,
 		Query: `
 			SELECT c.id, CASE ev.status WHEN 'AWAITING_APPRENTICE' THEN c.apprentice_id ELSE c.adviser_id END,
-			       ev.id, ev.status, s.last_signed_at + interval '3 days',
+			       ev.id, ev.status, s.last_signed_at + make_interval(days => $4::int),
 			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
 			                          'since', to_char(s.last_signed_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
 			       'jalon://evaluations/' || ev.id
@@ -126,7 +153,27 @@ var Rules = []Rule{
 			CROSS JOIN LATERAL (SELECT max(sg.signed_at) AS last_signed_at
 			                    FROM evaluation_signatures sg WHERE sg.evaluation_id = ev.id) s
 			WHERE ev.status IN ('AWAITING_APPRENTICE', 'AWAITING_ADVISER')
-			  AND s.last_signed_at + interval '3 days' <= $1::timestamptz AND $2::date IS NOT NULL`,
+			  AND s.last_signed_at + make_interval(days => $4::int) <= $1::timestamptz AND $2::date IS NOT NULL`,
+		Args: func(e Escalation) []any { return []any{e.SignatureReminderDays} },
+	},
+	{
+		// An evaluation still waiting for the apprentice's signature
+		// SignatureEscalationDays after the tutor's (default 14): escalated
+		// to the adviser, naming the apprentice. (When the adviser is the
+		// one who has to sign, their SIGNATURE_PENDING is already theirs.)
+		// Period: the status; the apprentice's signature closes it.
+		Kind: SignatureEscalated,
+		Query: `
+			SELECT c.id, c.adviser_id, ev.id, ev.status, s.last_signed_at + make_interval(days => $4::int),
+			       jsonb_build_object('title', ev.title, 'apprentice', a.first_name || ' ' || a.last_name,
+			                          'since', to_char(s.last_signed_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://evaluations/' || ev.id
+			FROM evaluations ev JOIN contracts c ON c.id = ev.contract_id JOIN users a ON a.id = c.apprentice_id
+			CROSS JOIN LATERAL (SELECT max(sg.signed_at) AS last_signed_at
+			                    FROM evaluation_signatures sg WHERE sg.evaluation_id = ev.id) s
+			WHERE ev.status = 'AWAITING_APPRENTICE'
+			  AND s.last_signed_at + make_interval(days => $4::int) <= $1::timestamptz AND $2::date IS NOT NULL`,
+		Args: func(e Escalation) []any { return []any{e.SignatureEscalationDays} },
 	},
 	{
 		// A contract in the visit planning queue (the view visit_planning_due,
@@ -163,5 +210,22 @@ var Rules = []Rule{
 			  AND v.starts_at >= (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Brussels')
 			  AND v.starts_at < (($2::date + 2)::timestamp AT TIME ZONE 'Europe/Brussels')
 			  AND $1::timestamptz IS NOT NULL`,
+	},
+	{
+		// An intervention's nextCheckOn (internal/risk) has come: owner the
+		// contract's adviser, from that day. Period: the check date. It
+		// closes when the adviser records the next intervention on the
+		// contract (or the contract stops running).
+		Kind: InterventionCheck,
+		Query: `
+			SELECT c.id, c.adviser_id, i.id, i.next_check_on::text,
+			       (i.next_check_on::timestamp AT TIME ZONE 'Europe/Brussels'),
+			       jsonb_build_object('apprentice', a.first_name || ' ' || a.last_name,
+			                          'date', to_char(i.created_at AT TIME ZONE 'Europe/Brussels', 'DD/MM/YYYY')),
+			       'jalon://contracts/' || c.id || '/interventions'
+			FROM interventions i JOIN contracts c ON c.id = i.contract_id JOIN users a ON a.id = c.apprentice_id
+			WHERE i.next_check_on <= $2::date AND c.status IN ('ACTIVE', 'SUSPENDED') AND $1::timestamptz IS NOT NULL
+			  AND NOT EXISTS (SELECT 1 FROM interventions j
+			                  WHERE j.contract_id = i.contract_id AND (j.created_at, j.id) > (i.created_at, i.id))`,
 	},
 }

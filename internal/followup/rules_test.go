@@ -130,48 +130,58 @@ func TestLogReviewPendingEscalates(t *testing.T) {
 	id := uuid.MustParse(submitEntry(t, a, c, "2026-03-17"))
 	other := uuid.MustParse(submitEntry(t, a, c, "2026-03-16"))
 	period := "2026-03-18T09:00:00.000000Z"
+	kinds := []followup.Kind{followup.LogReviewPending, followup.LogReviewEscalated}
 
 	a.Clock.Set(submitted.Add(7*24*time.Hour - time.Minute))
-	if res := scan(t, a, followup.LogReviewPending); res.Opened != 0 {
+	if res := scan(t, a, kinds...); res.Opened != 0 {
 		t.Fatalf("before 7 days: %+v", res)
 	}
 	a.Clock.Set(submitted.Add(7 * 24 * time.Hour))
-	if res := scan(t, a, followup.LogReviewPending); res.Opened != 2 {
+	if res := scan(t, a, kinds...); res.Opened != 2 {
 		t.Fatalf("at 7 days: %+v, want the tutor's two", res)
 	}
 	wantStates(t, a, followup.LogReviewPending, c.Tutor.ID, id, "OPEN@"+period, "tutor at 7 days")
-	wantStates(t, a, followup.LogReviewPending, c.Adviser.ID, id, "", "adviser at 7 days")
+	wantStates(t, a, followup.LogReviewEscalated, c.Adviser.ID, id, "", "adviser at 7 days")
 
 	// The tutor asks for changes on the other entry: its follow-up closes.
 	a.Query(t, a.Token(t, c.Tutor), reviewDoc, map[string]any{"id": other, "in": map[string]any{
 		"decision": "REQUEST_CHANGES", "comment": "Précise les mesures"}}).Decode(t, &struct{}{})
-	if res := scan(t, a, followup.LogReviewPending); res.Closed != 1 {
+	if res := scan(t, a, kinds...); res.Closed != 1 {
 		t.Fatalf("after review %+v", res)
 	}
 	wantStates(t, a, followup.LogReviewPending, c.Tutor.ID, other, "DONE@2026-03-18T09:00:00.000000Z", "reviewed")
 
 	a.Clock.Set(submitted.Add(14*24*time.Hour - time.Minute))
-	if res := scan(t, a, followup.LogReviewPending); res.Opened != 0 {
+	if res := scan(t, a, kinds...); res.Opened != 0 {
 		t.Fatalf("before 14 days: %+v", res)
 	}
 	a.Clock.Set(submitted.Add(14 * 24 * time.Hour))
-	if res := scan(t, a, followup.LogReviewPending); res.Opened != 1 {
+	if res := scan(t, a, kinds...); res.Opened != 1 {
 		t.Fatalf("at 14 days: %+v, want the adviser's", res)
 	}
-	wantStates(t, a, followup.LogReviewPending, c.Adviser.ID, id, "OPEN@"+period, "escalated to the adviser")
-	var body string
-	a.Pool.QueryRow(context.Background(), `SELECT body FROM notifications WHERE user_id = $1 AND kind = 'LOG_REVIEW_PENDING'`, c.Adviser.ID).Scan(&body)
-	if body != "La journée du 17/03/2026 de Test APPRENTICE attend une validation depuis le 18/03/2026." {
-		t.Fatalf("adviser's notification %q", body)
+	wantStates(t, a, followup.LogReviewEscalated, c.Adviser.ID, id, "OPEN@"+period, "escalated to the adviser")
+	wantStates(t, a, followup.LogReviewPending, c.Adviser.ID, id, "", "the adviser's is an escalation")
+	var title, body string
+	a.Pool.QueryRow(context.Background(), `SELECT title, body FROM notifications WHERE user_id = $1 AND kind = 'LOG_REVIEW_ESCALATED'`, c.Adviser.ID).Scan(&title, &body)
+	if title != "Validation en retard" || body != "Test TUTOR n'a pas validé la journée du 17/03/2026 de Test APPRENTICE, en attente depuis le 18/03/2026." {
+		t.Fatalf("adviser's notification %q: %q", title, body)
+	}
+	// Later scans, a day later, notify nobody again.
+	a.Clock.Advance(24 * time.Hour)
+	if res := scan(t, a, kinds...); res.Opened != 0 || res.Closed != 0 {
+		t.Fatalf("a day later %+v", res)
+	}
+	if n := count(t, a, `SELECT count(*) FROM notifications WHERE kind IN ('LOG_REVIEW_PENDING', 'LOG_REVIEW_ESCALATED')`); n != 3 {
+		t.Fatalf("%d notifications, want 3 (the tutor's two, the adviser's one)", n)
 	}
 
 	// Validated: both close.
 	a.Query(t, a.Token(t, c.Tutor), reviewDoc, map[string]any{"id": id, "in": map[string]any{"decision": "VALIDATE"}}).Decode(t, &struct{}{})
-	if res := scan(t, a, followup.LogReviewPending); res.Closed != 2 {
+	if res := scan(t, a, kinds...); res.Closed != 2 {
 		t.Fatalf("after validation %+v", res)
 	}
 	wantStates(t, a, followup.LogReviewPending, c.Tutor.ID, id, "DONE@"+period, "validated (tutor)")
-	wantStates(t, a, followup.LogReviewPending, c.Adviser.ID, id, "DONE@"+period, "validated (adviser)")
+	wantStates(t, a, followup.LogReviewEscalated, c.Adviser.ID, id, "DONE@"+period, "validated (adviser)")
 }
 
 const signDoc = `mutation($id: ID!) { signEvaluation(id: $id) { id status } }`
@@ -250,40 +260,64 @@ func TestSignaturePendingFollowsTheNextSigner(t *testing.T) {
 	e := a.NewEvaluation(t, c, testapp.EvaluationOpts{Scored: true})
 	t0 := a.Clock.Now()
 	sign(t, a, c.Tutor, e.ID, "AWAITING_APPRENTICE")
+	kinds := []followup.Kind{followup.SignaturePending, followup.SignatureEscalated}
 
-	a.Clock.Set(t0.Add(3*24*time.Hour - time.Minute))
-	if res := scan(t, a, followup.SignaturePending); res.Opened != 0 {
-		t.Fatalf("before 3 days: %+v", res)
+	a.Clock.Set(t0.Add(7*24*time.Hour - time.Minute))
+	if res := scan(t, a, kinds...); res.Opened != 0 {
+		t.Fatalf("before 7 days: %+v", res)
 	}
-	a.Clock.Set(t0.Add(3 * 24 * time.Hour))
-	if res := scan(t, a, followup.SignaturePending); res.Opened != 1 {
-		t.Fatalf("at 3 days: %+v", res)
+	a.Clock.Set(t0.Add(7 * 24 * time.Hour))
+	if res := scan(t, a, kinds...); res.Opened != 1 {
+		t.Fatalf("at 7 days: %+v", res)
 	}
 	wantStates(t, a, followup.SignaturePending, c.Apprentice.ID, e.ID, "OPEN@AWAITING_APPRENTICE", "apprentice's turn")
 
-	// The apprentice signs: theirs closes; the adviser's clock starts now.
+	// 14 days without the apprentice's signature: escalated to the adviser.
+	a.Clock.Set(t0.Add(14*24*time.Hour - time.Minute))
+	if res := scan(t, a, kinds...); res.Opened != 0 {
+		t.Fatalf("before 14 days: %+v", res)
+	}
+	a.Clock.Set(t0.Add(14 * 24 * time.Hour))
+	if res := scan(t, a, kinds...); res.Opened != 1 {
+		t.Fatalf("at 14 days: %+v", res)
+	}
+	wantStates(t, a, followup.SignatureEscalated, c.Adviser.ID, e.ID, "OPEN@AWAITING_APPRENTICE", "escalated to the adviser")
+	var body string
+	a.Pool.QueryRow(context.Background(), `SELECT body FROM notifications WHERE user_id = $1 AND kind = 'SIGNATURE_ESCALATED'`, c.Adviser.ID).Scan(&body)
+	if !strings.HasPrefix(body, "Test APPRENTICE n'a pas signé l'évaluation « ") || !strings.HasSuffix(body, "», en attente depuis le 18/03/2026.") {
+		t.Fatalf("adviser's notification %q", body)
+	}
+
+	// The apprentice signs: theirs and the escalation close; the adviser's
+	// clock starts now.
 	t1 := a.Clock.Now().Add(time.Hour)
 	a.Clock.Set(t1)
 	sign(t, a, c.Apprentice, e.ID, "AWAITING_ADVISER")
-	if res := scan(t, a, followup.SignaturePending); res.Opened != 0 || res.Closed != 1 {
+	if res := scan(t, a, kinds...); res.Opened != 0 || res.Closed != 2 {
 		t.Fatalf("after the apprentice's signature %+v", res)
 	}
 	wantStates(t, a, followup.SignaturePending, c.Apprentice.ID, e.ID, "DONE@AWAITING_APPRENTICE", "apprentice signed")
-	a.Clock.Set(t1.Add(3*24*time.Hour - time.Minute))
-	if res := scan(t, a, followup.SignaturePending); res.Opened != 0 {
-		t.Fatalf("adviser before 3 days: %+v", res)
+	wantStates(t, a, followup.SignatureEscalated, c.Adviser.ID, e.ID, "DONE@AWAITING_APPRENTICE", "apprentice signed")
+	a.Clock.Set(t1.Add(7*24*time.Hour - time.Minute))
+	if res := scan(t, a, kinds...); res.Opened != 0 {
+		t.Fatalf("adviser before 7 days: %+v", res)
 	}
-	a.Clock.Set(t1.Add(3 * 24 * time.Hour))
-	scan(t, a, followup.SignaturePending)
+	a.Clock.Set(t1.Add(7 * 24 * time.Hour))
+	scan(t, a, kinds...)
 	wantStates(t, a, followup.SignaturePending, c.Adviser.ID, e.ID, "OPEN@AWAITING_ADVISER", "adviser's turn")
 	var due time.Time
 	a.Pool.QueryRow(context.Background(), `SELECT due_at FROM follow_ups WHERE owner_id = $1 AND kind = 'SIGNATURE_PENDING'`, c.Adviser.ID).Scan(&due)
-	if !due.Equal(t1.Add(3 * 24 * time.Hour)) {
-		t.Fatalf("due at %s, want 3 days after the apprentice's signature", due)
+	if !due.Equal(t1.Add(7 * 24 * time.Hour)) {
+		t.Fatalf("due at %s, want 7 days after the apprentice's signature", due)
+	}
+	// The adviser's own signature does not escalate to themselves.
+	a.Clock.Set(t1.Add(30 * 24 * time.Hour))
+	if res := scan(t, a, kinds...); res.Opened != 0 {
+		t.Fatalf("adviser's signature 30 days late %+v", res)
 	}
 
 	sign(t, a, c.Adviser, e.ID, "SIGNED")
-	if res := scan(t, a, followup.SignaturePending); res.Closed != 1 {
+	if res := scan(t, a, kinds...); res.Closed != 1 {
 		t.Fatalf("after the adviser's signature %+v", res)
 	}
 	wantStates(t, a, followup.SignaturePending, c.Adviser.ID, e.ID, "DONE@AWAITING_ADVISER", "signed")
@@ -488,7 +522,7 @@ func TestPlanningListsContractsFlaggedByAFollowUp(t *testing.T) {
 	a.Clock.Advance(14 * 24 * time.Hour)
 	scan(t, a)
 	it, ok = queue()[unreviewed.ID.String()]
-	if !ok || it.Reason != "FOLLOW_UP" || *it.FollowUpKind != "LOG_REVIEW_PENDING" || it.DueSince != "2026-04-01" {
+	if !ok || it.Reason != "FOLLOW_UP" || *it.FollowUpKind != "LOG_REVIEW_ESCALATED" || it.DueSince != "2026-04-01" {
 		t.Fatalf("escalated review: %+v", it)
 	}
 

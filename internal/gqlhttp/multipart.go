@@ -24,7 +24,18 @@ type Multipart struct {
 
 // Do answers one upload; the answer is held until gqlgen is done with it
 // (answers are small JSON documents; the file itself is not in them).
+//
+// gqlgen keeps a file in memory when the request's Content-Length is below
+// MaxMemory, and in a temporary file otherwise; a chunked request (no
+// length, -1) would be read into memory whole, up to MaxUploadSize. Such a
+// request is handed over as if its length were MaxUploadSize (the body is
+// still cut there), so its file goes to disk like any large one.
 func (m Multipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if r.ContentLength < 0 {
+		unknown := *r
+		unknown.ContentLength = m.MaxUploadSize
+		r = &unknown
+	}
 	held := httpserver.NewHeld(w.Header())
 	m.MultipartForm.Do(held, r, exec)
 	var answer struct {

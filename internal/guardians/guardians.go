@@ -156,7 +156,7 @@ type LinkInput struct {
 	Locale       *users.Locale // default: the apprentice's
 	Relationship Relationship
 	// Password, when set, lets the guardian sign in at once (as for
-	// createUser); an invitation is created all the same for a new account.
+	// createUser); the new account then gets no invitation.
 	Password *string
 }
 
@@ -173,8 +173,10 @@ type LinkResult struct {
 // of a minor is their LEGAL_REPRESENTATIVE and active at once; otherwise
 // the link awaits the apprentice's confirmation. Linking again a guardian
 // already linked (active or awaiting) returns that link unchanged, so a
-// retry is harmless. The apprentice is notified; a guardian without a
-// password gets an invitation (see identity.Invite).
+// retry is harmless (only a guardian whose invitations all expired unused
+// is invited again). The apprentice is notified; a guardian without a
+// password gets an invitation (see identity.Invite: e-mailed when the
+// e-mail channel is on).
 //
 // Errors: FORBIDDEN (not an admin), NOT_FOUND (no such user), VALIDATION_FAILED
 // on apprenticeId (not an active apprentice), on email (a user with another
@@ -227,7 +229,12 @@ func (s *Service) Link(ctx context.Context, apprenticeID uuid.UUID, in LinkInput
 			return err
 		}
 		if cur, err := q.CurrentLink(ctx, guardiansdb.CurrentLinkParams{ApprenticeID: a.ID, GuardianID: guardianID}); err == nil {
-			out.Link, err = get(ctx, tx, cur.ID)
+			if out.Link, err = get(ctx, tx, cur.ID); err != nil {
+				return err
+			}
+			// A guardian whose invitations all expired unused is invited
+			// again; a retry while one is open changes nothing.
+			out.Invitation, err = s.invite(ctx, tx, guardianID, p.UserID, true)
 			return err
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("link guardian: %w", err)
@@ -249,20 +256,8 @@ func (s *Service) Link(ctx context.Context, apprenticeID uuid.UUID, in LinkInput
 		if out.Link, err = get(ctx, tx, id); err != nil {
 			return err
 		}
-		has, err := identity.HasPassword(ctx, tx, guardianID)
-		if err != nil {
+		if out.Invitation, err = s.invite(ctx, tx, guardianID, p.UserID, false); err != nil {
 			return err
-		}
-		if !has {
-			g, err := users.Get(ctx, tx, guardianID)
-			if err != nil {
-				return err
-			}
-			inv, err := s.Identity.Invite(ctx, tx, g, "GUARDIAN", &p.UserID)
-			if err != nil {
-				return err
-			}
-			out.Invitation = &inv
 		}
 		kind := "GUARDIAN_LINKED"
 		if status == AwaitingConfirmation {
@@ -276,6 +271,31 @@ func (s *Service) Link(ctx context.Context, apprenticeID uuid.UUID, in LinkInput
 			Params: map[string]string{"guardian": name, "guardianId": guardianID.String()}, Link: "jalon://guardians"})
 	})
 	return out, err
+}
+
+// invite invites guardian id, linked by admin, when their account has no
+// password yet (and, with unlessOpen, holds no invitation still usable):
+// by e-mail when the channel is on, else the link is returned for the admin.
+func (s *Service) invite(ctx context.Context, tx pgx.Tx, id, admin uuid.UUID, unlessOpen bool) (*identity.Invitation, error) {
+	has, err := identity.HasPassword(ctx, tx, id)
+	if err != nil || has {
+		return nil, err
+	}
+	if unlessOpen {
+		open, err := s.Identity.HasOpenInvitation(ctx, tx, id)
+		if err != nil || open {
+			return nil, err
+		}
+	}
+	g, err := users.Get(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.Identity.Invite(ctx, tx, g, "GUARDIAN", &admin)
+	if err != nil {
+		return nil, err
+	}
+	return &inv, nil
 }
 
 // guardianAccount returns the id of the guardian with email, created from

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 const linkMutation = `mutation($a: ID!, $in: LinkGuardianInput!) { linkGuardian(apprenticeId: $a, input: $in) {
 	link { id status basis relationship linkedAt linkedBy { id } apprentice { id } guardian { id email role firstName locale } logBookShared }
-	invitationUrl invitationExpiresAt } }`
+	invitationUrl invitationExpiresAt invitationEmailed } }`
 
 type linkPayload struct {
 	Link struct {
@@ -38,6 +38,7 @@ type linkPayload struct {
 	}
 	InvitationURL       *string
 	InvitationExpiresAt *time.Time
+	InvitationEmailed   bool
 }
 
 func link(t *testing.T, a *testapp.TestApp, admin testapp.User, apprentice uuid.UUID, in map[string]any) linkPayload {
@@ -116,7 +117,7 @@ func TestLinkGuardianOfAMinor(t *testing.T) {
 		l.LinkedBy == nil || l.LinkedBy.ID != admin.ID || l.Guardian.Locale != "FR" {
 		t.Fatalf("link %+v", res)
 	}
-	if res.InvitationURL == nil || res.InvitationExpiresAt == nil ||
+	if res.InvitationURL == nil || res.InvitationExpiresAt == nil || res.InvitationEmailed ||
 		!res.InvitationExpiresAt.Equal(testapp.Start.Add(7*24*time.Hour)) || !strings.HasPrefix(*res.InvitationURL, a.Config.PublicURL+"/invitation?token=") {
 		t.Fatalf("invitation %+v", res)
 	}
@@ -192,6 +193,15 @@ func TestInvitationExpiresAndFirstPassword(t *testing.T) {
 		t.Fatalf("field %q", r.Field())
 	}
 	a.Query(t, "", acceptMutation, map[string]any{"tok": "not-a-token", "pw": "un long mot de passe"}).RequireCode(t, "VALIDATION_FAILED")
+
+	// Linking again once the invitation expired unused: a new one.
+	again := link(t, a, admin, other.Apprentice.ID, parent("mere@example.test"))
+	if again.Link.ID != res.Link.ID || again.InvitationURL == nil || *again.InvitationURL == *res.InvitationURL ||
+		!again.InvitationExpiresAt.Equal(a.Clock.Now().Add(7*24*time.Hour)) {
+		t.Fatalf("linking again after expiry: %+v", again)
+	}
+	a.Query(t, "", acceptMutation, map[string]any{"tok": tokenOf(t, *again.InvitationURL), "pw": "un long mot de passe"}).Decode(t, &struct{}{})
+	a.Login(t, "mere@example.test", "un long mot de passe")
 }
 
 func TestLinkGuardianRefusals(t *testing.T) {

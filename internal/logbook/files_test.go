@@ -2,16 +2,19 @@ package logbook_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"jalon/internal/blobstore"
+	"jalon/internal/config"
 	"jalon/internal/logbook"
 	"jalon/internal/testapp"
+	"jalon/internal/testtools/s3server"
 )
 
 func pngBytes(n int) []byte {
@@ -54,9 +57,27 @@ func get(t *testing.T, a *testapp.TestApp, signed string) (*http.Response, []byt
 	return res, body
 }
 
+// storedKeys lists the keys in the server's store.
+func storedKeys(t *testing.T, a *testapp.TestApp) []string {
+	t.Helper()
+	var keys []string
+	if err := a.Blobs(t).Walk(context.Background(), func(b blobstore.Blob) error {
+		keys = append(keys, b.Key)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// Attachments through the GraphQL upload and the signed download, whichever
+// store keeps the files.
 func TestAttachments(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
+	testapp.EachStore(t, testAttachments)
+}
+
+func testAttachments(t *testing.T, a *testapp.TestApp) {
 	c := a.NewContract(t)
 	tok := a.Token(t, c.Apprentice)
 	e := create(t, a, tok, input(c))
@@ -121,16 +142,18 @@ func TestAttachments(t *testing.T) {
 	}
 	// Range requests work (PDF viewers ask for parts).
 	u, _ := url.Parse(first.URL)
-	req, _ := http.NewRequest(http.MethodGet, a.URL+u.RequestURI(), nil)
-	req.Header.Set("Range", "bytes=0-7")
-	rr, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part, _ := io.ReadAll(rr.Body)
-	rr.Body.Close()
-	if rr.StatusCode != http.StatusPartialContent || string(part) != "\x89PNG\r\n\x1a\n" {
-		t.Fatalf("range: %d %q", rr.StatusCode, part)
+	for rng, want := range map[string][]byte{"bytes=0-7": []byte("\x89PNG\r\n\x1a\n"), "bytes=1000-1999": pngBytes(2048)[1000:2000]} {
+		req, _ := http.NewRequest(http.MethodGet, a.URL+u.RequestURI(), nil)
+		req.Header.Set("Range", rng)
+		rr, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, _ := io.ReadAll(rr.Body)
+		rr.Body.Close()
+		if rr.StatusCode != http.StatusPartialContent || !bytes.Equal(part, want) {
+			t.Fatalf("range %s: %d %q", rng, rr.StatusCode, part)
+		}
 	}
 	q := u.Query()
 	tampered := []string{
@@ -160,25 +183,15 @@ func TestAttachments(t *testing.T) {
 		t.Fatalf("expired: %d", r.StatusCode)
 	}
 
-	// Deleting the draft removes its files.
-	files := 0
-	filepath.Walk(a.Config.BlobDir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			files++
-		}
-		return nil
-	})
-	if files != 5 {
-		t.Fatalf("%d files stored, want 5", files)
+	// Deleting the draft removes its files; refused uploads left none.
+	if keys := storedKeys(t, a); len(keys) != 5 {
+		t.Fatalf("%d files stored, want 5: %v", len(keys), keys)
 	}
 	var del struct{ DeleteLogEntry struct{ ID string } }
 	a.Query(t, a.Token(t, c.Apprentice), deleteDoc, map[string]any{"id": e.ID}).Decode(t, &del)
-	filepath.Walk(a.Config.BlobDir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			t.Errorf("file left behind: %s", p)
-		}
-		return nil
-	})
+	if keys := storedKeys(t, a); len(keys) != 0 {
+		t.Fatalf("files left behind: %v", keys)
+	}
 	if n := count(t, a, `SELECT count(*) FROM log_attachments`); n != 0 {
 		t.Fatalf("%d attachment rows left", n)
 	}
@@ -207,5 +220,68 @@ func TestSniff(t *testing.T) {
 		if got := logbook.Sniff(tc.b); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// With JALON_BLOB_REDIRECT, a valid signed link answers with a redirect to
+// the object store, which serves the bytes (ranges too) with Jalon's
+// headers; a bad link is still refused by Jalon, and a deleted file is gone
+// from both.
+func TestDownloadRedirectsToTheObjectStore(t *testing.T) {
+	t.Parallel()
+	srv := s3server.Start(t)
+	a := testapp.New(t, testapp.BlobStore(srv.URL, srv.Credentials()), func(c *config.Config) { c.Blob.Redirect = true })
+	c := a.NewContract(t)
+	tok := a.Token(t, c.Apprentice)
+	e := create(t, a, tok, input(c))
+	doc := pdf("/Lang (fr-BE)")
+	var d struct{ AddLogAttachment attachment }
+	upload(t, a, tok, e.ID, "doc.pdf", doc).Decode(t, &d)
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	fetch := func(client *http.Client, u string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, body
+	}
+	link, _ := url.Parse(d.AddLogAttachment.URL)
+	res, _ := fetch(noFollow, a.URL+link.RequestURI())
+	direct := res.Header.Get("Location")
+	if res.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(direct, srv.Endpoint+"/") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("redirect: %d to %q (%v)", res.StatusCode, direct, res.Header)
+	}
+	res, body := fetch(http.DefaultClient, direct)
+	if res.StatusCode != 200 || !bytes.Equal(body, doc) || res.Header.Get("Content-Type") != "application/pdf" ||
+		res.Header.Get("Content-Disposition") != `attachment; filename="attachment-`+d.AddLogAttachment.ID+`.pdf"` {
+		t.Fatalf("from the store: %d %v (%d bytes)", res.StatusCode, res.Header, len(body))
+	}
+	// A client that follows redirects gets the file, and its ranges.
+	res, body = fetch(http.DefaultClient, a.URL+link.RequestURI(), "Range", "bytes=0-4")
+	if res.StatusCode != http.StatusPartialContent || string(body) != "%PDF-" {
+		t.Fatalf("range through the redirect: %d %q", res.StatusCode, body)
+	}
+
+	// Jalon still checks its own signature first.
+	q := link.Query()
+	q.Set("exp", "9999999999")
+	if res, _ := fetch(noFollow, a.URL+link.Path+"?"+q.Encode()); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("tampered link: %d", res.StatusCode)
+	}
+	// Once the draft is deleted, neither Jalon nor the store serves it.
+	a.Query(t, tok, deleteDoc, map[string]any{"id": e.ID}).Decode(t, &struct{}{})
+	if res, _ := fetch(noFollow, a.URL+link.RequestURI()); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted, through Jalon: %d", res.StatusCode)
+	}
+	if res, _ := fetch(http.DefaultClient, direct); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted, presigned: %d", res.StatusCode)
 	}
 }

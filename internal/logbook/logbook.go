@@ -56,12 +56,16 @@ func (d Decision) Valid() bool { return d == Validate || d == RequestChanges }
 
 // Limits of the log book (DESIGN.md).
 const (
-	MaxHoursPerDay     = 12.0
-	MaxActivities      = 4000
-	MaxAttachments     = 5
-	MaxComment         = 4000
-	MaxBatchReview     = 100
-	FileURLTTL         = time.Hour
+	MaxHoursPerDay = 12.0
+	MaxActivities  = 4000
+	MaxAttachments = 5
+	MaxComment     = 4000
+	MaxBatchReview = 100
+	FileURLTTL     = time.Hour
+	// PresignTTL is how long an object-store URL a download is redirected
+	// to stays valid (DirectFileURL): long enough to follow the redirect
+	// and for a viewer's range requests, short since it cannot be revoked.
+	PresignTTL         = 5 * time.Minute
 	maxTombstonesReply = 1000
 )
 
@@ -133,6 +137,9 @@ type Service struct {
 	Notify    *notify.Notifier
 	Blobs     blobstore.Store
 	MaxUpload int64
+	// Redirect sends downloads to presigned object-store URLs when the
+	// store can make them (JALON_BLOB_REDIRECT).
+	Redirect bool
 	// URLs signs the download links of attachments (FileURL).
 	URLs *signedurl.Signer
 	// Access records who other than the apprentice read the log book.

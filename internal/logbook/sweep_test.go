@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,26 +15,24 @@ import (
 	"jalon/internal/testapp"
 )
 
+// The orphan sweep on either store: files younger than the grace period
+// (uploads in flight) are never touched; older ones without a row go,
+// attachments and keys that are not attachments' stay. Stores date files
+// by the real clock (a bucket's LastModified cannot be set), so the sweep
+// is run at real times ahead instead of ageing the files.
 func TestSweepOrphanFiles(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
+	testapp.EachStore(t, testSweep)
+}
+
+func testSweep(t *testing.T, a *testapp.TestApp) {
 	ctx := context.Background()
 	blobs := a.Blobs(t)
-	now := a.Clock.Now()
 	c := a.NewContract(t)
 	entry := a.NewLogEntry(t, c)
-
-	// touch sets a blob's modification time relative to the manual clock.
-	touch := func(key string, age time.Duration) {
-		t.Helper()
-		at := now.Add(-age)
-		if err := os.Chtimes(filepath.Join(a.Config.BlobDir, key[:2], key), at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
 	put := func(key string) {
 		t.Helper()
-		if _, err := blobs.Put(ctx, key, bytes.NewReader([]byte("x"))); err != nil {
+		if err := blobs.Put(ctx, key, bytes.NewReader([]byte("x")), 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,46 +48,37 @@ func TestSweepOrphanFiles(t *testing.T) {
 		f.Close()
 		return true
 	}
-
-	orphan := uuid.NewString() // no row, two hours old: removed
-	put(orphan)
-	touch(orphan, 2*time.Hour)
-	fresh := uuid.NewString() // no row, ten minutes old (an upload in flight): kept
-	put(fresh)
-	touch(fresh, 10*time.Minute)
-	attached := a.NewAttachment(t, entry, []byte("photo")).String() // row, a day old: kept
-	touch(attached, 24*time.Hour)
-	other := "not-an-attachment-key" // not a uuid, old: not the sweep's business
-	put(other)
-	touch(other, 48*time.Hour)
-
-	res, err := a.Logbook.SweepOrphanFiles(ctx, now, logbook.SweepGrace)
-	if err != nil {
-		t.Fatal(err)
+	orphan := uuid.NewString()                                      // no row
+	attached := a.NewAttachment(t, entry, []byte("photo")).String() // a row
+	other := "not-an-attachment-key"                                // not a uuid: not the sweep's business
+	for _, k := range []string{orphan, other} {
+		put(k)
 	}
-	if res != (logbook.SweepResult{Checked: 2, Removed: 1}) {
-		t.Fatalf("result: %+v", res)
+	written := time.Now()
+
+	// Half an hour later, every file is still within the grace period.
+	res, err := a.Logbook.SweepOrphanFiles(ctx, written.Add(30*time.Minute), logbook.SweepGrace)
+	if err != nil || res != (logbook.SweepResult{}) || !exists(orphan) {
+		t.Fatalf("within the grace period: %+v %v, orphan kept %v", res, err, exists(orphan))
 	}
-	if exists(orphan) || !exists(fresh) || !exists(attached) || !exists(other) {
-		t.Fatalf("after sweep: orphan %v fresh %v attached %v other %v", exists(orphan), exists(fresh), exists(attached), exists(other))
+	// Two hours later, the orphan goes, in one lookup of the two uuids.
+	res, err = a.Logbook.SweepOrphanFiles(ctx, written.Add(2*time.Hour), logbook.SweepGrace)
+	if err != nil || res != (logbook.SweepResult{Checked: 2, Removed: 1}) {
+		t.Fatalf("after the grace period: %+v %v", res, err)
+	}
+	if exists(orphan) || !exists(attached) || !exists(other) {
+		t.Fatalf("after sweep: orphan %v attached %v other %v", exists(orphan), exists(attached), exists(other))
 	}
 
-	// An hour later the fresh file is past the grace period; the job (as
-	// River runs it, on the manual clock) removes it and keeps the attachment.
-	a.Clock.Set(now.Add(time.Hour))
+	// A draft deleted while the file delete failed leaves an orphan the
+	// job (as River runs it, on the service's clock) collects.
+	a.Exec(t, `DELETE FROM log_attachments WHERE id = $1`, attached)
+	a.Clock.Set(written.Add(2 * time.Hour))
 	w := &logbook.SweepWorker{Service: a.Logbook}
 	if err := w.Work(ctx, &river.Job[logbook.SweepArgs]{}); err != nil {
 		t.Fatal(err)
 	}
-	if exists(fresh) || !exists(attached) {
-		t.Fatalf("second sweep: fresh %v attached %v", exists(fresh), exists(attached))
-	}
-
-	// A draft deleted while the file delete failed leaves an orphan the
-	// sweep collects: simulate with a row deleted behind the store's back.
-	a.Exec(t, `DELETE FROM log_attachments WHERE id = $1`, attached)
-	res, err = a.Logbook.SweepOrphanFiles(ctx, a.Clock.Now(), logbook.SweepGrace)
-	if err != nil || res.Removed != 1 || exists(attached) {
-		t.Fatalf("after the row went: %+v %v, file still there: %v", res, err, exists(attached))
+	if exists(attached) || !exists(other) {
+		t.Fatalf("after the row went: attached %v other %v", exists(attached), exists(other))
 	}
 }

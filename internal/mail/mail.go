@@ -3,7 +3,8 @@
 // (SendWorker, one River job per notification enqueued by internal/notify
 // in the transaction that writes it), a tutor's daily or weekly digest
 // (DigestScanWorker, DigestWorker), the localized templates, and the
-// one-click unsubscribe links (RFC 8058) of every mail.
+// one-click unsubscribe links (RFC 8058) of every mail; and invitations to
+// set a first password (InvitationWorker, with the page at their link).
 //
 // Which notification is mailed is decided with the push ones, by
 // push.Preferences.Route (the channel of each kind, muted kinds, the
@@ -26,6 +27,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"jalon/internal/auth"
+	"jalon/internal/identity"
 	"jalon/internal/mail/maildb"
 	"jalon/internal/metrics"
 	"jalon/internal/postgres"
@@ -59,8 +61,11 @@ type Service struct {
 	Links ReviewLinks
 	// Metrics counts mails sent and failed.
 	Metrics *metrics.Metrics
-	// Queue is the River client the digest scan enqueues on; internal/app
-	// sets it once the client exists.
+	// Identity mints the links of invitations when they are mailed
+	// (SendInvitation, InvitationWorker).
+	Identity *identity.Service
+	// Queue is the River client the digest scan and invitations enqueue
+	// on; internal/app sets it once the client exists.
 	Queue *river.Client[pgx.Tx]
 }
 

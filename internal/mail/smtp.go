@@ -47,9 +47,11 @@ type message struct {
 	Text, HTML string
 	// Locale is the language of the texts (Content-Language).
 	Locale string
-	// Kind is the notification kind, or DIGEST (X-Jalon-Kind, metrics).
+	// Kind is the notification kind, DIGEST or INVITATION (X-Jalon-Kind,
+	// metrics).
 	Kind string
-	// Unsubscribe is the one-click unsubscribe URL (RFC 8058).
+	// Unsubscribe is the one-click unsubscribe URL (RFC 8058); "" for an
+	// invitation.
 	Unsubscribe string
 }
 
@@ -77,8 +79,10 @@ func (s *Sender) build(m message, now time.Time) (*gomail.Msg, error) {
 	msg.SetGenHeader(gomail.Header("X-Jalon-Kind"), m.Kind)
 	// RFC 8058 asks for an https URL; a development server's is http, and
 	// the headers are what a mail client reads either way.
-	msg.SetListUnsubscribe(m.Unsubscribe)
-	msg.SetListUnsubscribePost()
+	if m.Unsubscribe != "" { // an invitation has none
+		msg.SetListUnsubscribe(m.Unsubscribe)
+		msg.SetListUnsubscribePost()
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	return msg, nil

@@ -208,6 +208,22 @@ var sections = []section{
 				l.used_at AS "usedAt", l.last_used_at AS "lastUsedAt", l.renewed_at AS "renewedAt"
 			FROM review_links l WHERE l.tutor_id = $1
 			ORDER BY l.created_at DESC, l.id LIMIT $2 + 1) x`},
+	// The apprentice's risk (right of access covers profiling): the current
+	// risk of their contracts and the weekly history, with the reasons and
+	// their evidence. Only the apprentice's own contracts: a tutor's or an
+	// adviser's export does not carry apprentices' risk.
+	{key: "riskCurrent", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x."contractId"), '[]') FROM (
+			SELECT r.contract_id AS "contractId", r.level, r.score, r.reasons, r.computed_at AS "computedAt"
+			FROM contract_risks r JOIN contracts c ON c.id = r.contract_id
+			WHERE c.apprentice_id = $1
+			ORDER BY r.contract_id LIMIT $2 + 1) x`},
+	{key: "riskHistory", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x.week DESC, x."contractId"), '[]') FROM (
+			SELECT s.contract_id AS "contractId", s.week, s.level, s.score, s.reasons, s.computed_at AS "computedAt"
+			FROM risk_snapshots s JOIN contracts c ON c.id = s.contract_id
+			WHERE c.apprentice_id = $1
+			ORDER BY s.week DESC, s.contract_id LIMIT $2 + 1) x`},
 	{key: "auditLog", list: true, sql: `
 		SELECT coalesce(json_agg(x ORDER BY x.at DESC, x.id DESC), '[]') FROM (
 			SELECT a.id, a.at, a.action, a.target_type AS "targetType", a.target_id AS "targetId",

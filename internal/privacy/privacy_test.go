@@ -214,9 +214,13 @@ func count(t *testing.T, a *testapp.TestApp, sql string, args ...any) int {
 	return n
 }
 
+// Erasure, whichever store keeps the files (the attachment's file goes).
 func TestEraseUser(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
+	testapp.EachStore(t, testEraseUser)
+}
+
+func testEraseUser(t *testing.T, a *testapp.TestApp) {
 	w := newWorld(t, a)
 	c := w.c
 	adminUser := a.NewUser(t, auth.Admin)

@@ -37,6 +37,7 @@ var steps = []step{
 	{"identity", seedIdentity},
 	{"notifications", seedNotifications},
 	{"guardians", seedGuardians},
+	{"risk", seedRisk},
 }
 
 // Demo loads the demo data set into the database, dated around today.

@@ -48,6 +48,21 @@ func TestDemoIsIdempotent(t *testing.T) {
 	if first["users"] != 11 || first["contracts"] != 4 || first["competencies"] != 15 || first["companies"] != 2 {
 		t.Fatalf("unexpected demo data: %v", first)
 	}
+	// The adviser's caseload shows every level, and an intervention.
+	var levels []string
+	rows, err := pool.Query(ctx, `SELECT DISTINCT level FROM contract_risks ORDER BY level`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var l string
+		rows.Scan(&l)
+		levels = append(levels, l)
+	}
+	rows.Close()
+	if len(levels) != 3 || first["interventions"] != 1 {
+		t.Fatalf("demo risk levels %v, interventions %d", levels, first["interventions"])
+	}
 	if err := seed.Demo(ctx, pool, io.Discard); err != nil {
 		t.Fatal(err)
 	}

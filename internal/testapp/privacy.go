@@ -11,14 +11,11 @@ import (
 	"jalon/internal/blobstore"
 )
 
-// Blobs opens the application's blob store (the directory the server uses).
+// Blobs is the application's blob store (the directory or bucket the
+// server uses).
 func (a *TestApp) Blobs(t testing.TB) blobstore.Store {
 	t.Helper()
-	s, err := blobstore.NewDir(a.Config.BlobDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return a.App.Blobs()
 }
 
 // NewAttachment stores content as an attachment of log entry entry (file
@@ -26,7 +23,7 @@ func (a *TestApp) Blobs(t testing.TB) blobstore.Store {
 func (a *TestApp) NewAttachment(t testing.TB, entry uuid.UUID, content []byte) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
-	if _, err := a.Blobs(t).Put(context.Background(), id.String(), bytes.NewReader(content)); err != nil {
+	if err := a.Blobs(t).Put(context.Background(), id.String(), bytes.NewReader(content), int64(len(content))); err != nil {
 		t.Fatal(err)
 	}
 	a.Exec(t, `INSERT INTO log_attachments (id, log_entry_id, content_type, size) VALUES ($1, $2, 'image/jpeg', $3)`,

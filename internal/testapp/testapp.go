@@ -20,9 +20,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"jalon/internal/app"
+	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/testdb"
+	"jalon/internal/testtools/s3server"
 )
 
 // TestApp is a running Jalon on its own database.
@@ -79,7 +81,7 @@ func start(t testing.TB, pool *pgxpool.Pool, dbURL string, ao app.Options, log z
 	}
 	cfg.DatabaseURL = dbURL
 	cfg.AutoMigrate = false // the template is migrated
-	cfg.BlobDir = t.TempDir()
+	cfg.Blob.URL = config.FileURL(t.TempDir())
 	cfg.Worker.Enabled = false
 	for _, o := range opts {
 		o(&cfg)
@@ -109,6 +111,31 @@ func Development(name string) string {
 		return "development"
 	}
 	return ""
+}
+
+// BlobStore is the Option of a server keeping its files at url (an
+// s3server.Server's URL and Credentials, for instance).
+func BlobStore(url string, creds blobstore.Credentials) Option {
+	return func(c *config.Config) {
+		c.Blob.URL = url
+		c.Blob.AccessKeyID, c.Blob.SecretAccessKey, c.Blob.SessionToken = creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken
+	}
+}
+
+// EachStore runs test as parallel subtests: "dir" on a server keeping its
+// files in a folder, "s3" on one keeping them in a bucket of a real S3
+// server (s3server.Start: skipped, or failed under CI, without SeaweedFS's
+// weed). opts apply to both.
+func EachStore(t *testing.T, test func(t *testing.T, a *TestApp), opts ...Option) {
+	t.Run("dir", func(t *testing.T) {
+		t.Parallel()
+		test(t, New(t, opts...))
+	})
+	t.Run("s3", func(t *testing.T) {
+		t.Parallel()
+		srv := s3server.Start(t)
+		test(t, New(t, append(opts[:len(opts):len(opts)], BlobStore(srv.URL, srv.Credentials()))...))
+	})
 }
 
 // Production is the Option of a production-mode server: real (test) keys,

@@ -37,14 +37,17 @@ const (
 	// FollowUpFlag: an open follow-up says something goes wrong on the
 	// contract (see FlaggingKinds): a visit is due at once.
 	FollowUpFlag Reason = "FOLLOW_UP"
+	// RiskFlag: the contract's risk (internal/risk) is HIGH: a visit is due
+	// at once.
+	RiskFlag Reason = "RISK"
 )
 
 // FlaggingKinds are the follow-up kinds that, while OPEN, put their contract
 // in the planning queue (reason FOLLOW_UP) from their due date: an
 // evaluation past its due date, and a log entry left unreviewed so long that
-// the follow-up escalated to the adviser (LOG_REVIEW_PENDING owned by the
-// adviser). Both are signs the tutor does not follow the apprentice.
-var FlaggingKinds = []string{"EVALUATION_OVERDUE", "LOG_REVIEW_PENDING"}
+// it escalated to the adviser (LOG_REVIEW_ESCALATED). Both are signs the
+// tutor does not follow the apprentice.
+var FlaggingKinds = []string{"EVALUATION_OVERDUE", "LOG_REVIEW_ESCALATED"}
 
 // PlanningItem is one contract that needs a visit.
 type PlanningItem struct {
@@ -75,8 +78,10 @@ type Point struct{ Lat, Lng float64 }
 // listed from WarningDays before the due date (the view visit_planning_due);
 //
 //   - FOLLOW_UP: an OPEN follow-up of a FlaggingKinds kind on the contract
-//     (for LOG_REVIEW_PENDING, the one escalated to the adviser); due on the
+//     (LOG_REVIEW_ESCALATED: the entry escalated to the adviser); due on the
 //     follow-up's due date (the earliest, when several).
+//
+//   - RISK: the contract's risk is HIGH (internal/risk); due today.
 //
 // A contract in several cases is listed once, with its earliest due date. A
 // contract with an open visit (PROPOSED or CONFIRMED) is already planned and
@@ -87,8 +92,8 @@ type Point struct{ Lat, Lng float64 }
 // base_latitude/base_longitude), else not at all. The most overdue come
 // first, by urgency band: whole weeks of lateness, floor(daysOverdue / 7),
 // so days 0..6 late are one band, 7..13 the next, and the warning window
-// (-7..-1) the band before 0. Within a band the nearest come first (no
-// distance last), then by due date. FORBIDDEN for apprentices and tutors.
+// (-7..-1) the band before 0. Within a band higher risk comes first (level,
+// then score), then the nearest (no distance last), then by due date. FORBIDDEN for apprentices and tutors.
 func (s *Service) Planning(ctx context.Context, near *Point, limit int) ([]PlanningItem, error) {
 	p, err := auth.RequireRole(ctx, auth.Adviser, auth.Admin)
 	if err != nil {

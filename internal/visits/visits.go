@@ -150,6 +150,8 @@ type Service struct {
 	PublicURL string
 	// Access records who other than the apprentice read visits.
 	Access *recordaccess.Service
+	// Tours: how day tours are estimated (zero fields: DefaultTourSettings).
+	Tours TourSettings
 }
 
 // ScheduleInput is the input of Schedule.
@@ -208,52 +210,61 @@ func (s *Service) Schedule(ctx context.Context, in ScheduleInput) (Visit, error)
 	}
 	var v Visit
 	err = postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		q := visitsdb.New(tx)
-		c, err := contracts.Get(ctx, tx, in.ContractID)
-		if err != nil {
-			return err
-		}
-		if err := mayManage(c, p); err != nil {
-			return err
-		}
-		if c.Status != contracts.Active && c.Status != contracts.Suspended {
-			return apperr.Invalid("contractId", "visits are planned on active or suspended contracts only")
-		}
-		if err := checkTimes(in.StartsAt, in.EndsAt, s.Clock.Now()); err != nil {
-			return err
-		}
-		purpose, err := checkText("purpose", in.Purpose, 1, MaxPurposeLen)
-		if err != nil {
-			return err
-		}
-		var place string
-		if in.Place != nil && strings.TrimSpace(*in.Place) != "" {
-			if place, err = checkText("place", *in.Place, 1, MaxPlaceLen); err != nil {
-				return err
-			}
-		} else if place, err = q.CompanyAddress(ctx, c.CompanyID); err != nil {
-			return fmt.Errorf("schedule visit: company address: %w", err)
-		}
-		now := s.Clock.Now()
-		v, err = insertOrConflict(ctx, q, func() (visitsdb.Visit, error) {
-			return q.InsertVisit(ctx, visitsdb.InsertVisitParams{ContractID: c.ID, AdviserID: c.AdviserID,
-				StartsAt: in.StartsAt, EndsAt: in.EndsAt, Place: place, Purpose: purpose, Now: now})
-		}, c.AdviserID, uuid.Nil, in.StartsAt, in.EndsAt)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{Action: "visit.scheduled", TargetType: "visit", TargetID: v.ID.String(),
-			Details: map[string]any{"contractId": c.ID, "startsAt": v.StartsAt, "endsAt": v.EndsAt}}); err != nil {
-			return err
-		}
-		if err := guardians.Tell(ctx, tx, s.Notify, guardians.Event{ContractID: c.ID, Kind: "GUARDIAN_VISIT_SCHEDULED",
-			Params: map[string]string{"when": v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"), "place": v.Place},
-			Link:   "jalon://visits/" + v.ID.String()}); err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, c, v, "VISIT_SCHEDULED", nil)
+		var err error
+		v, err = s.schedule(ctx, tx, p, in)
+		return err
 	})
 	return v, err
+}
+
+// schedule is Schedule inside the caller's transaction tx: the one path of
+// a new visit (rules, overlap check, audit entry, notifications), which
+// ScheduleTour runs for each stop of a tour.
+func (s *Service) schedule(ctx context.Context, tx pgx.Tx, p auth.Principal, in ScheduleInput) (Visit, error) {
+	q := visitsdb.New(tx)
+	c, err := contracts.Get(ctx, tx, in.ContractID)
+	if err != nil {
+		return Visit{}, err
+	}
+	if err := mayManage(c, p); err != nil {
+		return Visit{}, err
+	}
+	if c.Status != contracts.Active && c.Status != contracts.Suspended {
+		return Visit{}, apperr.Invalid("contractId", "visits are planned on active or suspended contracts only")
+	}
+	if err := checkTimes(in.StartsAt, in.EndsAt, s.Clock.Now()); err != nil {
+		return Visit{}, err
+	}
+	purpose, err := checkText("purpose", in.Purpose, 1, MaxPurposeLen)
+	if err != nil {
+		return Visit{}, err
+	}
+	var place string
+	if in.Place != nil && strings.TrimSpace(*in.Place) != "" {
+		if place, err = checkText("place", *in.Place, 1, MaxPlaceLen); err != nil {
+			return Visit{}, err
+		}
+	} else if place, err = q.CompanyAddress(ctx, c.CompanyID); err != nil {
+		return Visit{}, fmt.Errorf("schedule visit: company address: %w", err)
+	}
+	now := s.Clock.Now()
+	v, err := insertOrConflict(ctx, q, func() (visitsdb.Visit, error) {
+		return q.InsertVisit(ctx, visitsdb.InsertVisitParams{ContractID: c.ID, AdviserID: c.AdviserID,
+			StartsAt: in.StartsAt, EndsAt: in.EndsAt, Place: place, Purpose: purpose, Now: now})
+	}, c.AdviserID, uuid.Nil, in.StartsAt, in.EndsAt)
+	if err != nil {
+		return Visit{}, err
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{Action: "visit.scheduled", TargetType: "visit", TargetID: v.ID.String(),
+		Details: map[string]any{"contractId": c.ID, "startsAt": v.StartsAt, "endsAt": v.EndsAt}}); err != nil {
+		return v, err
+	}
+	if err := guardians.Tell(ctx, tx, s.Notify, guardians.Event{ContractID: c.ID, Kind: "GUARDIAN_VISIT_SCHEDULED",
+		Params: map[string]string{"when": v.StartsAt.In(clock.Brussels).Format("02/01/2006 15:04"), "place": v.Place},
+		Link:   "jalon://visits/" + v.ID.String()}); err != nil {
+		return v, err
+	}
+	return v, s.notify(ctx, tx, c, v, "VISIT_SCHEDULED", nil)
 }
 
 // insertOrConflict runs write (an INSERT of a visit, or an UPDATE of visit

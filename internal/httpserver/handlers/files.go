@@ -6,7 +6,6 @@ package handlers
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -41,12 +40,30 @@ func Files(lb *logbook.Service) http.Handler {
 			}
 			return
 		}
+		disposition := "inline"
+		if !strings.HasPrefix(a.ContentType, "image/") {
+			disposition = `attachment; filename="attachment-` + id.String() + fileExt(a.ContentType) + `"`
+		}
+		const cacheControl = "private, max-age=300"
+		// Large files can skip this server: the object store serves them
+		// itself, from a URL that expires in minutes.
+		direct, ok, err := lb.DirectFileURL(r.Context(), a, blobstore.ResponseHeaders{
+			ContentType: a.ContentType, ContentDisposition: disposition, CacheControl: cacheControl})
+		if err != nil {
+			httpserver.ServerError(w, r, err, "presign attachment")
+			return
+		}
+		if ok {
+			w.Header().Set("Cache-Control", "no-store") // the target expires
+			http.Redirect(w, r, direct, http.StatusTemporaryRedirect)
+			return
+		}
 		f, err := lb.OpenFile(r.Context(), id)
 		if err != nil {
 			if errors.Is(err, blobstore.ErrNotFound) {
 				http.NotFound(w, r)
 			} else {
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				httpserver.ServerError(w, r, err, "open attachment")
 			}
 			return
 		}
@@ -54,22 +71,15 @@ func Files(lb *logbook.Service) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", a.ContentType)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "private, max-age=300")
+		h.Set("Cache-Control", cacheControl)
 		// Only images are shown in the browser; anything else (a PDF) is a
 		// download, and the sandbox keeps a file opened anyway from running
 		// script or loading anything with this origin's rights.
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		if strings.HasPrefix(a.ContentType, "image/") {
-			h.Set("Content-Disposition", "inline")
-		} else {
-			h.Set("Content-Disposition", `attachment; filename="attachment-`+id.String()+fileExt(a.ContentType)+`"`)
-		}
-		if rs, ok := f.(io.ReadSeeker); ok {
-			// Range requests and conditional GETs (PDF viewers, image caches).
-			http.ServeContent(w, r, "", a.CreatedAt, rs)
-			return
-		}
-		io.Copy(w, f)
+		h.Set("Content-Disposition", disposition)
+		// Range requests and conditional GETs (PDF viewers, image caches),
+		// streamed from either store.
+		http.ServeContent(w, r, "", a.CreatedAt, f)
 	})
 }
 

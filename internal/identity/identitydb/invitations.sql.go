@@ -23,10 +23,11 @@ func (q *Queries) HasPassword(ctx context.Context, id uuid.UUID) (bool, error) {
 	return has_password, err
 }
 
-const insertInvitation = `-- name: InsertInvitation :exec
+const insertInvitation = `-- name: InsertInvitation :one
 
 INSERT INTO invitations (user_id, token_hash, created_by, created_at, expires_at)
 VALUES ($1, $2, $3, $4, $5)
+RETURNING id
 `
 
 type InsertInvitationParams struct {
@@ -39,15 +40,51 @@ type InsertInvitationParams struct {
 
 // Invitations: single-use, expiring links with which a new account sets its
 // first password. Only the token's SHA-256 is stored.
-func (q *Queries) InsertInvitation(ctx context.Context, arg InsertInvitationParams) error {
-	_, err := q.db.Exec(ctx, insertInvitation,
+func (q *Queries) InsertInvitation(ctx context.Context, arg InsertInvitationParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, insertInvitation,
 		arg.UserID,
 		arg.TokenHash,
 		arg.CreatedBy,
 		arg.Now,
 		arg.ExpiresAt,
 	)
-	return err
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
+const invitationByToken = `-- name: InvitationByToken :one
+SELECT i.user_id, i.expires_at, u.email, u.first_name, u.locale
+FROM invitations i JOIN users u ON u.id = i.user_id
+WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.expires_at > $2::timestamptz
+  AND u.active AND u.erased_at IS NULL
+`
+
+type InvitationByTokenParams struct {
+	TokenHash []byte
+	Now       time.Time
+}
+
+type InvitationByTokenRow struct {
+	UserID    uuid.UUID
+	ExpiresAt time.Time
+	Email     string
+	FirstName string
+	Locale    string
+}
+
+// The invitee of a token still usable at @now (the set-password page).
+func (q *Queries) InvitationByToken(ctx context.Context, arg InvitationByTokenParams) (InvitationByTokenRow, error) {
+	row := q.db.QueryRow(ctx, invitationByToken, arg.TokenHash, arg.Now)
+	var i InvitationByTokenRow
+	err := row.Scan(
+		&i.UserID,
+		&i.ExpiresAt,
+		&i.Email,
+		&i.FirstName,
+		&i.Locale,
+	)
+	return i, err
 }
 
 const invitationForUpdate = `-- name: InvitationForUpdate :one
@@ -78,6 +115,78 @@ func (q *Queries) InvitationForUpdate(ctx context.Context, tokenHash []byte) (In
 		&i.UsedAt,
 		&i.Active,
 		&i.ErasedAt,
+	)
+	return i, err
+}
+
+const invitationMailed = `-- name: InvitationMailed :exec
+UPDATE invitations SET mailed_at = $1::timestamptz WHERE id = $2 AND mailed_at IS NULL
+`
+
+type InvitationMailedParams struct {
+	Now time.Time
+	ID  uuid.UUID
+}
+
+func (q *Queries) InvitationMailed(ctx context.Context, arg InvitationMailedParams) error {
+	_, err := q.db.Exec(ctx, invitationMailed, arg.Now, arg.ID)
+	return err
+}
+
+const openInvitation = `-- name: OpenInvitation :one
+SELECT EXISTS (SELECT 1 FROM invitations WHERE user_id = $1 AND used_at IS NULL
+               AND expires_at > $2::timestamptz)::bool
+`
+
+type OpenInvitationParams struct {
+	UserID uuid.UUID
+	Now    time.Time
+}
+
+// Whether the user holds an invitation still usable at @now.
+func (q *Queries) OpenInvitation(ctx context.Context, arg OpenInvitationParams) (bool, error) {
+	row := q.db.QueryRow(ctx, openInvitation, arg.UserID, arg.Now)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const reissueInvitation = `-- name: ReissueInvitation :one
+UPDATE invitations i SET token_hash = $1
+FROM users u
+WHERE i.id = $2 AND u.id = i.user_id
+  AND i.used_at IS NULL AND i.mailed_at IS NULL AND i.expires_at > $3::timestamptz
+  AND u.active AND u.erased_at IS NULL
+RETURNING i.user_id, i.expires_at, u.email, u.first_name, u.last_name, u.locale
+`
+
+type ReissueInvitationParams struct {
+	TokenHash []byte
+	ID        uuid.UUID
+	Now       time.Time
+}
+
+type ReissueInvitationRow struct {
+	UserID    uuid.UUID
+	ExpiresAt time.Time
+	Email     string
+	FirstName string
+	LastName  string
+	Locale    string
+}
+
+// Replaces the token of an invitation still usable at @now and not mailed
+// yet (the mail job, at send time): the former token stops working.
+func (q *Queries) ReissueInvitation(ctx context.Context, arg ReissueInvitationParams) (ReissueInvitationRow, error) {
+	row := q.db.QueryRow(ctx, reissueInvitation, arg.TokenHash, arg.ID, arg.Now)
+	var i ReissueInvitationRow
+	err := row.Scan(
+		&i.UserID,
+		&i.ExpiresAt,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Locale,
 	)
 	return i, err
 }

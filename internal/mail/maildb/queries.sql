@@ -94,3 +94,11 @@ WHERE c.tutor_id = @tutor_id AND c.status = 'ACTIVE'
   AND ev.status IN ('SCHEDULED', 'IN_PROGRESS')
   AND (ev.status = 'IN_PROGRESS' OR ev.due_date <= @due_by::date)
 ORDER BY a.last_name, a.first_name, c.id, ev.due_date, ev.id;
+
+-- name: GuardianWards :many
+-- The apprentices a guardian follows (ACTIVE links), for their invitation
+-- mail.
+SELECT a.first_name, a.last_name
+FROM guardian_links l JOIN users a ON a.id = l.apprentice_id
+WHERE l.guardian_id = @guardian_id AND l.status = 'ACTIVE'
+ORDER BY a.last_name, a.first_name;

@@ -270,6 +270,40 @@ func (q *Queries) Failing(ctx context.Context, userID uuid.UUID) (bool, error) {
 	return column_1, err
 }
 
+const guardianWards = `-- name: GuardianWards :many
+SELECT a.first_name, a.last_name
+FROM guardian_links l JOIN users a ON a.id = l.apprentice_id
+WHERE l.guardian_id = $1 AND l.status = 'ACTIVE'
+ORDER BY a.last_name, a.first_name
+`
+
+type GuardianWardsRow struct {
+	FirstName string
+	LastName  string
+}
+
+// The apprentices a guardian follows (ACTIVE links), for their invitation
+// mail.
+func (q *Queries) GuardianWards(ctx context.Context, guardianID uuid.UUID) ([]GuardianWardsRow, error) {
+	rows, err := q.db.Query(ctx, guardianWards, guardianID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GuardianWardsRow
+	for rows.Next() {
+		var i GuardianWardsRow
+		if err := rows.Scan(&i.FirstName, &i.LastName); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markFailing = `-- name: MarkFailing :exec
 INSERT INTO mail_failures (user_id, address_sha256, failed_at, reply)
 VALUES ($1, sha256(convert_to(lower($2::text), 'UTF8')), $3::timestamptz, $4::text)

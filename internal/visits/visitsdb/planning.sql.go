@@ -21,6 +21,14 @@ WITH due AS (
         FROM visit_planning_due d
         WHERE d.warn_on <= $1::date AND ($5::text = 'ADMIN' OR d.adviser_id = $6::uuid)
         UNION ALL
+        -- A HIGH risk (internal/risk) makes a visit due at once.
+        SELECT r.contract_id, 'RISK', $1::date, NULL::text
+        FROM contract_risks r JOIN contracts c ON c.id = r.contract_id
+        WHERE r.level = 'HIGH' AND c.status = 'ACTIVE'
+          AND ($5::text = 'ADMIN' OR c.adviser_id = $6::uuid)
+          AND NOT EXISTS (SELECT 1 FROM visits v
+                          WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED'))
+        UNION ALL
         SELECT f.contract_id, 'FOLLOW_UP', (f.due_at AT TIME ZONE 'Europe/Brussels')::date, f.kind
         FROM follow_ups f JOIN contracts c ON c.id = f.contract_id
         WHERE f.status = 'OPEN' AND f.kind = ANY($7::text[])
@@ -38,15 +46,18 @@ SELECT due.contract_id, due.reason::text AS reason, due.due_on::date AS due_on,
                 power(sin(radians(co.latitude - o.lat) / 2), 2) +
                 cos(radians(o.lat)) * cos(radians(co.latitude)) * power(sin(radians(co.longitude - o.lng) / 2), 2)))
        END AS distance_km,
-       due.kind
+       due.kind,
+       r.level AS risk_level, coalesce(r.score, 0)::int AS risk_score
 FROM due
 JOIN contracts c ON c.id = due.contract_id
 JOIN companies co ON co.id = c.company_id
 JOIN users ad ON ad.id = c.adviser_id
+LEFT JOIN contract_risks r ON r.contract_id = c.id
 CROSS JOIN LATERAL (SELECT
     CASE WHEN $2::float8 IS NULL THEN ad.base_latitude ELSE $2::float8 END AS lat,
     CASE WHEN $2::float8 IS NULL THEN ad.base_longitude ELSE $3::float8 END AS lng) o
-ORDER BY floor(($1::date - due.due_on) / 7.0) DESC, distance_km ASC NULLS LAST, due.due_on, due.contract_id
+ORDER BY floor(($1::date - due.due_on) / 7.0) DESC, coalesce(r.level_rank, 0) DESC, coalesce(r.score, 0) DESC,
+         distance_km ASC NULLS LAST, due.due_on, due.contract_id
 LIMIT $4
 `
 
@@ -67,13 +78,16 @@ type PlanningRow struct {
 	DaysOverdue int32
 	DistanceKm  interface{}
 	Kind        *string
+	RiskLevel   *string
+	RiskScore   int32
 }
 
 // The planning queue (see visits.Planning for the rules).
 // The ACTIVE contracts advised by the caller (every contract for an admin:
 // the queue is what the advisers own, not what the caller may see) that need a
 // visit, each once with its earliest due date, most overdue week first, then
-// nearest, then by due date. Distances are measured from (near_lat,
+// higher risk (level, then score), then nearest, then by due date. A HIGH
+// risk makes a visit due today (reason RISK). Distances are measured from (near_lat,
 // near_lng) when given, else from the base of the adviser of the contract.
 func (q *Queries) Planning(ctx context.Context, arg PlanningParams) ([]PlanningRow, error) {
 	rows, err := q.db.Query(ctx, planning,
@@ -99,6 +113,8 @@ func (q *Queries) Planning(ctx context.Context, arg PlanningParams) ([]PlanningR
 			&i.DaysOverdue,
 			&i.DistanceKm,
 			&i.Kind,
+			&i.RiskLevel,
+			&i.RiskScore,
 		); err != nil {
 			return nil, err
 		}
