@@ -16,6 +16,7 @@ import (
 	"jalon/internal/privacy"
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
+	"jalon/internal/reviewlink"
 	"jalon/internal/risk"
 	"jalon/internal/users"
 	"jalon/internal/visits"
@@ -54,6 +55,8 @@ type Resolver struct {
 	Push *push.Service
 	// RecordAccess lists who read an apprentice's record.
 	RecordAccess *recordaccess.Service
+	// ReviewLinks revokes the caller's e-mailed review links.
+	ReviewLinks *reviewlink.Service
 	// Risk computes and reads contracts' risk, the caseload and
 	// interventions (advisers and admins).
 	Risk   *risk.Service

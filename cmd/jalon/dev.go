@@ -73,6 +73,9 @@ func dev(ctx context.Context, cfg config.Config) error {
 	if err := seed.Demo(ctx, a.Pool, os.Stderr); err != nil {
 		return err
 	}
+	if err := printDemoReviewLinks(ctx, a.Pool, cfg, os.Stderr); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("JALON_ADDR: %w", err)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -151,5 +153,33 @@ func TestSeedDemoRefusesAProductionDatabase(t *testing.T) {
 	t.Setenv("DATABASE_URL", dev.DBURL)
 	if err := run(context.Background(), []string{"seed-demo"}, strings.NewReader(""), io.Discard); err != nil {
 		t.Fatalf("seed-demo into a development database: %v", err)
+	}
+}
+
+// `seed-demo --review-link` prints a working review-page link for each demo
+// tutor, each page in its tutor's language.
+func TestSeedDemoPrintsReviewLinks(t *testing.T) {
+	dev := testapp.New(t)
+	t.Setenv("JALON_ENV", "development")
+	t.Setenv("DATABASE_URL", dev.DBURL)
+	t.Setenv("JALON_PUBLIC_URL", dev.URL)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"seed-demo", "--review-link"}, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`(tuteur\.menuiserie|tutor\.schreinerei)@jalon\.test\s+(\S+/review/\S+)`).FindAllStringSubmatch(out.String(), -1)
+	if len(links) != 2 {
+		t.Fatalf("want two review links:\n%s", out.String())
+	}
+	for i, want := range []string{`<html lang="fr">`, `<html lang="nl">`} {
+		res, err := http.Get(links[i][2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) || !strings.Contains(string(body), `name="csrf"`) {
+			t.Fatalf("%s: %d\n%s", links[i][2], res.StatusCode, body)
+		}
 	}
 }

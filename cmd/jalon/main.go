@@ -5,7 +5,9 @@
 //	jalon worker [--no-migrate]    work the job queue only (no HTTP)
 //	jalon dev                      local database + migrations + demo data + serve
 //	jalon migrate up|down|status   manage the schema
-//	jalon seed-demo [--cohort N]   load the demo data set (idempotent); --cohort: generated contracts
+//	jalon seed-demo [--cohort N] [--review-link]
+//	                               load the demo data set (idempotent); --cohort: generated
+//	                               contracts; --review-link: print review-page links
 //	jalon user add --role R ...    create a user, password on standard input
 //	jalon import contracts F.csv   check every row, then import all or nothing
 package main
@@ -44,6 +46,7 @@ commands:
   migrate up|down|status      apply, roll back one, or list migrations
   seed-demo [--cohort N]      load the demo data set (safe to run again); --cohort N also
                               generates N contracts with personas and prints their risk figures
+  seed-demo ... --review-link  also issue and print a review-page link for each demo tutor
   user add --role ROLE --email E --first-name F --last-name L [--locale FR] [--company-id ID]
                               create a user; the password is read from standard input
   import contracts FILE.csv   check every row, report all bad rows, then import all or nothing
@@ -167,12 +170,14 @@ func connectMigrated(ctx context.Context, cfg config.Config) (*pgxpool.Pool, err
 // own JALON_ENV is production, and when a production process has used the
 // database (the deployment table), whatever this shell's environment says.
 //
-// With --cohort N it generates N more contracts with personas over the
+// With --review-link it prints a review-page link for each demo tutor
+// (printDemoReviewLinks). With --cohort N it generates N more contracts with personas over the
 // school year (seed.Cohort) and computes their risk, printing the share of
 // each persona that is HIGH (README "Risk": the cohort figures).
 func seedDemo(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed-demo", flag.ContinueOnError)
 	cohort := fs.Int("cohort", 0, "also generate this many contracts with personas and compute their risk")
+	reviewLinks := fs.Bool("review-link", false, "also issue and print a review-page link for each demo tutor")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -196,6 +201,11 @@ func seedDemo(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	}
 	if err := seed.Demo(ctx, pool, out); err != nil {
 		return err
+	}
+	if *reviewLinks {
+		if err := printDemoReviewLinks(ctx, pool, cfg, out); err != nil {
+			return err
+		}
 	}
 	if *cohort == 0 {
 		return nil

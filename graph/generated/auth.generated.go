@@ -69,6 +69,7 @@ type MutationResolver interface {
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
 	DismissFollowUp(ctx context.Context, id uuid.UUID) (followup.FollowUp, error)
 	EraseUser(ctx context.Context, id uuid.UUID) (users.User, error)
+	RevokeReviewLinks(ctx context.Context) (int, error)
 	RecordIntervention(ctx context.Context, contractID uuid.UUID, input model.RecordInterventionInput) (risk.Intervention, error)
 	ScheduleVisit(ctx context.Context, input model.ScheduleVisitInput) (visits.Visit, error)
 	RescheduleVisit(ctx context.Context, id uuid.UUID, input model.RescheduleVisitInput) (visits.Visit, error)
@@ -2407,6 +2408,29 @@ func (ec *executionContext) fieldContext_Mutation_eraseUser(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_revokeReviewLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeReviewLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeReviewLinks(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeReviewLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
+}
+
 func (ec *executionContext) _Mutation_recordIntervention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3464,6 +3488,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "eraseUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_eraseUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeReviewLinks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeReviewLinks(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -397,6 +397,7 @@ type ComplexityRoot struct {
 		ReviewLogEntries              func(childComplexity int, ids []uuid.UUID, input model.ReviewLogEntryInput) int
 		ReviewLogEntry                func(childComplexity int, id uuid.UUID, input model.ReviewLogEntryInput) int
 		RevokeCalendarFeed            func(childComplexity int) int
+		RevokeReviewLinks             func(childComplexity int) int
 		RotateCalendarFeed            func(childComplexity int) int
 		SaveEvaluation                func(childComplexity int, id uuid.UUID, input model.SaveEvaluationInput) int
 		ScheduleVisit                 func(childComplexity int, input model.ScheduleVisitInput) int
@@ -2224,6 +2225,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity), true
+	case "Mutation.revokeReviewLinks":
+		if e.ComplexityRoot.Mutation.RevokeReviewLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeReviewLinks(childComplexity), true
 	case "Mutation.rotateCalendarFeed":
 		if e.ComplexityRoot.Mutation.RotateCalendarFeed == nil {
 			break
@@ -5198,6 +5205,14 @@ extend type Query {
   database round trip per type asked for, whatever the number of ids.
   """
   nodes("The ids, at most 100; duplicates are answered at each place." ids: [ID!]!): [Node]!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/reviewlinks.graphqls", Input: `# Review links: the e-mailed links to the one-tap review page of tutors
+# without the app (README, "Review page").
+
+extend type Mutation {
+  "Switch off every review link mailed to the caller that still works (a tutor who fears a mail was read by someone else); returns how many were revoked. Links are also revoked with all of a user's sessions (a password change, a deactivation). Any signed-in user may call it: only tutors ever hold links."
+  revokeReviewLinks: Int!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/risk.graphqls", Input: `# Risk ("accrochage"): why a contract may be drifting, what the adviser did

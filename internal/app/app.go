@@ -296,6 +296,7 @@ func (a *App) buildHandler() http.Handler {
 		Privacy:      s.Privacy,
 		Push:         s.Push,
 		RecordAccess: s.RecordAccess,
+		ReviewLinks:  s.ReviewLinks,
 		Risk:         s.Risk,
 		Users:        s.Users,
 		Visits:       s.Visits,
@@ -334,6 +335,7 @@ func (a *App) buildHandler() http.Handler {
 	endpoint = httpserver.Timeout(limits.RequestTimeout, a.Config.HTTP.TransferTimeout, endpoint)
 	endpoint = httpserver.UnavailableStatus(endpoint)
 
+	review := handlers.ReviewPage(a.ReviewLinks)
 	return httpserver.New(httpserver.Options{
 		Log:         a.Log,
 		Metrics:     a.metrics,
@@ -357,6 +359,11 @@ func (a *App) buildHandler() http.Handler {
 			// Unsubscribe links of e-mails: a page (GET), one click (POST).
 			"GET " + mail.UnsubscribeRoute:  handlers.Unsubscribe(a.Mail),
 			"POST " + mail.UnsubscribeRoute: handlers.Unsubscribe(a.Mail),
+
+			// The review page of e-mailed links: no bearer token, the link is the credential.
+			"GET /review/{token}":        review,
+			"POST /review/{token}":       review,
+			"POST /review/{token}/renew": review,
 		},
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"jalon/internal/privacy"
 	"jalon/internal/push"
 	"jalon/internal/recordaccess"
+	"jalon/internal/reviewlink"
 	"jalon/internal/risk"
 	"jalon/internal/service"
 	"jalon/internal/users"
@@ -57,6 +58,8 @@ type Services struct {
 	Push *push.Service
 	// RecordAccess records and lists who read apprentices' records.
 	RecordAccess *recordaccess.Service
+	// ReviewLinks issues the e-mailed review links and runs their page.
+	ReviewLinks *reviewlink.Service
 	// Risk computes risks and records interventions.
 	Risk   *risk.Service
 	Users  *users.Service
@@ -84,8 +87,8 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 		return err
 	}
 	s.Push = &push.Service{Base: base, FCM: fcm, KnownKind: notify.KnownKind}
-	// Links (the one-tap review links of tutors' mails) is set by the
-	// review page's area when it is built; nil, mails carry none.
+	// Links (the one-tap review links of tutors' mails) is set below, once
+	// the review page's service is built.
 	s.Mail = &mail.Service{Base: base, Sender: sender, Prefs: s.Push, URLs: a.urls, Metrics: a.metrics}
 	s.Notify = &notify.Notifier{Base: base, Push: s.Push, Mail: s.Mail}
 	s.Inbox = &notify.Service{Base: base}
@@ -115,6 +118,13 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess, Tours: visits.TourSettings(cfg.Tours)}
+	// The mail area has no mail for a lone fresh link yet: one asked for by
+	// an expired or used-up link is only logged (reviewlink.LogMailer); the
+	// next digest or review reminder carries a new link anyway.
+	s.ReviewLinks = &reviewlink.Service{Base: base, Key: cfg.URLSigning, TTL: cfg.ReviewLinkTTL, PublicURL: cfg.PublicURL,
+		Mailer: reviewlink.LogMailer{Log: a.Log}, Logbook: s.Logbook, Evaluations: s.Evaluations,
+		Contracts: s.Contracts, Users: s.Users}
+	s.Mail.Links = s.ReviewLinks
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,
 		Guardians: s.Guardians, Logbook: s.Logbook, Notify: s.Inbox, Orgs: s.Orgs, Push: s.Push, Users: s.Users, Visits: s.Visits}
 	return nil

@@ -25,7 +25,9 @@ type Entry struct {
 	Details    map[string]any
 }
 
-// Record appends e, with the caller from ctx as actor (none for system jobs).
+// Record appends e, with the caller from ctx as actor (none for system jobs)
+// and the way the caller came in (auth.Principal.Via, e.g. an e-mail review
+// link) in the entry's via column.
 func Record(ctx context.Context, db postgres.DB, e Entry) error {
 	var actor *uuid.UUID
 	if p, ok := auth.FromContext(ctx); ok {
@@ -46,9 +48,19 @@ func RecordAs(ctx context.Context, db postgres.DB, actor *uuid.UUID, e Entry) er
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	err = auditdb.New(db).Record(ctx, auditdb.RecordParams{ActorID: actor, Action: e.Action,
-		TargetType: e.TargetType, TargetID: e.TargetID, RequestID: reqinfo.ID(ctx), Details: js})
+		TargetType: e.TargetType, TargetID: e.TargetID, RequestID: reqinfo.ID(ctx), Details: js, Via: via(ctx)})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// via is the way the caller of ctx came in, NULL for a signed-in session
+// or the system.
+func via(ctx context.Context) *string {
+	if p, ok := auth.FromContext(ctx); ok && p.Via != "" {
+		v := string(p.Via)
+		return &v
 	}
 	return nil
 }

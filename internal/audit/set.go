@@ -46,7 +46,7 @@ func RecordSet(ctx context.Context, db postgres.DB, s Set) error {
 		details[i] = string(d)
 	}
 	err := auditdb.New(db).RecordSet(ctx, auditdb.RecordSetParams{At: s.At, ActorID: actor, Action: s.Action,
-		TargetType: s.TargetType, TargetIds: s.TargetIDs, RequestID: reqinfo.ID(ctx), Details: details})
+		TargetType: s.TargetType, TargetIds: s.TargetIDs, RequestID: reqinfo.ID(ctx), Details: details, Via: via(ctx)})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", s.Action, err)
 	}

@@ -46,6 +46,10 @@ type Principal struct {
 	// ExpiresAt is when the access token it came from expires (zero when
 	// unknown); long-lived connections end there (see Leeway).
 	ExpiresAt time.Time
+	// Via says how the caller reached Jalon when it was not with an access
+	// token: ViaReviewLink for a tutor acting on the review page of an
+	// e-mail link. The audit log records it with every change.
+	Via Via
 	// Wards are, for a GUARDIAN, the apprentices they hold an active link
 	// to, read with the role on every request (nil for other roles): the
 	// part a guardian plays in a contract is known without a query (see
@@ -58,6 +62,13 @@ type Principal struct {
 func (p Principal) IsGuardianOf(apprentice uuid.UUID) bool {
 	return p.Role == Guardian && slices.Contains(p.Wards, apprentice)
 }
+
+// Via is a way in other than a signed-in session.
+type Via string
+
+// ViaReviewLink: the review page opened from an e-mail link
+// (internal/reviewlink), acting as the link's tutor.
+const ViaReviewLink Via = "review_link"
 
 // IsAdmin reports whether the caller is an administrator.
 func (p Principal) IsAdmin() bool { return p.Role == Admin }

@@ -54,7 +54,10 @@ type Config struct {
 
 	JWT        JWTConfig
 	GraphQL    GraphQLConfig
-	URLSigning []byte // key for signed, expiring download URLs
+	URLSigning []byte // key for signed, expiring download URLs (and review links)
+	// ReviewLinkTTL is how long an e-mailed review link works
+	// (JALON_REVIEW_LINK_TTL, 7 days by default).
+	ReviewLinkTTL time.Duration
 
 	Firebase FirebaseConfig
 	Mail     MailConfig
@@ -536,6 +539,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	c.GraphQL.AnonymousConcurrency = r.integer("JALON_ANONYMOUS_CONCURRENCY", max(1, runtime.NumCPU()/2))
 	c.GraphQL.AnonymousQueue = r.integer("JALON_ANONYMOUS_QUEUE", 64)
 	c.URLSigning = []byte(r.str("JALON_URL_SIGNING_KEY", DevSigningSecret))
+	c.ReviewLinkTTL = r.duration("JALON_REVIEW_LINK_TTL", 7*24*time.Hour)
 	c.Firebase = FirebaseConfig{
 		CredentialsFile: r.str("FIREBASE_CREDENTIALS_FILE", ""),
 		ProjectID:       r.str("JALON_FIREBASE_PROJECT_ID", ""),

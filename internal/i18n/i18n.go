@@ -2,8 +2,9 @@
 // (fr.json, nl.json, de.json, en.json in this folder), and the one rule that
 // picks a text: the recipient's language when it has a catalogue holding
 // the key, French otherwise. Notifications (section "notification"),
-// e-mails and their unsubscribe page (section "mail") and the evaluation PDF
-// (section "pdf") read their texts here.
+// e-mails and their unsubscribe page (section "mail"), the evaluation PDF
+// (section "pdf") and the tutors' review page (section "review") read their
+// texts here.
 //
 // A catalogue is a JSON object of sections; nested objects make dotted keys
 // ({"pdf": {"role": {"TUTOR": "Tutor"}}} is "pdf.role.TUTOR"). Placeholders

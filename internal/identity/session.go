@@ -19,6 +19,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/identity/identitydb"
 	"jalon/internal/postgres"
+	"jalon/internal/reviewlink/reviewlinkdb"
 	"jalon/internal/users"
 )
 
@@ -295,11 +296,17 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // RevokeUserSessions revokes every live session of a user except keep
-// (uuid.Nil to revoke all), in tx.
+// (uuid.Nil to revoke all), in tx, and every review link mailed to them: a
+// password change or a deactivation closes every way in.
 func RevokeUserSessions(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, now time.Time) error {
 	err := identitydb.New(tx).RevokeUserSessions(ctx, identitydb.RevokeUserSessionsParams{UserID: userID, Keep: keep, Now: now})
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	// The review links' own query (reviewlinkdb, a leaf: internal/reviewlink
+	// itself acts through the evaluations, which import this package).
+	if _, err := reviewlinkdb.New(tx).RevokeLinksOf(ctx, reviewlinkdb.RevokeLinksOfParams{TutorID: userID, Now: now}); err != nil {
+		return fmt.Errorf("revoke review links: %w", err)
 	}
 	return nil
 }

@@ -200,6 +200,14 @@ var sections = []section{
 				s.rotated_at AS "rotatedAt", s.revoked_at AS "revokedAt"
 			FROM sessions s WHERE s.user_id = $1
 			ORDER BY s.created_at DESC, s.id LIMIT $2 + 1) x`},
+	// Review links mailed to a tutor: when, until when, their use; never the
+	// token's hash or the browser's.
+	{key: "reviewLinks", list: true, sql: `
+		SELECT coalesce(json_agg(x ORDER BY x."createdAt" DESC, x.id), '[]') FROM (
+			SELECT l.id, l.created_at AS "createdAt", l.expires_at AS "expiresAt", l.revoked_at AS "revokedAt",
+				l.used_at AS "usedAt", l.last_used_at AS "lastUsedAt", l.renewed_at AS "renewedAt"
+			FROM review_links l WHERE l.tutor_id = $1
+			ORDER BY l.created_at DESC, l.id LIMIT $2 + 1) x`},
 	// The apprentice's risk (right of access covers profiling): the current
 	// risk of their contracts and the weekly history, with the reasons and
 	// their evidence. Only the apprentice's own contracts: a tutor's or an
@@ -219,7 +227,7 @@ var sections = []section{
 	{key: "auditLog", list: true, sql: `
 		SELECT coalesce(json_agg(x ORDER BY x.at DESC, x.id DESC), '[]') FROM (
 			SELECT a.id, a.at, a.action, a.target_type AS "targetType", a.target_id AS "targetId",
-				a.request_id AS "requestId", a.details
+				a.request_id AS "requestId", a.details, a.via
 			FROM audit_log a WHERE a.actor_id = $1
 			ORDER BY a.at DESC, a.id DESC LIMIT $2 + 1) x`},
 }

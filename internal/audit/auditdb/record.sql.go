@@ -13,8 +13,8 @@ import (
 )
 
 const record = `-- name: Record :exec
-INSERT INTO audit_log (actor_id, action, target_type, target_id, request_id, details)
-VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb)
+INSERT INTO audit_log (actor_id, action, target_type, target_id, request_id, details, via)
+VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7::text)
 `
 
 type RecordParams struct {
@@ -24,9 +24,11 @@ type RecordParams struct {
 	TargetID   string
 	RequestID  string
 	Details    []byte
+	Via        *string
 }
 
-// Appends one entry; the database's clock gives its time.
+// Appends one entry; the database's clock gives its time. via is NULL for
+// the app and the API, 'review_link' for the review page of an e-mail link.
 func (q *Queries) Record(ctx context.Context, arg RecordParams) error {
 	_, err := q.db.Exec(ctx, record,
 		arg.ActorID,
@@ -35,14 +37,15 @@ func (q *Queries) Record(ctx context.Context, arg RecordParams) error {
 		arg.TargetID,
 		arg.RequestID,
 		arg.Details,
+		arg.Via,
 	)
 	return err
 }
 
 const recordSet = `-- name: RecordSet :exec
-INSERT INTO audit_log (at, actor_id, action, target_type, target_id, request_id, details)
+INSERT INTO audit_log (at, actor_id, action, target_type, target_id, request_id, details, via)
 SELECT $1::timestamptz, $2::uuid, $3::text, $4::text,
-    unnest($5::text[]), $6::text, unnest($7::text[])::jsonb
+    unnest($5::text[]), $6::text, unnest($7::text[])::jsonb, $8::text
 `
 
 type RecordSetParams struct {
@@ -53,6 +56,7 @@ type RecordSetParams struct {
 	TargetIds  []string
 	RequestID  string
 	Details    []string
+	Via        *string
 }
 
 // Appends one entry per target (targets and details go in pairs) at an
@@ -67,6 +71,7 @@ func (q *Queries) RecordSet(ctx context.Context, arg RecordSetParams) error {
 		arg.TargetIds,
 		arg.RequestID,
 		arg.Details,
+		arg.Via,
 	)
 	return err
 }
