@@ -85,16 +85,13 @@ func (s *Service) Page(ctx context.Context, l Link) (Page, error) {
 	out := Page{Link: l}
 	submitted := logbook.Submitted
 	f := logbook.Filter{Status: &submitted}
-	entries, err := s.Logbook.List(ctx, nil, f, page.Args{First: MaxEntries})
+	listing, err := s.Logbook.List(ctx, nil, f, page.Args{First: MaxEntries}, logbook.Want{Count: true})
 	if err != nil {
 		return Page{}, err
 	}
+	entries := listing.Page
 	if entries.HasNextPage {
-		n, err := s.Logbook.Count(ctx, nil, f)
-		if err != nil {
-			return Page{}, err
-		}
-		out.MoreEntries = n - len(entries.Items)
+		out.MoreEntries = listing.Total - len(entries.Items)
 	}
 	evs, err := s.waitingEvaluations(ctx)
 	if err != nil {
