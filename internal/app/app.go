@@ -67,6 +67,10 @@ type Options struct {
 	Pool *pgxpool.Pool
 	// MigrationLog receives migration progress (default: discarded).
 	MigrationLog io.Writer
+	// PoolConfig, when set, adjusts the configuration of the pool New opens
+	// (not used with Pool): cmd/loadcompare counts the statements of a
+	// server started as `jalon serve` is.
+	PoolConfig func(*pgxpool.Config)
 	// FCMOptions, when set, enable push with these Firebase client options
 	// (tests point the real SDK at a fake FCM server on loopback).
 	FCMOptions []option.ClientOption
@@ -83,7 +87,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		a.Clock = clock.Real{}
 	}
 	if a.Pool == nil {
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns, o.PoolConfig)
 		if err != nil {
 			return nil, err
 		}

@@ -27,8 +27,10 @@ type DB interface {
 }
 
 // Connect opens a pool of at most maxConns connections (pgx's default when
-// 0) and checks that the database answers.
-func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+// 0) and checks that the database answers. Each adjust (nil ones skipped)
+// changes the pool's configuration last: cmd/loadcompare adds a tracer that
+// counts statements.
+func Connect(ctx context.Context, url string, maxConns int, adjust ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -39,6 +41,11 @@ func Connect(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, erro
 	// Fail fast when the database goes away, so /readyz answers quickly.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 15 * time.Second
+	for _, f := range adjust {
+		if f != nil {
+			f(cfg)
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
