@@ -549,7 +549,9 @@ func (c *comparer) compareAll(ctx context.Context, reqs map[Screen][]*request, s
 	if _, err := c.pool.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE family_id = $1`, revoked.family); err != nil {
 		return err
 	}
-	return mustRefuse("a revoked session", revoked.authorization, first.body, "UNAUTHENTICATED")
+	// Revoked behind the servers' back, with the UPDATE every revocation path
+	// of internal/identity runs: a server caching sessions must see it too.
+	return mustRefuse("a session revoked in the database", revoked.authorization, first.body, "UNAUTHENTICATED")
 }
 
 func shorten(b []byte) string {
