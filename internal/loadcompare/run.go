@@ -279,7 +279,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.Size.Tutors, o.Size.ApprenticesPerTutor, len(set.Apprentices), o.Size.EntriesPerContract, set.Entries())
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs; load average %s before, %s after; %s, PostgreSQL %s; each server a pool of %d connections.\n",
 		machine(), runtime.NumCPU(), loadBefore, loadAverage(), runtime.Version(), pgVersion, o.DBConns)
-	fmt.Fprintf(&b, "Method: %d alternating rounds of %s per server (after %s of warm-up), medians of the rounds (RSS: largest sample);\n"+
+	fmt.Fprintf(&b, "Method: %d alternating rounds of %s per server (after %s of warm-up), medians of the rounds (RSS: largest sample; rounds: lowest–highest req/s);\n"+
 		"CPU from /proc/<pid>/stat (user+system) of each server process; statements counted by a pgx tracer in each server's pool.\n\n",
 		o.Rounds, o.Round, o.Warmup)
 	b.WriteString(table(res.Rows))
@@ -657,11 +657,12 @@ func summarize(rs []round) Summary {
 // hand-written under each pair.
 func table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("| screen | conns | server | req/s | p50 ms | p99 ms | CPU ms/req | cores | SQL stmts/req | round trips/req | max RSS MB | errors |\n")
-	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| screen | conns | server | req/s | (rounds) | p50 ms | p99 ms | CPU ms/req | cores | SQL stmts/req | round trips/req | max RSS MB | errors |\n")
+	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	line := func(r Row, name string, s Summary) {
-		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f | %d |\n",
-			r.Screen.Title(), r.Conns, name, s.ReqPerSec, s.P50, s.P99, s.CPUPerReq, s.Cores, s.Statements, s.RoundTrips, s.RSS, s.Errors)
+		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f | %d |\n",
+			r.Screen.Title(), r.Conns, name, s.ReqPerSec, slices.Min(s.PerRound), slices.Max(s.PerRound),
+			s.P50, s.P99, s.CPUPerReq, s.Cores, s.Statements, s.RoundTrips, s.RSS, s.Errors)
 	}
 	ratio := func(a, b float64) string {
 		if b == 0 {
@@ -673,7 +674,7 @@ func table(rows []Row) string {
 		line(r, "Jalon", r.Jalon)
 		line(r, "hand-written", r.Hand)
 		j, h := r.Jalon, r.Hand
-		fmt.Fprintf(&b, "| %s | %d | **Jalon / hand-written** | **%s** | %s | %s | %s | %s | %s | %s | %s | |\n",
+		fmt.Fprintf(&b, "| %s | %d | **Jalon / hand-written** | **%s** | | %s | %s | %s | %s | %s | %s | %s | |\n",
 			r.Screen.Title(), r.Conns, ratio(j.ReqPerSec, h.ReqPerSec), ratio(j.P50, h.P50), ratio(j.P99, h.P99),
 			ratio(j.CPUPerReq, h.CPUPerReq), ratio(j.Cores, h.Cores), ratio(j.Statements, h.Statements),
 			ratio(j.RoundTrips, h.RoundTrips), ratio(j.RSS, h.RSS))
