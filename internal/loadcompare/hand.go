@@ -149,13 +149,14 @@ type (
 			LogEntries connection[T] `json:"logEntries"`
 		} `json:"data"`
 	}
+	location struct {
+		Line   int `json:"line"`
+		Column int `json:"column"`
+	}
 	fieldError struct {
-		Message   string   `json:"message"`
-		Path      []string `json:"path"`
-		Locations []struct {
-			Line   int `json:"line"`
-			Column int `json:"column"`
-		} `json:"locations"`
+		Message    string     `json:"message"`
+		Path       []string   `json:"path"`
+		Locations  []location `json:"locations"`
 		Extensions struct {
 			Code string `json:"code"`
 		} `json:"extensions"`
@@ -228,12 +229,8 @@ func (h *handWritten) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var refused errRefused
 	if errors.As(err, &refused) {
-		e := fieldError{Message: refused.message, Path: []string{"logEntries"}}
-		// Where logEntries is in both documents.
-		e.Locations = append(e.Locations, struct {
-			Line   int `json:"line"`
-			Column int `json:"column"`
-		}{2, 3})
+		// logEntries is on line 2, column 3 of both documents.
+		e := fieldError{Message: refused.message, Path: []string{"logEntries"}, Locations: []location{{2, 3}}}
 		e.Extensions.Code = refused.code
 		out, err = errorAnswer{Errors: []fieldError{e}}, nil
 	}
