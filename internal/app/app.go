@@ -91,6 +91,10 @@ type Options struct {
 	Pool *pgxpool.Pool
 	// MigrationLog receives migration progress (default: discarded).
 	MigrationLog io.Writer
+	// QueryTracer, when set, sees every statement of the pool New opens
+	// (not used with Pool): cmd/loadcompare counts the statements of a
+	// server started as `jalon serve` is.
+	QueryTracer pgx.QueryTracer
 	// FCMOptions, when set, enable push with these Firebase client options
 	// (tests point the real SDK at a fake FCM server on loopback).
 	FCMOptions []option.ClientOption
@@ -122,7 +126,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, o Options) 
 		}
 	}
 	if a.Pool == nil {
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns, a.tracing.QueryTracer())
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DBMaxConns, a.tracing.QueryTracer(), o.QueryTracer)
 		if err != nil {
 			a.Close()
 			return nil, err

@@ -21,82 +21,26 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/auth"
+	"jalon/internal/benchdata"
 	"jalon/internal/postgres"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
 
-// loadBenchData fills the database with 200 contracts (20 tutors of 10
-// apprentices each) of 300 daily entries, 2 competencies each, in a few
-// set-based statements (generate_series), and returns the apprentices' and
-// tutors' (id, contract) pairs.
+// loadBenchData fills the database with benchdata.Full (200 contracts of
+// 20 tutors × 10 apprentices, 300 daily entries each, 2 competencies per
+// entry: the data set cmd/loadcompare loads too) and returns the
+// apprentices' (id, contract) pairs and the tutors' ids.
 func loadBenchData(b testing.TB, a *testapp.TestApp) (apprentices [][2]uuid.UUID, tutors []uuid.UUID) {
 	b.Helper()
-	trade, company, centre, adviser := uuid.New(), uuid.New(), uuid.New(), uuid.New()
-	for _, q := range []string{
-		`INSERT INTO trades (id, code, name) VALUES ($1, 'BENCH', 'Menuisier')`,
-		`INSERT INTO competencies (trade_id, code, title, position)
-			SELECT $1, 'C' || g, 'Compétence ' || g, g FROM generate_series(1, 15) g`,
-	} {
-		a.Exec(b, q, trade)
-	}
-	a.Exec(b, `INSERT INTO companies (id, name, enterprise_number) VALUES ($1, 'Bench SRL', '0999999999')`, company)
-	a.Exec(b, `INSERT INTO training_centres (id, name) VALUES ($1, 'Centre')`, centre)
-	a.Exec(b, `INSERT INTO users (id, email, first_name, last_name, role) VALUES ($1, 'adviser@bench.test', 'Ada', 'Viser', 'ADVISER')`, adviser)
-	a.Exec(b, `INSERT INTO users (email, first_name, last_name, role, company_id)
-		SELECT 'tutor' || lpad(g::text, 3, '0') || '@bench.test', 'Tuteur', g::text, 'TUTOR', $1 FROM generate_series(0, 19) g`, company)
-	a.Exec(b, `INSERT INTO users (email, first_name, last_name, role)
-		SELECT 'app' || lpad(g::text, 3, '0') || '@bench.test', 'Apprenti', g::text, 'APPRENTICE' FROM generate_series(0, 199) g`)
-	a.Exec(b, `INSERT INTO contracts (apprentice_id, company_id, tutor_id, adviser_id, centre_id, trade_id, start_date, end_date, weekly_hours)
-		SELECT ap.id, $1, t.id, $2, $3, $4, '2025-01-01', '2027-12-31', 28
-		FROM (SELECT id, row_number() OVER (ORDER BY email) - 1 AS rn FROM users WHERE email LIKE 'app%@bench.test') ap
-		JOIN (SELECT id, row_number() OVER (ORDER BY email) - 1 AS rn FROM users WHERE email LIKE 'tutor%@bench.test') t
-		  ON t.rn = ap.rn % 20`, company, adviser, centre, trade)
-	// 300 days back from 2026-03-17: the 3 newest drafts, the next 7
-	// waiting for review, the rest validated (every 17th sent back).
-	a.Exec(b, `INSERT INTO log_entries (client_id, contract_id, entry_date, hours, activities, status, version,
-			submitted_at, reviewer_id, review_decision, review_comment, reviewed_at)
-		SELECT gen_random_uuid(), c.id, date '2026-03-17' - g, 7.5,
-			'Débit, assemblage et finition, journée ' || g,
-			CASE WHEN g < 3 THEN 'DRAFT' WHEN g < 10 THEN 'SUBMITTED' WHEN g % 17 = 0 THEN 'CHANGES_REQUESTED' ELSE 'VALIDATED' END,
-			CASE WHEN g < 3 THEN 1 WHEN g < 10 THEN 2 ELSE 3 END,
-			CASE WHEN g >= 3 THEN now() END,
-			CASE WHEN g >= 10 THEN c.tutor_id END,
-			CASE WHEN g >= 10 THEN CASE WHEN g % 17 = 0 THEN 'REQUEST_CHANGES' ELSE 'VALIDATE' END END,
-			CASE WHEN g >= 10 THEN 'Bien' END,
-			CASE WHEN g >= 10 THEN now() END
-		FROM contracts c CROSS JOIN generate_series(0, 299) g WHERE c.trade_id = $1`, trade)
-	a.Exec(b, `INSERT INTO log_entry_competencies (log_entry_id, competency_id, position)
-		SELECT e.id, k.id, k.position FROM log_entries e JOIN contracts c ON c.id = e.contract_id
-		JOIN competencies k ON k.trade_id = c.trade_id
-		 AND k.position IN (1 + (e.entry_date - date '2025-01-01') % 15, 1 + (e.entry_date - date '2025-01-01' + 7) % 15)
-		WHERE c.trade_id = $1`, trade)
-	a.Exec(b, `ANALYZE`)
-
-	rows, err := a.Pool.Query(context.Background(), `SELECT apprentice_id, id FROM contracts WHERE trade_id = $1 ORDER BY apprentice_id`, trade)
+	set, err := benchdata.Load(context.Background(), a.Pool, benchdata.Full)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for rows.Next() {
-		var p [2]uuid.UUID
-		rows.Scan(&p[0], &p[1])
-		apprentices = append(apprentices, p)
+	for _, ap := range set.Apprentices {
+		apprentices = append(apprentices, [2]uuid.UUID{ap.ID, ap.Contract})
 	}
-	rows.Close()
-	rows, err = a.Pool.Query(context.Background(), `SELECT DISTINCT tutor_id FROM contracts WHERE trade_id = $1`, trade)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for rows.Next() {
-		var id uuid.UUID
-		rows.Scan(&id)
-		tutors = append(tutors, id)
-	}
-	rows.Close()
-	if len(apprentices) != 200 || len(tutors) != 20 {
-		b.Fatalf("loaded %d contracts, %d tutors", len(apprentices), len(tutors))
-	}
-	return apprentices, tutors
+	return apprentices, set.Tutors
 }
 
 type benchRequest struct {
