@@ -25,7 +25,6 @@ WITH due AS (
         SELECT f.contract_id, 'FOLLOW_UP', (f.due_at AT TIME ZONE 'Europe/Brussels')::date, f.kind
         FROM follow_ups f JOIN contracts c ON c.id = f.contract_id
         WHERE f.status = 'OPEN' AND f.kind = ANY(@flagging_kinds::text[])
-          AND (f.kind <> 'LOG_REVIEW_PENDING' OR f.owner_id = c.adviser_id)
           AND c.status = 'ACTIVE' AND (@caller_role::text = 'ADMIN' OR c.adviser_id = @caller_id::uuid)
           AND NOT EXISTS (SELECT 1 FROM visits v
                           WHERE v.contract_id = c.id AND v.status IN ('PROPOSED', 'CONFIRMED'))
