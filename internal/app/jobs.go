@@ -29,6 +29,7 @@ func (a *App) registerJobs() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &mail.DigestScanWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.DigestWorker{Service: a.Mail})
 	river.AddWorker(w, &mail.InvitationWorker{Service: a.Mail})
+	river.AddWorker(w, &mail.ReviewLinkWorker{Service: a.Mail})
 	river.AddWorker(w, &guardians.MajorityWorker{Service: a.Guardians})
 	river.AddWorker(w, &risk.ComputeWorker{Service: a.Risk})
 	river.AddWorker(w, &risk.RefreshWorker{Service: a.Risk})

@@ -118,11 +118,14 @@ func (a *App) buildServices(ctx context.Context, o Options) error {
 	s.Risk = &risk.Service{Base: base, Notify: a.Notify, Policy: policy}
 	s.Users = &users.Service{Base: base}
 	s.Visits = &visits.Service{Base: base, Notify: a.Notify, PublicURL: cfg.PublicURL, Access: s.RecordAccess, Tours: visits.TourSettings(cfg.Tours)}
-	// The mail area has no mail for a lone fresh link yet: one asked for by
-	// an expired or used-up link is only logged (reviewlink.LogMailer); the
-	// next digest or review reminder carries a new link anyway.
+	// An expired or used-up link offers a fresh one by mail when e-mail is
+	// on (the nil interface otherwise: no offer).
+	var linkMailer reviewlink.Mailer
+	if s.Mail.Enabled() {
+		linkMailer = s.Mail
+	}
 	s.ReviewLinks = &reviewlink.Service{Base: base, Key: cfg.URLSigning, TTL: cfg.ReviewLinkTTL, PublicURL: cfg.PublicURL,
-		Mailer: reviewlink.LogMailer{Log: a.Log}, Logbook: s.Logbook, Evaluations: s.Evaluations,
+		Mailer: linkMailer, Logbook: s.Logbook, Evaluations: s.Evaluations,
 		Contracts: s.Contracts, Users: s.Users}
 	s.Mail.Links = s.ReviewLinks
 	s.Nodes = &node.Finder{Base: base, Contracts: s.Contracts, Evaluations: s.Evaluations, FollowUps: s.FollowUps,

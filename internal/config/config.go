@@ -161,7 +161,11 @@ type RetentionConfig struct {
 	AuditDays int
 	// Apprentices whose contracts all ended this many days ago are erased.
 	EndedContractsDays int
-	Every              time.Duration
+	// Review links (internal/reviewlink) are deleted this many days after
+	// they expired or were revoked: they no longer work, and the audit log
+	// keeps what was done through them.
+	ReviewLinksDays int
+	Every           time.Duration
 }
 
 // EscalationConfig holds the delays, in days, of the follow-up reminders
@@ -586,6 +590,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		NotificationsDays:  r.integer("JALON_RETENTION_NOTIFICATIONS", 180),
 		AuditDays:          r.integer("JALON_RETENTION_AUDIT", 3650),
 		EndedContractsDays: r.integer("JALON_RETENTION_ENDED_CONTRACTS", 0),
+		ReviewLinksDays:    r.integer("JALON_RETENTION_REVIEW_LINKS", 30),
 		Every:              r.duration("JALON_RETENTION_INTERVAL", 6*time.Hour),
 	}
 	c.Risk = RiskConfig{
@@ -674,7 +679,7 @@ func (c Config) validate() error {
 		return errors.New("JALON_ARGON2_*: below OWASP's minimum (m=19456 KiB, t=2, p=1)")
 	case c.Identity.HashConcurrency < 1:
 		return errors.New("JALON_PASSWORD_HASH_CONCURRENCY: must be at least 1")
-	case c.Retention.NotificationsDays < 0 || c.Retention.AuditDays < 0 || c.Retention.EndedContractsDays < 0:
+	case c.Retention.NotificationsDays < 0 || c.Retention.AuditDays < 0 || c.Retention.EndedContractsDays < 0 || c.Retention.ReviewLinksDays < 0:
 		return errors.New("JALON_RETENTION_*: a number of days, 0 (keep forever) or more")
 	case c.Identity.LoginMaxPerAccount < 1 || c.Identity.LoginMaxPerAddress < 1:
 		return errors.New("JALON_LOGIN_MAX_*: must be at least 1")

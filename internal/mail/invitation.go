@@ -105,9 +105,9 @@ func (w *InvitationWorker) Work(ctx context.Context, job *river.Job[InvitationAr
 		return fmt.Errorf("mail invitation: %w", err)
 	}
 	l := localizer{string(inv.Locale)}
-	v := invitationView{L: l, Subject: l.T("invitation.subject"), Name: inv.FirstName, URL: inv.URL,
-		Intro: l.T("invitation.intro"),
-		Hint:  l.T("invitation.hint", "date", inv.ExpiresAt.In(clock.Brussels).Format(dateTimeLayout), "email", inv.Email)}
+	v := linkView{L: l, Subject: l.T("invitation.subject"), Name: inv.FirstName, URL: inv.URL,
+		Intro: l.T("invitation.intro"), Action: l.T("invitation.action"), Footer: l.T("invitation.footer"),
+		Hint: l.T("invitation.hint", "date", inv.ExpiresAt.In(clock.Brussels).Format(dateTimeLayout), "email", inv.Email)}
 	if job.Args.Reason == "GUARDIAN" {
 		wards, err := q.GuardianWards(ctx, inv.UserID)
 		if err != nil {
@@ -121,7 +121,7 @@ func (w *InvitationWorker) Work(ctx context.Context, job *river.Job[InvitationAr
 			v.Intro = l.T("invitation.introGuardian", "names", strings.Join(names, ", "))
 		}
 	}
-	html, text, err := render("invitation", v)
+	html, text, err := render("link", v)
 	if err != nil {
 		return fmt.Errorf("mail invitation: render: %w", err)
 	}
@@ -135,14 +135,17 @@ func (w *InvitationWorker) Work(ctx context.Context, job *river.Job[InvitationAr
 // dateTimeLayout is how mails write a time (as notifications do).
 const dateTimeLayout = "02/01/2006 15:04"
 
-// invitationView is the mail of an invitation.
-type invitationView struct {
+// linkView is a mail whose point is one link: an invitation, a fresh
+// review link (templates link.html and link.txt).
+type linkView struct {
 	L       localizer
 	Subject string
 	Name    string
 	Intro   string
 	URL     string // the link, with its token
+	Action  string // the link's label
 	Hint    string
+	Footer  string // why the mail was sent
 }
 
 // InvitationPage is what the set-password page at an invitation's link

@@ -21,6 +21,7 @@ type RetentionResult struct {
 	Notifications int64 // read notifications deleted
 	AuditEntries  int64 // audit entries pruned
 	RecordAccess  int64 // record access rows pruned (with the audit log)
+	ReviewLinks   int64 // review links deleted, long expired or revoked
 	Erased        int   // apprentices erased after their contracts ended
 }
 
@@ -39,6 +40,8 @@ const deleteBatch = 5000
 //   - audit entries older than p.AuditDays are pruned through the
 //     audit_log_prune SQL function (the only DELETE the append-only trigger
 //     lets through), and so are the record access rows of days before then;
+//   - review links that expired or were revoked more than
+//     p.ReviewLinksDays ago are deleted;
 //   - apprentices whose contracts have all ENDED or been TERMINATED, the
 //     latest end date more than p.EndedContractsDays ago, are erased exactly
 //     as eraseUser does (audited with no actor).
@@ -70,6 +73,13 @@ func (s *Service) ApplyRetention(ctx context.Context, p config.RetentionConfig) 
 		if res.RecordAccess, err = q.PruneRecordAccess(ctx, clock.Today(now).AddDate(0, 0, -p.AuditDays)); err != nil {
 			return res, fmt.Errorf("retention: record access: %w", err)
 		}
+	}
+	if p.ReviewLinksDays > 0 {
+		n, err := q.DeleteDeadReviewLinks(ctx, now.AddDate(0, 0, -p.ReviewLinksDays))
+		if err != nil {
+			return res, fmt.Errorf("retention: review links: %w", err)
+		}
+		res.ReviewLinks = n
 	}
 	if p.EndedContractsDays > 0 {
 		cutoff := clock.Today(now).AddDate(0, 0, -p.EndedContractsDays)
@@ -125,7 +135,7 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 		return err
 	}
 	w.Service.Log.Info().Int64("notifications", res.Notifications).Int64("auditEntries", res.AuditEntries).
-		Int64("recordAccess", res.RecordAccess).
+		Int64("recordAccess", res.RecordAccess).Int64("reviewLinks", res.ReviewLinks).
 		Int("erased", res.Erased).Dur("took", time.Since(start)).Msg("retention")
 	return nil
 }

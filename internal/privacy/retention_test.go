@@ -21,16 +21,18 @@ func TestRetentionConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Retention != (config.RetentionConfig{NotificationsDays: 180, AuditDays: 3650, EndedContractsDays: 0, Every: 6 * time.Hour}) {
+	if c.Retention != (config.RetentionConfig{NotificationsDays: 180, AuditDays: 3650, EndedContractsDays: 0, ReviewLinksDays: 30, Every: 6 * time.Hour}) {
 		t.Fatalf("defaults: %+v", c.Retention)
 	}
 	c, err = config.LoadFrom(env(map[string]string{"JALON_RETENTION_NOTIFICATIONS": "30", "JALON_RETENTION_AUDIT": "0",
-		"JALON_RETENTION_ENDED_CONTRACTS": "1825", "JALON_RETENTION_INTERVAL": "1h"}))
+		"JALON_RETENTION_ENDED_CONTRACTS": "1825", "JALON_RETENTION_REVIEW_LINKS": "0", "JALON_RETENTION_INTERVAL": "1h"}))
 	if err != nil || c.Retention != (config.RetentionConfig{NotificationsDays: 30, AuditDays: 0, EndedContractsDays: 1825, Every: time.Hour}) {
 		t.Fatalf("set: %+v %v", c.Retention, err)
 	}
-	if _, err := config.LoadFrom(env(map[string]string{"JALON_RETENTION_AUDIT": "-1"})); err == nil {
-		t.Fatal("negative retention accepted")
+	for _, name := range []string{"JALON_RETENTION_AUDIT", "JALON_RETENTION_REVIEW_LINKS"} {
+		if _, err := config.LoadFrom(env(map[string]string{name: "-1"})); err == nil {
+			t.Fatalf("negative %s accepted", name)
+		}
 	}
 	if _, err := config.LoadFrom(env(map[string]string{"JALON_RETENTION_NOTIFICATIONS": "six months"})); err == nil {
 		t.Fatal("non-numeric retention accepted")
@@ -54,6 +56,11 @@ func TestRetention(t *testing.T) {
 	a.Exec(t, `INSERT INTO audit_log (at, action, target_type, target_id) VALUES
 		($1::timestamptz - interval '11 years', 'test.old', 'test', 'x'),
 		($1::timestamptz - interval '9 years', 'test.recent', 'test', 'x')`, start)
+	// Review links: expired 40 days ago, expired 10 days ago, still valid.
+	a.Exec(t, `INSERT INTO review_links (id, tutor_id, token_hash, created_at, expires_at) VALUES
+		(gen_random_uuid(), $1, '\x00', $2::timestamptz - interval '47 days', $2::timestamptz - interval '40 days'),
+		(gen_random_uuid(), $1, '\x00', $2::timestamptz - interval '17 days', $2::timestamptz - interval '10 days'),
+		(gen_random_uuid(), $1, '\x00', $2::timestamptz - interval '1 day', $2::timestamptz + interval '6 days')`, u.ID, start)
 	// Apprentices: contracts ended 400 days ago (one ENDED, one TERMINATED
 	// for the same apprentice), ended 10 days ago, and still active.
 	today := start.UTC().Truncate(24 * time.Hour)
@@ -77,13 +84,16 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("retention off: %+v %v", res, err)
 	}
 
-	policy := config.RetentionConfig{NotificationsDays: 180, AuditDays: 3650, EndedContractsDays: 365}
+	policy := config.RetentionConfig{NotificationsDays: 180, AuditDays: 3650, EndedContractsDays: 365, ReviewLinksDays: 30}
 	res, err = a.App.Privacy.ApplyRetention(ctx, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Notifications != 1 || res.AuditEntries != 1 || res.Erased != 1 {
+	if res.Notifications != 1 || res.AuditEntries != 1 || res.Erased != 1 || res.ReviewLinks != 1 {
 		t.Fatalf("first run: %+v", res)
+	}
+	if n := count(t, a, `SELECT count(*) FROM review_links WHERE tutor_id = $1 AND expires_at > $2::timestamptz - interval '30 days'`, u.ID, start); n != 2 {
+		t.Fatalf("review links kept: %d", n)
 	}
 	if n := count(t, a, `SELECT count(*) FROM notifications WHERE user_id = $1 AND title <> 'old read'`, u.ID); n != 2 {
 		t.Fatalf("notifications kept: %d", n)
@@ -118,7 +128,7 @@ func TestRetention(t *testing.T) {
 	}
 	a.Clock.Set(start.AddDate(1, 0, 0))
 	res, err = a.App.Privacy.ApplyRetention(ctx, policy)
-	if err != nil || res.Erased != 1 || res.Notifications != 1 {
+	if err != nil || res.Erased != 1 || res.Notifications != 1 || res.ReviewLinks != 2 {
 		t.Fatalf("a year later: %+v %v", res, err)
 	}
 	if n := count(t, a, `SELECT count(*) FROM users WHERE id = $1 AND erased_at IS NOT NULL`, recent.Apprentice.ID); n != 1 {

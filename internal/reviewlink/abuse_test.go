@@ -5,9 +5,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"slices"
+	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"jalon/internal/config"
 	"jalon/internal/postgres"
 	"jalon/internal/testapp"
+	"jalon/internal/testtools"
 )
 
 // tamper changes the character at i of s into another one of the base64url
@@ -78,12 +78,17 @@ func TestTamperedLinks(t *testing.T) {
 }
 
 // An expired link (after JALON_REVIEW_LINK_TTL) acts no more and offers to
-// mail a fresh one, once.
+// mail a fresh one, once: the mail (a real SMTP server, Mailpit) carries a
+// new link that works.
 func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t, func(c *config.Config) { c.ReviewLinkTTL = 2 * time.Hour })
-	mailed := &mailbox{}
-	a.ReviewLinks.Mailer = mailed // before any request
+	smtpURL, api := testtools.StartMailpit(t)
+	box := testapp.Mailbox{API: api}
+	a := testapp.New(t, testapp.WithMail(smtpURL), testapp.WithWorker, func(c *config.Config) { c.ReviewLinkTTL = 2 * time.Hour })
+	a.ReviewLinks.PublicURL = a.URL // before any request and the workers: links point at this server
+	if err := a.StartWorkers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c := a.NewContract(t)
 	e := submitted(t, a, c, 1)
 	link := issue(t, a, c.Tutor)
@@ -98,20 +103,24 @@ func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 	unchanged(t, a, before, "an action through an expired link")
 
 	b.post(link+"/renew", nil).require(t, http.StatusOK, "Un nouveau lien t'a été envoyé par e-mail.")
+	if a.AuditCount(t, "review_link.renewed", c.Tutor.ID.String()) != 1 {
+		t.Fatal("the renewal is not audited")
+	}
+	// The fresh link went to the tutor, in their language, and works.
+	m := freshLinkMail(t, box, c.Tutor.Email, 1)[0]
+	fresh := regexp.MustCompile(`http://\S+/review/[A-Za-z0-9_.-]+`).FindString(m.Text)
+	if fresh == "" || !strings.Contains(m.HTML, `href="`+fresh+`"`) || !strings.Contains(m.Text, "le précédent avait expiré") {
+		t.Fatalf("no fresh link in the mail:\n%s\n%s", m.Text, m.HTML)
+	}
+	newBrowser(t).get(fresh).require(t, http.StatusOK, "Journées à valider (1)")
 	var links, renewed int
 	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*), count(renewed_at) FROM review_links WHERE tutor_id = $1`,
 		c.Tutor.ID).Scan(&links, &renewed); err != nil {
 		t.Fatal(err)
 	}
-	if links != 2 || renewed != 1 || a.AuditCount(t, "review_link.renewed", c.Tutor.ID.String()) != 1 {
+	if links != 2 || renewed != 1 {
 		t.Fatalf("after renewing: %d links, %d renewed", links, renewed)
 	}
-	// The fresh link went to the tutor, and works.
-	sent := mailed.all()
-	if len(sent) != 1 || sent[0].tutor != c.Tutor.ID {
-		t.Fatalf("mailed %+v", sent)
-	}
-	newBrowser(t).get(a.URL+strings.TrimPrefix(sent[0].link, a.Config.PublicURL)).require(t, http.StatusOK, "Journées à valider (1)")
 	// Once per link: asking again sends nothing more.
 	before = snapshot(t, a)
 	b.post(link+"/renew", nil).require(t, http.StatusGone, "Un nouveau lien a déjà été envoyé pour celui-ci")
@@ -121,13 +130,53 @@ func TestExpiredLinkOffersAFreshOne(t *testing.T) {
 		t.Error("a renewed link still offers to renew")
 	}
 	unchanged(t, a, before, "renewing twice")
-	if n := len(mailed.all()); n != 1 {
-		t.Fatalf("%d mails for one renewal", n)
+	var jobs int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.review_link'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(freshLinkMail(t, box, c.Tutor.Email, 1)); n != 1 || jobs != 1 {
+		t.Fatalf("%d mails and %d mail jobs for one renewal", n, jobs)
 	}
 
 	// A valid link has nothing to renew: back to the page.
-	fresh := issue(t, a, c.Tutor)
 	b.post(fresh+"/renew", nil).require(t, http.StatusOK, "Journées à valider (1)")
+}
+
+// freshLinkMail waits until n fresh review link mails reached address (the
+// tutor's other mails, such as review reminders, left out) and returns them.
+func freshLinkMail(t *testing.T, box testapp.Mailbox, address string, n int) []testapp.Mail {
+	t.Helper()
+	var got []testapp.Mail
+	testapp.Eventually(t, 30*time.Second, "fresh link mail", func() bool {
+		got = got[:0]
+		for _, m := range box.To(t, address) {
+			if m.Subject == "Ton nouveau lien de validation" {
+				got = append(got, m)
+			}
+		}
+		return len(got) >= n
+	})
+	return got
+}
+
+// Without e-mail (JALON_SMTP_URL unset) an expired link cannot be renewed:
+// the page does not offer it, and asking anyway changes nothing.
+func TestNoFreshLinkWithoutMail(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t, func(c *config.Config) { c.ReviewLinkTTL = time.Hour })
+	c := a.NewContract(t)
+	submitted(t, a, c, 1)
+	link := issue(t, a, c.Tutor)
+	a.Clock.Advance(time.Hour)
+	b := newBrowser(t)
+	p := b.get(link)
+	p.require(t, http.StatusGone, "Ce lien a expiré")
+	if strings.Contains(p.Body, "/renew") {
+		t.Error("an expired link offers a fresh one while e-mail is off")
+	}
+	before := snapshot(t, a)
+	b.post(link+"/renew", nil).require(t, http.StatusGone, "Ce lien a expiré")
+	unchanged(t, a, before, "renewing without e-mail")
 }
 
 // revokeReviewLinks switches off the caller's links, and only theirs; a
@@ -192,11 +241,12 @@ func TestRevokedLinks(t *testing.T) {
 }
 
 // The first action binds a link to its browser: elsewhere it is used up
-// (and offers a fresh one). Opening it does not bind it, so a mail
-// scanner that fetches the link leaves it usable.
+// (and offers a fresh one, e-mail being on). Opening it does not bind it,
+// so a mail scanner that fetches the link leaves it usable.
 func TestLinkIsBoundToTheBrowserOfItsFirstAction(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
+	smtpURL, _ := testtools.StartMailpit(t)
+	a := testapp.New(t, testapp.WithMail(smtpURL))
 	c := a.NewContract(t)
 	e1, e2 := submitted(t, a, c, 2), submitted(t, a, c, 1)
 	link := issue(t, a, c.Tutor)
@@ -293,30 +343,6 @@ func TestALinkActsOnlyForItsTutor(t *testing.T) {
 			}
 		}
 	})
-}
-
-// mailbox is a reviewlink.Mailer that keeps what it is asked to send.
-type mailbox struct {
-	mu   sync.Mutex
-	sent []mailed
-}
-
-type mailed struct {
-	tutor uuid.UUID
-	link  string
-}
-
-func (m *mailbox) MailReviewLink(_ context.Context, _ postgres.DB, tutorID uuid.UUID, link string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, mailed{tutorID, link})
-	return nil
-}
-
-func (m *mailbox) all() []mailed {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.sent)
 }
 
 // linkID is the id a link's token carries (its first 16 bytes).

@@ -137,7 +137,7 @@ func (svc txServices) run(ctx context.Context, a Action) error {
 // Renew mails the tutor a fresh link in place of an expired or used-up one
 // (once per link) and returns the old link. Errors: *LinkError when the
 // link is not renewable (invalid, revoked, or still valid: nothing to
-// renew), ErrAlreadyRenewed.
+// renew; or e-mail is off), ErrAlreadyRenewed.
 func (s *Service) Renew(ctx context.Context, token, browser string) (Link, error) {
 	var link Link
 	err := s.inTx(ctx, func(tx pgx.Tx, _ txServices) error {
@@ -146,7 +146,7 @@ func (s *Service) Renew(ctx context.Context, token, browser string) (Link, error
 		if err != nil {
 			return err
 		}
-		if !link.State.Renewable() {
+		if !s.CanRenew(link) {
 			return &LinkError{Link: link}
 		}
 		n, err := reviewlinkdb.New(tx).MarkRenewed(ctx, reviewlinkdb.MarkRenewedParams{ID: link.ID, Now: s.Clock.Now()})
@@ -156,11 +156,7 @@ func (s *Service) Renew(ctx context.Context, token, browser string) (Link, error
 		if n == 0 {
 			return ErrAlreadyRenewed
 		}
-		url, err := s.ReviewLink(ctx, tx, link.TutorID)
-		if err != nil {
-			return err
-		}
-		if err := s.Mailer.MailReviewLink(ctx, tx, link.TutorID, url); err != nil {
+		if err := s.Mailer.MailReviewLink(ctx, tx, link.TutorID, link.ID); err != nil {
 			return fmt.Errorf("mail fresh review link: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "review_link.renewed", TargetType: "user", TargetID: link.TutorID.String(),

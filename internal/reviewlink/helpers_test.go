@@ -42,10 +42,10 @@ func issue(t testing.TB, a *testapp.TestApp, tutor testapp.User) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(link, a.Config.PublicURL+"/review/") {
+	if !strings.HasPrefix(link, a.ReviewLinks.PublicURL+"/review/") {
 		t.Fatalf("link %q is not under JALON_PUBLIC_URL", link)
 	}
-	return a.URL + strings.TrimPrefix(link, a.Config.PublicURL)
+	return a.URL + strings.TrimPrefix(link, a.ReviewLinks.PublicURL)
 }
 
 // browser is one web browser: its own cookies.

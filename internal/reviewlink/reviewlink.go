@@ -22,7 +22,7 @@
 //     do not use them up.
 //
 // An expired or used-up link offers to mail a fresh one (once per link,
-// through a Mailer). A link acts as its tutor only, through the same
+// through a Mailer, when e-mail is on). A link acts as its tutor only, through the same
 // services as the GraphQL mutations (logbook.Service.Review,
 // evaluations.Service.Save and Sign), so the same rules decide; every change
 // is audited with via = 'review_link'.
@@ -42,7 +42,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/rs/zerolog"
 
 	"jalon/internal/apperr"
 	"jalon/internal/audit"
@@ -67,7 +66,8 @@ type Service struct {
 	TTL time.Duration
 	// PublicURL is the base of the links (JALON_PUBLIC_URL).
 	PublicURL string
-	// Mailer sends a fresh link when an expired or used-up one asks for it.
+	// Mailer sends a fresh link when an expired or used-up one asks for it;
+	// nil when e-mail is off, and then no link offers one.
 	Mailer Mailer
 	// The services the page reads through and acts through: the same rules
 	// as GraphQL's.
@@ -77,23 +77,12 @@ type Service struct {
 	Users       *users.Service
 }
 
-// Mailer sends a tutor a review link by e-mail. The e-mail area implements
-// it (enqueuing the mail in q, the transaction that issued the link);
-// LogMailer stands in until it does.
+// Mailer mails a tutor a fresh review link in place of the link replaces.
+// The e-mail area implements it (mail.Service: a job enqueued in tx, the
+// transaction that marks the old link renewed, which mints the fresh link
+// when it sends).
 type Mailer interface {
-	MailReviewLink(ctx context.Context, q postgres.DB, tutorID uuid.UUID, link string) error
-}
-
-// LogMailer is the Mailer of a process without e-mail delivery: it logs
-// that a fresh link was asked for (never the link itself, a credential) and
-// sends nothing.
-type LogMailer struct{ Log zerolog.Logger }
-
-// MailReviewLink logs the request.
-func (m LogMailer) MailReviewLink(ctx context.Context, _ postgres.DB, tutorID uuid.UUID, _ string) error {
-	m.Log.Warn().Str("tutor_id", tutorID.String()).
-		Msg("a fresh review link was asked for, but no mail delivery is wired: nothing sent")
-	return nil
+	MailReviewLink(ctx context.Context, tx pgx.Tx, tutorID, replaces uuid.UUID) error
 }
 
 // Path is the path of the review page of token.
@@ -228,8 +217,12 @@ const (
 	UsedUp
 )
 
-// Renewable reports whether a link in this state may ask for a fresh one.
-func (s State) Renewable() bool { return s == Expired || s == UsedUp }
+// renewable reports whether a link in this state may ask for a fresh one.
+func (s State) renewable() bool { return s == Expired || s == UsedUp }
+
+// CanRenew reports whether l may ask for a fresh link: it expired or was
+// used up, and e-mail is on to send one.
+func (s *Service) CanRenew(l Link) bool { return s.Mailer != nil && l.State.renewable() }
 
 // Link is a checked link: its state and, unless Invalid, whose it is.
 type Link struct {

@@ -360,7 +360,7 @@ func (h *reviewHandler) refuseLink(w http.ResponseWriter, r *http.Request, l rev
 	case reviewlink.UsedUp:
 		v.LinkMessage = v.T("link.usedUp")
 	}
-	if l.State.Renewable() {
+	if h.svc.CanRenew(l) {
 		if l.Renewed {
 			v.Notice = v.T("link.alreadyRenewed")
 		} else {

@@ -17,6 +17,11 @@ WHERE u.role = 'APPRENTICE' AND u.erased_at IS NULL
                   AND (c.status NOT IN ('ENDED', 'TERMINATED') OR c.end_date >= @cutoff::date))
 ORDER BY u.id LIMIT @max_rows;
 
+-- name: DeleteDeadReviewLinks :execrows
+-- Review links that expired or were revoked before @before: they no longer
+-- work (internal/reviewlink), and the audit log keeps what they did.
+DELETE FROM review_links WHERE expires_at < @before::timestamptz OR revoked_at < @before::timestamptz;
+
 -- name: PruneRecordAccess :execrows
 -- The record access log is kept as long as the audit log.
 DELETE FROM record_access WHERE day < @before::date;

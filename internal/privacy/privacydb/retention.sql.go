@@ -48,6 +48,20 @@ func (q *Queries) ApprenticesToErase(ctx context.Context, arg ApprenticesToErase
 	return items, nil
 }
 
+const deleteDeadReviewLinks = `-- name: DeleteDeadReviewLinks :execrows
+DELETE FROM review_links WHERE expires_at < $1::timestamptz OR revoked_at < $1::timestamptz
+`
+
+// Review links that expired or were revoked before @before: they no longer
+// work (internal/reviewlink), and the audit log keeps what they did.
+func (q *Queries) DeleteDeadReviewLinks(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteDeadReviewLinks, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteReadNotifications = `-- name: DeleteReadNotifications :execrows
 DELETE FROM notifications WHERE id IN (
     SELECT id FROM notifications WHERE read_at IS NOT NULL AND created_at < $1::timestamptz LIMIT $2::int)
