@@ -1,6 +1,8 @@
 // Command gen runs gqlgen (`go generate ./graph`, as `go tool gqlgen
 // generate` would) and then marshals in order, without a goroutine per
-// element, the lists whose elements cannot block.
+// element, the lists whose elements cannot block; it also resolves the
+// fields of a few objects in sequence (see sequential) and drops the @defer
+// bookkeeping of every object (see newDeferredGroup).
 //
 // gqlgen marshals every list of objects with graphql.MarshalSliceConcurrently:
 // one goroutine per element, so that elements whose fields wait on
@@ -66,6 +68,13 @@ func (p *inOrder) Name() string { return "inorder" }
 
 func (p *inOrder) GenerateCode(data *codegen.Data) error {
 	p.dir, p.pkg = data.Config.Exec.Dir(), data.Config.Exec.Package
+	for _, name := range sequential {
+		obj := data.Objects.ByName(name)
+		if obj == nil {
+			return fmt.Errorf("inorder: no object %s in the schema", name)
+		}
+		obj.DisableConcurrency = true
+	}
 	p.lists = map[string]bool{}
 	seen := map[string]bool{}
 	for _, ref := range data.ReferencedTypes {
@@ -86,6 +95,25 @@ func (p *inOrder) GenerateCode(data *codegen.Data) error {
 	return nil
 }
 
+// sequential are objects with resolvers whose fields are resolved one after
+// the other, as gqlgen does for Mutation, and whose lists are marshalled in
+// order: their resolvers answer from what the page that listed them
+// already read, or load for every listed sibling at the first call
+// (graph/loaders.ForPage, ForListed), so in a list only the first element
+// waits, and a goroutine per element and per field would be pure cost.
+var sequential = []string{"LogEntry", "LogReview"}
+
+// Every object's marshalling starts with graphql.NewDeferredGroup, which
+// computes the object's response path (a slice walked up from the root), a
+// field set and a map, for the fields of @defer fragments. The schema served
+// (graph.PublicSchema) has no @defer: a document using it fails validation,
+// so no field is ever deferred and the group is never used. An empty group
+// takes its place.
+const (
+	newDeferredGroup = "deferred := graphql.NewDeferredGroup(ctx)"
+	noDeferredGroup  = "var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used"
+)
+
 // concurrently is the call gqlgen's template writes for a list of objects.
 var concurrently = regexp.MustCompile(`ret := graphql\.MarshalSliceConcurrently\(ctx, len\(v\), (\d+), (true|false), func\(ctx context\.Context, i int\) graphql\.Marshaler \{`)
 
@@ -93,7 +121,7 @@ func (p *inOrder) rewrite() error {
 	if p.dir == "" {
 		return errors.New("gqlgen did not run the inorder plugin")
 	}
-	rewritten := 0
+	rewritten, deferredGroups := 0, 0
 	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".generated.go") || filepath.Base(path) == helperFile {
 			return err
@@ -103,10 +131,13 @@ func (p *inOrder) rewrite() error {
 			return err
 		}
 		out, n := p.rewriteFile(string(src))
-		if n == 0 {
+		groups := strings.Count(out, newDeferredGroup)
+		if n == 0 && groups == 0 {
 			return nil
 		}
 		rewritten += n
+		deferredGroups += groups
+		out = strings.ReplaceAll(out, newDeferredGroup, noDeferredGroup)
 		return os.WriteFile(path, []byte(out), 0o644)
 	})
 	if err != nil {
@@ -114,6 +145,9 @@ func (p *inOrder) rewrite() error {
 	}
 	if rewritten != len(p.lists) {
 		return fmt.Errorf("inorder: rewrote %d of %d list functions: gqlgen's template changed", rewritten, len(p.lists))
+	}
+	if deferredGroups == 0 {
+		return errors.New("inorder: no object builds a deferred group: gqlgen's template changed")
 	}
 	return os.WriteFile(filepath.Join(p.dir, helperFile), []byte(p.helper()), 0o644)
 }

@@ -1838,7 +1838,7 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1942,7 +1942,7 @@ func (ec *executionContext) _EvaluationConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1991,7 +1991,7 @@ func (ec *executionContext) _EvaluationCriterion(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationCriterionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2050,7 +2050,7 @@ func (ec *executionContext) _EvaluationEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2088,7 +2088,7 @@ func (ec *executionContext) _EvaluationIntegrity(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationIntegrityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2131,7 +2131,7 @@ func (ec *executionContext) _EvaluationScale(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationScaleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2174,7 +2174,7 @@ func (ec *executionContext) _EvaluationSignature(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationSignatureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2223,7 +2223,7 @@ func (ec *executionContext) _EvaluationTemplate(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2303,7 +2303,7 @@ func (ec *executionContext) _EvaluationTemplateCriterion(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationTemplateCriterionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2352,7 +2352,7 @@ func (ec *executionContext) _ScaleLabel(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, scaleLabelImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -920,7 +920,7 @@ func (ec *executionContext) _GuardianLink(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, guardianLinkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1011,7 +1011,7 @@ func (ec *executionContext) _GuardianSharing(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, guardianSharingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1049,7 +1049,7 @@ func (ec *executionContext) _LinkGuardianPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkGuardianPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1097,7 +1097,7 @@ func (ec *executionContext) _RecordAccess(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordAccessImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1150,7 +1150,7 @@ func (ec *executionContext) _RecordAccessConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordAccessConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1199,7 +1199,7 @@ func (ec *executionContext) _RecordAccessEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordAccessEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -10,7 +10,7 @@ import (
 
 // marshalSliceInOrder is graphql.MarshalSliceConcurrently without a
 // goroutine per element, for lists whose elements never wait (objects
-// without a resolver or context-taking field: CaseloadEdge, Competency, ContractEdge, DeletedLogEntry, Device, EvaluationEdge, FollowUpEdge, HoursWeek, LogEntryEdge, Notification, NotificationChannelPreference, NotificationEdge, RecordAccess, RecordAccessEdge, RiskEvidence, RiskPoint, VisitEdge, __Directive, __EnumValue, __Field, __InputValue, __Type).
+// without a resolver or context-taking field: CaseloadEdge, Competency, ContractEdge, DeletedLogEntry, Device, EvaluationEdge, FollowUpEdge, HoursWeek, LogEntry, LogEntryEdge, Notification, NotificationChannelPreference, NotificationEdge, RecordAccess, RecordAccessEdge, RiskEvidence, RiskPoint, VisitEdge, __Directive, __EnumValue, __Field, __InputValue, __Type).
 // Every element gets its field context with its index; a panic is
 // recovered to null with its error unless omitPanicHandler.
 func marshalSliceInOrder(ctx context.Context, length int, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {

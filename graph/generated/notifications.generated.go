@@ -1375,7 +1375,7 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1433,7 +1433,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1504,7 +1504,7 @@ func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1553,7 +1553,7 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1591,7 +1591,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1654,7 +1654,7 @@ func (ec *executionContext) _NotificationChannelPreference(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationChannelPreferenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1692,7 +1692,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1741,7 +1741,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1779,7 +1779,7 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

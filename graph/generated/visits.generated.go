@@ -1543,7 +1543,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1581,7 +1581,7 @@ func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1681,7 +1681,7 @@ func (ec *executionContext) _VisitConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1730,7 +1730,7 @@ func (ec *executionContext) _VisitEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1768,7 +1768,7 @@ func (ec *executionContext) _VisitPlanningItem(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitPlanningItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1827,7 +1827,7 @@ func (ec *executionContext) _VisitReport(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1875,7 +1875,7 @@ func (ec *executionContext) _VisitTour(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitTourImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1938,7 +1938,7 @@ func (ec *executionContext) _VisitTourStop(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitTourStopImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

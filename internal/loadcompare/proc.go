@@ -120,3 +120,43 @@ func loadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// databaseCPU returns the CPU time used so far by each process named
+// "postgres": a PostgreSQL server on this machine, its backends included.
+// Both servers' pools keep their connections open, so the same backends
+// serve every round.
+func databaseCPU() (map[int]time.Duration, error) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]time.Duration{}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if t, err := cpuTime(pid); err == nil { // a backend may have exited meanwhile
+			out[pid] = t
+		}
+	}
+	return out, nil
+}
+
+// databaseCPUSince is the CPU time the "postgres" processes used since
+// before (a databaseCPU reading); processes that exited meanwhile are not
+// counted.
+func databaseCPUSince(before map[int]time.Duration) (time.Duration, error) {
+	now, err := databaseCPU()
+	if err != nil {
+		return 0, err
+	}
+	var d time.Duration
+	for pid, t := range now {
+		d += t - before[pid]
+	}
+	return d, nil
+}

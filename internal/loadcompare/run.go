@@ -122,15 +122,18 @@ func (o *Options) defaults() error {
 // Summary is one server's figures on one screen and connection count:
 // medians over the rounds, but RSS (the largest) and errors (the sum).
 type Summary struct {
-	ReqPerSec  float64
-	P50, P99   float64 // milliseconds
-	CPUPerReq  float64 // milliseconds of process CPU time
-	Cores      float64 // process CPU time / wall time
-	Statements float64 // SQL statements per request
-	RoundTrips float64 // queries or batches sent per request
-	RSS        float64 // MB, largest sampled
-	Errors     int
-	PerRound   []float64 // req/s of each round, in order
+	ReqPerSec float64
+	P50, P99  float64 // milliseconds
+	CPUPerReq float64 // milliseconds of process CPU time
+	// DBCPUPerReq: milliseconds of CPU time of the local PostgreSQL's
+	// processes (0 when the database is on another machine).
+	DBCPUPerReq float64
+	Cores       float64 // process CPU time / wall time
+	Statements  float64 // SQL statements per request
+	RoundTrips  float64 // queries or batches sent per request
+	RSS         float64 // MB, largest sampled
+	Errors      int
+	PerRound    []float64 // req/s of each round, in order
 }
 
 // Row is one screen at one connection count.
@@ -280,7 +283,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs; load average %s before, %s after; %s, PostgreSQL %s; each server a pool of %d connections.\n",
 		machine(), runtime.NumCPU(), loadBefore, loadAverage(), runtime.Version(), pgVersion, o.DBConns)
 	fmt.Fprintf(&b, "Method: %d alternating rounds of %s per server (after %s of warm-up), medians of the rounds (RSS: largest sample; rounds: lowest–highest req/s);\n"+
-		"CPU from /proc/<pid>/stat (user+system) of each server process; statements counted by a pgx tracer in each server's pool.\n\n",
+		"CPU from /proc/<pid>/stat (user+system) of each server process, DB CPU of this machine's processes named postgres; statements counted by a pgx tracer in each server's pool.\n\n",
 		o.Rounds, o.Round, o.Warmup)
 	b.WriteString(table(res.Rows))
 	res.Table = b.String()
@@ -574,10 +577,10 @@ func difference(a, b []byte) string {
 
 // round is one server's figures in one round.
 type round struct {
-	reqPerSec, p50, p99, cpuPerReq, cores, statements, roundTrips float64
-	rss                                                           int64
-	errors                                                        int
-	firstError                                                    string
+	reqPerSec, p50, p99, cpuPerReq, dbCPUPerReq, cores, statements, roundTrips float64
+	rss                                                                        int64
+	errors                                                                     int
+	firstError                                                                 string
 }
 
 // measure drives s for d and reads its CPU time, statements and RSS.
@@ -590,6 +593,10 @@ func measure(ctx context.Context, s *server, rs []*request, conns int, d time.Du
 	if err != nil {
 		return round{}, err
 	}
+	db0, err := databaseCPU()
+	if err != nil {
+		return round{}, err
+	}
 	w0 := time.Now()
 	sampler := sampleRSS(s.pid())
 	l := drive(ctx, s.api, rs, conns, d)
@@ -599,6 +606,10 @@ func measure(ctx context.Context, s *server, rs []*request, conns int, d time.Du
 		return round{}, err
 	}
 	wall := time.Since(w0)
+	db, err := databaseCPUSince(db0)
+	if err != nil {
+		return round{}, err
+	}
 	c1, err := s.counts()
 	if err != nil {
 		return round{}, err
@@ -609,6 +620,7 @@ func measure(ctx context.Context, s *server, rs []*request, conns int, d time.Du
 		cores: (cpu1 - cpu0).Seconds() / wall.Seconds()}
 	if l.all > 0 {
 		r.cpuPerReq = float64(cpu1-cpu0) / float64(time.Millisecond) / float64(l.all)
+		r.dbCPUPerReq = float64(db) / float64(time.Millisecond) / float64(l.all)
 		r.statements = float64(c1.Statements-c0.Statements) / float64(l.all)
 		r.roundTrips = float64(c1.RoundTrips-c0.RoundTrips) / float64(l.all)
 	}
@@ -637,13 +649,14 @@ func summarize(rs []round) Summary {
 		return v[len(v)/2]
 	}
 	s := Summary{
-		ReqPerSec:  med(func(r round) float64 { return r.reqPerSec }),
-		P50:        med(func(r round) float64 { return r.p50 }),
-		P99:        med(func(r round) float64 { return r.p99 }),
-		CPUPerReq:  med(func(r round) float64 { return r.cpuPerReq }),
-		Cores:      med(func(r round) float64 { return r.cores }),
-		Statements: med(func(r round) float64 { return r.statements }),
-		RoundTrips: med(func(r round) float64 { return r.roundTrips }),
+		ReqPerSec:   med(func(r round) float64 { return r.reqPerSec }),
+		P50:         med(func(r round) float64 { return r.p50 }),
+		P99:         med(func(r round) float64 { return r.p99 }),
+		CPUPerReq:   med(func(r round) float64 { return r.cpuPerReq }),
+		DBCPUPerReq: med(func(r round) float64 { return r.dbCPUPerReq }),
+		Cores:       med(func(r round) float64 { return r.cores }),
+		Statements:  med(func(r round) float64 { return r.statements }),
+		RoundTrips:  med(func(r round) float64 { return r.roundTrips }),
 	}
 	for _, r := range rs {
 		s.RSS = max(s.RSS, float64(r.rss)/(1<<20))
@@ -657,12 +670,12 @@ func summarize(rs []round) Summary {
 // hand-written under each pair.
 func table(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("| screen | conns | server | req/s | (rounds) | p50 ms | p99 ms | CPU ms/req | cores | SQL stmts/req | round trips/req | max RSS MB | errors |\n")
-	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| screen | conns | server | req/s | (rounds) | p50 ms | p99 ms | CPU ms/req | cores | DB CPU ms/req | SQL stmts/req | round trips/req | max RSS MB | errors |\n")
+	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	line := func(r Row, name string, s Summary) {
-		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f | %d |\n",
+		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %d |\n",
 			r.Screen.Title(), r.Conns, name, s.ReqPerSec, slices.Min(s.PerRound), slices.Max(s.PerRound),
-			s.P50, s.P99, s.CPUPerReq, s.Cores, s.Statements, s.RoundTrips, s.RSS, s.Errors)
+			s.P50, s.P99, s.CPUPerReq, s.Cores, s.DBCPUPerReq, s.Statements, s.RoundTrips, s.RSS, s.Errors)
 	}
 	ratio := func(a, b float64) string {
 		if b == 0 {
@@ -674,9 +687,9 @@ func table(rows []Row) string {
 		line(r, "Jalon", r.Jalon)
 		line(r, "hand-written", r.Hand)
 		j, h := r.Jalon, r.Hand
-		fmt.Fprintf(&b, "| %s | %d | **Jalon / hand-written** | **%s** | | %s | %s | %s | %s | %s | %s | %s | |\n",
+		fmt.Fprintf(&b, "| %s | %d | **Jalon / hand-written** | **%s** | | %s | %s | %s | %s | %s | %s | %s | %s | |\n",
 			r.Screen.Title(), r.Conns, ratio(j.ReqPerSec, h.ReqPerSec), ratio(j.P50, h.P50), ratio(j.P99, h.P99),
-			ratio(j.CPUPerReq, h.CPUPerReq), ratio(j.Cores, h.Cores), ratio(j.Statements, h.Statements),
+			ratio(j.CPUPerReq, h.CPUPerReq), ratio(j.Cores, h.Cores), ratio(j.DBCPUPerReq, h.DBCPUPerReq), ratio(j.Statements, h.Statements),
 			ratio(j.RoundTrips, h.RoundTrips), ratio(j.RSS, h.RSS))
 	}
 	return b.String()
