@@ -50,6 +50,14 @@ type ServerOptions struct {
 	Tracing graphql.HandlerExtension
 }
 
+// PlainFieldsPassThrough is what a field interceptor (an extension
+// implementing graphql.FieldInterceptor) must declare: it lets fields
+// without a resolver through untouched. The generated code marshals plain
+// fields (struct fields of scalar types, see graph/gen) without calling the
+// interceptors, so an interceptor that needed them would silently miss
+// them; NewServer refuses one that does not declare this.
+type PlainFieldsPassThrough interface{ PassesPlainFields() }
+
 // Server is the GraphQL handler (gqlgen's) and the websockets it holds.
 type Server struct {
 	*handler.Server
@@ -92,6 +100,11 @@ func NewServer(r *Resolver, o ServerOptions) *Server {
 	srv.AddTransport(gqlhttp.Transport{})
 
 	if o.Tracing != nil {
+		if _, ok := o.Tracing.(graphql.FieldInterceptor); ok {
+			if _, ok := o.Tracing.(PlainFieldsPassThrough); !ok {
+				panic("graph: a field interceptor must let plain fields through (see PlainFieldsPassThrough)")
+			}
+		}
 		srv.Use(o.Tracing)
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

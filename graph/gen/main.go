@@ -23,9 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,6 +35,7 @@ import (
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/tools/imports"
 )
 
 func main() {
@@ -62,6 +65,22 @@ type inOrder struct {
 	pkg     string
 	lists   map[string]bool // marshal function name → rewrite
 	objects []string        // their element types, for the helper's comment
+	plain   map[string]bool // field function name (_Object_field) → marshal directly
+	// plainDone counts the plain fields rewritten; plainLeft are the
+	// others (an error names them).
+	plainDone int
+	plainLeft map[string]bool
+}
+
+// nextFunc is the index of the newline before the next function that may
+// be rewritten (a list marshaller or a field), -1 when none.
+func nextFunc(src string) int {
+	i := strings.Index(src, "\nfunc (ec *executionContext) marshal")
+	j := strings.Index(src, "\nfunc (ec *executionContext) _")
+	if i < 0 || (j >= 0 && j < i) {
+		return j
+	}
+	return i
 }
 
 func (p *inOrder) Name() string { return "inorder" }
@@ -76,6 +95,15 @@ func (p *inOrder) GenerateCode(data *codegen.Data) error {
 		obj.DisableConcurrency = true
 	}
 	p.lists = map[string]bool{}
+	p.plain = map[string]bool{}
+	for _, obj := range data.Objects {
+		for _, f := range obj.Fields {
+			if isPlain(f) {
+				p.plain["_"+obj.Name+"_"+f.Name] = true
+			}
+		}
+	}
+	p.plainLeft = maps.Clone(p.plain)
 	seen := map[string]bool{}
 	for _, ref := range data.ReferencedTypes {
 		if !ref.IsSlice() || ref.Definition == nil || ref.Definition.Kind != ast.Object {
@@ -114,6 +142,41 @@ const (
 	noDeferredGroup  = "var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used"
 )
 
+// A plain field is a struct field of a scalar or enum type that cannot be
+// null (a Go value, not a pointer), without resolver, arguments or
+// directives: a log entry's date, a competency's code. gqlgen resolves each
+// through graphql.ResolveField, which builds a field context, a context
+// holding it, two closures, and boxes the value twice, to call the field
+// interceptors and recover from panics; then marshals it. Reading a struct
+// field cannot panic, these types' marshallers never fail (so no error
+// needs the field's path), and Jalon's only field interceptor (tracing)
+// passes fields without a resolver through (graph.NewServer refuses any
+// other): so a plain field is marshalled directly. Float is left out: its
+// marshaller reports NaN and infinities at write time, through the
+// field's context.
+func isPlain(f *codegen.Field) bool {
+	t := f.TypeReference
+	if f.IsResolver || !f.IsVariable() || len(f.Args) > 0 || len(f.Directives) > 0 || t == nil || t.GQL == nil ||
+		!t.GQL.NonNull || t.IsPtr() || t.IsSlice() || t.Definition == nil {
+		return false
+	}
+	switch t.Definition.Kind {
+	case ast.Enum:
+		return true
+	case ast.Scalar:
+		return plainScalars[t.Definition.Name]
+	}
+	return false
+}
+
+// plainScalars are the scalars whose marshallers never fail (see
+// graph/scalars and gqlgen.yml).
+var plainScalars = map[string]bool{"String": true, "ID": true, "Int": true, "Boolean": true, "Date": true, "Time": true}
+
+// plainBody matches the body gqlgen writes for a plain field: the value
+// read and the marshaller called.
+var plainBody = regexp.MustCompile(`(?s)^\{\n\treturn graphql\.ResolveField\(.*?return (obj\.[A-Za-z0-9_]+), nil\n.*?return ec\.(marshal[^(]+)\(ctx, selections, v\)\n.*?\n\t\)\n\}\n$`)
+
 // concurrently is the call gqlgen's template writes for a list of objects.
 var concurrently = regexp.MustCompile(`ret := graphql\.MarshalSliceConcurrently\(ctx, len\(v\), (\d+), (true|false), func\(ctx context\.Context, i int\) graphql\.Marshaler \{`)
 
@@ -138,11 +201,20 @@ func (p *inOrder) rewrite() error {
 		rewritten += n
 		deferredGroups += groups
 		out = strings.ReplaceAll(out, newDeferredGroup, noDeferredGroup)
-		return os.WriteFile(path, []byte(out), 0o644)
+		// Marshalling a plain field directly leaves some imports unused.
+		tidy, err := imports.Process(path, []byte(out), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+		if err != nil {
+			return fmt.Errorf("inorder: %s: %w", path, err)
+		}
+		return os.WriteFile(path, tidy, 0o644)
 	})
 	if err != nil {
 		return err
 	}
+	if p.plainDone != len(p.plain) {
+		return fmt.Errorf("inorder: rewrote %d of %d plain fields: gqlgen's template changed (not: %v)", p.plainDone, len(p.plain), slices.Sorted(maps.Keys(p.plainLeft)))
+	}
+	rewritten -= p.plainDone
 	if rewritten != len(p.lists) {
 		return fmt.Errorf("inorder: rewrote %d of %d list functions: gqlgen's template changed", rewritten, len(p.lists))
 	}
@@ -157,7 +229,7 @@ func (p *inOrder) rewriteFile(src string) (string, int) {
 	n := 0
 	var b strings.Builder
 	for {
-		i := strings.Index(src, "\nfunc (ec *executionContext) marshal")
+		i := nextFunc(src)
 		if i < 0 {
 			b.WriteString(src)
 			return b.String(), n
@@ -173,6 +245,15 @@ func (p *inOrder) rewriteFile(src string) (string, int) {
 		src = src[end+3:]
 		name := strings.TrimPrefix(body, "func (ec *executionContext) ")
 		name = name[:strings.IndexByte(name, '(')]
+		if p.plain[name] {
+			brace := strings.Index(body, ") {\n") + 2
+			if m := plainBody.FindStringSubmatch(body[brace:]); m != nil {
+				body = body[:brace] + "{\n\treturn ec." + m[2] + "(ctx, field.Selections, " + m[1] + ")\n}\n"
+				n++
+				p.plainDone++
+				delete(p.plainLeft, name)
+			}
+		}
 		if p.lists[name] {
 			if m := concurrently.FindStringSubmatch(body); m != nil {
 				body = strings.Replace(body, m[0], "ret := marshalSliceInOrder(ctx, len(v), "+m[2]+", func(ctx context.Context, i int) graphql.Marshaler {", 1)

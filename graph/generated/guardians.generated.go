@@ -6,7 +6,6 @@ import (
 	"context"
 	"jalon/graph/model"
 	"jalon/graph/scalars"
-	"jalon/internal/auth"
 	"jalon/internal/guardians"
 	"jalon/internal/recordaccess"
 	"jalon/internal/users"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -38,23 +36,7 @@ type GuardianLinkResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _GuardianLink_id(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_GuardianLink_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "ID")
@@ -125,69 +107,21 @@ func (ec *executionContext) fieldContext_GuardianLink_guardian(_ context.Context
 }
 
 func (ec *executionContext) _GuardianLink_relationship(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_relationship(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Relationship, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v guardians.Relationship) graphql.Marshaler {
-			return ec.marshalNGuardianRelationship2jalonᚋinternalᚋguardiansᚐRelationship(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNGuardianRelationship2jalonᚋinternalᚋguardiansᚐRelationship(ctx, field.Selections, obj.Relationship)
 }
 func (ec *executionContext) fieldContext_GuardianLink_relationship(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "GuardianRelationship")
 }
 
 func (ec *executionContext) _GuardianLink_basis(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_basis(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Basis, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v guardians.Basis) graphql.Marshaler {
-			return ec.marshalNGuardianBasis2jalonᚋinternalᚋguardiansᚐBasis(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNGuardianBasis2jalonᚋinternalᚋguardiansᚐBasis(ctx, field.Selections, obj.Basis)
 }
 func (ec *executionContext) fieldContext_GuardianLink_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "GuardianBasis")
 }
 
 func (ec *executionContext) _GuardianLink_status(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v guardians.Status) graphql.Marshaler {
-			return ec.marshalNGuardianLinkStatus2jalonᚋinternalᚋguardiansᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNGuardianLinkStatus2jalonᚋinternalᚋguardiansᚐStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_GuardianLink_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "GuardianLinkStatus")
@@ -318,46 +252,14 @@ func (ec *executionContext) fieldContext_GuardianLink_endReason(_ context.Contex
 }
 
 func (ec *executionContext) _GuardianLink_logBookShared(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_logBookShared(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LogBookShared, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LogBookShared)
 }
 func (ec *executionContext) fieldContext_GuardianLink_logBookShared(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _GuardianSharing_logBook(ctx context.Context, field graphql.CollectedField, obj *guardians.Sharing) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianSharing_logBook(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LogBook, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LogBook)
 }
 func (ec *executionContext) fieldContext_GuardianSharing_logBook(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianSharing", field, false, false, "Boolean")
@@ -465,92 +367,28 @@ func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationExpiresAt
 }
 
 func (ec *executionContext) _LinkGuardianPayload_invitationEmailed(ctx context.Context, field graphql.CollectedField, obj *model.LinkGuardianPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LinkGuardianPayload_invitationEmailed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InvitationEmailed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InvitationEmailed)
 }
 func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationEmailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LinkGuardianPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _RecordAccess_readerName(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccess_readerName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReaderName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.ReaderName)
 }
 func (ec *executionContext) fieldContext_RecordAccess_readerName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccess", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordAccess_readerRole(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccess_readerRole(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReaderRole, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2jalonᚋinternalᚋauthᚐRole(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRole2jalonᚋinternalᚋauthᚐRole(ctx, field.Selections, obj.ReaderRole)
 }
 func (ec *executionContext) fieldContext_RecordAccess_readerRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccess", field, false, false, "Role")
 }
 
 func (ec *executionContext) _RecordAccess_record(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccess_record(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v recordaccess.Kind) graphql.Marshaler {
-			return ec.marshalNRecordKind2jalonᚋinternalᚋrecordaccessᚐKind(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRecordKind2jalonᚋinternalᚋrecordaccessᚐKind(ctx, field.Selections, obj.Kind)
 }
 func (ec *executionContext) fieldContext_RecordAccess_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccess", field, false, false, "RecordKind")
@@ -722,23 +560,7 @@ func (ec *executionContext) fieldContext_RecordAccessConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _RecordAccessEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RecordAccessEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccessEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_RecordAccessEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccessEdge", field, false, false, "String")

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -163,23 +162,7 @@ func (ec *executionContext) fieldContext_CaseloadConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _CaseloadEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CaseloadEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CaseloadEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_CaseloadEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseloadEdge", field, false, false, "String")
@@ -346,69 +329,21 @@ func (ec *executionContext) fieldContext_CaseloadRow_nextVisit(_ context.Context
 }
 
 func (ec *executionContext) _CaseloadRow_openFollowUps(ctx context.Context, field graphql.CollectedField, obj *risk.CaseloadRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CaseloadRow_openFollowUps(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OpenFollowUps, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.OpenFollowUps)
 }
 func (ec *executionContext) fieldContext_CaseloadRow_openFollowUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CaseloadRow", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Intervention_id(ctx context.Context, field graphql.CollectedField, obj *risk.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Intervention_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Intervention_clientId(ctx context.Context, field graphql.CollectedField, obj *risk.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_clientId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ClientID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ClientID)
 }
 func (ec *executionContext) fieldContext_Intervention_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, "ID")
@@ -479,69 +414,21 @@ func (ec *executionContext) fieldContext_Intervention_author(_ context.Context, 
 }
 
 func (ec *executionContext) _Intervention_kind(ctx context.Context, field graphql.CollectedField, obj *risk.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v risk.InterventionKind) graphql.Marshaler {
-			return ec.marshalNInterventionKind2jalonᚋinternalᚋriskᚐInterventionKind(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInterventionKind2jalonᚋinternalᚋriskᚐInterventionKind(ctx, field.Selections, obj.Kind)
 }
 func (ec *executionContext) fieldContext_Intervention_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, "InterventionKind")
 }
 
 func (ec *executionContext) _Intervention_note(ctx context.Context, field graphql.CollectedField, obj *risk.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
 }
 func (ec *executionContext) fieldContext_Intervention_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, "String")
 }
 
 func (ec *executionContext) _Intervention_agreedActions(ctx context.Context, field graphql.CollectedField, obj *risk.Intervention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Intervention_agreedActions(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AgreedActions, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.AgreedActions)
 }
 func (ec *executionContext) fieldContext_Intervention_agreedActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Intervention", field, false, false, "String")
@@ -594,46 +481,14 @@ func (ec *executionContext) fieldContext_Intervention_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Risk_level(ctx context.Context, field graphql.CollectedField, obj *risk.Risk) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Risk_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v risk.Level) graphql.Marshaler {
-			return ec.marshalNRiskLevel2jalonᚋinternalᚋriskᚐLevel(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRiskLevel2jalonᚋinternalᚋriskᚐLevel(ctx, field.Selections, obj.Level)
 }
 func (ec *executionContext) fieldContext_Risk_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Risk", field, false, false, "RiskLevel")
 }
 
 func (ec *executionContext) _Risk_score(ctx context.Context, field graphql.CollectedField, obj *risk.Risk) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Risk_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Score)
 }
 func (ec *executionContext) fieldContext_Risk_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Risk", field, false, false, "Int")
@@ -695,23 +550,7 @@ func (ec *executionContext) fieldContext_Risk_computedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RiskEvidence_name(ctx context.Context, field graphql.CollectedField, obj *risk.Evidence) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RiskEvidence_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_RiskEvidence_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskEvidence", field, false, false, "String")
@@ -764,46 +603,14 @@ func (ec *executionContext) fieldContext_RiskPoint_week(_ context.Context, field
 }
 
 func (ec *executionContext) _RiskPoint_level(ctx context.Context, field graphql.CollectedField, obj *risk.Point) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RiskPoint_level(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Level, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v risk.Level) graphql.Marshaler {
-			return ec.marshalNRiskLevel2jalonᚋinternalᚋriskᚐLevel(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRiskLevel2jalonᚋinternalᚋriskᚐLevel(ctx, field.Selections, obj.Level)
 }
 func (ec *executionContext) fieldContext_RiskPoint_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskPoint", field, false, false, "RiskLevel")
 }
 
 func (ec *executionContext) _RiskPoint_score(ctx context.Context, field graphql.CollectedField, obj *risk.Point) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RiskPoint_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Score)
 }
 func (ec *executionContext) fieldContext_RiskPoint_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskPoint", field, false, false, "Int")
@@ -842,46 +649,14 @@ func (ec *executionContext) fieldContext_RiskPoint_reasons(_ context.Context, fi
 }
 
 func (ec *executionContext) _RiskReason_kind(ctx context.Context, field graphql.CollectedField, obj *risk.Reason) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RiskReason_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v risk.Kind) graphql.Marshaler {
-			return ec.marshalNRiskReasonKind2jalonᚋinternalᚋriskᚐKind(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRiskReasonKind2jalonᚋinternalᚋriskᚐKind(ctx, field.Selections, obj.Kind)
 }
 func (ec *executionContext) fieldContext_RiskReason_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskReason", field, false, false, "RiskReasonKind")
 }
 
 func (ec *executionContext) _RiskReason_points(ctx context.Context, field graphql.CollectedField, obj *risk.Reason) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RiskReason_points(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Points, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Points)
 }
 func (ec *executionContext) fieldContext_RiskReason_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RiskReason", field, false, false, "Int")

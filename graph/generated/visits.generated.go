@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -87,23 +86,7 @@ func (ec *executionContext) fieldContext_GeoPoint_lng(_ context.Context, field g
 }
 
 func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *visits.Visit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Visit_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Visit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Visit", field, false, false, "ID")
@@ -220,69 +203,21 @@ func (ec *executionContext) fieldContext_Visit_endsAt(_ context.Context, field g
 }
 
 func (ec *executionContext) _Visit_place(ctx context.Context, field graphql.CollectedField, obj *visits.Visit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Visit_place(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Place, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Place)
 }
 func (ec *executionContext) fieldContext_Visit_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
 }
 
 func (ec *executionContext) _Visit_purpose(ctx context.Context, field graphql.CollectedField, obj *visits.Visit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Visit_purpose(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purpose, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Purpose)
 }
 func (ec *executionContext) fieldContext_Visit_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Visit", field, false, false, "String")
 }
 
 func (ec *executionContext) _Visit_status(ctx context.Context, field graphql.CollectedField, obj *visits.Visit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Visit_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v visits.Status) graphql.Marshaler {
-			return ec.marshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNVisitStatus2jalonᚋinternalᚋvisitsᚐStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_Visit_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Visit", field, false, false, "VisitStatus")
@@ -555,23 +490,7 @@ func (ec *executionContext) fieldContext_VisitConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _VisitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.VisitEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_VisitEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitEdge", field, false, false, "String")
@@ -642,23 +561,7 @@ func (ec *executionContext) fieldContext_VisitPlanningItem_contract(_ context.Co
 }
 
 func (ec *executionContext) _VisitPlanningItem_reason(ctx context.Context, field graphql.CollectedField, obj *visits.PlanningItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitPlanningItem_reason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Reason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v visits.Reason) graphql.Marshaler {
-			return ec.marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNVisitPlanningReason2jalonᚋinternalᚋvisitsᚐReason(ctx, field.Selections, obj.Reason)
 }
 func (ec *executionContext) fieldContext_VisitPlanningItem_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitPlanningItem", field, false, false, "VisitPlanningReason")
@@ -688,23 +591,7 @@ func (ec *executionContext) fieldContext_VisitPlanningItem_dueSince(_ context.Co
 }
 
 func (ec *executionContext) _VisitPlanningItem_daysOverdue(ctx context.Context, field graphql.CollectedField, obj *visits.PlanningItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitPlanningItem_daysOverdue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DaysOverdue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.DaysOverdue)
 }
 func (ec *executionContext) fieldContext_VisitPlanningItem_daysOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitPlanningItem", field, false, false, "Int")
@@ -757,69 +644,21 @@ func (ec *executionContext) fieldContext_VisitPlanningItem_followUpKind(_ contex
 }
 
 func (ec *executionContext) _VisitReport_summary(ctx context.Context, field graphql.CollectedField, obj *visits.Report) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitReport_summary(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Summary, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
 }
 func (ec *executionContext) fieldContext_VisitReport_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _VisitReport_outcome(ctx context.Context, field graphql.CollectedField, obj *visits.Report) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitReport_outcome(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Outcome, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v visits.Outcome) graphql.Marshaler {
-			return ec.marshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNVisitOutcome2jalonᚋinternalᚋvisitsᚐOutcome(ctx, field.Selections, obj.Outcome)
 }
 func (ec *executionContext) fieldContext_VisitReport_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitReport", field, false, false, "VisitOutcome")
 }
 
 func (ec *executionContext) _VisitReport_actions(ctx context.Context, field graphql.CollectedField, obj *visits.Report) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitReport_actions(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actions, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Actions)
 }
 func (ec *executionContext) fieldContext_VisitReport_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitReport", field, false, false, "String")
@@ -1005,23 +844,7 @@ func (ec *executionContext) fieldContext_VisitTour_distanceKm(_ context.Context,
 }
 
 func (ec *executionContext) _VisitTour_travelMinutes(ctx context.Context, field graphql.CollectedField, obj *visits.Tour) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitTour_travelMinutes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TravelMinutes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TravelMinutes)
 }
 func (ec *executionContext) fieldContext_VisitTour_travelMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitTour", field, false, false, "Int")
@@ -1216,23 +1039,7 @@ func (ec *executionContext) fieldContext_VisitTourStop_travelKm(_ context.Contex
 }
 
 func (ec *executionContext) _VisitTourStop_travelMinutes(ctx context.Context, field graphql.CollectedField, obj *visits.TourStop) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VisitTourStop_travelMinutes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TravelMinutes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TravelMinutes)
 }
 func (ec *executionContext) fieldContext_VisitTourStop_travelMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VisitTourStop", field, false, false, "Int")

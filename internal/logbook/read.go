@@ -170,25 +170,15 @@ func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a p
 		return Listing{}, err
 	}
 	afterDate, afterID := a.AfterKey()
-	var rows []logbookdb.PageOfContractRow
+	shape := pageShape{contract: contractID != nil, role: p.Role, status: f.Status,
+		from: f.From != nil, to: f.To != nil, updated: f.UpdatedSince != nil, after: afterDate != nil,
+		limit: a.Limit(), want: want, statement: "PageOfVisible"}
+	params := pageParams{caller: p.UserID, from: f.From, to: f.To, updatedSince: f.UpdatedSince,
+		afterDate: afterDate, afterID: afterID}
 	if contractID != nil {
-		rows, err = q(s.DB).PageOfContract(ctx, logbookdb.PageOfContractParams{
-			CallerID: p.UserID, CallerRole: string(p.Role), ContractID: *contractID,
-			Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
-			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit()),
-			WithCount: want.Count, WithCompetencies: want.Competencies, WithAttachments: want.Attachments})
-	} else {
-		var visible []logbookdb.PageOfVisibleRow
-		visible, err = q(s.DB).PageOfVisible(ctx, logbookdb.PageOfVisibleParams{
-			CallerID: p.UserID, CallerRole: string(p.Role),
-			Status: f.status(), FromDate: f.From, ToDate: f.To, UpdatedSince: f.UpdatedSince,
-			AfterDate: afterDate, AfterID: afterID, Lim: int32(a.Limit()),
-			WithCount: want.Count, WithCompetencies: want.Competencies, WithAttachments: want.Attachments})
-		rows = make([]logbookdb.PageOfContractRow, len(visible))
-		for i, r := range visible {
-			rows[i] = logbookdb.PageOfContractRow(r)
-		}
+		shape.statement, params.contract = "PageOfContract", *contractID
 	}
+	rows, err := queryPage(ctx, s.DB, shape, params)
 	if err != nil {
 		return Listing{}, fmt.Errorf("list log entries: %w", err)
 	}
@@ -225,7 +215,7 @@ func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a p
 }
 
 // listingOf converts the rows of a page statement.
-func listingOf(rows []logbookdb.PageOfContractRow, a page.Args, want Want) Listing {
+func listingOf(rows []pageRow, a page.Args, want Want) Listing {
 	l := Listing{Total: -1}
 	if want.Count {
 		l.Total = int(rows[0].Total)

@@ -151,6 +151,10 @@ func (g gqlTracing) InterceptField(ctx context.Context, next graphql.Resolver) (
 	return res, err
 }
 
+// PassesPlainFields declares that InterceptField lets fields without a
+// resolver through (graph.PlainFieldsPassThrough).
+func (gqlTracing) PassesPlainFields() {}
+
 type pendingKey struct{}
 
 // pendingSpan is the span of a resolver, started only if the resolver (or
