@@ -177,6 +177,17 @@ var plainScalars = map[string]bool{"String": true, "ID": true, "Int": true, "Boo
 // read and the marshaller called.
 var plainBody = regexp.MustCompile(`(?s)^\{\n\treturn graphql\.ResolveField\(.*?return (obj\.[A-Za-z0-9_]+), nil\n.*?return ec\.(marshal[^(]+)\(ctx, selections, v\)\n.*?\n\t\)\n\}\n$`)
 
+// An object's fields are written by graphql.FieldSet.MarshalGQL, which
+// builds a map of the names written (to skip a name met twice, which only
+// @defer's views produce: graphql.CollectFields merges the fields of one
+// response name) and moves each field to the heap; objectFields writes the
+// same bytes without either.
+const (
+	newFieldSet        = "out := graphql.NewFieldSet(fields)"
+	returnFieldSet     = "\n\treturn out\n}\n"
+	returnObjectFields = "\n\treturn objectFields{fields: fields, values: out.Values}\n}\n"
+)
+
 // concurrently is the call gqlgen's template writes for a list of objects.
 var concurrently = regexp.MustCompile(`ret := graphql\.MarshalSliceConcurrently\(ctx, len\(v\), (\d+), (true|false), func\(ctx context\.Context, i int\) graphql\.Marshaler \{`)
 
@@ -184,7 +195,7 @@ func (p *inOrder) rewrite() error {
 	if p.dir == "" {
 		return errors.New("gqlgen did not run the inorder plugin")
 	}
-	rewritten, deferredGroups := 0, 0
+	rewritten, deferredGroups, objects := 0, 0, 0
 	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".generated.go") || filepath.Base(path) == helperFile {
 			return err
@@ -195,7 +206,13 @@ func (p *inOrder) rewrite() error {
 		}
 		out, n := p.rewriteFile(string(src))
 		groups := strings.Count(out, newDeferredGroup)
-		if n == 0 && groups == 0 {
+		sets, returns := strings.Count(out, newFieldSet), strings.Count(out, returnFieldSet)
+		if sets != returns {
+			return fmt.Errorf("inorder: %s: %d field sets, %d returned: gqlgen's template changed", path, sets, returns)
+		}
+		objects += returns
+		out = strings.ReplaceAll(out, returnFieldSet, returnObjectFields)
+		if n == 0 && groups == 0 && returns == 0 {
 			return nil
 		}
 		rewritten += n
@@ -217,6 +234,9 @@ func (p *inOrder) rewrite() error {
 	rewritten -= p.plainDone
 	if rewritten != len(p.lists) {
 		return fmt.Errorf("inorder: rewrote %d of %d list functions: gqlgen's template changed", rewritten, len(p.lists))
+	}
+	if objects == 0 {
+		return errors.New("inorder: no object returns its field set: gqlgen's template changed")
 	}
 	if deferredGroups == 0 {
 		return errors.New("inorder: no object builds a deferred group: gqlgen's template changed")
@@ -273,9 +293,32 @@ package ` + p.pkg + `
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+// objectFields writes an object's fields as graphql.FieldSet does: each
+// response name (a GraphQL name: nothing to escape) and its value, in
+// order. graphql.CollectFields merged the fields of one name already.
+type objectFields struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectFields) MarshalGQL(w io.Writer) {
+	io.WriteString(w, "{")
+	for i := range o.fields {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\"")
+		io.WriteString(w, o.fields[i].Alias)
+		io.WriteString(w, "\":")
+		o.values[i].MarshalGQL(w)
+	}
+	io.WriteString(w, "}")
+}
 
 // marshalSliceInOrder is graphql.MarshalSliceConcurrently without a
 // goroutine per element, for lists whose elements never wait (objects

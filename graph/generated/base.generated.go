@@ -1747,7 +1747,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var queryImplementors = []string{"Query"}
@@ -1947,7 +1947,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

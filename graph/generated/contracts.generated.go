@@ -1320,7 +1320,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var competencyImplementors = []string{"Competency", "Node"}
@@ -1368,7 +1368,7 @@ func (ec *executionContext) _Competency(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var contractImplementors = []string{"Contract", "Node"}
@@ -1511,7 +1511,7 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var contractConnectionImplementors = []string{"ContractConnection"}
@@ -1560,7 +1560,7 @@ func (ec *executionContext) _ContractConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var contractEdgeImplementors = []string{"ContractEdge"}
@@ -1598,7 +1598,7 @@ func (ec *executionContext) _ContractEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var tradeImplementors = []string{"Trade", "Node"}
@@ -1647,7 +1647,7 @@ func (ec *executionContext) _Trade(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var trainingCentreImplementors = []string{"TrainingCentre", "Node"}
@@ -1700,7 +1700,7 @@ func (ec *executionContext) _TrainingCentre(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

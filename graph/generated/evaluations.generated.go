@@ -1451,7 +1451,7 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationConnectionImplementors = []string{"EvaluationConnection"}
@@ -1500,7 +1500,7 @@ func (ec *executionContext) _EvaluationConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationCriterionImplementors = []string{"EvaluationCriterion", "Node"}
@@ -1559,7 +1559,7 @@ func (ec *executionContext) _EvaluationCriterion(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationEdgeImplementors = []string{"EvaluationEdge"}
@@ -1597,7 +1597,7 @@ func (ec *executionContext) _EvaluationEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationIntegrityImplementors = []string{"EvaluationIntegrity"}
@@ -1640,7 +1640,7 @@ func (ec *executionContext) _EvaluationIntegrity(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationScaleImplementors = []string{"EvaluationScale"}
@@ -1683,7 +1683,7 @@ func (ec *executionContext) _EvaluationScale(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationSignatureImplementors = []string{"EvaluationSignature"}
@@ -1732,7 +1732,7 @@ func (ec *executionContext) _EvaluationSignature(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationTemplateImplementors = []string{"EvaluationTemplate", "Node"}
@@ -1812,7 +1812,7 @@ func (ec *executionContext) _EvaluationTemplate(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var evaluationTemplateCriterionImplementors = []string{"EvaluationTemplateCriterion", "Node"}
@@ -1861,7 +1861,7 @@ func (ec *executionContext) _EvaluationTemplateCriterion(ctx context.Context, se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var scaleLabelImplementors = []string{"ScaleLabel"}
@@ -1920,7 +1920,7 @@ func (ec *executionContext) _ScaleLabel(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

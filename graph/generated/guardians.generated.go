@@ -824,7 +824,7 @@ func (ec *executionContext) _GuardianLink(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var guardianSharingImplementors = []string{"GuardianSharing"}
@@ -862,7 +862,7 @@ func (ec *executionContext) _GuardianSharing(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var linkGuardianPayloadImplementors = []string{"LinkGuardianPayload"}
@@ -910,7 +910,7 @@ func (ec *executionContext) _LinkGuardianPayload(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var recordAccessImplementors = []string{"RecordAccess"}
@@ -963,7 +963,7 @@ func (ec *executionContext) _RecordAccess(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var recordAccessConnectionImplementors = []string{"RecordAccessConnection"}
@@ -1012,7 +1012,7 @@ func (ec *executionContext) _RecordAccessConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var recordAccessEdgeImplementors = []string{"RecordAccessEdge"}
@@ -1050,7 +1050,7 @@ func (ec *executionContext) _RecordAccessEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -4,9 +4,32 @@ package generated
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+// objectFields writes an object's fields as graphql.FieldSet does: each
+// response name (a GraphQL name: nothing to escape) and its value, in
+// order. graphql.CollectFields merged the fields of one name already.
+type objectFields struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectFields) MarshalGQL(w io.Writer) {
+	io.WriteString(w, "{")
+	for i := range o.fields {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\"")
+		io.WriteString(w, o.fields[i].Alias)
+		io.WriteString(w, "\":")
+		o.values[i].MarshalGQL(w)
+	}
+	io.WriteString(w, "}")
+}
 
 // marshalSliceInOrder is graphql.MarshalSliceConcurrently without a
 // goroutine per element, for lists whose elements never wait (objects

@@ -1150,7 +1150,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var competencyProgressImplementors = []string{"CompetencyProgress"}
@@ -1200,7 +1200,7 @@ func (ec *executionContext) _CompetencyProgress(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var deletedLogEntryImplementors = []string{"DeletedLogEntry"}
@@ -1248,7 +1248,7 @@ func (ec *executionContext) _DeletedLogEntry(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var hoursWeekImplementors = []string{"HoursWeek"}
@@ -1311,7 +1311,7 @@ func (ec *executionContext) _HoursWeek(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var logEntryImplementors = []string{"LogEntry", "Node"}
@@ -1409,7 +1409,7 @@ func (ec *executionContext) _LogEntry(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var logEntryConnectionImplementors = []string{"LogEntryConnection"}
@@ -1458,7 +1458,7 @@ func (ec *executionContext) _LogEntryConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var logEntryEdgeImplementors = []string{"LogEntryEdge"}
@@ -1496,7 +1496,7 @@ func (ec *executionContext) _LogEntryEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var logReviewImplementors = []string{"LogReview"}
@@ -1544,7 +1544,7 @@ func (ec *executionContext) _LogReview(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -1119,7 +1119,7 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var followUpImplementors = []string{"FollowUp", "Node"}
@@ -1190,7 +1190,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var followUpConnectionImplementors = []string{"FollowUpConnection"}
@@ -1239,7 +1239,7 @@ func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var followUpEdgeImplementors = []string{"FollowUpEdge"}
@@ -1277,7 +1277,7 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var notificationImplementors = []string{"Notification", "Node"}
@@ -1340,7 +1340,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var notificationChannelPreferenceImplementors = []string{"NotificationChannelPreference"}
@@ -1378,7 +1378,7 @@ func (ec *executionContext) _NotificationChannelPreference(ctx context.Context, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var notificationConnectionImplementors = []string{"NotificationConnection"}
@@ -1427,7 +1427,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var notificationEdgeImplementors = []string{"NotificationEdge"}
@@ -1465,7 +1465,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var notificationPreferencesImplementors = []string{"NotificationPreferences"}
@@ -1537,7 +1537,7 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var subscriptionImplementors = []string{"Subscription"}

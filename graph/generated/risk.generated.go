@@ -868,7 +868,7 @@ func (ec *executionContext) _CaseloadConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var caseloadEdgeImplementors = []string{"CaseloadEdge"}
@@ -906,7 +906,7 @@ func (ec *executionContext) _CaseloadEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var caseloadRowImplementors = []string{"CaseloadRow"}
@@ -961,7 +961,7 @@ func (ec *executionContext) _CaseloadRow(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var interventionImplementors = []string{"Intervention"}
@@ -1036,7 +1036,7 @@ func (ec *executionContext) _Intervention(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var riskImplementors = []string{"Risk"}
@@ -1084,7 +1084,7 @@ func (ec *executionContext) _Risk(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var riskEvidenceImplementors = []string{"RiskEvidence"}
@@ -1122,7 +1122,7 @@ func (ec *executionContext) _RiskEvidence(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var riskPointImplementors = []string{"RiskPoint"}
@@ -1170,7 +1170,7 @@ func (ec *executionContext) _RiskPoint(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var riskReasonImplementors = []string{"RiskReason"}
@@ -1224,7 +1224,7 @@ func (ec *executionContext) _RiskReason(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -1379,7 +1379,7 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitImplementors = []string{"Visit", "Node"}
@@ -1479,7 +1479,7 @@ func (ec *executionContext) _Visit(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitConnectionImplementors = []string{"VisitConnection"}
@@ -1528,7 +1528,7 @@ func (ec *executionContext) _VisitConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitEdgeImplementors = []string{"VisitEdge"}
@@ -1566,7 +1566,7 @@ func (ec *executionContext) _VisitEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitPlanningItemImplementors = []string{"VisitPlanningItem"}
@@ -1625,7 +1625,7 @@ func (ec *executionContext) _VisitPlanningItem(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitReportImplementors = []string{"VisitReport"}
@@ -1673,7 +1673,7 @@ func (ec *executionContext) _VisitReport(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitTourImplementors = []string{"VisitTour"}
@@ -1736,7 +1736,7 @@ func (ec *executionContext) _VisitTour(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 var visitTourStopImplementors = []string{"VisitTourStop"}
@@ -1805,7 +1805,7 @@ func (ec *executionContext) _VisitTourStop(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectFields{fields: fields, values: out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -89,7 +89,17 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 
 	var b strings.Builder
 	b.WriteString("-- name: " + s.statement + " :many\n")
-	b.WriteString("WITH page AS (\n    SELECT " + entryColumns + ",\n        " + contractColumns + "\n")
+	// The total of a contract's page is an index-only count of its entries;
+	// over every readable contract, the page's statement reads all the
+	// matching entries anyway (to sort them), so it counts them as it goes
+	// (count(*) OVER ()) instead of planning and joining them a second time;
+	// after a cursor, the entries before it count too, so it cannot.
+	windowCount := !s.contract && s.want.Count && !s.after
+	b.WriteString("WITH page AS (\n    SELECT " + entryColumns + ",\n        " + contractColumns)
+	if windowCount {
+		b.WriteString(",\n        count(*) OVER () AS total")
+	}
+	b.WriteString("\n")
 	var count string
 	if s.contract {
 		id := param(p.contract) + "::uuid"
@@ -103,9 +113,11 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 		b.WriteString("      AND (e.entry_date, e.id) < (" + param(p.afterDate) + "::date, " + param(p.afterID) + "::uuid)\n")
 	}
 	b.WriteString("    ORDER BY e.entry_date DESC, e.id DESC\n    LIMIT " + strconv.Itoa(s.limit) + "\n)\nSELECT page.*,\n")
-	if s.want.Count {
+	switch {
+	case windowCount:
+	case s.want.Count:
 		b.WriteString("    (" + count + ")::bigint AS total,\n")
-	} else {
+	default:
 		b.WriteString("    -1::bigint AS total,\n")
 	}
 	if s.want.Competencies {

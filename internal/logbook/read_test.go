@@ -375,6 +375,30 @@ func TestListReadsItsFieldsWithThePage(t *testing.T) {
 	if empty.LogEntries.TotalCount != 6 || len(empty.LogEntries.Nodes) != 0 {
 		t.Fatalf("after the last page: %+v", empty.LogEntries)
 	}
+	// Over every readable contract too: a page after the first still counts
+	// all pages (the first page counts as it reads; later ones cannot).
+	tutorTok := a.Token(t, tutor)
+	var pages struct {
+		LogEntries struct {
+			TotalCount int
+			Nodes      []node
+			PageInfo   struct{ EndCursor *string }
+		}
+	}
+	seen := 0
+	var after *string
+	for range 3 {
+		a.Query(t, tutorTok, `query($after: String) { logEntries(status: SUBMITTED, first: 2, after: $after) { totalCount nodes { id } pageInfo { endCursor } } }`,
+			map[string]any{"after": after}).Decode(t, &pages)
+		if pages.LogEntries.TotalCount != 4 {
+			t.Fatalf("page after %v: totalCount %d, want 4", after, pages.LogEntries.TotalCount)
+		}
+		seen += len(pages.LogEntries.Nodes)
+		after = pages.LogEntries.PageInfo.EndCursor
+	}
+	if seen != 4 {
+		t.Fatalf("the pages listed %d entries, want 4", seen)
+	}
 	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c) { totalCount } }`, map[string]any{"c": other.ID}).RequireCode(t, "NOT_FOUND")
 	a.Query(t, tok, `query($c: ID!) { logEntries(contractId: $c, status: DRAFT) { nodes { id } } }`, map[string]any{"c": other.ID}).RequireCode(t, "NOT_FOUND")
 }
