@@ -142,9 +142,11 @@ const (
 	noDeferredGroup  = "var deferred graphql.DeferredGroup // no @defer is served (graph.PublicSchema): never used"
 )
 
-// A plain field is a struct field of a scalar or enum type that cannot be
-// null (a Go value, not a pointer), without resolver, arguments or
-// directives: a log entry's date, a competency's code. gqlgen resolves each
+// A plain field is a struct field of a scalar or enum type, a Go value for
+// a non-null field (a nil pointer there would be an error with the field's
+// path) or anything for a nullable one (the marshaller writes null for
+// nil), without resolver, arguments or directives acting on it: a log
+// entry's date or submission time, a competency's code. gqlgen resolves each
 // through graphql.ResolveField, which builds a field context, a context
 // holding it, two closures, and boxes the value twice, to call the field
 // interceptors and recover from panics; then marshals it. Reading a struct
@@ -156,8 +158,13 @@ const (
 // field's context.
 func isPlain(f *codegen.Field) bool {
 	t := f.TypeReference
-	if f.IsResolver || !f.IsVariable() || len(f.Args) > 0 || len(f.Directives) > 0 || t == nil || t.GQL == nil ||
-		!t.GQL.NonNull || t.IsPtr() || t.IsSlice() || t.Definition == nil {
+	for _, d := range f.Directives {
+		if !inert[d.Name] {
+			return false
+		}
+	}
+	if f.IsResolver || !f.IsVariable() || len(f.Args) > 0 || t == nil || t.GQL == nil ||
+		(t.GQL.NonNull && t.IsPtr()) || t.IsSlice() || t.Definition == nil {
 		return false
 	}
 	switch t.Definition.Kind {
@@ -169,13 +176,18 @@ func isPlain(f *codegen.Field) bool {
 	return false
 }
 
+// inert are the directives that do nothing when a field resolves (gqlgen
+// passes no middleware for them): @specifiedBy on a scalar type,
+// @deprecated on a field.
+var inert = map[string]bool{"specifiedBy": true, "deprecated": true}
+
 // plainScalars are the scalars whose marshallers never fail (see
 // graph/scalars and gqlgen.yml).
 var plainScalars = map[string]bool{"String": true, "ID": true, "Int": true, "Boolean": true, "Date": true, "Time": true}
 
 // plainBody matches the body gqlgen writes for a plain field: the value
 // read and the marshaller called.
-var plainBody = regexp.MustCompile(`(?s)^\{\n\treturn graphql\.ResolveField\(.*?return (obj\.[A-Za-z0-9_]+), nil\n.*?return ec\.(marshal[^(]+)\(ctx, selections, v\)\n.*?\n\t\)\n\}\n$`)
+var plainBody = regexp.MustCompile(`(?s)^\{\n\treturn graphql\.ResolveField\(.*?return (obj\.[A-Za-z0-9_]+), nil\n\t\t\},\n\t\tnil,\n.*?return ec\.(marshal[^(]+)\(ctx, selections, v\)\n.*?\n\t\)\n\}\n$`)
 
 // An object's fields are written by graphql.FieldSet.MarshalGQL, which
 // builds a map of the names written (to skip a name met twice, which only

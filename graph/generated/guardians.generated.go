@@ -12,7 +12,6 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -160,92 +159,28 @@ func (ec *executionContext) fieldContext_GuardianLink_linkedBy(_ context.Context
 }
 
 func (ec *executionContext) _GuardianLink_linkedAt(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_linkedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LinkedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LinkedAt)
 }
 func (ec *executionContext) fieldContext_GuardianLink_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GuardianLink_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_confirmedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConfirmedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ConfirmedAt)
 }
 func (ec *executionContext) fieldContext_GuardianLink_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GuardianLink_endedAt(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_endedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_GuardianLink_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GuardianLink_endReason(ctx context.Context, field graphql.CollectedField, obj *guardians.Link) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianLink_endReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndReason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *guardians.EndReason) graphql.Marshaler {
-			return ec.marshalOGuardianLinkEndReason2ᚖjalonᚋinternalᚋguardiansᚐEndReason(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOGuardianLinkEndReason2ᚖjalonᚋinternalᚋguardiansᚐEndReason(ctx, field.Selections, obj.EndReason)
 }
 func (ec *executionContext) fieldContext_GuardianLink_endReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianLink", field, false, false, "GuardianLinkEndReason")
@@ -266,23 +201,7 @@ func (ec *executionContext) fieldContext_GuardianSharing_logBook(_ context.Conte
 }
 
 func (ec *executionContext) _GuardianSharing_updatedAt(ctx context.Context, field graphql.CollectedField, obj *guardians.Sharing) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GuardianSharing_updatedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UpdatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_GuardianSharing_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GuardianSharing", field, false, false, "Time")
@@ -321,46 +240,14 @@ func (ec *executionContext) fieldContext_LinkGuardianPayload_link(_ context.Cont
 }
 
 func (ec *executionContext) _LinkGuardianPayload_invitationUrl(ctx context.Context, field graphql.CollectedField, obj *model.LinkGuardianPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LinkGuardianPayload_invitationUrl(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InvitationURL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.InvitationURL)
 }
 func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LinkGuardianPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _LinkGuardianPayload_invitationExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.LinkGuardianPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LinkGuardianPayload_invitationExpiresAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InvitationExpiresAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.InvitationExpiresAt)
 }
 func (ec *executionContext) fieldContext_LinkGuardianPayload_invitationExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LinkGuardianPayload", field, false, false, "Time")
@@ -395,46 +282,14 @@ func (ec *executionContext) fieldContext_RecordAccess_record(_ context.Context, 
 }
 
 func (ec *executionContext) _RecordAccess_day(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccess_day(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Day, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNDate2timeᚐTime(ctx, field.Selections, obj.Day)
 }
 func (ec *executionContext) fieldContext_RecordAccess_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccess", field, false, false, "Date")
 }
 
 func (ec *executionContext) _RecordAccess_firstReadAt(ctx context.Context, field graphql.CollectedField, obj *recordaccess.Access) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordAccess_firstReadAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstReadAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.FirstReadAt)
 }
 func (ec *executionContext) fieldContext_RecordAccess_firstReadAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordAccess", field, false, false, "Time")
