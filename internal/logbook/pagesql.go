@@ -141,15 +141,17 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 	return b.String(), args, nil
 }
 
-// entryColumns are the entry's columns, in pageRow's order.
-const entryColumns = `e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours, e.activities, e.status,
+// entryColumns are the entry's columns, in pageRow's order. Hours are
+// numeric in the table; float8 here, so that pgx reads a float instead of
+// decoding a numeric through math/big and text.
+const entryColumns = `e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours::float8, e.activities, e.status,
         e.version, e.submitted_at, e.reviewer_id, e.review_decision, e.review_comment, e.reviewed_at, e.created_at, e.updated_at`
 
 // contractColumns are the page's contract, beside each entry.
 const contractColumns = `c.apprentice_id AS contract_apprentice_id, c.company_id AS contract_company_id,
         c.tutor_id AS contract_tutor_id, c.adviser_id AS contract_adviser_id, c.centre_id AS contract_centre_id,
         c.trade_id AS contract_trade_id, c.start_date AS contract_start_date, c.end_date AS contract_end_date,
-        c.weekly_hours AS contract_weekly_hours, c.status AS contract_status,
+        c.weekly_hours::float8 AS contract_weekly_hours, c.status AS contract_status,
         c.created_at AS contract_created_at, c.updated_at AS contract_updated_at`
 
 // competenciesJoin gives each entry of the page its competencies in the
