@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,10 +36,10 @@ import (
 type pageShape struct {
 	contract  bool // one contract's entries (else those of every readable contract)
 	role      auth.Role
-	status    *Status
-	from, to  bool // date bounds given
-	updated   bool // updatedSince given
-	after     bool // a cursor given
+	status    Status // "" when not filtered
+	from, to  bool   // date bounds given
+	updated   bool   // updatedSince given
+	after     bool   // a cursor given
 	limit     int
 	want      Want
 	statement string // the statement's name, for traces and logs
@@ -60,31 +61,94 @@ var (
 	statuses = map[Status]bool{Draft: true, Submitted: true, Validated: true, ChangesRequested: true}
 )
 
-// sql returns the statement's text and its arguments.
-func (s pageShape) sql(p pageParams) (string, []any, error) {
+// paramKind names the value of a statement's parameter.
+type paramKind int
+
+const (
+	paramCaller paramKind = iota
+	paramFrom
+	paramTo
+	paramUpdatedSince
+	paramContract
+	paramAfterDate
+	paramAfterID
+)
+
+// value is p's value for the parameter.
+func (k paramKind) value(p pageParams) any {
+	switch k {
+	case paramFrom:
+		return p.from
+	case paramTo:
+		return p.to
+	case paramUpdatedSince:
+		return p.updatedSince
+	case paramContract:
+		return p.contract
+	case paramAfterDate:
+		return p.afterDate
+	case paramAfterID:
+		return p.afterID
+	}
+	return p.caller
+}
+
+// pageStatement is a shape's text and what its parameters are.
+type pageStatement struct {
+	sql    string
+	params []paramKind
+}
+
+// pageStatements holds the text of every shape met, built once.
+var pageStatements sync.Map // pageShape → pageStatement
+
+// statementText returns the shape's text, built at its first use.
+func (s pageShape) statementText() (pageStatement, error) {
+	if st, ok := pageStatements.Load(s); ok {
+		return st.(pageStatement), nil
+	}
+	st, err := s.build()
+	if err != nil {
+		return pageStatement{}, err
+	}
+	pageStatements.Store(s, st)
+	return st, nil
+}
+
+// args are the values of the statement's parameters, in order.
+func (st pageStatement) args(p pageParams) []any {
+	args := make([]any, len(st.params))
+	for i, k := range st.params {
+		args[i] = k.value(p)
+	}
+	return args
+}
+
+// build writes the shape's statement.
+func (s pageShape) build() (pageStatement, error) {
 	if !roles[s.role] {
-		return "", nil, fmt.Errorf("page statement: unknown role %q", s.role)
+		return pageStatement{}, fmt.Errorf("page statement: unknown role %q", s.role)
 	}
-	if s.status != nil && !statuses[*s.status] {
-		return "", nil, fmt.Errorf("page statement: unknown status %q", *s.status)
+	if s.status != "" && !statuses[s.status] {
+		return pageStatement{}, fmt.Errorf("page statement: unknown status %q", s.status)
 	}
-	args := []any{p.caller}
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	params := []paramKind{paramCaller}
+	param := func(k paramKind) string {
+		params = append(params, k)
+		return "$" + strconv.Itoa(len(params))
 	}
-	optional := func(given bool, v any, typ string) string {
+	optional := func(given bool, k paramKind, typ string) string {
 		if !given {
 			return "NULL::" + typ
 		}
-		return param(v) + "::" + typ
+		return param(k) + "::" + typ
 	}
 	status := "NULL::text"
-	if s.status != nil {
-		status = "'" + string(*s.status) + "'::text"
+	if s.status != "" {
+		status = "'" + string(s.status) + "'::text"
 	}
-	entries := "filtered_log_entries(" + status + ", " + optional(s.from, p.from, "date") + ", " +
-		optional(s.to, p.to, "date") + ", " + optional(s.updated, p.updatedSince, "timestamptz") + ")"
+	entries := "filtered_log_entries(" + status + ", " + optional(s.from, paramFrom, "date") + ", " +
+		optional(s.to, paramTo, "date") + ", " + optional(s.updated, paramUpdatedSince, "timestamptz") + ")"
 	contracts := "log_book_contracts($1, '" + string(s.role) + "')"
 
 	var b strings.Builder
@@ -102,7 +166,7 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 	b.WriteString("\n")
 	var count string
 	if s.contract {
-		id := param(p.contract) + "::uuid"
+		id := param(paramContract) + "::uuid"
 		b.WriteString("    FROM " + contracts + " c\n    JOIN " + entries + " e ON e.contract_id = c.id\n    WHERE c.id = " + id + "\n")
 		count = "SELECT count(*) FROM " + entries + " n WHERE n.contract_id = " + id
 	} else {
@@ -110,7 +174,7 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 		count = "SELECT count(*) FROM " + entries + " n JOIN " + contracts + " v ON v.id = n.contract_id"
 	}
 	if s.after {
-		b.WriteString("      AND (e.entry_date, e.id) < (" + param(p.afterDate) + "::date, " + param(p.afterID) + "::uuid)\n")
+		b.WriteString("      AND (e.entry_date, e.id) < (" + param(paramAfterDate) + "::date, " + param(paramAfterID) + "::uuid)\n")
 	}
 	b.WriteString("    ORDER BY e.entry_date DESC, e.id DESC\n    LIMIT " + strconv.Itoa(s.limit) + "\n)\nSELECT page.*,\n")
 	switch {
@@ -138,7 +202,7 @@ func (s pageShape) sql(p pageParams) (string, []any, error) {
 		b.WriteString(attachmentsJoin)
 	}
 	b.WriteString("ORDER BY page.entry_date DESC, page.id DESC")
-	return b.String(), args, nil
+	return pageStatement{sql: b.String(), params: params}, nil
 }
 
 // entryColumns are the entry's columns, in pageRow's order. Hours are
@@ -229,16 +293,16 @@ type pageRow struct {
 
 // queryPage runs the page statement of shape with p.
 func queryPage(ctx context.Context, db postgres.DB, shape pageShape, p pageParams) ([]pageRow, error) {
-	sql, args, err := shape.sql(p)
+	st, err := shape.statementText()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, sql, args...)
+	rows, err := db.Query(ctx, st.sql, st.args(p)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []pageRow
+	out := make([]pageRow, 0, shape.limit)
 	for rows.Next() {
 		var r pageRow
 		if err := rows.Scan(&r.ID, &r.ClientID, &r.CreateDigest, &r.ContractID, &r.EntryDate, &r.Hours, &r.Activities,

@@ -170,13 +170,16 @@ func (s *Service) List(ctx context.Context, contractID *uuid.UUID, f Filter, a p
 		return Listing{}, err
 	}
 	afterDate, afterID := a.AfterKey()
-	shape := pageShape{contract: contractID != nil, role: p.Role, status: f.Status,
+	shape := pageShape{contract: contractID != nil, role: p.Role,
 		from: f.From != nil, to: f.To != nil, updated: f.UpdatedSince != nil, after: afterDate != nil,
 		limit: a.Limit(), want: want, statement: "PageOfVisible"}
 	params := pageParams{caller: p.UserID, from: f.From, to: f.To, updatedSince: f.UpdatedSince,
 		afterDate: afterDate, afterID: afterID}
 	if contractID != nil {
 		shape.statement, params.contract = "PageOfContract", *contractID
+	}
+	if f.Status != nil {
+		shape.status = *f.Status
 	}
 	rows, err := queryPage(ctx, s.DB, shape, params)
 	if err != nil {
