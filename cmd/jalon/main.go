@@ -53,7 +53,7 @@ commands:
 `
 
 func main() {
-	gcDefaults(os.Getenv)
+	app.GCDefaults(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {

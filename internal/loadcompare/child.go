@@ -72,6 +72,9 @@ func runChild(kind string) error {
 	go http.Serve(debug, debugHandler(count))
 	switch kind {
 	case kindJalon:
+		// The collector's target `jalon` sets (the hand-written server
+		// keeps Go's default, as a hand-written server would).
+		app.GCDefaults(os.Getenv)
 		return serveJalon(ctx, cfg, count, api)
 	case kindHand:
 		return serveHand(ctx, cfg, count, api)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"runtime/debug"
@@ -8,11 +8,11 @@ import (
 func TestGCDefaultsYieldToGOGC(t *testing.T) {
 	before := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(before)
-	gcDefaults(func(string) string { return "" })
+	GCDefaults(func(string) string { return "" })
 	if got := debug.SetGCPercent(100); got != DefaultGOGC {
 		t.Fatalf("without GOGC: %d, want %d", got, DefaultGOGC)
 	}
-	gcDefaults(func(k string) string {
+	GCDefaults(func(k string) string {
 		if k == "GOGC" {
 			return "50"
 		}
