@@ -55,12 +55,6 @@ type pageParams struct {
 	afterID      *uuid.UUID
 }
 
-// roles and statuses are the constants a page statement may contain.
-var (
-	roles    = map[auth.Role]bool{auth.Apprentice: true, auth.Tutor: true, auth.Adviser: true, auth.Admin: true, auth.Guardian: true}
-	statuses = map[Status]bool{Draft: true, Submitted: true, Validated: true, ChangesRequested: true}
-)
-
 // paramKind names the value of a statement's parameter.
 type paramKind int
 
@@ -126,10 +120,11 @@ func (st pageStatement) args(p pageParams) []any {
 
 // build writes the shape's statement.
 func (s pageShape) build() (pageStatement, error) {
-	if !roles[s.role] {
+	// The role and the status are written into the text: only known ones.
+	if !s.role.Valid() {
 		return pageStatement{}, fmt.Errorf("page statement: unknown role %q", s.role)
 	}
-	if s.status != "" && !statuses[s.status] {
+	if s.status != "" && !s.status.Valid() {
 		return pageStatement{}, fmt.Errorf("page statement: unknown status %q", s.status)
 	}
 	params := []paramKind{paramCaller}
