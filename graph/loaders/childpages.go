@@ -108,12 +108,14 @@ func parentsOf[F comparable](keys []ChildKey[F], idx []int) []uuid.UUID {
 // alone cannot promise that under load). with builds the key of a parent.
 func ForPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], pages *Pages, parent uuid.UUID, with func(uuid.UUID) K) (V, error) {
 	siblings := pages.Of(parent)
-	if len(siblings) > 1 && pages.firstPriming(l, &siblings[0], with(siblings[0])) {
-		keys := make([]K, len(siblings))
-		for i, id := range siblings {
-			keys[i] = with(id)
-		}
-		l.LoadAllThunk(ctx, keys)
+	if len(siblings) > 1 {
+		pages.prime(l, &siblings[0], with(siblings[0]), func() {
+			keys := make([]K, len(siblings))
+			for i, id := range siblings {
+				keys[i] = with(id)
+			}
+			l.LoadAllThunk(ctx, keys)
+		})
 	}
 	return l.Load(ctx, with(parent))
 }

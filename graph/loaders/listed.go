@@ -79,12 +79,14 @@ func ForListed[T any, K comparable, V any](ctx context.Context, ld *dataloadgen.
 // one asked for, so that those fields batch together too.
 func ForListedOf[T any, K comparable, V any](ctx context.Context, ld *dataloadgen.Loader[K, V], listed *Listed[T], rec T, own K, keys func(T) []K) (V, error) {
 	siblings := listed.Of(listed.id(rec))
-	if len(siblings) > 0 && listed.pages.firstPriming(ld, &siblings[0], firstKey(keys(siblings[0]))) {
-		all := make([]K, 0, len(siblings))
-		for _, r := range siblings {
-			all = append(all, keys(r)...)
-		}
-		ld.LoadAllThunk(ctx, all)
+	if len(siblings) > 0 {
+		listed.pages.prime(ld, &siblings[0], firstKey(keys(siblings[0])), func() {
+			all := make([]K, 0, len(siblings))
+			for _, r := range siblings {
+				all = append(all, keys(r)...)
+			}
+			ld.LoadAllThunk(ctx, all)
+		})
 	}
 	return ld.Load(ctx, own)
 }

@@ -13,7 +13,7 @@ import (
 type Pages struct {
 	mu     sync.Mutex
 	page   map[uuid.UUID][]uuid.UUID
-	primed map[primed]struct{}
+	primed map[primed]*sync.Once
 }
 
 // primed names a loader, a remembered page (by its first element's address,
@@ -22,22 +22,26 @@ type Pages struct {
 // contract's company and centre, two aliases of a list with other filters).
 type primed struct{ loader, page, first any }
 
-// firstPriming reports whether loader has not yet been given page's keys,
-// and records that it now has: the first field resolved on a page enqueues
-// the page's keys, the others find their thunk in the loader's cache (priming
-// the page again for each of its records would cost n² keys).
-func (p *Pages) firstPriming(loader, page, first any) bool {
+// prime runs enqueue (which gives loader the page's keys) once for the
+// page: the first field resolved on a page enqueues its keys, the others
+// find their thunk in the loader's cache (priming the page again for each
+// of its records would cost n² keys). A field arriving while another
+// enqueues waits for it: loading its own key first would open a batch that
+// a loader's short wait could close before the page's keys join it (a
+// second statement, under load).
+func (p *Pages) prime(loader, page, first any, enqueue func()) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	k := primed{loader, page, first}
-	if _, done := p.primed[k]; done {
-		return false
+	once, ok := p.primed[k]
+	if !ok {
+		if p.primed == nil {
+			p.primed = make(map[primed]*sync.Once)
+		}
+		once = &sync.Once{}
+		p.primed[k] = once
 	}
-	if p.primed == nil {
-		p.primed = make(map[primed]struct{})
-	}
-	p.primed[k] = struct{}{}
-	return true
+	p.mu.Unlock()
+	once.Do(enqueue)
 }
 
 // Remember records ids as one page.
