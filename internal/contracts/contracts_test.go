@@ -20,7 +20,7 @@ func TestContractListIsBatched(t *testing.T) {
 	for range 24 {
 		a.NewContract(t, testapp.ContractOpts{Adviser: &adviser})
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, adviser)
 
 	const q = `query($n: Int!) { contracts(first: $n) { totalCount nodes {
@@ -41,9 +41,8 @@ func TestContractListIsBatched(t *testing.T) {
 				}
 			}
 		}
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"n": n})
+		r.Decode(t, &d)
 		if len(d.Contracts.Nodes) != n || d.Contracts.TotalCount != 24 {
 			t.Fatalf("got %d nodes, total %d", len(d.Contracts.Nodes), d.Contracts.TotalCount)
 		}
@@ -68,7 +67,7 @@ func TestTradeListIsBatched(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	admin := a.NewUser(t, auth.Admin)
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, admin)
 	statements := func(trades int) int64 {
 		var d struct {
@@ -77,9 +76,8 @@ func TestTradeListIsBatched(t *testing.T) {
 				Competencies []struct{ Code string }
 			}
 		}
-		before := cnt.Load()
-		b.Query(t, tok, `{ trades { code competencies { code } } }`, nil).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, `{ trades { code competencies { code } } }`, nil)
+		r.Decode(t, &d)
 		if len(d.Trades) != trades {
 			t.Fatalf("got %d trades, want %d", len(d.Trades), trades)
 		}

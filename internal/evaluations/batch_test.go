@@ -82,7 +82,7 @@ func TestNoNPlusOneEvaluationList(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	_, tutor := evaluationContracts(t, a)
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, tutor)
 
 	const q = `query($n: Int!) { evaluations(first: $n) { totalCount nodes { ` + evaluationFields + ` } } }`
@@ -93,9 +93,8 @@ func TestNoNPlusOneEvaluationList(t *testing.T) {
 				Nodes      []evaluationNode
 			}
 		}
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"n": n})
+		r.Decode(t, &d)
 		if len(d.Evaluations.Nodes) != n || d.Evaluations.TotalCount != 18 {
 			t.Fatalf("%d nodes of %d", len(d.Evaluations.Nodes), d.Evaluations.TotalCount)
 		}
@@ -118,7 +117,7 @@ func TestNoNPlusOneContractEvaluations(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	adviser, _ := evaluationContracts(t, a)
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, adviser)
 
 	const q = `query($n: Int!) { contracts(first: $n) { nodes { id
@@ -138,9 +137,8 @@ func TestNoNPlusOneContractEvaluations(t *testing.T) {
 				}
 			}
 		}
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"n": n})
+		r.Decode(t, &d)
 		if len(d.Contracts.Nodes) != n {
 			t.Fatalf("%d contracts", len(d.Contracts.Nodes))
 		}

@@ -18,11 +18,9 @@ func withSessionCache(c *config.Config) { c.SessionCache.Enabled = true }
 // one request of token costs on B (a query that needs a caller: me).
 func cachedServer(t *testing.T, a *testapp.TestApp) (*testapp.TestApp, func(token string) (testapp.Response, int64)) {
 	t.Helper()
-	b, cnt := a.Counted(t, withSessionCache)
+	b := a.Counted(t, withSessionCache)
 	return b, func(token string) (testapp.Response, int64) {
-		before := cnt.Load()
-		r := b.Query(t, token, `{ me { id } }`, nil)
-		return r, cnt.Load() - before
+		return b.QueryCounted(t, token, `{ me { id } }`, nil)
 	}
 }
 

@@ -10,12 +10,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"jalon/internal/app"
@@ -23,6 +20,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/logging"
+	"jalon/internal/postgres"
 )
 
 // A server runs as a child process of the tool (the tool's own binary, or
@@ -68,7 +66,7 @@ func runChild(kind string) error {
 	if err != nil {
 		return err
 	}
-	count := &statementCounter{}
+	count := &postgres.StatementCounter{}
 	go http.Serve(debug, debugHandler(count))
 	switch kind {
 	case kindJalon:
@@ -84,7 +82,7 @@ func runChild(kind string) error {
 
 // serveJalon is `jalon serve --no-migrate --no-worker`, its pool counting
 // statements.
-func serveJalon(ctx context.Context, cfg config.Config, count *statementCounter, ln net.Listener) error {
+func serveJalon(ctx context.Context, cfg config.Config, count *postgres.StatementCounter, ln net.Listener) error {
 	cfg.AutoMigrate, cfg.Worker.Enabled = false, false
 	log := logging.New(cfg, os.Stderr)
 	a, err := app.New(ctx, cfg, log, app.Options{QueryTracer: count})
@@ -96,13 +94,13 @@ func serveJalon(ctx context.Context, cfg config.Config, count *statementCounter,
 }
 
 // serveHand serves the hand-written handler on a pool of the same size.
-func serveHand(ctx context.Context, cfg config.Config, count *statementCounter, ln net.Listener) error {
+func serveHand(ctx context.Context, cfg config.Config, count *postgres.StatementCounter, ln net.Listener) error {
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	pcfg.MaxConns = int32(cfg.DBMaxConns)
-	count.install(pcfg)
+	count.Install(pcfg.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return err
@@ -128,58 +126,18 @@ func serveHand(ctx context.Context, cfg config.Config, count *statementCounter, 
 	return nil
 }
 
-// statementCounter counts what a pool sends: statements (queries, and each
-// query of a batch) and round trips (a query, or a whole batch).
-type statementCounter struct {
-	queries, batches, batchQueries atomic.Int64
-}
-
-var (
-	_ pgx.QueryTracer = (*statementCounter)(nil)
-	_ pgx.BatchTracer = (*statementCounter)(nil)
-)
-
-// install adds the counter to a pool configuration, beside a tracer
-// already there.
-func (c *statementCounter) install(cfg *pgxpool.Config) {
-	if prev := cfg.ConnConfig.Tracer; prev != nil {
-		cfg.ConnConfig.Tracer = multitracer.New(prev, c)
-		return
-	}
-	cfg.ConnConfig.Tracer = c
-}
-
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.queries.Add(1)
-	return ctx
-}
-func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	c.batches.Add(1)
-	return ctx
-}
-func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
-	c.batchQueries.Add(1)
-}
-func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
 // counts is what the debug endpoint reports.
 type counts struct {
 	Statements int64 `json:"statements"`
 	RoundTrips int64 `json:"roundTrips"`
 }
 
-func (c *statementCounter) counts() counts {
-	q, b, bq := c.queries.Load(), c.batches.Load(), c.batchQueries.Load()
-	return counts{Statements: q + bq, RoundTrips: q + b}
-}
-
 // debugHandler serves GET /counts and net/http/pprof under /debug/pprof/.
-func debugHandler(c *statementCounter) http.Handler {
+func debugHandler(c *postgres.StatementCounter) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(c.counts())
+		json.NewEncoder(w).Encode(counts{Statements: c.Statements(), RoundTrips: c.RoundTrips()})
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -33,6 +33,7 @@ import (
 	"jalon/internal/clock"
 	"jalon/internal/config"
 	"jalon/internal/postgres"
+	"jalon/internal/procstat"
 )
 
 // Options configure a run. Zero values take the defaults of issue 12.
@@ -589,7 +590,7 @@ func measure(ctx context.Context, s *server, rs []*request, conns int, d time.Du
 	if err != nil {
 		return round{}, err
 	}
-	cpu0, err := cpuTime(s.pid())
+	cpu0, err := procstat.CPUTime(s.pid())
 	if err != nil {
 		return round{}, err
 	}
@@ -601,15 +602,16 @@ func measure(ctx context.Context, s *server, rs []*request, conns int, d time.Du
 	sampler := sampleRSS(s.pid())
 	l := drive(ctx, s.api, rs, conns, d)
 	maxRSS := sampler.stop()
-	cpu1, err := cpuTime(s.pid())
+	cpu1, err := procstat.CPUTime(s.pid())
 	if err != nil {
 		return round{}, err
 	}
 	wall := time.Since(w0)
-	db, err := databaseCPUSince(db0)
+	db1, err := databaseCPU()
 	if err != nil {
 		return round{}, err
 	}
+	db := procstat.Since(db0, db1)
 	c1, err := s.counts()
 	if err != nil {
 		return round{}, err

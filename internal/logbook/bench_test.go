@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +21,7 @@ import (
 	"jalon/internal/auth"
 	"jalon/internal/benchdata"
 	"jalon/internal/postgres"
+	"jalon/internal/procstat"
 	"jalon/internal/testapp"
 	"jalon/internal/testdb"
 )
@@ -48,20 +47,6 @@ type benchRequest struct {
 	body  []byte
 }
 
-// statements counts the SQL statements a pool sends (batched ones too).
-type statements struct{ n atomic.Int64 }
-
-func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	s.n.Add(1)
-	return ctx
-}
-func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return ctx
-}
-func (s *statements) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) { s.n.Add(1) }
-func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
 // cpuMeter reads the CPU time used so far by this process (the server and
 // the benchmark's clients) and by the PostgreSQL backends serving the
 // benchmark's database, which run on the same machine. CPU per request is
@@ -76,25 +61,15 @@ func (m cpuMeter) self() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// backends returns the CPU time of each backend of the database (by pid).
+// backends returns the CPU time of each backend of the database (by pid;
+// none when PostgreSQL runs on another machine).
 func (m cpuMeter) backends() map[int]time.Duration {
-	out := map[int]time.Duration{}
 	rows, err := m.pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	if err != nil {
-		return out
+		return nil
 	}
-	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue // PostgreSQL on another machine: not measured
-		}
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		ut, _ := strconv.ParseInt(f[11], 10, 64)                     // utime, field 14
-		st, _ := strconv.ParseInt(f[12], 10, 64)                     // stime, field 15
-		out[int(pid)] = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-	}
-	return out
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int])
+	return procstat.CPUTimes(pids)
 }
 
 // hammer sends b.N requests from `clients` concurrent clients and reports
@@ -103,10 +78,7 @@ func (m cpuMeter) backends() map[int]time.Duration {
 func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benchRequest) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
 	meter := cpuMeter{a.Pool}
-	var stmts *statements
-	if t, ok := a.Pool.Config().ConnConfig.Tracer.(*statements); ok {
-		stmts = t
-	}
+	stmts, _ := a.Pool.Config().ConnConfig.Tracer.(*postgres.StatementCounter)
 	var counter atomic.Int64
 	lat := make([][]time.Duration, clients)
 	var failed atomic.Int64
@@ -114,7 +86,7 @@ func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benc
 	pgBefore := meter.backends()
 	var stmtsBefore int64
 	if stmts != nil {
-		stmtsBefore = stmts.n.Load()
+		stmtsBefore = stmts.Statements()
 	}
 	b.ResetTimer()
 	selfBefore := meter.self()
@@ -154,12 +126,9 @@ func hammer(b *testing.B, a *testapp.TestApp, clients int, next func(i int) benc
 	b.StopTimer()
 	var stmtsUsed int64
 	if stmts != nil {
-		stmtsUsed = stmts.n.Load() - stmtsBefore
+		stmtsUsed = stmts.Statements() - stmtsBefore
 	}
-	var pgUsed time.Duration
-	for pid, t := range meter.backends() {
-		pgUsed += t - pgBefore[pid]
-	}
+	pgUsed := procstat.Since(pgBefore, meter.backends())
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d requests failed", n)
 	}
@@ -198,7 +167,7 @@ func BenchmarkLogBook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg.ConnConfig.Tracer = &statements{}
+	(&postgres.StatementCounter{}).Install(cfg.ConnConfig)
 	postgres.Configure(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {

@@ -186,7 +186,7 @@ func TestNoNPlusOne(t *testing.T) {
 			Status: "VALIDATED", Reviewer: &tutor, Competencies: c.Competencies[i%3 : i%3+2]})
 		a.Exec(t, `INSERT INTO log_attachments (id, log_entry_id, content_type, size) VALUES (gen_random_uuid(), $1, 'image/png', 10)`, id)
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 
 	const q = `query($c: ID!, $n: Int!) { logEntries(contractId: $c, first: $n) {
 		nodes { id competencies { code } attachments { url } review { reviewer { firstName } decision }
@@ -202,9 +202,8 @@ func TestNoNPlusOne(t *testing.T) {
 			}
 		}
 		tok := b.Token(t, c.Apprentice)
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"c": c.ID, "n": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"c": c.ID, "n": n})
+		r.Decode(t, &d)
 		if len(d.LogEntries.Nodes) != n {
 			t.Fatalf("got %d nodes", len(d.LogEntries.Nodes))
 		}
@@ -241,7 +240,7 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 		}
 		all = append(all, c)
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, adviser)
 
 	// Counted: the fields batched by the page of contracts (loaders keyed by
@@ -268,9 +267,9 @@ func TestContractsWithLogEntriesAreBatched(t *testing.T) {
 	}
 	statements := func(n int) (int64, result) {
 		var d result
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		return cnt.Load() - before, d
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"n": n})
+		r.Decode(t, &d)
+		return used, d
 	}
 	s2, _ := statements(2)
 	s6, _ := statements(6)

@@ -1,7 +1,6 @@
 package logbook_test
 
 import (
-	"sync/atomic"
 	"testing"
 
 	"jalon/internal/auth"
@@ -16,13 +15,11 @@ import (
 // fails unless both cost the same number of statements, and at most most
 // of them when most > 0 (the server's session check included); check sees
 // each answer.
-func sameStatements(t *testing.T, b *testapp.TestApp, cnt *atomic.Int64, tok, query string, vars map[string]any, small, large, most int, check func(n int, r testapp.Response)) {
+func sameStatements(t *testing.T, b *testapp.TestApp, tok, query string, vars map[string]any, small, large, most int, check func(n int, r testapp.Response)) {
 	t.Helper()
 	run := func(n int) int64 {
 		vars["n"] = n
-		before := cnt.Load()
-		r := b.Query(t, tok, query, vars)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, query, vars)
 		check(n, r)
 		return used
 	}
@@ -57,12 +54,12 @@ func TestApprenticePageStatements(t *testing.T) {
 			Status: "VALIDATED", Reviewer: &tutor, Competencies: c.Competencies[i%3 : i%3+2]})
 		a.Exec(t, `INSERT INTO log_attachments (id, log_entry_id, content_type, size) VALUES (gen_random_uuid(), $1, 'image/png', 10)`, id)
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	const q = `query($c: ID!, $n: Int!) { logEntries(contractId: $c, first: $n) { totalCount
 		pageInfo { hasNextPage endCursor }
 		nodes { id date hours status competencies { id code title } attachments { url contentType }
 			review { reviewer { firstName lastName } decision comment } } } }`
-	sameStatements(t, b, cnt, b.Token(t, c.Apprentice), q, map[string]any{"c": c.ID}, 5, 40, 3, func(n int, r testapp.Response) {
+	sameStatements(t, b, b.Token(t, c.Apprentice), q, map[string]any{"c": c.ID}, 5, 40, 3, func(n int, r testapp.Response) {
 		var d struct {
 			LogEntries struct {
 				TotalCount int
@@ -104,10 +101,10 @@ func TestTutorWaitingListStatements(t *testing.T) {
 				Status: "SUBMITTED", Competencies: c.Competencies[:2]})
 		}
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	const q = `query($n: Int!) { logEntries(status: SUBMITTED, first: $n) { totalCount pageInfo { hasNextPage endCursor }
 		nodes { id date hours activities submittedAt contract { id apprentice { firstName lastName } } competencies { code title } } } }`
-	sameStatements(t, b, cnt, b.Token(t, tutor), q, map[string]any{}, 5, 40, 3, func(n int, r testapp.Response) {
+	sameStatements(t, b, b.Token(t, tutor), q, map[string]any{}, 5, 40, 3, func(n int, r testapp.Response) {
 		var d struct {
 			LogEntries struct {
 				TotalCount int
@@ -143,7 +140,7 @@ func TestContractsHoursAndProgressStatements(t *testing.T) {
 				Status: "VALIDATED", Reviewer: &tutor, Competencies: c.Competencies[:2]})
 		}
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, adviser)
 	type result struct {
 		Contracts struct {
@@ -162,7 +159,7 @@ func TestContractsHoursAndProgressStatements(t *testing.T) {
 	t.Run("hoursSummary", func(t *testing.T) {
 		const q = `query($n: Int!) { contracts(first: $n) { nodes { id
 			hoursSummary(from: "2026-03-02", to: "2026-03-17") { weekStart isoWeek logged validated planned shortfall } } } }`
-		sameStatements(t, b, cnt, tok, q, map[string]any{}, 2, 6, 0, func(n int, r testapp.Response) {
+		sameStatements(t, b, tok, q, map[string]any{}, 2, 6, 0, func(n int, r testapp.Response) {
 			var d result
 			r.Decode(t, &d)
 			if len(d.Contracts.Nodes) != n {
@@ -178,7 +175,7 @@ func TestContractsHoursAndProgressStatements(t *testing.T) {
 	t.Run("competencyProgress", func(t *testing.T) {
 		const q = `query($n: Int!) { contracts(first: $n) { nodes { id
 			competencyProgress { competency { code title } timesPractised lastPractisedOn latestScore } } } }`
-		sameStatements(t, b, cnt, tok, q, map[string]any{}, 2, 6, 0, func(n int, r testapp.Response) {
+		sameStatements(t, b, tok, q, map[string]any{}, 2, 6, 0, func(n int, r testapp.Response) {
 			var d result
 			r.Decode(t, &d)
 			if len(d.Contracts.Nodes) != n {

@@ -118,16 +118,15 @@ func TestNodesAreBatched(t *testing.T) {
 	}
 	evaluation := a.NewEvaluation(t, c).ID
 
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	tok := b.Token(t, c.Tutor)
 
 	statements := func(n int) int64 {
 		ids := append([]uuid.UUID{c.ID, evaluation}, entries[:n]...)
 		ids = append(ids, visits[:n]...)
-		before := cnt.Load()
 		var d struct{ Nodes []*struct{ ID uuid.UUID } }
-		b.Query(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids})
+		r.Decode(t, &d)
 		for i, node := range d.Nodes {
 			if node == nil || node.ID != ids[i] {
 				t.Fatalf("nodes[%d] = %+v, want %s", i, node, ids[i])

@@ -24,7 +24,7 @@ func TestNotificationsListStatements(t *testing.T) {
 	if _, err := a.App.Notify.SendMany(context.Background(), a.Pool, ds); err != nil {
 		t.Fatal(err)
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 
 	const q = `query($n: Int!) { notifications(first: $n) {
 		nodes { id kind title body link createdAt readAt } totalCount pageInfo { hasNextPage endCursor } }
@@ -40,9 +40,8 @@ func TestNotificationsListStatements(t *testing.T) {
 				TotalCount int
 			}
 		}
-		before := cnt.Load()
-		b.Query(t, tok, q, map[string]any{"n": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, q, map[string]any{"n": n})
+		r.Decode(t, &d)
 		if len(d.Notifications.Nodes) != n || d.Notifications.TotalCount != len(ds) {
 			t.Fatalf("got %d nodes of %d", len(d.Notifications.Nodes), d.Notifications.TotalCount)
 		}

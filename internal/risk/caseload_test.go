@@ -167,13 +167,12 @@ func TestCaseloadIsBatched(t *testing.T) {
 			VALUES ($1, $2, $3, 'CALL', 'Appel', $4)`, uuid.New(), c.ID, adviser.ID, a.Clock.Now())
 	}
 	compute(t, a)
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 	statements := func(n int) int64 {
 		tok := b.Token(t, adviser)
-		before := cnt.Load()
 		var d caseloadPage
-		b.Query(t, tok, caseloadDoc, map[string]any{"first": n}).Decode(t, &d)
-		used := cnt.Load() - before
+		r, used := b.QueryCounted(t, tok, caseloadDoc, map[string]any{"first": n})
+		r.Decode(t, &d)
 		if len(d.Caseload.Nodes) != n {
 			t.Fatalf("page of %d: %d rows", n, len(d.Caseload.Nodes))
 		}

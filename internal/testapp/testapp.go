@@ -23,6 +23,7 @@ import (
 	"jalon/internal/blobstore"
 	"jalon/internal/clock"
 	"jalon/internal/config"
+	"jalon/internal/postgres"
 	"jalon/internal/testdb"
 	"jalon/internal/testtools/s3server"
 )
@@ -35,6 +36,8 @@ type TestApp struct {
 	Pool   *pgxpool.Pool
 	DBURL  string
 	Server *httptest.Server
+	// Statements counts what the server sends to PostgreSQL (Counted).
+	Statements *postgres.StatementCounter
 }
 
 // Start is the default start time of the test clock: a Wednesday in term

@@ -1,7 +1,6 @@
 package visits_test
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,12 +15,11 @@ import (
 
 // statementsOf runs doc as u on the counted server b and returns how many
 // statements it cost, decoding the data into out.
-func statementsOf(t *testing.T, b *testapp.TestApp, cnt *atomic.Int64, u testapp.User, doc string, vars map[string]any, out any) int64 {
+func statementsOf(t *testing.T, b *testapp.TestApp, u testapp.User, doc string, vars map[string]any, out any) int64 {
 	t.Helper()
-	tok := b.Token(t, u)
-	before := cnt.Load()
-	b.Query(t, tok, doc, vars).Decode(t, out)
-	return cnt.Load() - before
+	r, used := b.QueryCounted(t, b.Token(t, u), doc, vars)
+	r.Decode(t, out)
+	return used
 }
 
 // advisedContracts makes n contracts of one adviser, each with its own
@@ -62,7 +60,7 @@ func TestVisitListIsBatched(t *testing.T) {
 	for i := range 24 {
 		a.NewVisit(t, cs[i%len(cs)], testapp.VisitOpts{StartsAt: a.Clock.Now().Add(time.Duration(i+1) * 24 * time.Hour)})
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 
 	const doc = `query($n: Int!) { visits(first: $n) { totalCount nodes { id startsAt status
 		adviser { id firstName lastName } contract { id apprentice { id firstName lastName } company { name } } } } }`
@@ -81,7 +79,7 @@ func TestVisitListIsBatched(t *testing.T) {
 	}
 	statements := func(n int) int64 {
 		var d result
-		used := statementsOf(t, b, cnt, adviser, doc, map[string]any{"n": n}, &d)
+		used := statementsOf(t, b, adviser, doc, map[string]any{"n": n}, &d)
 		if len(d.Visits.Nodes) != n || d.Visits.TotalCount != 24 {
 			t.Fatalf("page of %d: %d nodes, total %d", n, len(d.Visits.Nodes), d.Visits.TotalCount)
 		}
@@ -118,7 +116,7 @@ func TestContractsWithVisitsAreBatched(t *testing.T) {
 		}
 		want[c.ID.String()] = 3 + i
 	}
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 
 	const doc = `query($n: Int!) { contracts(first: $n) { nodes { id nextVisit { id status startsAt }
 		visits(first: 2) { totalCount nodes { id startsAt status adviser { id firstName lastName } } } } } }`
@@ -136,7 +134,7 @@ func TestContractsWithVisitsAreBatched(t *testing.T) {
 	}
 	statements := func(n int) int64 {
 		var d result
-		used := statementsOf(t, b, cnt, adviser, doc, map[string]any{"n": n}, &d)
+		used := statementsOf(t, b, adviser, doc, map[string]any{"n": n}, &d)
 		if len(d.Contracts.Nodes) != n {
 			t.Fatalf("%d contracts, want %d", len(d.Contracts.Nodes), n)
 		}
@@ -161,7 +159,7 @@ func TestVisitPlanningIsBatched(t *testing.T) {
 	a := testapp.New(t)
 	adviser, cs := advisedContracts(t, a, 8) // started 60 days ago, never visited: all due
 	apprentices := apprenticesOf(cs)
-	b, cnt := a.Counted(t)
+	b := a.Counted(t)
 
 	const doc = `query($n: Int!) { visitPlanning(first: $n) { reason daysOverdue
 		contract { id apprentice { id firstName lastName } company { name } } } }`
@@ -177,7 +175,7 @@ func TestVisitPlanningIsBatched(t *testing.T) {
 	}
 	statements := func(n int) int64 {
 		var d result
-		used := statementsOf(t, b, cnt, adviser, doc, map[string]any{"n": n}, &d)
+		used := statementsOf(t, b, adviser, doc, map[string]any{"n": n}, &d)
 		if len(d.VisitPlanning) != n {
 			t.Fatalf("%d planning items, want %d", len(d.VisitPlanning), n)
 		}
