@@ -365,6 +365,6 @@ func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	if err != nil {
 		return err
 	}
-	w.Service.Log.Info().Int("opened", res.Opened).Int("closed", res.Closed).Dur("took", time.Since(start)).Msg("follow-up scan")
+	w.Service.Log.Info().Ctx(ctx).Int("opened", res.Opened).Int("closed", res.Closed).Dur("took", time.Since(start)).Msg("follow-up scan")
 	return nil
 }

@@ -131,7 +131,7 @@ func (w *MajorityWorker) Work(ctx context.Context, job *river.Job[MajorityArgs])
 		return err
 	}
 	if n > 0 {
-		w.Service.Log.Info().Int("links", n).Dur("took", time.Since(start)).Msg("guardian links ended at majority")
+		w.Service.Log.Info().Ctx(ctx).Int("links", n).Dur("took", time.Since(start)).Msg("guardian links ended at majority")
 	}
 	return nil
 }

@@ -173,10 +173,10 @@ func (h *Hub) guard(ctx context.Context, cancel context.CancelFunc, in <-chan *n
 			return true
 		}
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Unauthenticated {
-			h.Log.Debug().Msg("live notifications: caller no longer valid, subscription ended")
+			h.Log.Debug().Ctx(ctx).Msg("live notifications: caller no longer valid, subscription ended")
 		} else if ctx.Err() == nil {
 			// Fail closed: the client reconnects and authenticates again.
-			h.Log.Warn().Err(err).Msg("live notifications: recheck failed, subscription ended")
+			h.Log.Warn().Ctx(ctx).Err(err).Msg("live notifications: recheck failed, subscription ended")
 		}
 		return false
 	}
@@ -266,7 +266,7 @@ func (h *Hub) dispatch(payload string) {
 	defer cancel()
 	notif, err := h.Inbox.Announced(ctx, id)
 	if err != nil {
-		h.Log.Warn().Err(err).Msg("live notification: load")
+		h.Log.Warn().Ctx(ctx).Err(err).Msg("live notification: load")
 		return
 	}
 	h.mu.Lock()

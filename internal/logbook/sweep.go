@@ -107,6 +107,6 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	if err != nil {
 		return err
 	}
-	s.Log.Info().Int("checked", res.Checked).Int("removed", res.Removed).Dur("took", time.Since(start)).Msg("orphan files swept")
+	s.Log.Info().Ctx(ctx).Int("checked", res.Checked).Int("removed", res.Removed).Dur("took", time.Since(start)).Msg("orphan files swept")
 	return nil
 }

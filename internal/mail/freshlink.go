@@ -87,7 +87,7 @@ func (w *ReviewLinkWorker) Work(ctx context.Context, job *river.Job[ReviewLinkAr
 		return nil
 	}
 	if u.Failing {
-		s.Log.Warn().Str("user_id", u.ID.String()).
+		s.Log.Warn().Ctx(ctx).Str("user_id", u.ID.String()).
 			Msg("mail: fresh review link not mailed: the address failed permanently")
 		return nil
 	}

@@ -88,7 +88,7 @@ func (w *InvitationWorker) Work(ctx context.Context, job *river.Job[InvitationAr
 		return fmt.Errorf("mail invitation: address status: %w", err)
 	}
 	if failing {
-		s.Log.Warn().Str("user_id", job.Args.UserID.String()).
+		s.Log.Warn().Ctx(ctx).Str("user_id", job.Args.UserID.String()).
 			Msg("mail: invitation not mailed: the address failed permanently; correct it (updateUser) or set a first password")
 		return nil
 	}

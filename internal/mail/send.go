@@ -131,11 +131,11 @@ func (s *Service) deliver(ctx context.Context, user uuid.UUID, m message, sent f
 		if err != nil {
 			return err
 		}
-		s.Log.Warn().Str("user_id", user.String()).Str("kind", m.Kind).Str("reply", reply).
+		s.Log.Warn().Ctx(ctx).Str("user_id", user.String()).Str("kind", m.Kind).Str("reply", reply).
 			Msg("mail: the address failed permanently; nothing more is mailed to it until it changes")
 		return river.JobCancel(safe)
 	case rejected:
-		s.Log.Error().Str("user_id", user.String()).Str("kind", m.Kind).Str("reply", reply).
+		s.Log.Error().Ctx(ctx).Str("user_id", user.String()).Str("kind", m.Kind).Str("reply", reply).
 			Msg("mail: the SMTP server refused the message permanently (not the address): check JALON_MAIL_FROM and the server")
 		return river.JobCancel(safe)
 	}

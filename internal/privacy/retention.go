@@ -134,7 +134,7 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 	if err != nil {
 		return err
 	}
-	w.Service.Log.Info().Int64("notifications", res.Notifications).Int64("auditEntries", res.AuditEntries).
+	w.Service.Log.Info().Ctx(ctx).Int64("notifications", res.Notifications).Int64("auditEntries", res.AuditEntries).
 		Int64("recordAccess", res.RecordAccess).Int64("reviewLinks", res.ReviewLinks).
 		Int("erased", res.Erased).Dur("took", time.Since(start)).Msg("retention")
 	return nil

@@ -94,7 +94,7 @@ func (w *ComputeWorker) Work(ctx context.Context, _ *river.Job[ComputeArgs]) err
 	if err != nil {
 		return err
 	}
-	w.Service.Log.Info().Int("contracts", res.Contracts).Int("entered_high", res.EnteredHigh).Dur("took", time.Since(start)).Msg("risk computation")
+	w.Service.Log.Info().Ctx(ctx).Int("contracts", res.Contracts).Int("entered_high", res.EnteredHigh).Dur("took", time.Since(start)).Msg("risk computation")
 	return nil
 }
 

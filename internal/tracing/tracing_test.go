@@ -369,6 +369,30 @@ func TestJobAndPushSpans(t *testing.T) {
 		lines[0]["span_id"] != job.SpanContext().SpanID().String() {
 		t.Errorf("job log lines %v, want the job's trace id", lines)
 	}
+
+	// A periodic job's summary line (the follow-up scan the worker ran at
+	// start) carries its job's trace and span ids too.
+	var scans []map[string]any
+	scanSpans := map[string]string{} // span id → trace id
+	testapp.Eventually(t, 15*time.Second, "the follow-up scan's log line and its job's span", func() bool {
+		scans = logs.lines("follow-up scan")
+		for _, s := range rec.Ended() { // the span ends after the job has logged
+			if s.Name() == "job followup.scan" {
+				scanSpans[s.SpanContext().SpanID().String()] = s.SpanContext().TraceID().String()
+			}
+		}
+		for _, l := range scans {
+			if id, _ := l["span_id"].(string); id != "" && scanSpans[id] == "" {
+				return false
+			}
+		}
+		return len(scans) > 0
+	})
+	for _, l := range scans {
+		if id, _ := l["span_id"].(string); id == "" || scanSpans[id] != l["trace_id"] {
+			t.Errorf("scan log line %v, want the ids of one of the scan jobs' spans %v", l, scanSpans)
+		}
+	}
 }
 
 // Health checks and metrics scrapes, polled every few seconds, make no

@@ -35,7 +35,7 @@ func (w *MarkMissedWorker) Work(ctx context.Context, job *river.Job[MarkMissedAr
 		return err
 	}
 	if n > 0 {
-		w.Service.Log.Info().Int("visits", n).Msg("visits marked missed")
+		w.Service.Log.Info().Ctx(ctx).Int("visits", n).Msg("visits marked missed")
 	}
 	return nil
 }
