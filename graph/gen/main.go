@@ -66,9 +66,8 @@ type inOrder struct {
 	lists   map[string]bool // marshal function name → rewrite
 	objects []string        // their element types, for the helper's comment
 	plain   map[string]bool // field function name (_Object_field) → marshal directly
-	// plainDone counts the plain fields rewritten; plainLeft are the
-	// others (an error names them).
-	plainDone int
+	// plainLeft are the plain fields not rewritten yet (an error names
+	// those left at the end).
 	plainLeft map[string]bool
 }
 
@@ -216,20 +215,20 @@ func (p *inOrder) rewrite() error {
 		if err != nil {
 			return err
 		}
-		out, n := p.rewriteFile(string(src))
+		out, lists := p.rewriteFile(string(src))
 		groups := strings.Count(out, newDeferredGroup)
 		sets, returns := strings.Count(out, newFieldSet), strings.Count(out, returnFieldSet)
 		if sets != returns {
 			return fmt.Errorf("inorder: %s: %d field sets, %d returned: gqlgen's template changed", path, sets, returns)
 		}
 		objects += returns
+		rewritten += lists
+		deferredGroups += groups
 		out = strings.ReplaceAll(out, returnFieldSet, returnObjectFields)
-		if n == 0 && groups == 0 && returns == 0 {
+		out = strings.ReplaceAll(out, newDeferredGroup, noDeferredGroup)
+		if out == string(src) {
 			return nil
 		}
-		rewritten += n
-		deferredGroups += groups
-		out = strings.ReplaceAll(out, newDeferredGroup, noDeferredGroup)
 		// Marshalling a plain field directly leaves some imports unused.
 		tidy, err := imports.Process(path, []byte(out), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
 		if err != nil {
@@ -240,10 +239,10 @@ func (p *inOrder) rewrite() error {
 	if err != nil {
 		return err
 	}
-	if p.plainDone != len(p.plain) {
-		return fmt.Errorf("inorder: rewrote %d of %d plain fields: gqlgen's template changed (not: %v)", p.plainDone, len(p.plain), slices.Sorted(maps.Keys(p.plainLeft)))
+	if len(p.plainLeft) > 0 {
+		return fmt.Errorf("inorder: rewrote %d of %d plain fields: gqlgen's template changed (not: %v)",
+			len(p.plain)-len(p.plainLeft), len(p.plain), slices.Sorted(maps.Keys(p.plainLeft)))
 	}
-	rewritten -= p.plainDone
 	if rewritten != len(p.lists) {
 		return fmt.Errorf("inorder: rewrote %d of %d list functions: gqlgen's template changed", rewritten, len(p.lists))
 	}
@@ -256,7 +255,8 @@ func (p *inOrder) rewrite() error {
 	return os.WriteFile(filepath.Join(p.dir, helperFile), []byte(p.helper()), 0o644)
 }
 
-// rewriteFile rewrites the bodies of the recorded functions in src.
+// rewriteFile rewrites the bodies of the recorded functions in src and
+// returns it with the number of list functions rewritten.
 func (p *inOrder) rewriteFile(src string) (string, int) {
 	n := 0
 	var b strings.Builder
@@ -281,8 +281,6 @@ func (p *inOrder) rewriteFile(src string) (string, int) {
 			brace := strings.Index(body, ") {\n") + 2
 			if m := plainBody.FindStringSubmatch(body[brace:]); m != nil {
 				body = body[:brace] + "{\n\treturn ec." + m[2] + "(ctx, field.Selections, " + m[1] + ")\n}\n"
-				n++
-				p.plainDone++
 				delete(p.plainLeft, name)
 			}
 		}

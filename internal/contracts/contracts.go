@@ -88,7 +88,8 @@ type Service struct {
 
 // FromRow is the one mapping from a contracts row to a Contract: every query
 // selects whole rows (c.*), so none scans by hand; admin's inserts and
-// updates through contractsdb use it too.
+// updates through contractsdb use it too, and the log book's page statement
+// (built per request, internal/logbook/pagesql.go) scans into the same row.
 func FromRow(r contractsdb.Contract) Contract {
 	return Contract{
 		ID: r.ID, ApprenticeID: r.ApprenticeID, CompanyID: r.CompanyID, TutorID: r.TutorID,

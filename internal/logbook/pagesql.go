@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"jalon/internal/auth"
+	"jalon/internal/contracts/contractsdb"
+	"jalon/internal/logbook/logbookdb"
 	"jalon/internal/postgres"
 )
 
@@ -200,7 +202,7 @@ func (s pageShape) build() (pageStatement, error) {
 	return pageStatement{sql: b.String(), params: params}, nil
 }
 
-// entryColumns are the entry's columns, in pageRow's order. Hours are
+// entryColumns are the entry's columns, in logbookdb.LogEntry's order. Hours are
 // numeric in the table; float8 here, so that pgx reads a float instead of
 // decoding a numeric through math/big and text.
 const entryColumns = `e.id, e.client_id, e.create_digest, e.contract_id, e.entry_date, e.hours::float8, e.activities, e.status,
@@ -243,36 +245,11 @@ const attachmentsJoin = `LEFT JOIN LATERAL (
 ) f ON true
 `
 
-// pageRow is a row of a page statement.
+// pageRow is a row of a page statement: the entry, its contract (sqlc's
+// row types, so the areas' converters serve), the total and the arrays.
 type pageRow struct {
-	ID                     uuid.UUID
-	ClientID               uuid.UUID
-	CreateDigest           []byte
-	ContractID             uuid.UUID
-	EntryDate              time.Time
-	Hours                  float64
-	Activities             string
-	Status                 string
-	Version                int32
-	SubmittedAt            *time.Time
-	ReviewerID             *uuid.UUID
-	ReviewDecision         *string
-	ReviewComment          *string
-	ReviewedAt             *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	ContractApprenticeID   uuid.UUID
-	ContractCompanyID      uuid.UUID
-	ContractTutorID        uuid.UUID
-	ContractAdviserID      uuid.UUID
-	ContractCentreID       uuid.UUID
-	ContractTradeID        uuid.UUID
-	ContractStartDate      time.Time
-	ContractEndDate        time.Time
-	ContractWeeklyHours    float64
-	ContractStatus         string
-	ContractCreatedAt      time.Time
-	ContractUpdatedAt      time.Time
+	Entry                  logbookdb.LogEntry
+	Contract               contractsdb.Contract
 	Total                  int64
 	CompetencyIds          []uuid.UUID
 	CompetencyTradeIds     []uuid.UUID
@@ -300,16 +277,17 @@ func queryPage(ctx context.Context, db postgres.DB, shape pageShape, p pageParam
 	out := make([]pageRow, 0, shape.limit)
 	for rows.Next() {
 		var r pageRow
-		if err := rows.Scan(&r.ID, &r.ClientID, &r.CreateDigest, &r.ContractID, &r.EntryDate, &r.Hours, &r.Activities,
-			&r.Status, &r.Version, &r.SubmittedAt, &r.ReviewerID, &r.ReviewDecision, &r.ReviewComment, &r.ReviewedAt,
-			&r.CreatedAt, &r.UpdatedAt, &r.ContractApprenticeID, &r.ContractCompanyID, &r.ContractTutorID,
-			&r.ContractAdviserID, &r.ContractCentreID, &r.ContractTradeID, &r.ContractStartDate, &r.ContractEndDate,
-			&r.ContractWeeklyHours, &r.ContractStatus, &r.ContractCreatedAt, &r.ContractUpdatedAt, &r.Total,
+		e, c := &r.Entry, &r.Contract
+		if err := rows.Scan(&e.ID, &e.ClientID, &e.CreateDigest, &e.ContractID, &e.EntryDate, &e.Hours, &e.Activities,
+			&e.Status, &e.Version, &e.SubmittedAt, &e.ReviewerID, &e.ReviewDecision, &e.ReviewComment, &e.ReviewedAt,
+			&e.CreatedAt, &e.UpdatedAt, &c.ApprenticeID, &c.CompanyID, &c.TutorID, &c.AdviserID, &c.CentreID,
+			&c.TradeID, &c.StartDate, &c.EndDate, &c.WeeklyHours, &c.Status, &c.CreatedAt, &c.UpdatedAt, &r.Total,
 			&r.CompetencyIds, &r.CompetencyTradeIds, &r.CompetencyCodes, &r.CompetencyTitles, &r.CompetencyGroups,
 			&r.CompetencyPositions, &r.AttachmentIds, &r.AttachmentContentTypes, &r.AttachmentSizes,
 			&r.AttachmentCreatedAts); err != nil {
 			return nil, err
 		}
+		c.ID = e.ContractID
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -225,22 +225,15 @@ func listingOf(rows []pageRow, a page.Args, want Want) Listing {
 	}
 	entries := make([]Entry, len(rows))
 	for i, r := range rows {
-		entries[i] = entryOf(logbookdb.LogEntry{ID: r.ID, ClientID: r.ClientID, ContractID: r.ContractID,
-			EntryDate: r.EntryDate, Hours: r.Hours, Activities: r.Activities, Status: r.Status, Version: r.Version,
-			SubmittedAt: r.SubmittedAt, ReviewerID: r.ReviewerID, ReviewDecision: r.ReviewDecision,
-			ReviewComment: r.ReviewComment, ReviewedAt: r.ReviewedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		entries[i] = entryOf(r.Entry)
 	}
 	l.Page = page.Build(entries, a, Cursor)
 	rows = rows[:len(l.Page.Items)] // without the row that tells there is a next page
 	seen := make(map[uuid.UUID]bool, 1)
 	for _, r := range rows {
-		if !seen[r.ContractID] {
-			seen[r.ContractID] = true
-			l.Contracts = append(l.Contracts, contracts.Contract{ID: r.ContractID,
-				ApprenticeID: r.ContractApprenticeID, CompanyID: r.ContractCompanyID, TutorID: r.ContractTutorID,
-				AdviserID: r.ContractAdviserID, CentreID: r.ContractCentreID, TradeID: r.ContractTradeID,
-				StartDate: r.ContractStartDate, EndDate: r.ContractEndDate, WeeklyHours: r.ContractWeeklyHours,
-				Status: contracts.Status(r.ContractStatus), CreatedAt: r.ContractCreatedAt, UpdatedAt: r.ContractUpdatedAt})
+		if id := r.Entry.ContractID; !seen[id] {
+			seen[id] = true
+			l.Contracts = append(l.Contracts, contracts.FromRow(r.Contract))
 		}
 	}
 	if want.Competencies {
@@ -252,7 +245,7 @@ func listingOf(rows []pageRow, a page.Args, want Want) Listing {
 					Code: r.CompetencyCodes[j], Title: r.CompetencyTitles[j], Group: r.CompetencyGroups[j],
 					Position: int(r.CompetencyPositions[j])}
 			}
-			l.Competencies[r.ID] = cs
+			l.Competencies[r.Entry.ID] = cs
 		}
 	}
 	if want.Attachments {
@@ -260,10 +253,10 @@ func listingOf(rows []pageRow, a page.Args, want Want) Listing {
 		for _, r := range rows {
 			as := make([]Attachment, len(r.AttachmentIds))
 			for j := range as {
-				as[j] = Attachment{ID: r.AttachmentIds[j], LogEntryID: r.ID, ContentType: r.AttachmentContentTypes[j],
+				as[j] = Attachment{ID: r.AttachmentIds[j], LogEntryID: r.Entry.ID, ContentType: r.AttachmentContentTypes[j],
 					Size: int(r.AttachmentSizes[j]), CreatedAt: r.AttachmentCreatedAts[j]}
 			}
-			l.Attachments[r.ID] = as
+			l.Attachments[r.Entry.ID] = as
 		}
 	}
 	return l
